@@ -1,0 +1,200 @@
+//! Sign-in and sign-out.
+//!
+//! Every way a sign-in can fail — unknown user, wrong password, disabled
+//! account, no password set, locked — produces the same error after the
+//! same argon2 work (security.md #8, #35), so the answer reveals nothing
+//! about the account.
+
+use crate::audit::{self, Event};
+use crate::identity::Login;
+use crate::outbox::{self, Channel, NewMessage, Template};
+use crate::password::{HashError, Normalized};
+use crate::throttle::{self, Reservation};
+use crate::users::{self, User};
+use crate::{DomainError, Services, Timestamp, sessions};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    /// Unknown user, wrong password, disabled, locked: one answer for all.
+    #[error("invalid user ID or password")]
+    InvalidCredentials,
+    #[error("the password is longer than the limit")]
+    PasswordTooLong,
+    #[error("server busy")]
+    Busy { retry_after_secs: u64 },
+    #[error(transparent)]
+    Internal(#[from] DomainError),
+}
+
+impl From<HashError> for SignInError {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::TooLong => SignInError::PasswordTooLong,
+            HashError::Busy { retry_after_secs } => SignInError::Busy { retry_after_secs },
+            HashError::Internal(m) => SignInError::Internal(DomainError::Hashing(m)),
+        }
+    }
+}
+
+pub struct SignInRequest<'a> {
+    pub login: &'a str,
+    pub password: &'a str,
+    pub ip: Option<&'a str>,
+    /// The session token the browser already had, if any: it is revoked.
+    pub previous_session: Option<&'a str>,
+}
+
+#[derive(Debug)]
+pub struct SignedIn {
+    pub user_id: i64,
+    /// Goes into the session cookie; never logged.
+    pub session_token: String,
+}
+
+fn throttle_key(login: &Login) -> String {
+    format!("signin:{login}")
+}
+
+pub async fn sign_in(s: &Services, req: SignInRequest<'_>, now: Timestamp) -> Result<SignedIn, SignInError> {
+    let password = Normalized::new(req.password)?;
+    let Ok(login) = Login::parse(req.login) else {
+        // A malformed ID cannot name an account; it says nothing about one.
+        return Err(SignInError::InvalidCredentials);
+    };
+    let user = users::find_by_login(&s.db, &login).await?;
+    let key = throttle_key(&login);
+    let fingerprint = hex::encode(&s.key.keyed_hash("sign-in-fingerprint", &[login.as_str().as_bytes(), password.as_str().as_bytes()])[..16]);
+
+    let failures = match throttle::reserve(&s.db, &s.config.sign_in_lockout, &key, &fingerprint, now).await? {
+        Reservation::Counted { failures } => failures,
+        other => {
+            // Locked, or this wrong password was already counted: spend the
+            // same hashing work as a real check, then answer the same way.
+            s.hasher.verify(&password, None).await?;
+            let outcome = if matches!(other, Reservation::Locked { .. }) { "locked" } else { "repeated_password" };
+            record(s, &login, user.as_ref(), "failure", Some(outcome), req.ip, now).await?;
+            return Err(SignInError::InvalidCredentials);
+        }
+    };
+
+    let usable = user.as_ref().filter(|u| u.enabled);
+    let stored = usable.and_then(|u| u.password_hash.as_deref());
+    let verified = match s.hasher.verify(&password, stored).await {
+        Ok(v) => v,
+        Err(e) => {
+            // Nothing was checked: do not let overload count against the user.
+            throttle::refund(&s.db, &key).await?;
+            return Err(e.into());
+        }
+    };
+
+    match (usable, verified.ok) {
+        (Some(user), true) => {
+            throttle::clear(&s.db, &key).await?;
+            if verified.needs_rehash {
+                upgrade_hash(s, user, &password).await;
+            }
+            let token = sessions::create(&s.db, &s.config.sessions, user.id, req.previous_session, now).await?;
+            record(s, &login, Some(user), "success", None, req.ip, now).await?;
+            Ok(SignedIn { user_id: user.id, session_token: token })
+        }
+        _ => {
+            throttle::remember_wrong(&s.db, &key, &fingerprint).await?;
+            let just_locked = failures == s.config.sign_in_lockout.threshold;
+            failed(s, &login, user.as_ref(), just_locked, req.ip, now).await?;
+            Err(SignInError::InvalidCredentials)
+        }
+    }
+}
+
+/// Records a failed sign-in. When it is the one that locks the account,
+/// the audit row and the owner's notification commit together.
+async fn failed(
+    s: &Services,
+    login: &Login,
+    user: Option<&User>,
+    just_locked: bool,
+    ip: Option<&str>,
+    now: Timestamp,
+) -> Result<(), DomainError> {
+    let mut tx = s.db.pool().begin().await?;
+    let detail = if just_locked { "account_locked" } else { "wrong_password" };
+    audit::record(&mut *tx, &event(login, user, "failure", Some(detail), ip), now).await?;
+    if let (true, Some(u), Some(email)) = (just_locked, user, user.and_then(|u| u.email.as_deref())) {
+        let minutes = (s.config.sign_in_lockout.lockout_secs(s.config.sign_in_lockout.threshold) + 59) / 60;
+        let message = NewMessage {
+            channel: Channel::Email,
+            recipient: email.to_owned(),
+            locale: u.locale.clone().unwrap_or_else(|| s.config.default_locale.clone()),
+            template: Template::AccountLocked { display_name: u.display_name.clone(), minutes },
+            idempotency_key: format!("account_locked:{}:{}", u.id, now.secs()),
+            not_after: None,
+        };
+        outbox::enqueue(&mut *tx, &message, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+fn event<'a>(login: &'a Login, user: Option<&User>, outcome: &'a str, detail: Option<&'a str>, ip: Option<&'a str>) -> Event<'a> {
+    Event {
+        event: "sign_in",
+        outcome,
+        actor_user_id: user.map(|u| u.id),
+        subject_user_id: user.map(|u| u.id),
+        subject_login: Some(login.as_str()),
+        ip,
+        detail,
+    }
+}
+
+async fn record(
+    s: &Services,
+    login: &Login,
+    user: Option<&User>,
+    outcome: &str,
+    detail: Option<&str>,
+    ip: Option<&str>,
+    now: Timestamp,
+) -> Result<(), DomainError> {
+    audit::record(s.db.pool(), &event(login, user, outcome, detail, ip), now).await
+}
+
+/// Rehashes with the configured parameters after a successful sign-in.
+/// Failure here must not fail the sign-in: it is retried next time.
+async fn upgrade_hash(s: &Services, user: &User, password: &Normalized) {
+    let Some(old) = user.password_hash.as_deref() else { return };
+    match s.hasher.hash(password).await {
+        Ok(new) => {
+            if let Err(e) = users::upgrade_password_hash(&s.db, user.id, old, &new).await {
+                tracing::warn!(user_id = user.id, error = %e, "password rehash not stored");
+            }
+        }
+        Err(e) => tracing::warn!(user_id = user.id, error = %e, "password rehash skipped"),
+    }
+}
+
+/// Ends the session behind `token`, if it is one.
+pub async fn sign_out(s: &Services, token: &str, ip: Option<&str>, now: Timestamp) -> Result<(), DomainError> {
+    let user = match sessions::lookup(&s.db, &s.config.sessions, token, now).await? {
+        Some(session) => Some(session.user_id),
+        None => None,
+    };
+    if sessions::revoke(&s.db, token).await? {
+        audit::record(
+            s.db.pool(),
+            &Event { event: "sign_out", outcome: "success", actor_user_id: user, subject_user_id: user, ip, ..Event::default() },
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The signed-in user behind a session token.
+pub async fn current_user(s: &Services, token: &str, now: Timestamp) -> Result<Option<User>, DomainError> {
+    match sessions::lookup(&s.db, &s.config.sessions, token, now).await? {
+        Some(session) => users::find_by_id(&s.db, session.user_id).await,
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,217 @@
+//! Server configuration: a TOML file plus `SSPR_*` environment variables
+//! (nested keys joined by `__`, e.g. `SSPR_SESSIONS__IDLE_TIMEOUT_SECS`),
+//! plus `DATABASE_URL`. Unknown keys are errors, so a typo never silently
+//! falls back to a default. `server/sspr.example.toml` documents every key.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+
+use crate::outbox::DeliveryMode;
+use crate::password::HashingConfig;
+use crate::sessions::SessionConfig;
+use crate::throttle::LockoutConfig;
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The one origin used in every link the product builds (mail, redirects)
+    /// and the origin the CSRF guard accepts. Never derived from `Host`.
+    pub public_url: String,
+    /// Address the HTTP server listens on.
+    pub listen: String,
+    /// `sqlite://path` (default, file created when missing) or `postgres://…`.
+    pub database_url: String,
+    /// File holding the 32-byte server key (created on first start, mode 0600).
+    /// Keep it out of database backups.
+    pub key_file: PathBuf,
+    /// Locale used when neither the user nor the browser names one we ship.
+    pub default_locale: String,
+    /// Demo mode: seed a demo organisation into an empty database and print
+    /// its passwords once. Never enable it in production.
+    pub demo: bool,
+    /// `pretty` for a terminal, `json` for log collectors.
+    pub log_format: LogFormat,
+    pub delivery: DeliveryConfig,
+    pub password_hashing: HashingConfig,
+    pub sessions: SessionConfig,
+    pub sign_in_lockout: LockoutConfig,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Pretty,
+    Json,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeliveryConfig {
+    /// `outbox`: messages are shown on /dev/outbox (demo default).
+    /// `hold`: messages are queued and nothing is sent.
+    pub mode: DeliveryMode,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            public_url: "http://127.0.0.1:3000".into(),
+            listen: "127.0.0.1:3000".into(),
+            database_url: "sqlite://data/sspr.db".into(),
+            key_file: PathBuf::from("data/sspr.key"),
+            default_locale: "en".into(),
+            demo: false,
+            log_format: LogFormat::Pretty,
+            delivery: DeliveryConfig::default(),
+            password_hashing: HashingConfig::default(),
+            sessions: SessionConfig::default(),
+            sign_in_lockout: LockoutConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    #[error("configuration: {key}: {reason}")]
+    Invalid { key: &'static str, reason: String },
+}
+
+/// Where `public_url` points, split for the CSRF guard and cookie choice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicOrigin {
+    /// `scheme://host[:port]`, exactly as browsers send it in `Origin`.
+    pub origin: String,
+    pub https: bool,
+}
+
+impl Config {
+    /// Layers: built-in defaults < `file` (if given) < `SSPR_*` env < `DATABASE_URL`.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        Self::load_from(file, Env::prefixed("SSPR_").split("__").ignore(&["config"]), Env::raw().only(&["DATABASE_URL"]))
+    }
+
+    fn load_from(file: Option<&Path>, env: Env, db_env: Env) -> Result<Config, ConfigError> {
+        let mut fig = Figment::new();
+        if let Some(f) = file {
+            fig = fig.merge(Toml::file_exact(f));
+        }
+        let cfg: Config = fig.merge(env).merge(db_env).extract().map_err(Box::new)?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Parses a TOML document on its own (no environment): `sspr check-config` and tests.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let cfg: Config = Figment::from(Toml::string(text)).extract().map_err(Box::new)?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.public_origin()?;
+        crate::db::Backend::of_url(&self.database_url)
+            .map_err(|e| ConfigError::Invalid { key: "database_url", reason: e.to_string() })?;
+        let h = &self.password_hashing;
+        // OWASP Password Storage Cheat Sheet minimum (security.md #6).
+        if h.memory_kib < 19456 || h.iterations < 2 || h.parallelism < 1 {
+            return Err(ConfigError::Invalid {
+                key: "password_hashing",
+                reason: "argon2id needs memory_kib >= 19456, iterations >= 2, parallelism >= 1".into(),
+            });
+        }
+        let s = &self.sessions;
+        if s.idle_timeout_secs <= 0 || s.absolute_timeout_secs < s.idle_timeout_secs || s.absolute_timeout_secs > 12 * 3600 {
+            return Err(ConfigError::Invalid {
+                key: "sessions",
+                reason: "need 0 < idle_timeout_secs <= absolute_timeout_secs <= 43200 (12 h)".into(),
+            });
+        }
+        let l = &self.sign_in_lockout;
+        if l.threshold < 1 || l.threshold > 100 || l.base_lockout_secs < 1 || l.max_lockout_secs < l.base_lockout_secs {
+            return Err(ConfigError::Invalid {
+                key: "sign_in_lockout",
+                reason: "need 1 <= threshold <= 100 and 1 <= base_lockout_secs <= max_lockout_secs".into(),
+            });
+        }
+        if self.default_locale.trim().is_empty() {
+            return Err(ConfigError::Invalid { key: "default_locale", reason: "must name a locale".into() });
+        }
+        Ok(())
+    }
+
+    pub fn public_origin(&self) -> Result<PublicOrigin, ConfigError> {
+        let invalid = |reason: &str| ConfigError::Invalid { key: "public_url", reason: reason.into() };
+        let url = url::Url::parse(&self.public_url).map_err(|e| invalid(&e.to_string()))?;
+        let https = match url.scheme() {
+            "https" => true,
+            "http" => false,
+            _ => return Err(invalid("must be an http:// or https:// URL")),
+        };
+        if url.host_str().is_none() || url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+            return Err(invalid("must be an origin such as https://sspr.example.org (no path)"));
+        }
+        Ok(PublicOrigin { origin: url.origin().ascii_serialization(), https })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        Config::default().validate().unwrap();
+        assert_eq!(Config::from_toml("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_with_their_name() {
+        let err = Config::from_toml("public_url = \"http://x.test\"\npubic_url = 1").unwrap_err().to_string();
+        assert!(err.contains("pubic_url"), "{err}");
+        let err = Config::from_toml("[sessions]\nidle_timeout = 5").unwrap_err().to_string();
+        assert!(err.contains("idle_timeout"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let err = Config::from_toml("public_url = \"https://x.test/path\"").unwrap_err().to_string();
+        assert!(err.contains("public_url"), "{err}");
+        let err = Config::from_toml("[password_hashing]\nmemory_kib = 1024").unwrap_err().to_string();
+        assert!(err.contains("password_hashing"), "{err}");
+        let err = Config::from_toml("database_url = \"mysql://x\"").unwrap_err().to_string();
+        assert!(err.contains("database_url"), "{err}");
+        let err = Config::from_toml("[delivery]\nmode = \"carrier-pigeon\"").unwrap_err().to_string();
+        assert!(err.contains("carrier-pigeon") || err.contains("mode"), "{err}");
+    }
+
+    #[test]
+    fn public_origin_is_normalized() {
+        let c = Config::from_toml("public_url = \"HTTPS://SSPR.Example.org/\"").unwrap();
+        assert_eq!(c.public_origin().unwrap(), PublicOrigin { origin: "https://sspr.example.org".into(), https: true });
+    }
+
+    #[test]
+    fn environment_overrides_file_and_nested_keys_use_double_underscore() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("sspr.toml", "public_url = \"http://file.test\"\n[sessions]\nidle_timeout_secs = 600")?;
+            jail.set_env("SSPR_PUBLIC_URL", "https://env.test");
+            jail.set_env("SSPR_SESSIONS__IDLE_TIMEOUT_SECS", "900");
+            jail.set_env("SSPR_CONFIG", "sspr.toml");
+            jail.set_env("DATABASE_URL", "postgres://u@127.0.0.1/db");
+            let c = Config::load(Some(Path::new("sspr.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.public_url, "https://env.test");
+            assert_eq!(c.sessions.idle_timeout_secs, 900);
+            assert_eq!(c.database_url, "postgres://u@127.0.0.1/db");
+            jail.set_env("SSPR_TYPO", "1");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("typo"), "{err}");
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,130 @@
+//! One storage handle over SQLite (the embedded default) and PostgreSQL.
+//!
+//! Queries are written once, with `$1`-style placeholders that both sqlx
+//! drivers accept, and run through sqlx's `Any` driver. Only the migrations
+//! differ per backend (`migrations/sqlite`, `migrations/postgres`).
+
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+
+use crate::DomainError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UrlError {
+    #[error("DATABASE_URL must start with sqlite: or postgres:// (got scheme {0:?})")]
+    Scheme(String),
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Result<Backend, UrlError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else {
+            let scheme = url.split(':').next().unwrap_or_default().to_owned();
+            Err(UrlError::Scheme(scheme))
+        }
+    }
+}
+
+impl Db {
+    /// Connects and runs pending migrations.
+    pub async fn open(url: &str) -> Result<Db, DomainError> {
+        let db = Db::connect(url).await?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Connects without migrating. SQLite files (and their folder) are
+    /// created when missing.
+    pub async fn connect(url: &str) -> Result<Db, DomainError> {
+        install_default_drivers();
+        let backend = Backend::of_url(url)
+            .map_err(|e| DomainError::Db(sqlx::Error::Configuration(Box::new(e))))?;
+        let url = match backend {
+            Backend::Sqlite => prepare_sqlite_url(url)?,
+            Backend::Postgres => url.to_owned(),
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 10,
+            })
+            // A request waits at most this long for a connection; then the
+            // caller answers 503 instead of queueing without bound (#61).
+            .acquire_timeout(Duration::from_secs(5))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the one writer;
+                        // busy_timeout makes writers wait instead of failing (#62).
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+                             PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await?;
+        Ok(Db { pool, backend })
+    }
+
+    pub async fn migrate(&self) -> Result<(), DomainError> {
+        match self.backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// `sqlite:data/sspr.db` → make sure `data/` exists and the file is created.
+fn prepare_sqlite_url(url: &str) -> Result<String, DomainError> {
+    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = rest.split('?').next().unwrap_or_default();
+    if !path.is_empty() && path != ":memory:" {
+        if let Some(parent) = Path::new(path).parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent)?;
+            }
+        }
+    }
+    Ok(if url.contains("mode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    })
+}

@@ -1,0 +1,53 @@
+//! The SSPR server's domain. Everything that decides something about an
+//! account lives here: identities, password hashing, sessions, throttles,
+//! audit and the outbox. The web layer (`app` server functions, `server`
+//! middleware) only decodes input, calls into this crate and maps errors to
+//! stable codes.
+//!
+//! Time is always a parameter (`now: Timestamp`) so tests drive it with a
+//! [`clock::ManualClock`] instead of sleeping.
+
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod identity;
+pub mod import;
+pub mod outbox;
+pub mod password;
+pub mod secrets;
+pub mod sessions;
+pub mod throttle;
+pub mod users;
+
+pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use db::Db;
+pub use error::DomainError;
+
+use std::sync::Arc;
+
+/// Everything a request needs from the domain, built once at start-up and
+/// shared (cheap to clone).
+#[derive(Clone)]
+pub struct Services {
+    pub db: Db,
+    pub hasher: password::Hasher,
+    pub key: secrets::ServerKey,
+    pub config: Arc<config::Config>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Services {
+    pub fn new(db: Db, key: secrets::ServerKey, config: config::Config, clock: Arc<dyn Clock>) -> Result<Services, password::HashError> {
+        Ok(Services { hasher: password::Hasher::new(&config.password_hashing)?, db, key, config: Arc::new(config), clock })
+    }
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+}
+
+#[cfg(feature = "testkit")]
+pub mod testkit;

@@ -1,0 +1,274 @@
+//! The transactional outbox (security.md #59). Actions write the messages
+//! they cause into `outbox` inside their own transaction; a worker delivers
+//! them later. No request ever waits on a mail or SMS provider, so delivery
+//! latency cannot reveal whether an account exists (Keycloak #26625).
+//!
+//! Rows hold a template name and parameters, not rendered text: the
+//! message is rendered in the recipient's language when it is delivered.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::{Clock, Db, DomainError, Timestamp};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Email,
+    Sms,
+    Voice,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Sms => "sms",
+            Channel::Voice => "voice",
+        }
+    }
+    fn parse(s: &str) -> Option<Channel> {
+        match s {
+            "email" => Some(Channel::Email),
+            "sms" => Some(Channel::Sms),
+            "voice" => Some(Channel::Voice),
+            _ => None,
+        }
+    }
+}
+
+/// Every message the product sends, with what its template needs. No
+/// secret other than a one-time code may appear here.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "template", content = "params", rename_all = "snake_case")]
+pub enum Template {
+    /// The account was locked after repeated failed sign-ins.
+    AccountLocked { display_name: String, minutes: i64 },
+}
+
+impl Template {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Template::AccountLocked { .. } => "account_locked",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewMessage {
+    pub channel: Channel,
+    pub recipient: String,
+    pub locale: String,
+    pub template: Template,
+    /// Deduplicates retries of the action that queued it.
+    pub idempotency_key: String,
+    /// Never deliver after this time (codes expire).
+    pub not_after: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    pub id: i64,
+    pub idempotency_key: String,
+    pub created_at: Timestamp,
+    pub channel: Channel,
+    pub recipient: String,
+    pub locale: String,
+    pub template: Template,
+    pub state: String,
+    pub attempts: i64,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryMode {
+    /// Development and demo: messages count as delivered at once and are
+    /// listed on `/dev/outbox`.
+    #[default]
+    Outbox,
+    /// Queue messages and deliver nothing (no channel configured yet).
+    Hold,
+}
+
+/// Most attempts before a message is marked failed.
+pub const MAX_ATTEMPTS: i64 = 5;
+/// A claimed message is retried by another worker after this lease.
+const LEASE_SECS: i64 = 60;
+
+pub async fn enqueue<'e, E>(exec: E, m: &NewMessage, now: Timestamp) -> Result<(), DomainError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let value = serde_json::to_value(&m.template).map_err(|e| DomainError::Corrupt(e.to_string()))?;
+    let params = value.get("params").map(|p| p.to_string()).unwrap_or_else(|| "{}".to_owned());
+    sqlx::query(
+        "INSERT INTO outbox (idempotency_key, created_at, channel, recipient, locale, template, params, state, attempts, next_attempt_at, not_after) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $2, $8) ON CONFLICT (idempotency_key) DO NOTHING",
+    )
+    .bind(&m.idempotency_key)
+    .bind(now.secs())
+    .bind(m.channel.as_str())
+    .bind(&m.recipient)
+    .bind(&m.locale)
+    .bind(m.template.name())
+    .bind(params)
+    .bind(m.not_after.map(Timestamp::secs))
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+fn message_from_row(r: &sqlx::any::AnyRow) -> Result<Message, DomainError> {
+    let template: String = r.try_get("template")?;
+    let params: String = r.try_get("params")?;
+    let json = format!("{{\"template\":{},\"params\":{}}}", serde_json::Value::String(template), params);
+    let channel: String = r.try_get("channel")?;
+    Ok(Message {
+        id: r.try_get("id")?,
+        idempotency_key: r.try_get("idempotency_key")?,
+        created_at: Timestamp(r.try_get("created_at")?),
+        channel: Channel::parse(&channel).ok_or_else(|| DomainError::Corrupt(format!("channel {channel:?}")))?,
+        recipient: r.try_get("recipient")?,
+        locale: r.try_get("locale")?,
+        template: serde_json::from_str(&json).map_err(|e| DomainError::Corrupt(e.to_string()))?,
+        state: r.try_get("state")?,
+        attempts: r.try_get("attempts")?,
+    })
+}
+
+const MESSAGE_COLUMNS: &str = "id, idempotency_key, created_at, channel, recipient, locale, template, params, state, attempts";
+
+/// Claims up to `limit` due messages for this worker. Safe with several
+/// instances: each row is taken by a conditional update.
+pub async fn claim_due(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<Message>, DomainError> {
+    let candidates = sqlx::query(
+        "SELECT id FROM outbox WHERE (state = 'pending' AND next_attempt_at <= $1) OR (state = 'sending' AND lease_until < $1) ORDER BY id LIMIT $2",
+    )
+    .bind(now.secs())
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    let mut claimed = Vec::new();
+    for c in candidates {
+        let id: i64 = c.try_get("id")?;
+        let sql = format!(
+            "UPDATE outbox SET state = 'sending', lease_until = $1, attempts = attempts + 1 \
+             WHERE id = $2 AND ((state = 'pending' AND next_attempt_at <= $3) OR (state = 'sending' AND lease_until < $3)) \
+             RETURNING {MESSAGE_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(now.plus_secs(LEASE_SECS).secs())
+            .bind(id)
+            .bind(now.secs())
+            .fetch_optional(db.pool())
+            .await?;
+        if let Some(row) = row {
+            claimed.push(message_from_row(&row)?);
+        }
+    }
+    Ok(claimed)
+}
+
+pub async fn mark_sent(db: &Db, id: i64, now: Timestamp) -> Result<(), DomainError> {
+    sqlx::query("UPDATE outbox SET state = 'sent', sent_at = $1, lease_until = NULL, last_error = NULL WHERE id = $2")
+        .bind(now.secs())
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: retry with exponential backoff, or give up
+/// after [`MAX_ATTEMPTS`].
+pub async fn mark_failed(db: &Db, m: &Message, error: &str, now: Timestamp) -> Result<(), DomainError> {
+    let (state, next) = if m.attempts >= MAX_ATTEMPTS {
+        ("failed", now)
+    } else {
+        ("pending", now.plus_secs(10 * (1 << m.attempts.clamp(0, 10))))
+    };
+    sqlx::query("UPDATE outbox SET state = $1, next_attempt_at = $2, lease_until = NULL, last_error = $3 WHERE id = $4")
+        .bind(state)
+        .bind(next.secs())
+        .bind(error)
+        .bind(m.id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Marks due messages whose `not_after` has passed as expired, unsent.
+pub async fn expire(db: &Db, now: Timestamp) -> Result<u64, DomainError> {
+    let r = sqlx::query(
+        "UPDATE outbox SET state = 'expired', lease_until = NULL WHERE state IN ('pending', 'sending') AND not_after IS NOT NULL AND not_after < $1",
+    )
+    .bind(now.secs())
+    .execute(db.pool())
+    .await?;
+    Ok(r.rows_affected())
+}
+
+/// Newest first, for the development outbox page.
+pub async fn recent(db: &Db, limit: i64) -> Result<Vec<Message>, DomainError> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM outbox ORDER BY id DESC LIMIT $1");
+    let rows = sqlx::query(&sql).bind(limit).fetch_all(db.pool()).await?;
+    rows.iter().map(message_from_row).collect()
+}
+
+/// Something that delivers a message: SMTP, an SMS provider, or the dev outbox.
+pub trait Sender: Send + Sync + 'static {
+    fn send(&self, m: &Message) -> impl Future<Output = Result<(), String>> + Send;
+}
+
+/// The development "channel": delivery is the row being visible on `/dev/outbox`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DevOutbox;
+
+impl Sender for DevOutbox {
+    async fn send(&self, _m: &Message) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// One pass of the worker: expire, claim, deliver, record. Returns how many
+/// messages were delivered.
+pub async fn deliver_due<S: Sender>(db: &Db, sender: &S, now: Timestamp) -> Result<usize, DomainError> {
+    expire(db, now).await?;
+    let mut sent = 0;
+    for m in claim_due(db, now, 50).await? {
+        match sender.send(&m).await {
+            Ok(()) => {
+                mark_sent(db, m.id, now).await?;
+                sent += 1;
+            }
+            Err(e) => {
+                tracing::warn!(message_id = m.id, attempt = m.attempts, error = %e, "delivery failed");
+                mark_failed(db, &m, &e, now).await?;
+            }
+        }
+    }
+    Ok(sent)
+}
+
+/// Runs [`deliver_due`] every `interval` until `stop` resolves.
+pub async fn run_worker<S: Sender>(
+    db: Db,
+    clock: Arc<dyn Clock>,
+    sender: S,
+    interval: Duration,
+    stop: impl Future<Output = ()>,
+) {
+    tokio::pin!(stop);
+    loop {
+        if let Err(e) = deliver_due(&db, &sender, clock.now()).await {
+            tracing::error!(error = %e, "outbox worker pass failed");
+        }
+        tokio::select! {
+            _ = &mut stop => break,
+            _ = tokio::time::sleep(interval) => {}
+        }
+    }
+}

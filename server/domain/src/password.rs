@@ -1,0 +1,248 @@
+//! Password hashing: argon2id with PHC strings, run on the blocking pool
+//! behind a semaphore (security.md #6, #7).
+//!
+//! One argon2 hash at m=19456 KiB takes ~16 ms of a core and 19 MiB of RAM,
+//! so an unbounded number of them is the cheapest denial of service against
+//! a password product. Permits = cores; a caller that cannot get one within
+//! the queue timeout gets [`HashError::Busy`] (503 + Retry-After upstream).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use serde::Deserialize;
+use tokio::sync::Semaphore;
+use unicode_normalization::UnicodeNormalization;
+
+/// Raw input cap before any normalization or hashing (Django CVE-2013-1443).
+pub const MAX_PASSWORD_BYTES: usize = 4096;
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HashingConfig {
+    /// argon2id memory cost in KiB (OWASP minimum 19456).
+    pub memory_kib: u32,
+    /// argon2id iterations (OWASP minimum 2 at 19 MiB).
+    pub iterations: u32,
+    /// argon2id lanes.
+    pub parallelism: u32,
+    /// Hashes allowed at once; 0 = one per CPU core.
+    pub max_concurrent: usize,
+    /// How long a request may wait for a hashing slot before it gets 503.
+    pub queue_timeout_ms: u64,
+}
+
+impl Default for HashingConfig {
+    fn default() -> Self {
+        HashingConfig {
+            memory_kib: 19456,
+            iterations: 2,
+            parallelism: 1,
+            max_concurrent: 0,
+            queue_timeout_ms: 2000,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    #[error("the password is longer than {MAX_PASSWORD_BYTES} bytes")]
+    TooLong,
+    #[error("all hashing slots are busy")]
+    Busy { retry_after_secs: u64 },
+    #[error("argon2 failed: {0}")]
+    Internal(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    pub ok: bool,
+    /// The stored hash uses weaker parameters than the configured ones.
+    pub needs_rehash: bool,
+}
+
+#[derive(Clone)]
+pub struct Hasher {
+    params: Params,
+    permits: Arc<Semaphore>,
+    queue_timeout: Duration,
+    /// Verified against when the account is unknown, so that path costs the
+    /// same argon2 work as a real one (security.md #8).
+    dummy_hash: Arc<str>,
+    hashes: Arc<AtomicU64>,
+}
+
+/// A password after the byte cap and NFKC (security.md #2, #4). No case
+/// folding: "Password" and "password" stay different.
+#[derive(Clone)]
+pub struct Normalized(String);
+
+impl std::fmt::Debug for Normalized {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Normalized(***)")
+    }
+}
+
+impl Normalized {
+    pub fn new(raw: &str) -> Result<Normalized, HashError> {
+        if raw.len() > MAX_PASSWORD_BYTES {
+            return Err(HashError::TooLong);
+        }
+        Ok(Normalized(raw.nfkc().collect()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Hasher {
+    pub fn new(cfg: &HashingConfig) -> Result<Hasher, HashError> {
+        let params = Params::new(cfg.memory_kib, cfg.iterations, cfg.parallelism, None)
+            .map_err(|e| HashError::Internal(e.to_string()))?;
+        let permits = match cfg.max_concurrent {
+            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            n => n,
+        };
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+        let salt = SaltString::generate(&mut OsRng);
+        let dummy = argon
+            .hash_password(b"dummy password for unknown accounts", &salt)
+            .map_err(|e| HashError::Internal(e.to_string()))?
+            .to_string();
+        Ok(Hasher {
+            params,
+            permits: Arc::new(Semaphore::new(permits)),
+            queue_timeout: Duration::from_millis(cfg.queue_timeout_ms),
+            dummy_hash: dummy.into(),
+            hashes: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// How many argon2 computations ran (tests assert that refused input
+    /// hashes nothing).
+    pub fn hash_count(&self) -> u64 {
+        self.hashes.load(Ordering::Relaxed)
+    }
+
+    fn argon(&self) -> Argon2<'static> {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
+    }
+
+    pub async fn hash(&self, password: &Normalized) -> Result<String, HashError> {
+        let argon = self.argon();
+        let pw = password.0.clone();
+        self.run(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            argon
+                .hash_password(pw.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| HashError::Internal(e.to_string()))
+        })
+        .await?
+    }
+
+    /// Verifies against `stored`, or against the dummy hash when there is
+    /// none, so both paths cost the same.
+    pub async fn verify(&self, password: &Normalized, stored: Option<&str>) -> Result<Verified, HashError> {
+        let real = stored.is_some();
+        let phc: String = stored.map(str::to_owned).unwrap_or_else(|| self.dummy_hash.to_string());
+        let pw = password.0.clone();
+        let current = self.params.clone();
+        self.run(move || {
+            let parsed = PasswordHash::new(&phc).map_err(|e| HashError::Internal(e.to_string()))?;
+            // Verify with the parameters recorded in the PHC string.
+            let ok = Argon2::default().verify_password(pw.as_bytes(), &parsed).is_ok();
+            let needs_rehash = real && ok && weaker_than(&parsed, &current);
+            Ok(Verified { ok: ok && real, needs_rehash })
+        })
+        .await?
+    }
+
+    async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T, HashError> {
+        let permit = tokio::time::timeout(self.queue_timeout, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| HashError::Busy { retry_after_secs: 1 })?
+            .map_err(|_| HashError::Internal("hashing semaphore closed".into()))?;
+        let hashes = self.hashes.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            hashes.fetch_add(1, Ordering::Relaxed);
+            job()
+        })
+        .await
+        .map_err(|e| HashError::Internal(e.to_string()))
+    }
+}
+
+/// True when the stored hash is not argon2id or any cost is below `current`.
+fn weaker_than(stored: &PasswordHash<'_>, current: &Params) -> bool {
+    if stored.algorithm.as_str() != "argon2id" {
+        return true;
+    }
+    match Params::try_from(stored) {
+        Ok(p) => p.m_cost() < current.m_cost() || p.t_cost() < current.t_cost() || p.p_cost() < current.p_cost(),
+        Err(_) => true,
+    }
+}
+
+/// Checks that an imported hash is an argon2id PHC string we can verify.
+pub fn is_valid_phc(s: &str) -> bool {
+    PasswordHash::new(s).map(|h| h.algorithm.as_str() == "argon2id").unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fast() -> HashingConfig {
+        HashingConfig { memory_kib: 1024, iterations: 1, ..HashingConfig::default() }
+    }
+
+    #[tokio::test]
+    async fn hash_is_argon2id_phc_and_verifies_nfkc_equivalents() {
+        let h = Hasher::new(&HashingConfig::default()).unwrap();
+        // security.md #4: U+212B ANGSTROM SIGN and U+00C5 are the same after NFKC.
+        let stored = h.hash(&Normalized::new("\u{212B}ngström-pass").unwrap()).await.unwrap();
+        assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
+        let v = h.verify(&Normalized::new("\u{00C5}ngström-pass").unwrap(), Some(&stored)).await.unwrap();
+        assert!(v.ok && !v.needs_rehash);
+        let v = h.verify(&Normalized::new("\u{00C5}NGSTRÖM-PASS").unwrap(), Some(&stored)).await.unwrap();
+        assert!(!v.ok, "no case folding of passwords");
+    }
+
+    #[tokio::test]
+    async fn unknown_account_costs_a_hash_and_never_verifies() {
+        let h = Hasher::new(&fast()).unwrap();
+        let before = h.hash_count();
+        let v = h.verify(&Normalized::new("dummy password for unknown accounts").unwrap(), None).await.unwrap();
+        assert!(!v.ok);
+        assert_eq!(h.hash_count(), before + 1);
+    }
+
+    #[tokio::test]
+    async fn raised_parameters_ask_for_a_rehash() {
+        let weak = Hasher::new(&fast()).unwrap();
+        let stored = weak.hash(&Normalized::new("pw").unwrap()).await.unwrap();
+        let strong = Hasher::new(&HashingConfig::default()).unwrap();
+        let v = strong.verify(&Normalized::new("pw").unwrap(), Some(&stored)).await.unwrap();
+        assert!(v.ok && v.needs_rehash);
+    }
+
+    #[test]
+    fn over_long_input_is_refused_before_hashing() {
+        // security.md #2: 4096-byte cap.
+        assert!(Normalized::new(&"a".repeat(MAX_PASSWORD_BYTES)).is_ok());
+        assert!(matches!(Normalized::new(&"a".repeat(MAX_PASSWORD_BYTES + 1)), Err(HashError::TooLong)));
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_answers_busy() {
+        let h = Hasher::new(&HashingConfig { max_concurrent: 1, queue_timeout_ms: 50, ..fast() }).unwrap();
+        let _held = h.permits.clone().acquire_owned().await.unwrap();
+        let r = h.hash(&Normalized::new("pw").unwrap()).await;
+        assert!(matches!(r, Err(HashError::Busy { .. })));
+    }
+}

@@ -1,0 +1,10 @@
+//! Storage and domain tests. One binary (fast to link); every test runs on
+//! a real SQLite file and on the real PostgreSQL server.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod import;
+mod outbox;
+mod sessions;
+mod sign_in;
+mod storage;
