@@ -1,1 +1,72 @@
+//! The SSPR web app, rendered on the server and hydrated in the browser.
+//! Every visible string comes from `locales/*.json` through the generated
+//! `i18n` module.
 
+#![recursion_limit = "256"]
+
+include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
+
+pub mod api;
+mod components;
+pub mod error;
+pub mod locale;
+mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{StaticSegment, path};
+
+use crate::components::layout::Layout;
+use crate::i18n::I18nContextProvider;
+use crate::pages::{account::AccountPage, dev_outbox::DevOutboxPage, home::HomePage, not_found::NotFound, placeholders, sign_in::SignInPage};
+
+/// The HTML document. `lang` and `dir` on `<html>` come from the locale
+/// (leptos_i18n inserts them), never hard-coded here.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let cookie = leptos_i18n::context::CookieOptions::<i18n::Locale>::default()
+        .path("/")
+        .max_age(365_i64 * 24 * 3600 * 1000);
+    view! {
+        <I18nContextProvider cookie_name=locale::COOKIE_NAME cookie_options=cookie>
+            <Stylesheet id="leptos" href="/pkg/sspr.css"/>
+            <Router>
+                <Layout>
+                    <Routes fallback=NotFound>
+                        <Route path=StaticSegment("") view=HomePage/>
+                        <Route path=path!("/sign-in") view=SignInPage/>
+                        <Route path=path!("/account") view=AccountPage/>
+                        <Route path=path!("/account/password") view=placeholders::ChangePasswordPage/>
+                        <Route path=path!("/reset") view=placeholders::ResetPage/>
+                        <Route path=path!("/security-info/setup") view=placeholders::SetupPage/>
+                        <Route path=path!("/ssprsetup") view=placeholders::SetupAlias/>
+                        <Route path=path!("/dev/outbox") view=DevOutboxPage/>
+                    </Routes>
+                </Layout>
+            </Router>
+        </I18nContextProvider>
+    }
+}

@@ -1,0 +1,10 @@
+//! The `sspr` server: axum wiring around the Leptos app, the security
+//! middleware every route inherits, the CLI, and background workers.
+//! Decisions about accounts live in `sspr-domain`; this crate only connects
+//! them to HTTP and the command line.
+
+pub mod cli;
+pub mod logging;
+pub mod middleware;
+pub mod router;
+pub mod serve;

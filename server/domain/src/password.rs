@@ -127,6 +127,13 @@ impl Hasher {
         self.hashes.load(Ordering::Relaxed)
     }
 
+    /// Takes every hashing slot, so the next caller waits and gets `Busy`.
+    #[cfg(feature = "testkit")]
+    pub async fn occupy_all(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let n = u32::try_from(self.permits.available_permits()).ok()?;
+        self.permits.clone().acquire_many_owned(n).await.ok()
+    }
+
     fn argon(&self) -> Argon2<'static> {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
     }

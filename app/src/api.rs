@@ -1,0 +1,56 @@
+//! Server functions: the only way the browser talks to the server. Each is
+//! a thin adapter — decode the form, call the domain (in `crate::ssr`), map
+//! the outcome to an [`AppError`] code. Endpoints are pinned so URLs stay
+//! stable for no-JavaScript forms, proxies and rate-limit rules.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// What the "My account" page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub login: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub is_admin: bool,
+    pub groups: Vec<String>,
+}
+
+/// One row of the development outbox, rendered in the message's language.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub id: i64,
+    pub created_at: String,
+    pub channel: String,
+    pub recipient: String,
+    pub state: String,
+    pub locale: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// Signs in and goes to "My account". Every failure is `invalid_credentials`.
+#[server(prefix = "/api", endpoint = "sign_in")]
+pub async fn sign_in(login: String, password: String) -> Result<(), AppError> {
+    crate::ssr::auth::sign_in(login, password).await
+}
+
+/// Ends the current session and goes to the sign-in page.
+#[server(prefix = "/api", endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    crate::ssr::auth::sign_out().await
+}
+
+/// The signed-in account, or `None`.
+#[server(prefix = "/api", endpoint = "current_account")]
+pub async fn current_account() -> Result<Option<AccountView>, AppError> {
+    crate::ssr::auth::current_account().await
+}
+
+/// Messages on the development outbox (only in `outbox` delivery mode).
+#[server(prefix = "/api", endpoint = "dev_outbox")]
+pub async fn dev_outbox() -> Result<Vec<OutboxEntry>, AppError> {
+    crate::ssr::outbox::list().await
+}

@@ -1,0 +1,82 @@
+//! Locale negotiation: `?lang=` beats the preference cookie, which beats
+//! `Accept-Language`, which beats the configured default. The server runs
+//! this once per request and hands the result to leptos_i18n through its
+//! cookie, so the page, its `<html lang dir>` and the hydrated client agree.
+
+use crate::i18n::*;
+
+/// Cookie leptos_i18n reads and writes for the chosen locale.
+pub const COOKIE_NAME: &str = "i18n_pref_locale";
+
+/// The shipped locale for a BCP 47 tag: exact match first (case-insensitive),
+/// then by primary language, so a browser that says only `he` gets `he-IL`.
+pub fn match_tag(tag: &str) -> Option<Locale> {
+    let tag = tag.trim();
+    if tag.is_empty() {
+        return None;
+    }
+    let all = Locale::get_all();
+    if let Some(l) = all.iter().find(|l| l.as_str().eq_ignore_ascii_case(tag)) {
+        return Some(*l);
+    }
+    let primary = tag.split(['-', '_']).next().unwrap_or(tag);
+    all.iter().find(|l| l.as_str().split('-').next().is_some_and(|p| p.eq_ignore_ascii_case(primary))).copied()
+}
+
+/// Picks from an `Accept-Language` header, honouring q-values.
+pub fn from_accept_language(header: &str) -> Option<Locale> {
+    let mut ranked: Vec<(f32, usize, &str)> = header
+        .split(',')
+        .enumerate()
+        .filter_map(|(i, part)| {
+            let mut pieces = part.split(';');
+            let tag = pieces.next()?.trim();
+            let q = pieces
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .map(|q| q.trim().parse::<f32>().unwrap_or(0.0))
+                .unwrap_or(1.0);
+            (q > 0.0 && tag != "*").then_some((q, i, tag))
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    ranked.iter().find_map(|(_, _, tag)| match_tag(tag))
+}
+
+pub struct Negotiated {
+    pub locale: Locale,
+    /// The locale came from `?lang=`: remember it in the cookie.
+    pub explicit: bool,
+}
+
+pub fn negotiate(query_lang: Option<&str>, cookie: Option<&str>, accept_language: Option<&str>, default: Locale) -> Negotiated {
+    if let Some(l) = query_lang.and_then(match_tag) {
+        return Negotiated { locale: l, explicit: true };
+    }
+    let locale = cookie.and_then(match_tag).or_else(|| accept_language.and_then(from_accept_language)).unwrap_or(default);
+    Negotiated { locale, explicit: false }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_beats_cookie_beats_header() {
+        let n = negotiate(Some("he-IL"), Some("en"), Some("en"), Locale::en);
+        assert!(n.explicit && n.locale == Locale::he_IL);
+        let n = negotiate(None, Some("he-IL"), Some("en"), Locale::en);
+        assert!(!n.explicit && n.locale == Locale::he_IL);
+        let n = negotiate(Some("xx"), None, Some("he,en;q=0.5"), Locale::en);
+        assert!(!n.explicit && n.locale == Locale::he_IL, "bad ?lang= falls through");
+        assert!(negotiate(None, None, None, Locale::he_IL).locale == Locale::he_IL);
+    }
+
+    #[test]
+    fn accept_language_matches_primary_language_and_q_values() {
+        assert_eq!(from_accept_language("he"), Some(Locale::he_IL));
+        assert_eq!(from_accept_language("fr-FR, he-il;q=0.8, en;q=0.9"), Some(Locale::en));
+        assert_eq!(from_accept_language("en;q=0, he;q=0.1"), Some(Locale::he_IL));
+        assert_eq!(from_accept_language("fr, de"), None);
+        assert_eq!(from_accept_language(""), None);
+    }
+}

@@ -1,0 +1,81 @@
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+
+use crate::api::{AccountView, SignOut, current_account};
+use crate::components::alert::ErrorAlert;
+use crate::error::AppError;
+use crate::i18n::*;
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let i18n = use_i18n();
+    // Blocking: the server must know before the first byte whether to
+    // answer with the page or a redirect to sign-in.
+    let account = Resource::new_blocking(|| (), |_| current_account());
+    view! {
+        <Title text=move || t_string!(i18n, account_title).to_string()/>
+        <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
+            {move || Suspend::new(async move {
+                match account.await {
+                    Ok(Some(a)) => view! { <AccountCard account=a/> }.into_any(),
+                    Ok(None) | Err(AppError::NotSignedIn) => view! { <Redirect path="/sign-in"/> }.into_any(),
+                    Err(e) => view! { <ErrorAlert error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn AccountCard(account: AccountView) -> impl IntoView {
+    let i18n = use_i18n();
+    let sign_out = ServerAction::<SignOut>::new();
+    let error = Signal::derive(move || sign_out.value().get().and_then(Result::err));
+    let name = account.display_name.clone();
+    let groups = if account.groups.is_empty() { None } else { Some(account.groups.join(", ")) };
+    let is_admin = account.is_admin;
+    view! {
+        <section class="card" aria-labelledby="page-title">
+            <h1 id="page-title">{t!(i18n, account_title)}</h1>
+            <p class="greeting">{t!(i18n, account_greeting, name = move || view! { <bdi>{name.clone()}</bdi> })}</p>
+            <dl class="facts">
+                <dt>{t!(i18n, account_user_id)}</dt>
+                <dd dir="ltr" data-testid="login">{account.login}</dd>
+                <dt>{t!(i18n, account_email)}</dt>
+                <dd dir="ltr">
+                    {match account.email {
+                        Some(e) => e.into_any(),
+                        None => t!(i18n, account_none).into_any(),
+                    }}
+                </dd>
+                <dt>{t!(i18n, account_role)}</dt>
+                <dd>
+                    {move || if is_admin { t!(i18n, role_admin).into_any() } else { t!(i18n, role_user).into_any() }}
+                </dd>
+                <dt>{t!(i18n, account_groups)}</dt>
+                <dd>
+                    {match groups {
+                        Some(g) => g.into_any(),
+                        None => t!(i18n, account_none).into_any(),
+                    }}
+                </dd>
+            </dl>
+            <ul class="tiles">
+                <li>
+                    <a href="/security-info/setup">{t!(i18n, account_security_info)}</a>
+                    <p>{t!(i18n, account_security_info_desc)}</p>
+                </li>
+                <li>
+                    <a href="/account/password">{t!(i18n, account_change_password)}</a>
+                    <p>{t!(i18n, account_change_password_desc)}</p>
+                </li>
+            </ul>
+            <ErrorAlert error/>
+            <ActionForm action=sign_out>
+                <button type="submit" class="secondary">{t!(i18n, action_sign_out)}</button>
+            </ActionForm>
+        </section>
+    }
+}

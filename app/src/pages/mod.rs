@@ -1,0 +1,6 @@
+pub mod account;
+pub mod dev_outbox;
+pub mod home;
+pub mod not_found;
+pub mod placeholders;
+pub mod sign_in;

@@ -1,0 +1,103 @@
+//! Server-side halves of the server functions, and what they share: the
+//! application state, cookies, error mapping. Compiled only with `ssr`.
+
+pub mod auth;
+pub mod messages;
+pub mod outbox;
+
+use axum::extract::FromRef;
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use http::{HeaderValue, header};
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+use sspr_domain::Services;
+
+use crate::error::AppError;
+
+/// Shared by every request; provided to server functions and SSR by
+/// `leptos_routes_with_context`.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub services: Services,
+    pub cookies: CookiePolicy,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(s: &AppState) -> LeptosOptions {
+        s.leptos_options.clone()
+    }
+}
+
+/// Session cookie settings derived from `public_url`.
+#[derive(Clone, Debug)]
+pub struct CookiePolicy {
+    /// `__Host-sspr_session` over https (host-only, Secure, Path=/ enforced
+    /// by the browser), `sspr_session` on plain-http development origins.
+    pub session_name: &'static str,
+    pub secure: bool,
+}
+
+impl CookiePolicy {
+    pub fn for_https(https: bool) -> CookiePolicy {
+        CookiePolicy { session_name: if https { "__Host-sspr_session" } else { "sspr_session" }, secure: https }
+    }
+}
+
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| internal("AppState missing from context"))
+}
+
+/// Logs `cause` with a fresh correlation id and returns the generic error
+/// that carries only that id (security.md #50).
+pub fn internal(cause: impl std::fmt::Display) -> AppError {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let short = id.get(..12).unwrap_or(&id).to_owned();
+    tracing::error!(correlation_id = %short, error = %cause, "internal error");
+    AppError::Internal { correlation_id: short }
+}
+
+pub async fn cookie_jar() -> CookieJar {
+    leptos_axum::extract::<CookieJar>().await.unwrap_or_default()
+}
+
+pub async fn session_token(policy: &CookiePolicy) -> Option<String> {
+    cookie_jar().await.get(policy.session_name).map(|c| c.value().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn session_cookie(policy: &CookiePolicy, value: String) -> Cookie<'static> {
+    Cookie::build((policy.session_name, value))
+        .path("/")
+        .http_only(true)
+        .secure(policy.secure)
+        // Strict: no cross-site request ever carries the session
+        // (security.md #42); following a mailed link means signing in again.
+        .same_site(SameSite::Strict)
+        .build()
+}
+
+fn append_cookie(c: Cookie<'static>) {
+    if let (Some(resp), Ok(v)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(&c.to_string())) {
+        resp.append_header(header::SET_COOKIE, v);
+    }
+}
+
+pub fn set_session_cookie(policy: &CookiePolicy, token: String) {
+    append_cookie(session_cookie(policy, token));
+}
+
+pub fn clear_session_cookie(policy: &CookiePolicy) {
+    let mut c = session_cookie(policy, String::new());
+    c.make_removal();
+    append_cookie(c);
+}
+
+/// The peer address as the server saw it. Proxies are not trusted yet, so
+/// `X-Forwarded-For` is ignored (security.md #38).
+pub async fn client_ip() -> Option<String> {
+    leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .await
+        .ok()
+        .map(|c| c.0.ip().to_string())
+}

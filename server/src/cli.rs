@@ -1,0 +1,152 @@
+//! The `sspr` command line.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use sspr_domain::config::Config;
+use sspr_domain::identity::{Login, valid_email};
+use sspr_domain::import::import_csv;
+use sspr_domain::password::Normalized;
+use sspr_domain::secrets::ServerKey;
+use sspr_domain::users::{self, CreateUserError, NewUser, Role};
+use sspr_domain::{Db, Services, SystemClock, demo};
+
+#[derive(Debug, Parser)]
+#[command(name = "sspr", version, about = "Self-service password reset server")]
+pub struct Cli {
+    /// TOML configuration file (see server/sspr.example.toml).
+    #[arg(long, short, env = "SSPR_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default).
+    Serve {
+        /// Seed a demo organisation into an empty database and print its passwords.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load and validate the configuration, then exit.
+    CheckConfig,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage administrators.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add one user.
+    Add(NewAccount),
+    /// Import users from a CSV file: columns login, display_name, email,
+    /// role (user|admin), groups (;-separated), password_hash (argon2id PHC).
+    Import { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an administrator (the way to get the first admin outside demo mode).
+    Create(NewAccount),
+}
+
+#[derive(Debug, Args)]
+pub struct NewAccount {
+    /// The user ID people sign in with.
+    pub login: String,
+    /// The name shown in the app and in messages.
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Groups to add the user to (created when missing).
+    #[arg(long = "group")]
+    pub groups: Vec<String>,
+    /// Read the password from the first line of standard input instead of
+    /// generating one.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// Shortest password accepted from the command line: NIST SP 800-63B-4's
+/// minimum for a password that is the account's only factor.
+pub const MIN_CLI_PASSWORD_CHARS: usize = 15;
+
+pub async fn open_services(config: Config) -> anyhow::Result<Services> {
+    let db = Db::open(&config.database_url).await.context("opening the database")?;
+    let key = ServerKey::load_or_create(&config.key_file).context("loading the server key")?;
+    Ok(Services::new(db, key, config, std::sync::Arc::new(SystemClock))?)
+}
+
+pub async fn add_account(config: Config, a: NewAccount, role: Role) -> anyhow::Result<()> {
+    let login = Login::parse(&a.login).with_context(|| format!("user ID {:?}", a.login))?;
+    if let Some(e) = &a.email {
+        if !valid_email(e) {
+            bail!("{e:?} is not an email address");
+        }
+    }
+    let groups = a
+        .groups
+        .iter()
+        .map(|g| Login::parse(g).with_context(|| format!("group {g:?}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let (password, generated) = if a.password_stdin {
+        (read_password_line()?, false)
+    } else {
+        (demo::random_password(), true)
+    };
+    if password.chars().count() < MIN_CLI_PASSWORD_CHARS {
+        bail!("the password must have at least {MIN_CLI_PASSWORD_CHARS} characters");
+    }
+    let s = open_services(config).await?;
+    let hash = s.hasher.hash(&Normalized::new(&password)?).await?;
+    let user = NewUser {
+        login_display: a.login.trim().to_owned(),
+        display_name: a.name,
+        email: a.email,
+        role,
+        password_hash: Some(hash),
+        locale: None,
+    };
+    match users::create(&s.db, &login, &user, &groups, s.clock.now()).await {
+        Ok(_) => {}
+        Err(CreateUserError::Duplicate) => bail!("a user with the ID {:?} already exists", a.login),
+        Err(CreateUserError::Domain(e)) => return Err(e.into()),
+    }
+    println!("Created {} {:?}.", role.as_str(), user.login_display);
+    if generated {
+        println!("Password (shown once): {password}");
+    }
+    s.db.close().await;
+    Ok(())
+}
+
+fn read_password_line() -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Password: ");
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+pub async fn import_users(config: Config, file: &Path) -> anyhow::Result<bool> {
+    let s = open_services(config).await?;
+    let input = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let report = import_csv(&s.db, input, s.clock.now()).await?;
+    println!("Created {} user(s).", report.created);
+    for (line, reason) in &report.rejected {
+        println!("{}:{line}: {reason}", file.display());
+    }
+    s.db.close().await;
+    Ok(report.rejected.is_empty())
+}

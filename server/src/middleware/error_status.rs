@@ -1,0 +1,37 @@
+//! Gives server-function errors their HTTP status.
+//!
+//! Leptos answers every server-function error with 500; script clients
+//! (and monitoring) need 400, 401, 404, 422, 503 + Retry-After. The status
+//! comes from the error's own code (`AppError::status_code`), so it is
+//! decided in one place. Plain HTML form posts are 302 redirects and pass
+//! through untouched.
+
+use app::error::AppError;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+use http::{HeaderValue, StatusCode, header};
+
+/// Error bodies are a few dozen bytes of JSON.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+pub async fn map(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR || !res.headers().contains_key("serverfnerror") {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_ERROR_BODY).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if let AppError::Busy { retry_after_secs } = err {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                parts.headers.insert(header::RETRY_AFTER, v);
+            }
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}

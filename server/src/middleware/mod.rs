@@ -1,0 +1,8 @@
+//! Layers applied to every route; `router::build` lists their order.
+
+pub mod body_limit;
+pub mod csrf;
+pub mod dev_only;
+pub mod error_status;
+pub mod headers;
+pub mod locale;

@@ -1,0 +1,100 @@
+//! Builds the HTTP application: Leptos pages and server functions, static
+//! files, a health check, and the security layers around all of them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::i18n::Locale;
+use app::locale::match_tag;
+use app::ssr::{AppState, CookiePolicy};
+use app::{App, shell};
+use axum::Router;
+use axum::extract::State;
+use axum::middleware::from_fn_with_state;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use http::StatusCode;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use sspr_domain::Services;
+use sspr_domain::outbox::DeliveryMode;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::middleware::body_limit::BodyLimit;
+use crate::middleware::csrf::CsrfGuard;
+use crate::middleware::dev_only::DevPages;
+use crate::middleware::headers::{CspNonce, HeaderPolicy};
+use crate::middleware::locale::LocalePolicy;
+use crate::middleware::{body_limit, csrf, dev_only, error_status, headers, locale};
+
+/// Largest request body: forms here are a few hundred bytes (security.md #46).
+pub const BODY_LIMIT: usize = 16 * 1024;
+/// Longest a request may take before it is answered 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Config(#[from] sspr_domain::config::ConfigError),
+}
+
+pub fn app_state(leptos_options: LeptosOptions, services: Services) -> Result<AppState, BuildError> {
+    let origin = services.config.public_origin()?;
+    Ok(AppState { leptos_options, services, cookies: CookiePolicy::for_https(origin.https) })
+}
+
+/// Hands this response's CSP nonce (made by `headers::apply`) to Leptos,
+/// so the hydration scripts carry the nonce the header allows.
+fn leptos_context() {
+    if let Some(nonce) = use_context::<http::request::Parts>().and_then(|p| p.extensions.get::<CspNonce>().cloned()) {
+        provide_context(leptos::nonce::Nonce::from_value(nonce.0));
+    }
+}
+
+pub fn build(state: AppState) -> Result<Router, BuildError> {
+    let config = state.services.config.clone();
+    let origin = config.public_origin()?;
+    let routes = generate_route_list(App);
+    let default_locale = match_tag(&config.default_locale).unwrap_or(Locale::en);
+
+    let app = Router::new()
+        .route("/healthz", get(healthz))
+        .leptos_routes_with_context(&state, routes, leptos_context, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(leptos_context, shell))
+        .with_state(state);
+
+    // The last layer added is the outermost: a request passes trace →
+    // panic guard → headers → CSRF → timeout → body limit → error status →
+    // dev pages → locale → handler.
+    Ok(app
+        .layer(from_fn_with_state(LocalePolicy { default: default_locale }, locale::negotiate_locale))
+        .layer(from_fn_with_state(DevPages { outbox: config.delivery.mode == DeliveryMode::Outbox }, dev_only::guard))
+        .layer(axum::middleware::from_fn(error_status::map))
+        .layer(from_fn_with_state(BodyLimit(BODY_LIMIT), body_limit::enforce))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(from_fn_with_state(CsrfGuard { origin: Arc::from(origin.origin.as_str()) }, csrf::guard))
+        .layer(from_fn_with_state(HeaderPolicy { https: origin.https }, headers::apply))
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("a request handler panicked");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &http::Request<_>| {
+            // Path only: query strings are never logged.
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+        })))
+}
+
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match sqlx::query("SELECT 1").execute(state.services.db.pool()).await {
+        Ok(_) => (StatusCode::OK, "ok"),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! `sspr serve`: open storage, seed the demo if asked, start the workers
+//! and the HTTP server, and shut down gracefully on Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use sspr_domain::config::Config;
+use sspr_domain::outbox::{self, DeliveryMode, DevOutbox};
+use sspr_domain::{demo, sessions};
+use tokio::sync::watch;
+
+use crate::cli::open_services;
+use crate::router;
+
+pub async fn run(mut config: Config, demo_mode: bool) -> anyhow::Result<()> {
+    config.demo |= demo_mode;
+    let leptos_options = leptos::config::get_configuration(None).context("Leptos configuration")?.leptos_options;
+    let services = open_services(config.clone()).await?;
+    if config.demo {
+        announce_demo(&services, &config).await?;
+    }
+    if config.delivery.mode == DeliveryMode::Outbox {
+        tracing::warn!("delivery mode is 'outbox': messages are shown on /dev/outbox and not sent; never use this in production");
+    }
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut workers = Vec::new();
+    if config.delivery.mode == DeliveryMode::Outbox {
+        let (db, clock) = (services.db.clone(), services.clock.clone());
+        workers.push(tokio::spawn(outbox::run_worker(db, clock, DevOutbox, Duration::from_secs(1), stopped(stop_rx.clone()))));
+    }
+    workers.push(tokio::spawn(purge_sessions(services.clone(), stopped(stop_rx.clone()))));
+
+    let state = router::app_state(leptos_options, services.clone())?;
+    let app = router::build(state)?;
+    let addr: SocketAddr = config.listen.parse().with_context(|| format!("listen address {:?}", config.listen))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    tracing::info!(%addr, public_url = %config.public_url, "listening");
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    let _ = stop_tx.send(true);
+    for w in workers {
+        let _ = w.await;
+    }
+    services.db.close().await;
+    Ok(())
+}
+
+async fn announce_demo(s: &sspr_domain::Services, config: &Config) -> anyhow::Result<()> {
+    let accounts = demo::seed_if_empty(s, s.clock.now()).await?;
+    if accounts.is_empty() {
+        println!("Demo: the database already has users; nothing seeded (passwords were printed on the first run).");
+        return Ok(());
+    }
+    println!();
+    println!("Demo organisation created. These passwords are shown once:");
+    for a in &accounts {
+        println!("  {:<8} {:<6} {}  ({})", a.login, a.role.as_str(), a.password, a.display_name);
+    }
+    println!("Sign in at {}/sign-in  ·  sent messages: {}/dev/outbox", config.public_url, config.public_url);
+    println!();
+    Ok(())
+}
+
+async fn stopped(mut rx: watch::Receiver<bool>) {
+    let _ = rx.wait_for(|v| *v).await;
+}
+
+async fn purge_sessions(s: sspr_domain::Services, stop: impl std::future::Future<Output = ()>) {
+    tokio::pin!(stop);
+    loop {
+        if let Err(e) = sessions::purge_expired(&s.db, &s.config.sessions, s.clock.now()).await {
+            tracing::warn!(error = %e, "session purge failed");
+        }
+        tokio::select! {
+            _ = &mut stop => break,
+            _ = tokio::time::sleep(Duration::from_secs(600)) => {}
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutting down");
+}
+

@@ -1,0 +1,133 @@
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::body::Body;
+use http::{HeaderMap, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use leptos::prelude::LeptosOptions;
+use sspr_domain::config::Config;
+use sspr_domain::identity::Login;
+use sspr_domain::password::Normalized;
+use sspr_domain::testkit::{TestDb, services};
+use sspr_domain::users::{self, NewUser, Role};
+use sspr_domain::{Clock, ManualClock, Services};
+use tower::ServiceExt;
+
+pub const ORIGIN: &str = "http://127.0.0.1:3000";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub router: Router,
+    pub services: Services,
+    pub clock: ManualClock,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers.get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok().map(str::to_owned)).collect()
+    }
+    /// The value of the session cookie this reply sets, if any.
+    pub fn session(&self) -> Option<String> {
+        self.set_cookies()
+            .iter()
+            .find_map(|c| c.strip_prefix("sspr_session=").map(|r| r.split(';').next().unwrap_or("").to_owned()))
+            .filter(|v| !v.is_empty())
+    }
+    /// Headers without the per-response CSP nonce, for equality checks.
+    pub fn comparable_headers(&self) -> BTreeMap<String, String> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| *k != header::CONTENT_SECURITY_POLICY)
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
+            .collect()
+    }
+}
+
+impl TestApp {
+    pub async fn new(t: &TestDb) -> TestApp {
+        Self::with_config(t, Config::default()).await
+    }
+
+    pub async fn with_config(t: &TestDb, config: Config) -> TestApp {
+        let (services, clock) = services(t.db.clone(), config);
+        let options = LeptosOptions::builder().output_name("sspr").build();
+        let state = sspr_server::router::app_state(options, services.clone()).unwrap();
+        let router = sspr_server::router::build(state).unwrap();
+        TestApp { router, services, clock }
+    }
+
+    pub async fn add_user(&self, login: &str, role: Role) -> i64 {
+        let hash = self.services.hasher.hash(&Normalized::new(PASSWORD).unwrap()).await.unwrap();
+        let user = NewUser {
+            login_display: login.into(),
+            display_name: format!("{login} Display"),
+            email: Some(format!("{login}@contoso.example")),
+            role,
+            password_hash: Some(hash),
+            locale: None,
+        };
+        users::create(&self.services.db, &Login::parse(login).unwrap(), &user, &[], self.clock.now()).await.unwrap()
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Reply {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
+        let mut b = Request::get(path).header(header::ACCEPT, "text/html");
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        self.send(b.body(Body::empty()).unwrap()).await
+    }
+
+    /// A same-origin form post as the hydrated app sends it (fetch, JSON answer).
+    pub async fn post_js(&self, path: &str, form: &str, cookie: Option<&str>) -> Reply {
+        let mut b = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .header("sec-fetch-site", "same-origin")
+            .header(header::ORIGIN, ORIGIN);
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        self.send(b.body(Body::from(form.to_owned())).unwrap()).await
+    }
+
+    /// A same-origin form post as a browser without JavaScript sends it.
+    pub async fn post_html(&self, path: &str, form: &str, referer: &str) -> Reply {
+        let b = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "text/html,application/xhtml+xml")
+            .header("sec-fetch-site", "same-origin")
+            .header(header::ORIGIN, ORIGIN)
+            .header(header::REFERER, format!("{ORIGIN}{referer}"));
+        self.send(b.body(Body::from(form.to_owned())).unwrap()).await
+    }
+}
+
+pub fn form(login: &str, password: &str) -> String {
+    format!("login={}&password={}", enc(login), enc(password))
+}
+
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

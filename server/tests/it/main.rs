@@ -1,0 +1,9 @@
+//! HTTP tests: the whole axum application in process (no socket), over a
+//! real SQLite file and the real PostgreSQL server.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod harness;
+mod pages;
+mod security;
+mod sign_in;
