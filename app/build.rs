@@ -14,7 +14,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     // `interpolate_display` lets server code render plain strings with
     // arguments (mail bodies, error messages) through `td_string!`.
     let options = ParseOptions::default().interpolate_display(true);
-    let cfg = Config::new("en")?.add_locale("he-IL")?.parse_options(options);
+    let cfg = Config::new("en")?
+        .add_locale("he-IL")?
+        .parse_options(options);
     let infos = TranslationsInfos::parse(cfg)?;
     infos.emit_diagnostics();
     infos.rerun_if_locales_changed();

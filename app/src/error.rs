@@ -61,14 +61,18 @@ impl AppError {
     /// The sentence shown to the user, in `locale`.
     pub fn message(&self, locale: Locale) -> String {
         match self {
-            AppError::InvalidCredentials => td_string!(locale, error_invalid_credentials).to_string(),
+            AppError::InvalidCredentials => {
+                td_string!(locale, error_invalid_credentials).to_string()
+            }
             AppError::PasswordTooLong => td_string!(locale, error_password_too_long).to_string(),
             AppError::Busy { .. } => td_string!(locale, error_busy).to_string(),
             AppError::BadRequest => td_string!(locale, error_bad_request).to_string(),
             AppError::NotSignedIn => td_string!(locale, error_not_signed_in).to_string(),
             AppError::NotFound => td_string!(locale, error_not_found).to_string(),
             AppError::Network => td_string!(locale, error_network).to_string(),
-            AppError::Internal { correlation_id } => td_string!(locale, error_internal, id = correlation_id),
+            AppError::Internal { correlation_id } => {
+                td_string!(locale, error_internal, id = correlation_id)
+            }
         }
     }
 }
@@ -85,7 +89,9 @@ impl FromServerFnError for AppError {
             | ServerFnErrorErr::UnsupportedRequestMethod(_) => AppError::BadRequest,
             // The request never got an answer.
             ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::Network,
-            other => AppError::Internal { correlation_id: format!("sf-{}", short_hash(&other.to_string())) },
+            other => AppError::Internal {
+                correlation_id: format!("sf-{}", short_hash(&other.to_string())),
+            },
         }
     }
 }
@@ -93,7 +99,9 @@ impl FromServerFnError for AppError {
 /// A short, non-reversible tag for framework errors that carry no id of
 /// their own, so two reports of the same failure can be matched.
 fn short_hash(s: &str) -> String {
-    let h = s.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3));
+    let h = s.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    });
     format!("{:08x}", h as u32)
 }
 
@@ -105,9 +113,18 @@ mod tests {
     fn codes_are_stable_on_the_wire() {
         let json = serde_json::to_string(&AppError::InvalidCredentials).unwrap();
         assert_eq!(json, r#"{"code":"invalid_credentials"}"#);
-        let json = serde_json::to_string(&AppError::Busy { retry_after_secs: 1 }).unwrap();
+        let json = serde_json::to_string(&AppError::Busy {
+            retry_after_secs: 1,
+        })
+        .unwrap();
         assert_eq!(json, r#"{"code":"busy","retry_after_secs":1}"#);
-        assert_eq!(AppError::Internal { correlation_id: "x".into() }.code(), "internal");
+        assert_eq!(
+            AppError::Internal {
+                correlation_id: "x".into()
+            }
+            .code(),
+            "internal"
+        );
     }
 
     #[test]
@@ -116,7 +133,10 @@ mod tests {
         let he = AppError::InvalidCredentials.message(Locale::he_IL);
         assert!(en.contains("incorrect"));
         assert_ne!(en, he);
-        let internal = AppError::Internal { correlation_id: "abc123".into() }.message(Locale::he_IL);
+        let internal = AppError::Internal {
+            correlation_id: "abc123".into(),
+        }
+        .message(Locale::he_IL);
         assert!(internal.contains("abc123"));
     }
 }

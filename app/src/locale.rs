@@ -20,7 +20,14 @@ pub fn match_tag(tag: &str) -> Option<Locale> {
         return Some(*l);
     }
     let primary = tag.split(['-', '_']).next().unwrap_or(tag);
-    all.iter().find(|l| l.as_str().split('-').next().is_some_and(|p| p.eq_ignore_ascii_case(primary))).copied()
+    all.iter()
+        .find(|l| {
+            l.as_str()
+                .split('-')
+                .next()
+                .is_some_and(|p| p.eq_ignore_ascii_case(primary))
+        })
+        .copied()
 }
 
 /// Picks from an `Accept-Language` header, honouring q-values.
@@ -48,12 +55,26 @@ pub struct Negotiated {
     pub explicit: bool,
 }
 
-pub fn negotiate(query_lang: Option<&str>, cookie: Option<&str>, accept_language: Option<&str>, default: Locale) -> Negotiated {
+pub fn negotiate(
+    query_lang: Option<&str>,
+    cookie: Option<&str>,
+    accept_language: Option<&str>,
+    default: Locale,
+) -> Negotiated {
     if let Some(l) = query_lang.and_then(match_tag) {
-        return Negotiated { locale: l, explicit: true };
+        return Negotiated {
+            locale: l,
+            explicit: true,
+        };
     }
-    let locale = cookie.and_then(match_tag).or_else(|| accept_language.and_then(from_accept_language)).unwrap_or(default);
-    Negotiated { locale, explicit: false }
+    let locale = cookie
+        .and_then(match_tag)
+        .or_else(|| accept_language.and_then(from_accept_language))
+        .unwrap_or(default);
+    Negotiated {
+        locale,
+        explicit: false,
+    }
 }
 
 #[cfg(test)]
@@ -67,15 +88,24 @@ mod tests {
         let n = negotiate(None, Some("he-IL"), Some("en"), Locale::en);
         assert!(!n.explicit && n.locale == Locale::he_IL);
         let n = negotiate(Some("xx"), None, Some("he,en;q=0.5"), Locale::en);
-        assert!(!n.explicit && n.locale == Locale::he_IL, "bad ?lang= falls through");
+        assert!(
+            !n.explicit && n.locale == Locale::he_IL,
+            "bad ?lang= falls through"
+        );
         assert!(negotiate(None, None, None, Locale::he_IL).locale == Locale::he_IL);
     }
 
     #[test]
     fn accept_language_matches_primary_language_and_q_values() {
         assert_eq!(from_accept_language("he"), Some(Locale::he_IL));
-        assert_eq!(from_accept_language("fr-FR, he-il;q=0.8, en;q=0.9"), Some(Locale::en));
-        assert_eq!(from_accept_language("en;q=0, he;q=0.1"), Some(Locale::he_IL));
+        assert_eq!(
+            from_accept_language("fr-FR, he-il;q=0.8, en;q=0.9"),
+            Some(Locale::en)
+        );
+        assert_eq!(
+            from_accept_language("en;q=0, he;q=0.1"),
+            Some(Locale::he_IL)
+        );
         assert_eq!(from_accept_language("fr, de"), None);
         assert_eq!(from_accept_language(""), None);
     }

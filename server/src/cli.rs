@@ -81,17 +81,24 @@ pub struct NewAccount {
 pub const MIN_CLI_PASSWORD_CHARS: usize = 15;
 
 pub async fn open_services(config: Config) -> anyhow::Result<Services> {
-    let db = Db::open(&config.database_url).await.context("opening the database")?;
+    let db = Db::open(&config.database_url)
+        .await
+        .context("opening the database")?;
     let key = ServerKey::load_or_create(&config.key_file).context("loading the server key")?;
-    Ok(Services::new(db, key, config, std::sync::Arc::new(SystemClock))?)
+    Ok(Services::new(
+        db,
+        key,
+        config,
+        std::sync::Arc::new(SystemClock),
+    )?)
 }
 
 pub async fn add_account(config: Config, a: NewAccount, role: Role) -> anyhow::Result<()> {
     let login = Login::parse(&a.login).with_context(|| format!("user ID {:?}", a.login))?;
-    if let Some(e) = &a.email {
-        if !valid_email(e) {
-            bail!("{e:?} is not an email address");
-        }
+    if let Some(e) = &a.email
+        && !valid_email(e)
+    {
+        bail!("{e:?} is not an email address");
     }
     let groups = a
         .groups

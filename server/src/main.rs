@@ -34,9 +34,13 @@ async fn main() -> ExitCode {
             println!("Configuration is valid.");
             Ok(true)
         }
-        Command::User(UserCommand::Add(a)) => cli::add_account(config, a, Role::User).await.map(|_| true),
+        Command::User(UserCommand::Add(a)) => {
+            cli::add_account(config, a, Role::User).await.map(|_| true)
+        }
         Command::User(UserCommand::Import { file }) => cli::import_users(config, &file).await,
-        Command::Admin(AdminCommand::Create(a)) => cli::add_account(config, a, Role::Admin).await.map(|_| true),
+        Command::Admin(AdminCommand::Create(a)) => {
+            cli::add_account(config, a, Role::Admin).await.map(|_| true)
+        }
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

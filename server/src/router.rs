@@ -40,15 +40,24 @@ pub enum BuildError {
     Config(#[from] sspr_domain::config::ConfigError),
 }
 
-pub fn app_state(leptos_options: LeptosOptions, services: Services) -> Result<AppState, BuildError> {
+pub fn app_state(
+    leptos_options: LeptosOptions,
+    services: Services,
+) -> Result<AppState, BuildError> {
     let origin = services.config.public_origin()?;
-    Ok(AppState { leptos_options, services, cookies: CookiePolicy::for_https(origin.https) })
+    Ok(AppState {
+        leptos_options,
+        services,
+        cookies: CookiePolicy::for_https(origin.https),
+    })
 }
 
 /// Hands this response's CSP nonce (made by `headers::apply`) to Leptos,
 /// so the hydration scripts carry the nonce the header allows.
 fn leptos_context() {
-    if let Some(nonce) = use_context::<http::request::Parts>().and_then(|p| p.extensions.get::<CspNonce>().cloned()) {
+    if let Some(nonce) =
+        use_context::<http::request::Parts>().and_then(|p| p.extensions.get::<CspNonce>().cloned())
+    {
         provide_context(leptos::nonce::Nonce::from_value(nonce.0));
     }
 }
@@ -65,32 +74,66 @@ pub fn build(state: AppState) -> Result<Router, BuildError> {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(leptos_context, shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(leptos_context, shell))
         .with_state(state);
 
     // The last layer added is the outermost: a request passes trace →
     // panic guard → headers → CSRF → timeout → body limit → error status →
     // dev pages → locale → handler.
     Ok(app
-        .layer(from_fn_with_state(LocalePolicy { default: default_locale }, locale::negotiate_locale))
-        .layer(from_fn_with_state(DevPages { outbox: config.delivery.mode == DeliveryMode::Outbox }, dev_only::guard))
+        .layer(from_fn_with_state(
+            LocalePolicy {
+                default: default_locale,
+            },
+            locale::negotiate_locale,
+        ))
+        .layer(from_fn_with_state(
+            DevPages {
+                outbox: config.delivery.mode == DeliveryMode::Outbox,
+            },
+            dev_only::guard,
+        ))
         .layer(axum::middleware::from_fn(error_status::map))
-        .layer(from_fn_with_state(BodyLimit(BODY_LIMIT), body_limit::enforce))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
-        .layer(from_fn_with_state(CsrfGuard { origin: Arc::from(origin.origin.as_str()) }, csrf::guard))
-        .layer(from_fn_with_state(HeaderPolicy { https: origin.https }, headers::apply))
+        .layer(from_fn_with_state(
+            BodyLimit(BODY_LIMIT),
+            body_limit::enforce,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(from_fn_with_state(
+            CsrfGuard {
+                origin: Arc::from(origin.origin.as_str()),
+            },
+            csrf::guard,
+        ))
+        .layer(from_fn_with_state(
+            HeaderPolicy {
+                https: origin.https,
+            },
+            headers::apply,
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a request handler panicked");
             (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
         }))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &http::Request<_>| {
-            // Path only: query strings are never logged.
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-        })))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &http::Request<_>| {
+                // Path only: query strings are never logged.
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+            }),
+        ))
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    match sqlx::query("SELECT 1").execute(state.services.db.pool()).await {
+    match sqlx::query("SELECT 1")
+        .execute(state.services.db.pool())
+        .await
+    {
         Ok(_) => (StatusCode::OK, "ok"),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");

@@ -16,31 +16,52 @@ use crate::router;
 
 pub async fn run(mut config: Config, demo_mode: bool) -> anyhow::Result<()> {
     config.demo |= demo_mode;
-    let leptos_options = leptos::config::get_configuration(None).context("Leptos configuration")?.leptos_options;
+    let leptos_options = leptos::config::get_configuration(None)
+        .context("Leptos configuration")?
+        .leptos_options;
     let services = open_services(config.clone()).await?;
     if config.demo {
         announce_demo(&services, &config).await?;
     }
     if config.delivery.mode == DeliveryMode::Outbox {
-        tracing::warn!("delivery mode is 'outbox': messages are shown on /dev/outbox and not sent; never use this in production");
+        tracing::warn!(
+            "delivery mode is 'outbox': messages are shown on /dev/outbox and not sent; never use this in production"
+        );
     }
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut workers = Vec::new();
     if config.delivery.mode == DeliveryMode::Outbox {
         let (db, clock) = (services.db.clone(), services.clock.clone());
-        workers.push(tokio::spawn(outbox::run_worker(db, clock, DevOutbox, Duration::from_secs(1), stopped(stop_rx.clone()))));
+        workers.push(tokio::spawn(outbox::run_worker(
+            db,
+            clock,
+            DevOutbox,
+            Duration::from_secs(1),
+            stopped(stop_rx.clone()),
+        )));
     }
-    workers.push(tokio::spawn(purge_sessions(services.clone(), stopped(stop_rx.clone()))));
+    workers.push(tokio::spawn(purge_sessions(
+        services.clone(),
+        stopped(stop_rx.clone()),
+    )));
 
     let state = router::app_state(leptos_options, services.clone())?;
     let app = router::build(state)?;
-    let addr: SocketAddr = config.listen.parse().with_context(|| format!("listen address {:?}", config.listen))?;
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    let addr: SocketAddr = config
+        .listen
+        .parse()
+        .with_context(|| format!("listen address {:?}", config.listen))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
     tracing::info!(%addr, public_url = %config.public_url, "listening");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     let _ = stop_tx.send(true);
     for w in workers {
         let _ = w.await;
@@ -52,15 +73,26 @@ pub async fn run(mut config: Config, demo_mode: bool) -> anyhow::Result<()> {
 async fn announce_demo(s: &sspr_domain::Services, config: &Config) -> anyhow::Result<()> {
     let accounts = demo::seed_if_empty(s, s.clock.now()).await?;
     if accounts.is_empty() {
-        println!("Demo: the database already has users; nothing seeded (passwords were printed on the first run).");
+        println!(
+            "Demo: the database already has users; nothing seeded (passwords were printed on the first run)."
+        );
         return Ok(());
     }
     println!();
     println!("Demo organisation created. These passwords are shown once:");
     for a in &accounts {
-        println!("  {:<8} {:<6} {}  ({})", a.login, a.role.as_str(), a.password, a.display_name);
+        println!(
+            "  {:<8} {:<6} {}  ({})",
+            a.login,
+            a.role.as_str(),
+            a.password,
+            a.display_name
+        );
     }
-    println!("Sign in at {}/sign-in  ·  sent messages: {}/dev/outbox", config.public_url, config.public_url);
+    println!(
+        "Sign in at {}/sign-in  ·  sent messages: {}/dev/outbox",
+        config.public_url, config.public_url
+    );
     println!();
     Ok(())
 }
@@ -103,4 +135,3 @@ async fn shutdown_signal() {
     }
     tracing::info!("shutting down");
 }
-

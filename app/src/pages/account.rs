@@ -34,7 +34,11 @@ fn AccountCard(account: AccountView) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     let error = Signal::derive(move || sign_out.value().get().and_then(Result::err));
     let name = account.display_name.clone();
-    let groups = if account.groups.is_empty() { None } else { Some(account.groups.join(", ")) };
+    let groups = if account.groups.is_empty() {
+        None
+    } else {
+        Some(account.groups.join(", "))
+    };
     let is_admin = account.is_admin;
     view! {
         <section class="card" aria-labelledby="page-title">

@@ -41,7 +41,14 @@ pub struct CookiePolicy {
 
 impl CookiePolicy {
     pub fn for_https(https: bool) -> CookiePolicy {
-        CookiePolicy { session_name: if https { "__Host-sspr_session" } else { "sspr_session" }, secure: https }
+        CookiePolicy {
+            session_name: if https {
+                "__Host-sspr_session"
+            } else {
+                "sspr_session"
+            },
+            secure: https,
+        }
     }
 }
 
@@ -55,15 +62,23 @@ pub fn internal(cause: impl std::fmt::Display) -> AppError {
     let id = uuid::Uuid::new_v4().simple().to_string();
     let short = id.get(..12).unwrap_or(&id).to_owned();
     tracing::error!(correlation_id = %short, error = %cause, "internal error");
-    AppError::Internal { correlation_id: short }
+    AppError::Internal {
+        correlation_id: short,
+    }
 }
 
 pub async fn cookie_jar() -> CookieJar {
-    leptos_axum::extract::<CookieJar>().await.unwrap_or_default()
+    leptos_axum::extract::<CookieJar>()
+        .await
+        .unwrap_or_default()
 }
 
 pub async fn session_token(policy: &CookiePolicy) -> Option<String> {
-    cookie_jar().await.get(policy.session_name).map(|c| c.value().to_owned()).filter(|v| !v.is_empty())
+    cookie_jar()
+        .await
+        .get(policy.session_name)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty())
 }
 
 fn session_cookie(policy: &CookiePolicy, value: String) -> Cookie<'static> {
@@ -78,7 +93,10 @@ fn session_cookie(policy: &CookiePolicy, value: String) -> Cookie<'static> {
 }
 
 fn append_cookie(c: Cookie<'static>) {
-    if let (Some(resp), Ok(v)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(&c.to_string())) {
+    if let (Some(resp), Ok(v)) = (
+        use_context::<ResponseOptions>(),
+        HeaderValue::from_str(&c.to_string()),
+    ) {
         resp.append_header(header::SET_COOKIE, v);
     }
 }

@@ -55,7 +55,11 @@ fn throttle_key(login: &Login) -> String {
     format!("signin:{login}")
 }
 
-pub async fn sign_in(s: &Services, req: SignInRequest<'_>, now: Timestamp) -> Result<SignedIn, SignInError> {
+pub async fn sign_in(
+    s: &Services,
+    req: SignInRequest<'_>,
+    now: Timestamp,
+) -> Result<SignedIn, SignInError> {
     let password = Normalized::new(req.password)?;
     let Ok(login) = Login::parse(req.login) else {
         // A malformed ID cannot name an account; it says nothing about one.
@@ -63,19 +67,38 @@ pub async fn sign_in(s: &Services, req: SignInRequest<'_>, now: Timestamp) -> Re
     };
     let user = users::find_by_login(&s.db, &login).await?;
     let key = throttle_key(&login);
-    let fingerprint = hex::encode(&s.key.keyed_hash("sign-in-fingerprint", &[login.as_str().as_bytes(), password.as_str().as_bytes()])[..16]);
+    let fingerprint = hex::encode(
+        &s.key.keyed_hash(
+            "sign-in-fingerprint",
+            &[login.as_str().as_bytes(), password.as_str().as_bytes()],
+        )[..16],
+    );
 
-    let failures = match throttle::reserve(&s.db, &s.config.sign_in_lockout, &key, &fingerprint, now).await? {
-        Reservation::Counted { failures } => failures,
-        other => {
-            // Locked, or this wrong password was already counted: spend the
-            // same hashing work as a real check, then answer the same way.
-            s.hasher.verify(&password, None).await?;
-            let outcome = if matches!(other, Reservation::Locked { .. }) { "locked" } else { "repeated_password" };
-            record(s, &login, user.as_ref(), "failure", Some(outcome), req.ip, now).await?;
-            return Err(SignInError::InvalidCredentials);
-        }
-    };
+    let failures =
+        match throttle::reserve(&s.db, &s.config.sign_in_lockout, &key, &fingerprint, now).await? {
+            Reservation::Counted { failures } => failures,
+            other => {
+                // Locked, or this wrong password was already counted: spend the
+                // same hashing work as a real check, then answer the same way.
+                s.hasher.verify(&password, None).await?;
+                let outcome = if matches!(other, Reservation::Locked { .. }) {
+                    "locked"
+                } else {
+                    "repeated_password"
+                };
+                record(
+                    s,
+                    &login,
+                    user.as_ref(),
+                    "failure",
+                    Some(outcome),
+                    req.ip,
+                    now,
+                )
+                .await?;
+                return Err(SignInError::InvalidCredentials);
+            }
+        };
 
     let usable = user.as_ref().filter(|u| u.enabled);
     let stored = usable.and_then(|u| u.password_hash.as_deref());
@@ -94,9 +117,19 @@ pub async fn sign_in(s: &Services, req: SignInRequest<'_>, now: Timestamp) -> Re
             if verified.needs_rehash {
                 upgrade_hash(s, user, &password).await;
             }
-            let token = sessions::create(&s.db, &s.config.sessions, user.id, req.previous_session, now).await?;
+            let token = sessions::create(
+                &s.db,
+                &s.config.sessions,
+                user.id,
+                req.previous_session,
+                now,
+            )
+            .await?;
             record(s, &login, Some(user), "success", None, req.ip, now).await?;
-            Ok(SignedIn { user_id: user.id, session_token: token })
+            Ok(SignedIn {
+                user_id: user.id,
+                session_token: token,
+            })
         }
         _ => {
             throttle::remember_wrong(&s.db, &key, &fingerprint).await?;
@@ -118,15 +151,36 @@ async fn failed(
     now: Timestamp,
 ) -> Result<(), DomainError> {
     let mut tx = s.db.pool().begin().await?;
-    let detail = if just_locked { "account_locked" } else { "wrong_password" };
-    audit::record(&mut *tx, &event(login, user, "failure", Some(detail), ip), now).await?;
-    if let (true, Some(u), Some(email)) = (just_locked, user, user.and_then(|u| u.email.as_deref())) {
-        let minutes = (s.config.sign_in_lockout.lockout_secs(s.config.sign_in_lockout.threshold) + 59) / 60;
+    let detail = if just_locked {
+        "account_locked"
+    } else {
+        "wrong_password"
+    };
+    audit::record(
+        &mut *tx,
+        &event(login, user, "failure", Some(detail), ip),
+        now,
+    )
+    .await?;
+    if let (true, Some(u), Some(email)) = (just_locked, user, user.and_then(|u| u.email.as_deref()))
+    {
+        let minutes = (s
+            .config
+            .sign_in_lockout
+            .lockout_secs(s.config.sign_in_lockout.threshold)
+            + 59)
+            / 60;
         let message = NewMessage {
             channel: Channel::Email,
             recipient: email.to_owned(),
-            locale: u.locale.clone().unwrap_or_else(|| s.config.default_locale.clone()),
-            template: Template::AccountLocked { display_name: u.display_name.clone(), minutes },
+            locale: u
+                .locale
+                .clone()
+                .unwrap_or_else(|| s.config.default_locale.clone()),
+            template: Template::AccountLocked {
+                display_name: u.display_name.clone(),
+                minutes,
+            },
             idempotency_key: format!("account_locked:{}:{}", u.id, now.secs()),
             not_after: None,
         };
@@ -136,7 +190,13 @@ async fn failed(
     Ok(())
 }
 
-fn event<'a>(login: &'a Login, user: Option<&User>, outcome: &'a str, detail: Option<&'a str>, ip: Option<&'a str>) -> Event<'a> {
+fn event<'a>(
+    login: &'a Login,
+    user: Option<&User>,
+    outcome: &'a str,
+    detail: Option<&'a str>,
+    ip: Option<&'a str>,
+) -> Event<'a> {
     Event {
         event: "sign_in",
         outcome,
@@ -163,7 +223,9 @@ async fn record(
 /// Rehashes with the configured parameters after a successful sign-in.
 /// Failure here must not fail the sign-in: it is retried next time.
 async fn upgrade_hash(s: &Services, user: &User, password: &Normalized) {
-    let Some(old) = user.password_hash.as_deref() else { return };
+    let Some(old) = user.password_hash.as_deref() else {
+        return;
+    };
     match s.hasher.hash(password).await {
         Ok(new) => {
             if let Err(e) = users::upgrade_password_hash(&s.db, user.id, old, &new).await {
@@ -175,15 +237,26 @@ async fn upgrade_hash(s: &Services, user: &User, password: &Normalized) {
 }
 
 /// Ends the session behind `token`, if it is one.
-pub async fn sign_out(s: &Services, token: &str, ip: Option<&str>, now: Timestamp) -> Result<(), DomainError> {
-    let user = match sessions::lookup(&s.db, &s.config.sessions, token, now).await? {
-        Some(session) => Some(session.user_id),
-        None => None,
-    };
+pub async fn sign_out(
+    s: &Services,
+    token: &str,
+    ip: Option<&str>,
+    now: Timestamp,
+) -> Result<(), DomainError> {
+    let user = sessions::lookup(&s.db, &s.config.sessions, token, now)
+        .await?
+        .map(|session| session.user_id);
     if sessions::revoke(&s.db, token).await? {
         audit::record(
             s.db.pool(),
-            &Event { event: "sign_out", outcome: "success", actor_user_id: user, subject_user_id: user, ip, ..Event::default() },
+            &Event {
+                event: "sign_out",
+                outcome: "success",
+                actor_user_id: user,
+                subject_user_id: user,
+                ip,
+                ..Event::default()
+            },
             now,
         )
         .await?;
@@ -192,7 +265,11 @@ pub async fn sign_out(s: &Services, token: &str, ip: Option<&str>, now: Timestam
 }
 
 /// The signed-in user behind a session token.
-pub async fn current_user(s: &Services, token: &str, now: Timestamp) -> Result<Option<User>, DomainError> {
+pub async fn current_user(
+    s: &Services,
+    token: &str,
+    now: Timestamp,
+) -> Result<Option<User>, DomainError> {
     match sessions::lookup(&s.db, &s.config.sessions, token, now).await? {
         Some(session) => users::find_by_id(&s.db, session.user_id).await,
         None => Ok(None),

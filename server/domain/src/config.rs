@@ -93,7 +93,11 @@ pub struct PublicOrigin {
 impl Config {
     /// Layers: built-in defaults < `file` (if given) < `SSPR_*` env < `DATABASE_URL`.
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
-        Self::load_from(file, Env::prefixed("SSPR_").split("__").ignore(&["config"]), Env::raw().only(&["DATABASE_URL"]))
+        Self::load_from(
+            file,
+            Env::prefixed("SSPR_").split("__").ignore(&["config"]),
+            Env::raw().only(&["DATABASE_URL"]),
+        )
     }
 
     fn load_from(file: Option<&Path>, env: Env, db_env: Env) -> Result<Config, ConfigError> {
@@ -108,55 +112,84 @@ impl Config {
 
     /// Parses a TOML document on its own (no environment): `sspr check-config` and tests.
     pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
-        let cfg: Config = Figment::from(Toml::string(text)).extract().map_err(Box::new)?;
+        let cfg: Config = Figment::from(Toml::string(text))
+            .extract()
+            .map_err(Box::new)?;
         cfg.validate()?;
         Ok(cfg)
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.public_origin()?;
-        crate::db::Backend::of_url(&self.database_url)
-            .map_err(|e| ConfigError::Invalid { key: "database_url", reason: e.to_string() })?;
+        crate::db::Backend::of_url(&self.database_url).map_err(|e| ConfigError::Invalid {
+            key: "database_url",
+            reason: e.to_string(),
+        })?;
         let h = &self.password_hashing;
         // OWASP Password Storage Cheat Sheet minimum (security.md #6).
         if h.memory_kib < 19456 || h.iterations < 2 || h.parallelism < 1 {
             return Err(ConfigError::Invalid {
                 key: "password_hashing",
-                reason: "argon2id needs memory_kib >= 19456, iterations >= 2, parallelism >= 1".into(),
+                reason: "argon2id needs memory_kib >= 19456, iterations >= 2, parallelism >= 1"
+                    .into(),
             });
         }
         let s = &self.sessions;
-        if s.idle_timeout_secs <= 0 || s.absolute_timeout_secs < s.idle_timeout_secs || s.absolute_timeout_secs > 12 * 3600 {
+        if s.idle_timeout_secs <= 0
+            || s.absolute_timeout_secs < s.idle_timeout_secs
+            || s.absolute_timeout_secs > 12 * 3600
+        {
             return Err(ConfigError::Invalid {
                 key: "sessions",
-                reason: "need 0 < idle_timeout_secs <= absolute_timeout_secs <= 43200 (12 h)".into(),
+                reason: "need 0 < idle_timeout_secs <= absolute_timeout_secs <= 43200 (12 h)"
+                    .into(),
             });
         }
         let l = &self.sign_in_lockout;
-        if l.threshold < 1 || l.threshold > 100 || l.base_lockout_secs < 1 || l.max_lockout_secs < l.base_lockout_secs {
+        if l.threshold < 1
+            || l.threshold > 100
+            || l.base_lockout_secs < 1
+            || l.max_lockout_secs < l.base_lockout_secs
+        {
             return Err(ConfigError::Invalid {
                 key: "sign_in_lockout",
-                reason: "need 1 <= threshold <= 100 and 1 <= base_lockout_secs <= max_lockout_secs".into(),
+                reason: "need 1 <= threshold <= 100 and 1 <= base_lockout_secs <= max_lockout_secs"
+                    .into(),
             });
         }
         if self.default_locale.trim().is_empty() {
-            return Err(ConfigError::Invalid { key: "default_locale", reason: "must name a locale".into() });
+            return Err(ConfigError::Invalid {
+                key: "default_locale",
+                reason: "must name a locale".into(),
+            });
         }
         Ok(())
     }
 
     pub fn public_origin(&self) -> Result<PublicOrigin, ConfigError> {
-        let invalid = |reason: &str| ConfigError::Invalid { key: "public_url", reason: reason.into() };
+        let invalid = |reason: &str| ConfigError::Invalid {
+            key: "public_url",
+            reason: reason.into(),
+        };
         let url = url::Url::parse(&self.public_url).map_err(|e| invalid(&e.to_string()))?;
         let https = match url.scheme() {
             "https" => true,
             "http" => false,
             _ => return Err(invalid("must be an http:// or https:// URL")),
         };
-        if url.host_str().is_none() || url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
-            return Err(invalid("must be an origin such as https://sspr.example.org (no path)"));
+        if url.host_str().is_none()
+            || url.path() != "/"
+            || url.query().is_some()
+            || url.fragment().is_some()
+        {
+            return Err(invalid(
+                "must be an origin such as https://sspr.example.org (no path)",
+            ));
         }
-        Ok(PublicOrigin { origin: url.origin().ascii_serialization(), https })
+        Ok(PublicOrigin {
+            origin: url.origin().ascii_serialization(),
+            https,
+        })
     }
 }
 
@@ -172,34 +205,59 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_rejected_with_their_name() {
-        let err = Config::from_toml("public_url = \"http://x.test\"\npubic_url = 1").unwrap_err().to_string();
+        let err = Config::from_toml("public_url = \"http://x.test\"\npubic_url = 1")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("pubic_url"), "{err}");
-        let err = Config::from_toml("[sessions]\nidle_timeout = 5").unwrap_err().to_string();
+        let err = Config::from_toml("[sessions]\nidle_timeout = 5")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("idle_timeout"), "{err}");
     }
 
     #[test]
     fn bad_values_name_the_key() {
-        let err = Config::from_toml("public_url = \"https://x.test/path\"").unwrap_err().to_string();
+        let err = Config::from_toml("public_url = \"https://x.test/path\"")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("public_url"), "{err}");
-        let err = Config::from_toml("[password_hashing]\nmemory_kib = 1024").unwrap_err().to_string();
+        let err = Config::from_toml("[password_hashing]\nmemory_kib = 1024")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("password_hashing"), "{err}");
-        let err = Config::from_toml("database_url = \"mysql://x\"").unwrap_err().to_string();
+        let err = Config::from_toml("database_url = \"mysql://x\"")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("database_url"), "{err}");
-        let err = Config::from_toml("[delivery]\nmode = \"carrier-pigeon\"").unwrap_err().to_string();
-        assert!(err.contains("carrier-pigeon") || err.contains("mode"), "{err}");
+        let err = Config::from_toml("[delivery]\nmode = \"carrier-pigeon\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("carrier-pigeon") || err.contains("mode"),
+            "{err}"
+        );
     }
 
     #[test]
     fn public_origin_is_normalized() {
         let c = Config::from_toml("public_url = \"HTTPS://SSPR.Example.org/\"").unwrap();
-        assert_eq!(c.public_origin().unwrap(), PublicOrigin { origin: "https://sspr.example.org".into(), https: true });
+        assert_eq!(
+            c.public_origin().unwrap(),
+            PublicOrigin {
+                origin: "https://sspr.example.org".into(),
+                https: true
+            }
+        );
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API fixes the error type
     fn environment_overrides_file_and_nested_keys_use_double_underscore() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("sspr.toml", "public_url = \"http://file.test\"\n[sessions]\nidle_timeout_secs = 600")?;
+            jail.create_file(
+                "sspr.toml",
+                "public_url = \"http://file.test\"\n[sessions]\nidle_timeout_secs = 600",
+            )?;
             jail.set_env("SSPR_PUBLIC_URL", "https://env.test");
             jail.set_env("SSPR_SESSIONS__IDLE_TIMEOUT_SECS", "900");
             jail.set_env("SSPR_CONFIG", "sspr.toml");

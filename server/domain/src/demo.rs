@@ -18,16 +18,50 @@ pub struct DemoAccount {
 }
 
 const PEOPLE: &[(&str, &str, &str, Role, &[&str])] = &[
-    ("admin", "Avery Admin", "admin@contoso.example", Role::Admin, &["it"]),
-    ("alice", "Alice Anders", "alice@contoso.example", Role::User, &["sales"]),
-    ("bob", "Bob Brown", "bob@contoso.example", Role::User, &["sales"]),
-    ("chen", "陳美玲", "chen@contoso.example", Role::User, &["engineering"]),
-    ("noa", "נועה לוי", "noa@contoso.example", Role::User, &["engineering"]),
+    (
+        "admin",
+        "Avery Admin",
+        "admin@contoso.example",
+        Role::Admin,
+        &["it"],
+    ),
+    (
+        "alice",
+        "Alice Anders",
+        "alice@contoso.example",
+        Role::User,
+        &["sales"],
+    ),
+    (
+        "bob",
+        "Bob Brown",
+        "bob@contoso.example",
+        Role::User,
+        &["sales"],
+    ),
+    (
+        "chen",
+        "陳美玲",
+        "chen@contoso.example",
+        Role::User,
+        &["engineering"],
+    ),
+    (
+        "noa",
+        "נועה לוי",
+        "noa@contoso.example",
+        Role::User,
+        &["engineering"],
+    ),
 ];
 
 /// A random 20-character password: long enough for any policy.
 pub fn random_password() -> String {
-    rand::rng().sample_iter(&Alphanumeric).take(20).map(char::from).collect()
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(20)
+        .map(char::from)
+        .collect()
 }
 
 /// Seeds the demo organisation if the database has no users. Returns the
@@ -59,7 +93,12 @@ pub async fn seed_if_empty(s: &Services, now: Timestamp) -> Result<Vec<DemoAccou
             Err(users::CreateUserError::Duplicate) => continue,
             Err(users::CreateUserError::Domain(e)) => return Err(e),
         }
-        created.push(DemoAccount { login: (*login).to_owned(), display_name: (*name).to_owned(), role: *role, password });
+        created.push(DemoAccount {
+            login: (*login).to_owned(),
+            display_name: (*name).to_owned(),
+            role: *role,
+            password,
+        });
     }
     Ok(created)
 }

@@ -43,8 +43,15 @@ struct Columns {
     password_hash: Option<usize>,
 }
 
-pub async fn import_csv(db: &Db, input: impl Read, now: Timestamp) -> Result<ImportReport, ImportError> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(input);
+pub async fn import_csv(
+    db: &Db,
+    input: impl Read,
+    now: Timestamp,
+) -> Result<ImportReport, ImportError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(input);
     let headers = reader.headers()?.clone();
     let find = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let cols = Columns {
@@ -68,11 +75,13 @@ pub async fn import_csv(db: &Db, input: impl Read, now: Timestamp) -> Result<Imp
         let line = record.position().map(|p| p.line()).unwrap_or(0);
         match row_to_user(&record, &cols) {
             Err(reason) => report.rejected.push((line, reason)),
-            Ok((login, user, groups)) => match users::create(db, &login, &user, &groups, now).await {
+            Ok((login, user, groups)) => match users::create(db, &login, &user, &groups, now).await
+            {
                 Ok(_) => report.created += 1,
-                Err(CreateUserError::Duplicate) => {
-                    report.rejected.push((line, format!("user ID {:?} already exists", user.login_display)))
-                }
+                Err(CreateUserError::Duplicate) => report.rejected.push((
+                    line,
+                    format!("user ID {:?} already exists", user.login_display),
+                )),
                 Err(CreateUserError::Domain(e)) => return Err(e.into()),
             },
         }
@@ -85,17 +94,21 @@ fn row_to_user(r: &csv::StringRecord, c: &Columns) -> Result<(Login, NewUser, Ve
     let login_display = get(Some(c.login));
     let login = Login::parse(&login_display).map_err(|e| format!("login: {e}"))?;
     let display_name = get(Some(c.display_name));
-    if display_name.is_empty() || display_name.chars().count() > 200 || display_name.chars().any(char::is_control) {
+    if display_name.is_empty()
+        || display_name.chars().count() > 200
+        || display_name.chars().any(char::is_control)
+    {
         return Err("display_name: must be 1 to 200 printable characters".into());
     }
     let email = Some(get(c.email)).filter(|e| !e.is_empty());
-    if let Some(e) = &email {
-        if !valid_email(e) {
-            return Err(format!("email: {e:?} is not an email address"));
-        }
+    if let Some(e) = &email
+        && !valid_email(e)
+    {
+        return Err(format!("email: {e:?} is not an email address"));
     }
     let role_text = get(c.role);
-    let role = Role::parse(&role_text).ok_or_else(|| format!("role: {role_text:?} is not user or admin"))?;
+    let role = Role::parse(&role_text)
+        .ok_or_else(|| format!("role: {role_text:?} is not user or admin"))?;
     let groups = get(c.groups)
         .split(';')
         .map(str::trim)
@@ -103,10 +116,21 @@ fn row_to_user(r: &csv::StringRecord, c: &Columns) -> Result<(Login, NewUser, Ve
         .map(|g| Login::parse(g).map_err(|e| format!("groups: {g:?}: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
     let password_hash = Some(get(c.password_hash)).filter(|h| !h.is_empty());
-    if let Some(h) = &password_hash {
-        if !is_valid_phc(h) {
-            return Err("password_hash: not an argon2id PHC string".into());
-        }
+    if let Some(h) = &password_hash
+        && !is_valid_phc(h)
+    {
+        return Err("password_hash: not an argon2id PHC string".into());
     }
-    Ok((login, NewUser { login_display, display_name, email, role, password_hash, locale: None }, groups))
+    Ok((
+        login,
+        NewUser {
+            login_display,
+            display_name,
+            email,
+            role,
+            password_hash,
+            locale: None,
+        },
+        groups,
+    ))
 }

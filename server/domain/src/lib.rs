@@ -41,8 +41,19 @@ pub struct Services {
 }
 
 impl Services {
-    pub fn new(db: Db, key: secrets::ServerKey, config: config::Config, clock: Arc<dyn Clock>) -> Result<Services, password::HashError> {
-        Ok(Services { hasher: password::Hasher::new(&config.password_hashing)?, db, key, config: Arc::new(config), clock })
+    pub fn new(
+        db: Db,
+        key: secrets::ServerKey,
+        config: config::Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Services, password::HashError> {
+        Ok(Services {
+            hasher: password::Hasher::new(&config.password_hashing)?,
+            db,
+            key,
+            config: Arc::new(config),
+            clock,
+        })
     }
     pub fn now(&self) -> Timestamp {
         self.clock.now()

@@ -103,8 +103,12 @@ pub async fn enqueue<'e, E>(exec: E, m: &NewMessage, now: Timestamp) -> Result<(
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let value = serde_json::to_value(&m.template).map_err(|e| DomainError::Corrupt(e.to_string()))?;
-    let params = value.get("params").map(|p| p.to_string()).unwrap_or_else(|| "{}".to_owned());
+    let value =
+        serde_json::to_value(&m.template).map_err(|e| DomainError::Corrupt(e.to_string()))?;
+    let params = value
+        .get("params")
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| "{}".to_owned());
     sqlx::query(
         "INSERT INTO outbox (idempotency_key, created_at, channel, recipient, locale, template, params, state, attempts, next_attempt_at, not_after) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $2, $8) ON CONFLICT (idempotency_key) DO NOTHING",
@@ -125,13 +129,18 @@ where
 fn message_from_row(r: &sqlx::any::AnyRow) -> Result<Message, DomainError> {
     let template: String = r.try_get("template")?;
     let params: String = r.try_get("params")?;
-    let json = format!("{{\"template\":{},\"params\":{}}}", serde_json::Value::String(template), params);
+    let json = format!(
+        "{{\"template\":{},\"params\":{}}}",
+        serde_json::Value::String(template),
+        params
+    );
     let channel: String = r.try_get("channel")?;
     Ok(Message {
         id: r.try_get("id")?,
         idempotency_key: r.try_get("idempotency_key")?,
         created_at: Timestamp(r.try_get("created_at")?),
-        channel: Channel::parse(&channel).ok_or_else(|| DomainError::Corrupt(format!("channel {channel:?}")))?,
+        channel: Channel::parse(&channel)
+            .ok_or_else(|| DomainError::Corrupt(format!("channel {channel:?}")))?,
         recipient: r.try_get("recipient")?,
         locale: r.try_get("locale")?,
         template: serde_json::from_str(&json).map_err(|e| DomainError::Corrupt(e.to_string()))?,
@@ -184,11 +193,19 @@ pub async fn mark_sent(db: &Db, id: i64, now: Timestamp) -> Result<(), DomainErr
 
 /// Records a failed attempt: retry with exponential backoff, or give up
 /// after [`MAX_ATTEMPTS`].
-pub async fn mark_failed(db: &Db, m: &Message, error: &str, now: Timestamp) -> Result<(), DomainError> {
+pub async fn mark_failed(
+    db: &Db,
+    m: &Message,
+    error: &str,
+    now: Timestamp,
+) -> Result<(), DomainError> {
     let (state, next) = if m.attempts >= MAX_ATTEMPTS {
         ("failed", now)
     } else {
-        ("pending", now.plus_secs(10 * (1 << m.attempts.clamp(0, 10))))
+        (
+            "pending",
+            now.plus_secs(10 * (1 << m.attempts.clamp(0, 10))),
+        )
     };
     sqlx::query("UPDATE outbox SET state = $1, next_attempt_at = $2, lease_until = NULL, last_error = $3 WHERE id = $4")
         .bind(state)
@@ -235,7 +252,11 @@ impl Sender for DevOutbox {
 
 /// One pass of the worker: expire, claim, deliver, record. Returns how many
 /// messages were delivered.
-pub async fn deliver_due<S: Sender>(db: &Db, sender: &S, now: Timestamp) -> Result<usize, DomainError> {
+pub async fn deliver_due<S: Sender>(
+    db: &Db,
+    sender: &S,
+    now: Timestamp,
+) -> Result<usize, DomainError> {
     expire(db, now).await?;
     let mut sent = 0;
     for m in claim_due(db, now, 50).await? {

@@ -103,7 +103,9 @@ impl Hasher {
         let params = Params::new(cfg.memory_kib, cfg.iterations, cfg.parallelism, None)
             .map_err(|e| HashError::Internal(e.to_string()))?;
         let permits = match cfg.max_concurrent {
-            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            0 => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
             n => n,
         };
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
@@ -153,25 +155,41 @@ impl Hasher {
 
     /// Verifies against `stored`, or against the dummy hash when there is
     /// none, so both paths cost the same.
-    pub async fn verify(&self, password: &Normalized, stored: Option<&str>) -> Result<Verified, HashError> {
+    pub async fn verify(
+        &self,
+        password: &Normalized,
+        stored: Option<&str>,
+    ) -> Result<Verified, HashError> {
         let real = stored.is_some();
-        let phc: String = stored.map(str::to_owned).unwrap_or_else(|| self.dummy_hash.to_string());
+        let phc: String = stored
+            .map(str::to_owned)
+            .unwrap_or_else(|| self.dummy_hash.to_string());
         let pw = password.0.clone();
         let current = self.params.clone();
         self.run(move || {
             let parsed = PasswordHash::new(&phc).map_err(|e| HashError::Internal(e.to_string()))?;
             // Verify with the parameters recorded in the PHC string.
-            let ok = Argon2::default().verify_password(pw.as_bytes(), &parsed).is_ok();
+            let ok = Argon2::default()
+                .verify_password(pw.as_bytes(), &parsed)
+                .is_ok();
             let needs_rehash = real && ok && weaker_than(&parsed, &current);
-            Ok(Verified { ok: ok && real, needs_rehash })
+            Ok(Verified {
+                ok: ok && real,
+                needs_rehash,
+            })
         })
         .await?
     }
 
-    async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T, HashError> {
+    async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashError> {
         let permit = tokio::time::timeout(self.queue_timeout, self.permits.clone().acquire_owned())
             .await
-            .map_err(|_| HashError::Busy { retry_after_secs: 1 })?
+            .map_err(|_| HashError::Busy {
+                retry_after_secs: 1,
+            })?
             .map_err(|_| HashError::Internal("hashing semaphore closed".into()))?;
         let hashes = self.hashes.clone();
         tokio::task::spawn_blocking(move || {
@@ -190,14 +208,20 @@ fn weaker_than(stored: &PasswordHash<'_>, current: &Params) -> bool {
         return true;
     }
     match Params::try_from(stored) {
-        Ok(p) => p.m_cost() < current.m_cost() || p.t_cost() < current.t_cost() || p.p_cost() < current.p_cost(),
+        Ok(p) => {
+            p.m_cost() < current.m_cost()
+                || p.t_cost() < current.t_cost()
+                || p.p_cost() < current.p_cost()
+        }
         Err(_) => true,
     }
 }
 
 /// Checks that an imported hash is an argon2id PHC string we can verify.
 pub fn is_valid_phc(s: &str) -> bool {
-    PasswordHash::new(s).map(|h| h.algorithm.as_str() == "argon2id").unwrap_or(false)
+    PasswordHash::new(s)
+        .map(|h| h.algorithm.as_str() == "argon2id")
+        .unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -205,18 +229,40 @@ mod tests {
     use super::*;
 
     fn fast() -> HashingConfig {
-        HashingConfig { memory_kib: 1024, iterations: 1, ..HashingConfig::default() }
+        HashingConfig {
+            memory_kib: 1024,
+            iterations: 1,
+            ..HashingConfig::default()
+        }
     }
 
     #[tokio::test]
     async fn hash_is_argon2id_phc_and_verifies_nfkc_equivalents() {
         let h = Hasher::new(&HashingConfig::default()).unwrap();
         // security.md #4: U+212B ANGSTROM SIGN and U+00C5 are the same after NFKC.
-        let stored = h.hash(&Normalized::new("\u{212B}ngström-pass").unwrap()).await.unwrap();
-        assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
-        let v = h.verify(&Normalized::new("\u{00C5}ngström-pass").unwrap(), Some(&stored)).await.unwrap();
+        let stored = h
+            .hash(&Normalized::new("\u{212B}ngström-pass").unwrap())
+            .await
+            .unwrap();
+        assert!(
+            stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{stored}"
+        );
+        let v = h
+            .verify(
+                &Normalized::new("\u{00C5}ngström-pass").unwrap(),
+                Some(&stored),
+            )
+            .await
+            .unwrap();
         assert!(v.ok && !v.needs_rehash);
-        let v = h.verify(&Normalized::new("\u{00C5}NGSTRÖM-PASS").unwrap(), Some(&stored)).await.unwrap();
+        let v = h
+            .verify(
+                &Normalized::new("\u{00C5}NGSTRÖM-PASS").unwrap(),
+                Some(&stored),
+            )
+            .await
+            .unwrap();
         assert!(!v.ok, "no case folding of passwords");
     }
 
@@ -224,7 +270,13 @@ mod tests {
     async fn unknown_account_costs_a_hash_and_never_verifies() {
         let h = Hasher::new(&fast()).unwrap();
         let before = h.hash_count();
-        let v = h.verify(&Normalized::new("dummy password for unknown accounts").unwrap(), None).await.unwrap();
+        let v = h
+            .verify(
+                &Normalized::new("dummy password for unknown accounts").unwrap(),
+                None,
+            )
+            .await
+            .unwrap();
         assert!(!v.ok);
         assert_eq!(h.hash_count(), before + 1);
     }
@@ -234,7 +286,10 @@ mod tests {
         let weak = Hasher::new(&fast()).unwrap();
         let stored = weak.hash(&Normalized::new("pw").unwrap()).await.unwrap();
         let strong = Hasher::new(&HashingConfig::default()).unwrap();
-        let v = strong.verify(&Normalized::new("pw").unwrap(), Some(&stored)).await.unwrap();
+        let v = strong
+            .verify(&Normalized::new("pw").unwrap(), Some(&stored))
+            .await
+            .unwrap();
         assert!(v.ok && v.needs_rehash);
     }
 
@@ -242,12 +297,20 @@ mod tests {
     fn over_long_input_is_refused_before_hashing() {
         // security.md #2: 4096-byte cap.
         assert!(Normalized::new(&"a".repeat(MAX_PASSWORD_BYTES)).is_ok());
-        assert!(matches!(Normalized::new(&"a".repeat(MAX_PASSWORD_BYTES + 1)), Err(HashError::TooLong)));
+        assert!(matches!(
+            Normalized::new(&"a".repeat(MAX_PASSWORD_BYTES + 1)),
+            Err(HashError::TooLong)
+        ));
     }
 
     #[tokio::test]
     async fn a_full_queue_answers_busy() {
-        let h = Hasher::new(&HashingConfig { max_concurrent: 1, queue_timeout_ms: 50, ..fast() }).unwrap();
+        let h = Hasher::new(&HashingConfig {
+            max_concurrent: 1,
+            queue_timeout_ms: 50,
+            ..fast()
+        })
+        .unwrap();
         let _held = h.permits.clone().acquire_owned().await.unwrap();
         let r = h.hash(&Normalized::new("pw").unwrap()).await;
         assert!(matches!(r, Err(HashError::Busy { .. })));

@@ -20,7 +20,10 @@ pub struct SessionConfig {
 
 impl Default for SessionConfig {
     fn default() -> Self {
-        SessionConfig { idle_timeout_secs: 30 * 60, absolute_timeout_secs: 12 * 3600 }
+        SessionConfig {
+            idle_timeout_secs: 30 * 60,
+            absolute_timeout_secs: 12 * 3600,
+        }
     }
 }
 
@@ -47,7 +50,10 @@ pub async fn create(
     let token = random_token();
     let mut tx = db.pool().begin().await?;
     if let Some(old) = replaces {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(token_hash(old)).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(token_hash(old))
+            .execute(&mut *tx)
+            .await?;
     }
     sqlx::query(
         "INSERT INTO sessions (id_hash, user_id, created_at, authenticated_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $3, $3, $4)",
@@ -63,7 +69,12 @@ pub async fn create(
 }
 
 /// The live session for `token`, refreshing its idle timer.
-pub async fn lookup(db: &Db, cfg: &SessionConfig, token: &str, now: Timestamp) -> Result<Option<Session>, DomainError> {
+pub async fn lookup(
+    db: &Db,
+    cfg: &SessionConfig,
+    token: &str,
+    now: Timestamp,
+) -> Result<Option<Session>, DomainError> {
     let hash = token_hash(token);
     let row = sqlx::query(
         "SELECT s.user_id, s.authenticated_at, s.last_seen_at, s.expires_at FROM sessions s \
@@ -76,7 +87,10 @@ pub async fn lookup(db: &Db, cfg: &SessionConfig, token: &str, now: Timestamp) -
     let last_seen: i64 = row.try_get("last_seen_at")?;
     let expires_at: i64 = row.try_get("expires_at")?;
     if now.secs() >= expires_at || now.secs() - last_seen >= cfg.idle_timeout_secs {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(&hash).execute(db.pool()).await?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(&hash)
+            .execute(db.pool())
+            .await?;
         return Ok(None);
     }
     if now.secs() - last_seen >= TOUCH_INTERVAL_SECS {
@@ -95,7 +109,10 @@ pub async fn lookup(db: &Db, cfg: &SessionConfig, token: &str, now: Timestamp) -
 
 /// Ends one session. Returns whether it existed.
 pub async fn revoke(db: &Db, token: &str) -> Result<bool, DomainError> {
-    let r = sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(token_hash(token)).execute(db.pool()).await?;
+    let r = sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+        .bind(token_hash(token))
+        .execute(db.pool())
+        .await?;
     Ok(r.rows_affected() > 0)
 }
 
@@ -104,11 +121,19 @@ pub async fn revoke_all<'e, E>(exec: E, user_id: i64) -> Result<u64, DomainError
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(exec).await?.rows_affected())
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(exec)
+        .await?
+        .rows_affected())
 }
 
 /// Deletes expired sessions in bounded batches (security.md #64).
-pub async fn purge_expired(db: &Db, cfg: &SessionConfig, now: Timestamp) -> Result<u64, DomainError> {
+pub async fn purge_expired(
+    db: &Db,
+    cfg: &SessionConfig,
+    now: Timestamp,
+) -> Result<u64, DomainError> {
     let r = sqlx::query(
         "DELETE FROM sessions WHERE id_hash IN (SELECT id_hash FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2 LIMIT 1000)",
     )

@@ -18,7 +18,8 @@ use crate::{Db, ManualClock, Services, Timestamp};
 pub const EPOCH: Timestamp = Timestamp(1_767_225_600);
 
 pub fn postgres_admin_url() -> String {
-    std::env::var("SSPR_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("SSPR_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 pub struct TestDb {
@@ -33,7 +34,12 @@ impl TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("sspr.db").display());
         let db = Db::open(&url).await.expect("open sqlite");
-        TestDb { db, url, _dir: Some(dir), pg_name: None }
+        TestDb {
+            db,
+            url,
+            _dir: Some(dir),
+            pg_name: None,
+        }
     }
 
     pub async fn postgres() -> TestDb {
@@ -44,23 +50,41 @@ impl TestDb {
             .max_connections(1)
             .connect(&admin_url)
             .await
-            .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} must answer for these tests: {e}"));
-        admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create database");
+            .unwrap_or_else(|e| {
+                panic!("PostgreSQL at {admin_url} must answer for these tests: {e}")
+            });
+        admin
+            .execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("create database");
         admin.close().await;
-        let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(b, _)| b)
+            .unwrap_or(&admin_url);
         let url = format!("{base}/{name}");
         let db = Db::open(&url).await.expect("open postgres");
-        TestDb { db, url, _dir: None, pg_name: Some(name) }
+        TestDb {
+            db,
+            url,
+            _dir: None,
+            pg_name: Some(name),
+        }
     }
 
     /// Closes the pool and drops the PostgreSQL database.
     pub async fn cleanup(self) {
         self.db.close().await;
-        if let Some(name) = self.pg_name {
-            if let Ok(admin) = AnyPoolOptions::new().max_connections(1).connect(&postgres_admin_url()).await {
-                let _ = admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
-                admin.close().await;
-            }
+        if let Some(name) = self.pg_name
+            && let Ok(admin) = AnyPoolOptions::new()
+                .max_connections(1)
+                .connect(&postgres_admin_url())
+                .await
+        {
+            let _ = admin
+                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                .await;
+            admin.close().await;
         }
     }
 }
@@ -68,7 +92,8 @@ impl TestDb {
 /// Services over `db` with default configuration and a manual clock at [`EPOCH`].
 pub fn services(db: Db, config: Config) -> (Services, ManualClock) {
     let clock = ManualClock::new(EPOCH);
-    let s = Services::new(db, ServerKey::random(), config, Arc::new(clock.clone())).expect("services");
+    let s =
+        Services::new(db, ServerKey::random(), config, Arc::new(clock.clone())).expect("services");
     (s, clock)
 }
 

@@ -27,7 +27,12 @@ pub struct LockoutConfig {
 
 impl Default for LockoutConfig {
     fn default() -> Self {
-        LockoutConfig { threshold: 10, base_lockout_secs: 60, max_lockout_secs: 900, reset_after_secs: 12 * 3600 }
+        LockoutConfig {
+            threshold: 10,
+            base_lockout_secs: 60,
+            max_lockout_secs: 900,
+            reset_after_secs: 12 * 3600,
+        }
     }
 }
 
@@ -38,7 +43,9 @@ impl LockoutConfig {
             return 0;
         }
         let doublings = (failures - self.threshold).min(20) as u32;
-        self.base_lockout_secs.saturating_mul(1i64 << doublings).min(self.max_lockout_secs)
+        self.base_lockout_secs
+            .saturating_mul(1i64 << doublings)
+            .min(self.max_lockout_secs)
     }
 }
 
@@ -100,7 +107,9 @@ pub async fn reserve(
         .execute(db.pool())
         .await?;
         if updated.rows_affected() == 1 {
-            return Ok(Reservation::Counted { failures: failures + 1 });
+            return Ok(Reservation::Counted {
+                failures: failures + 1,
+            });
         }
     }
     Err(DomainError::Contention("sign-in throttle"))
@@ -114,7 +123,10 @@ pub async fn remember_wrong(db: &Db, key: &str, fingerprint: &str) -> Result<(),
         .await?;
     let Some(row) = row else { return Ok(()) };
     let recent: String = row.try_get("recent")?;
-    let mut list: Vec<&str> = recent.split(',').filter(|s| !s.is_empty() && *s != fingerprint).collect();
+    let mut list: Vec<&str> = recent
+        .split(',')
+        .filter(|s| !s.is_empty() && *s != fingerprint)
+        .collect();
     list.push(fingerprint);
     let skip = list.len().saturating_sub(RECENT_FINGERPRINTS);
     let joined = list[skip..].join(",");
@@ -139,7 +151,10 @@ pub async fn refund(db: &Db, key: &str) -> Result<(), DomainError> {
 
 /// A successful sign-in (or a password change) clears the counter.
 pub async fn clear(db: &Db, key: &str) -> Result<(), DomainError> {
-    sqlx::query("DELETE FROM throttle WHERE throttle_key = $1").bind(key).execute(db.pool()).await?;
+    sqlx::query("DELETE FROM throttle WHERE throttle_key = $1")
+        .bind(key)
+        .execute(db.pool())
+        .await?;
     Ok(())
 }
 

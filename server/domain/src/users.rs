@@ -90,7 +90,10 @@ impl From<sqlx::Error> for CreateUserError {
 
 pub async fn find_by_login(db: &Db, login: &Login) -> Result<Option<User>, DomainError> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE login = $1");
-    let row = sqlx::query(&sql).bind(login.as_str()).fetch_optional(db.pool()).await?;
+    let row = sqlx::query(&sql)
+        .bind(login.as_str())
+        .fetch_optional(db.pool())
+        .await?;
     row.as_ref().map(user_from_row).transpose()
 }
 
@@ -101,7 +104,10 @@ pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<User>, DomainError> {
 }
 
 pub async fn count(db: &Db) -> Result<i64, DomainError> {
-    Ok(sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(db.pool()).await?.try_get("n")?)
+    Ok(sqlx::query("SELECT COUNT(*) AS n FROM users")
+        .fetch_one(db.pool())
+        .await?
+        .try_get("n")?)
 }
 
 /// Inserts a user and, in the same transaction, its groups (created when
@@ -155,7 +161,12 @@ pub async fn create(
     Ok(id)
 }
 
-pub async fn set_password_hash(db: &Db, user_id: i64, hash: &str, now: Timestamp) -> Result<(), DomainError> {
+pub async fn set_password_hash(
+    db: &Db,
+    user_id: i64,
+    hash: &str,
+    now: Timestamp,
+) -> Result<(), DomainError> {
     sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
         .bind(hash)
         .bind(now.secs())
@@ -167,7 +178,12 @@ pub async fn set_password_hash(db: &Db, user_id: i64, hash: &str, now: Timestamp
 
 /// Replaces a hash only if it is still the one that was verified, so a
 /// parameter upgrade never overwrites a concurrent password change.
-pub async fn upgrade_password_hash(db: &Db, user_id: i64, old: &str, new: &str) -> Result<bool, DomainError> {
+pub async fn upgrade_password_hash(
+    db: &Db,
+    user_id: i64,
+    old: &str,
+    new: &str,
+) -> Result<bool, DomainError> {
     let r = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
         .bind(new)
         .bind(user_id)
@@ -184,14 +200,26 @@ pub async fn groups_of(db: &Db, user_id: i64) -> Result<Vec<String>, DomainError
     .bind(user_id)
     .fetch_all(db.pool())
     .await?;
-    rows.iter().map(|r| r.try_get("name").map_err(DomainError::from)).collect()
+    rows.iter()
+        .map(|r| r.try_get("name").map_err(DomainError::from))
+        .collect()
 }
 
 pub async fn group_exists(db: &Db, name: &Login) -> Result<bool, DomainError> {
-    Ok(sqlx::query("SELECT 1 AS one FROM user_groups WHERE name = $1").bind(name.as_str()).fetch_optional(db.pool()).await?.is_some())
+    Ok(
+        sqlx::query("SELECT 1 AS one FROM user_groups WHERE name = $1")
+            .bind(name.as_str())
+            .fetch_optional(db.pool())
+            .await?
+            .is_some(),
+    )
 }
 
 pub async fn set_enabled(db: &Db, user_id: i64, enabled: bool) -> Result<(), DomainError> {
-    sqlx::query("UPDATE users SET enabled = $1 WHERE id = $2").bind(i64::from(enabled)).bind(user_id).execute(db.pool()).await?;
+    sqlx::query("UPDATE users SET enabled = $1 WHERE id = $2")
+        .bind(i64::from(enabled))
+        .bind(user_id)
+        .execute(db.pool())
+        .await?;
     Ok(())
 }

@@ -11,7 +11,11 @@ use http::{StatusCode, header};
 #[derive(Clone, Copy, Debug)]
 pub struct BodyLimit(pub usize);
 
-pub async fn enforce(State(BodyLimit(limit)): State<BodyLimit>, req: Request, next: Next) -> Response {
+pub async fn enforce(
+    State(BodyLimit(limit)): State<BodyLimit>,
+    req: Request,
+    next: Next,
+) -> Response {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -22,7 +26,10 @@ pub async fn enforce(State(BodyLimit(limit)): State<BodyLimit>, req: Request, ne
     }
     let (parts, body) = req.into_parts();
     match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
         Err(_) => too_large(),
     }
 }

@@ -32,5 +32,7 @@ fn allowed(g: &CsrfGuard, req: &Request) -> bool {
     if let Some(site) = headers.get("sec-fetch-site") {
         return site.as_bytes() == b"same-origin";
     }
-    headers.get(header::ORIGIN).is_some_and(|o| o.as_bytes() == g.origin.as_bytes())
+    headers
+        .get(header::ORIGIN)
+        .is_some_and(|o| o.as_bytes() == g.origin.as_bytes())
 }

@@ -12,7 +12,8 @@ pub struct DevPages {
 
 pub async fn guard(State(d): State<DevPages>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let is_dev = path == "/dev/outbox" || path.starts_with("/dev/outbox/") || path == "/api/dev_outbox";
+    let is_dev =
+        path == "/dev/outbox" || path.starts_with("/dev/outbox/") || path == "/api/dev_outbox";
     if is_dev && !d.outbox {
         return StatusCode::NOT_FOUND.into_response();
     }

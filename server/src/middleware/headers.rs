@@ -34,13 +34,25 @@ pub async fn apply(State(p): State<HeaderPolicy>, mut req: Request, next: Next) 
     if let Ok(v) = HeaderValue::from_str(&csp) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     // same-origin, not no-referrer: a no-JavaScript form post is answered
     // with a redirect back to its Referer.
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
-    h.insert("cross-origin-resource-policy", HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("same-origin"),
+    );
     h.insert(
         "permissions-policy",
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
@@ -50,7 +62,10 @@ pub async fn apply(State(p): State<HeaderPolicy>, mut req: Request, next: Next) 
         HeaderValue::from_static(if static_asset { "no-cache" } else { "no-store" }),
     );
     if p.https {
-        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
     }
     res
 }
@@ -62,5 +77,7 @@ fn is_static_asset(path: &str) -> bool {
 fn new_nonce() -> Arc<str> {
     let mut b = [0u8; 16];
     rand::rng().fill_bytes(&mut b);
-    base64::engine::general_purpose::STANDARD_NO_PAD.encode(b).into()
+    base64::engine::general_purpose::STANDARD_NO_PAD
+        .encode(b)
+        .into()
 }

@@ -17,7 +17,11 @@ pub struct LocalePolicy {
     pub default: Locale,
 }
 
-pub async fn negotiate_locale(State(p): State<LocalePolicy>, mut req: Request, next: Next) -> Response {
+pub async fn negotiate_locale(
+    State(p): State<LocalePolicy>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let query_lang = req
         .uri()
         .query()
@@ -32,11 +36,21 @@ pub async fn negotiate_locale(State(p): State<LocalePolicy>, mut req: Request, n
         .map(|c| c.trim().to_owned())
         .filter(|c| !c.is_empty())
         .collect();
-    let cookie_lang = cookies.iter().find_map(|c| c.strip_prefix(COOKIE_NAME).and_then(|r| r.strip_prefix('=')));
-    let accept = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    let cookie_lang = cookies.iter().find_map(|c| {
+        c.strip_prefix(COOKIE_NAME)
+            .and_then(|r| r.strip_prefix('='))
+    });
+    let accept = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
     let chosen = negotiate(query_lang.as_deref(), cookie_lang, accept, p.default);
 
-    let mut rebuilt: Vec<String> = cookies.iter().filter(|c| !c.starts_with(&format!("{COOKIE_NAME}="))).cloned().collect();
+    let mut rebuilt: Vec<String> = cookies
+        .iter()
+        .filter(|c| !c.starts_with(&format!("{COOKIE_NAME}=")))
+        .cloned()
+        .collect();
     rebuilt.push(format!("{COOKIE_NAME}={}", chosen.locale.as_str()));
     req.headers_mut().remove(header::COOKIE);
     if let Ok(v) = HeaderValue::from_str(&rebuilt.join("; ")) {

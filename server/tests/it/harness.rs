@@ -33,13 +33,20 @@ impl Reply {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
     pub fn set_cookies(&self) -> Vec<String> {
-        self.headers.get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok().map(str::to_owned)).collect()
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect()
     }
     /// The value of the session cookie this reply sets, if any.
     pub fn session(&self) -> Option<String> {
         self.set_cookies()
             .iter()
-            .find_map(|c| c.strip_prefix("sspr_session=").map(|r| r.split(';').next().unwrap_or("").to_owned()))
+            .find_map(|c| {
+                c.strip_prefix("sspr_session=")
+                    .map(|r| r.split(';').next().unwrap_or("").to_owned())
+            })
             .filter(|v| !v.is_empty())
     }
     /// Headers without the per-response CSP nonce, for equality checks.
@@ -62,11 +69,20 @@ impl TestApp {
         let options = LeptosOptions::builder().output_name("sspr").build();
         let state = sspr_server::router::app_state(options, services.clone()).unwrap();
         let router = sspr_server::router::build(state).unwrap();
-        TestApp { router, services, clock }
+        TestApp {
+            router,
+            services,
+            clock,
+        }
     }
 
     pub async fn add_user(&self, login: &str, role: Role) -> i64 {
-        let hash = self.services.hasher.hash(&Normalized::new(PASSWORD).unwrap()).await.unwrap();
+        let hash = self
+            .services
+            .hasher
+            .hash(&Normalized::new(PASSWORD).unwrap())
+            .await
+            .unwrap();
         let user = NewUser {
             login_display: login.into(),
             display_name: format!("{login} Display"),
@@ -75,7 +91,15 @@ impl TestApp {
             password_hash: Some(hash),
             locale: None,
         };
-        users::create(&self.services.db, &Login::parse(login).unwrap(), &user, &[], self.clock.now()).await.unwrap()
+        users::create(
+            &self.services.db,
+            &Login::parse(login).unwrap(),
+            &user,
+            &[],
+            self.clock.now(),
+        )
+        .await
+        .unwrap()
     }
 
     pub async fn send(&self, req: Request<Body>) -> Reply {
@@ -83,7 +107,11 @@ impl TestApp {
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
     }
 
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
@@ -104,7 +132,8 @@ impl TestApp {
         if let Some(c) = cookie {
             b = b.header(header::COOKIE, c);
         }
-        self.send(b.body(Body::from(form.to_owned())).unwrap()).await
+        self.send(b.body(Body::from(form.to_owned())).unwrap())
+            .await
     }
 
     /// A same-origin form post as a browser without JavaScript sends it.
@@ -115,7 +144,8 @@ impl TestApp {
             .header("sec-fetch-site", "same-origin")
             .header(header::ORIGIN, ORIGIN)
             .header(header::REFERER, format!("{ORIGIN}{referer}"));
-        self.send(b.body(Body::from(form.to_owned())).unwrap()).await
+        self.send(b.body(Body::from(form.to_owned())).unwrap())
+            .await
     }
 }
 
@@ -126,7 +156,9 @@ pub fn form(login: &str, password: &str) -> String {
 pub fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

@@ -84,8 +84,7 @@ both_backends! {
     }
 
     async fn https_origins_get_hsts_and_host_prefixed_secure_cookies(t: &TestDb) {
-        let mut config = Config::default();
-        config.public_url = "https://sspr.contoso.example".into();
+        let config = Config { public_url: "https://sspr.contoso.example".into(), ..Config::default() };
         let app = TestApp::with_config(t, config).await;
         app.add_user("dana", Role::User).await;
         let page = app.get("/sign-in", None).await;

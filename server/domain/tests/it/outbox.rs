@@ -12,7 +12,10 @@ fn message(key: &str, not_after: Option<Timestamp>) -> NewMessage {
         channel: Channel::Email,
         recipient: "dana@contoso.example".into(),
         locale: "en".into(),
-        template: Template::AccountLocked { display_name: "Dana".into(), minutes: 1 },
+        template: Template::AccountLocked {
+            display_name: "Dana".into(),
+            minutes: 1,
+        },
         idempotency_key: key.into(),
         not_after,
     }
@@ -30,7 +33,10 @@ impl Sender for Flaky {
         if self.calls.fetch_add(1, Ordering::SeqCst) < self.fail {
             return Err("provider unavailable".into());
         }
-        self.delivered.lock().unwrap().push(m.idempotency_key.clone());
+        self.delivered
+            .lock()
+            .unwrap()
+            .push(m.idempotency_key.clone());
         Ok(())
     }
 }

@@ -15,7 +15,11 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 pub async fn with_user(t: &TestDb, login: &str) -> (Services, ManualClock, i64) {
     let (s, clock) = services(t.db.clone(), Config::default());
-    let hash = s.hasher.hash(&Normalized::new(PASSWORD).unwrap()).await.unwrap();
+    let hash = s
+        .hasher
+        .hash(&Normalized::new(PASSWORD).unwrap())
+        .await
+        .unwrap();
     let user = NewUser {
         login_display: login.into(),
         display_name: "Dana Doe".into(),
@@ -24,16 +28,32 @@ pub async fn with_user(t: &TestDb, login: &str) -> (Services, ManualClock, i64) 
         password_hash: Some(hash),
         locale: Some("he-IL".into()),
     };
-    let id = users::create(&t.db, &Login::parse(login).unwrap(), &user, &[], clock.now()).await.unwrap();
+    let id = users::create(
+        &t.db,
+        &Login::parse(login).unwrap(),
+        &user,
+        &[],
+        clock.now(),
+    )
+    .await
+    .unwrap();
     (s, clock, id)
 }
 
 pub fn req<'a>(login: &'a str, password: &'a str) -> SignInRequest<'a> {
-    SignInRequest { login, password, ip: Some("127.0.0.1"), previous_session: None }
+    SignInRequest {
+        login,
+        password,
+        ip: Some("127.0.0.1"),
+        previous_session: None,
+    }
 }
 
 async fn attempt(s: &Services, login: &str, password: &str) -> Result<i64, String> {
-    sign_in(s, req(login, password), s.now()).await.map(|ok| ok.user_id).map_err(|e| format!("{e:?}"))
+    sign_in(s, req(login, password), s.now())
+        .await
+        .map(|ok| ok.user_id)
+        .map_err(|e| format!("{e:?}"))
 }
 
 use sspr_domain::Clock;

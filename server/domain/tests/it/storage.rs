@@ -36,9 +36,9 @@ both_backends! {
 
     async fn a_failed_create_leaves_no_group_behind(t: &TestDb) {
         let sales = Login::parse("Sales").unwrap();
-        users::create(&t.db, &Login::parse("ann").unwrap(), &new_user("ann"), &[sales.clone()], EPOCH).await.unwrap();
+        users::create(&t.db, &Login::parse("ann").unwrap(), &new_user("ann"), std::slice::from_ref(&sales), EPOCH).await.unwrap();
         let ghost = Login::parse("ghost").unwrap();
-        let dup = users::create(&t.db, &Login::parse("ANN").unwrap(), &new_user("ANN"), &[ghost.clone()], EPOCH).await;
+        let dup = users::create(&t.db, &Login::parse("ANN").unwrap(), &new_user("ANN"), std::slice::from_ref(&ghost), EPOCH).await;
         assert!(matches!(dup, Err(CreateUserError::Duplicate)));
         assert!(users::group_exists(&t.db, &sales).await.unwrap());
         assert!(!users::group_exists(&t.db, &ghost).await.unwrap(), "the rolled-back row created a group");
