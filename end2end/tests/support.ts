@@ -13,8 +13,8 @@ export function uniqueLogin(prefix = "e2e"): string {
  * its password.
  */
 export function createUser(login: string, opts: { admin?: boolean; name?: string } = {}): string {
-  const bin = process.env.SSPR_BIN;
-  if (!bin) throw new Error("SSPR_BIN must name the sspr binary (the test command sets it)");
+  const bin = process.env.E2E_SSPR_BIN;
+  if (!bin) throw new Error("E2E_SSPR_BIN must name the sspr binary (the test command sets it)");
   const password = `e2e-${randomBytes(12).toString("hex")}`;
   const args = [
     ...(opts.admin ? ["admin", "create"] : ["user", "add"]),

@@ -198,6 +198,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_example_file_is_valid_and_states_the_defaults() {
+        let text = include_str!("../../sspr.example.toml");
+        assert_eq!(Config::from_toml(text).unwrap(), Config::default());
+    }
+
+    #[test]
     fn defaults_are_valid() {
         Config::default().validate().unwrap();
         assert_eq!(Config::from_toml("").unwrap(), Config::default());
