@@ -7,7 +7,8 @@ use std::path::Path;
 
 fn load(path: &Path) -> BTreeMap<String, String> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let value: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut out = BTreeMap::new();
     flatten("", &value, &mut out);
     out
@@ -17,12 +18,19 @@ fn flatten(prefix: &str, v: &serde_json::Value, out: &mut BTreeMap<String, Strin
     match v {
         serde_json::Value::Object(map) => {
             for (k, v) in map {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 flatten(&key, v, out);
             }
         }
         other => {
-            out.insert(prefix.to_owned(), other.as_str().unwrap_or_default().to_owned());
+            out.insert(
+                prefix.to_owned(),
+                other.as_str().unwrap_or_default().to_owned(),
+            );
         }
     }
 }
@@ -70,12 +78,19 @@ fn every_locale_matches_en_keys_and_placeholders() {
             problems.push(format!("{name}: key {key} is not in en"));
         }
     }
-    assert!(locales >= 1, "no locale besides en found in {}", dir.display());
+    assert!(
+        locales >= 1,
+        "no locale besides en found in {}",
+        dir.display()
+    );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 #[test]
 fn the_checker_notices_a_missing_placeholder() {
-    assert_eq!(placeholders("Hello {{ name }}, {{count}}"), BTreeSet::from(["name".to_owned(), "count".to_owned()]));
+    assert_eq!(
+        placeholders("Hello {{ name }}, {{count}}"),
+        BTreeSet::from(["name".to_owned(), "count".to_owned()])
+    );
     assert!(placeholders("Hello").is_empty());
 }

@@ -27,7 +27,7 @@ use crate::middleware::csrf::CsrfGuard;
 use crate::middleware::dev_only::DevPages;
 use crate::middleware::headers::{CspNonce, HeaderPolicy};
 use crate::middleware::locale::LocalePolicy;
-use crate::middleware::{body_limit, csrf, dev_only, error_status, headers, locale};
+use crate::middleware::{body_limit, content_type, csrf, dev_only, error_status, headers, locale};
 
 /// Largest request body: forms here are a few hundred bytes (security.md #46).
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -81,8 +81,8 @@ pub fn build(state: AppState) -> Result<Router, BuildError> {
         .with_state(state);
 
     // The last layer added is the outermost: a request passes trace →
-    // panic guard → headers → CSRF → timeout → body limit → error status →
-    // dev pages → locale → handler.
+    // panic guard → headers → CSRF → timeout → body limit → content type →
+    // error status → dev pages → locale → handler.
     Ok(app
         .layer(from_fn_with_state(
             LocalePolicy {
@@ -97,6 +97,7 @@ pub fn build(state: AppState) -> Result<Router, BuildError> {
             dev_only::guard,
         ))
         .layer(axum::middleware::from_fn(error_status::map))
+        .layer(axum::middleware::from_fn(content_type::form_only))
         .layer(from_fn_with_state(
             BodyLimit(BODY_LIMIT),
             body_limit::enforce,

@@ -112,4 +112,49 @@ both_backends! {
             .unwrap();
         assert_eq!(app.send(req).await.status, StatusCode::FORBIDDEN);
     }
+
+    async fn only_form_encoded_bodies_are_accepted(t: &TestDb) {
+        let app = TestApp::new(t).await;
+        app.add_user("dana", Role::User).await;
+        for content_type in ["text/plain", "multipart/form-data; boundary=x", "application/json", ""] {
+            let mut req = post(Some("same-origin"), None, form("dana", PASSWORD));
+            if content_type.is_empty() {
+                req.headers_mut().remove(header::CONTENT_TYPE);
+            } else {
+                req.headers_mut().insert(header::CONTENT_TYPE, content_type.parse().unwrap());
+            }
+            let r = app.send(req).await;
+            assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{content_type:?}");
+        }
+        let mut charset = post(Some("same-origin"), None, form("dana", PASSWORD));
+        charset
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, "application/x-www-form-urlencoded; charset=UTF-8".parse().unwrap());
+        assert_eq!(app.send(charset).await.status, StatusCode::OK);
+    }
+
+    async fn malformed_forms_are_400_never_500(t: &TestDb) {
+        let app = TestApp::new(t).await;
+        app.add_user("dana", Role::User).await;
+        let before = app.services.hasher.hash_count();
+        for body in [
+            "login=dana&login=eve&password=x".to_owned(),
+            "login[]=dana&password=x".to_owned(),
+            "login=%ff%fe&password=x".to_owned(),
+            "%%%".to_owned(),
+            String::new(),
+        ] {
+            let r = app.send(post(Some("same-origin"), None, body.clone())).await;
+            assert!(
+                r.status == StatusCode::BAD_REQUEST || r.status == StatusCode::UNAUTHORIZED,
+                "{body:?} -> {} {}",
+                r.status,
+                r.body
+            );
+            assert!(r.session().is_none(), "{body:?} signed someone in");
+        }
+        // Duplicate or array identity fields never reach a password check
+        // for two accounts; at most one ID is ever considered.
+        assert!(app.services.hasher.hash_count() - before <= 3);
+    }
 }
