@@ -28,6 +28,40 @@ pub enum AppError {
     Network,
     #[error("internal")]
     Internal { correlation_id: String },
+    #[error("flow_expired")]
+    FlowExpired,
+    #[error("method_not_allowed")]
+    MethodNotAllowed,
+    #[error("invalid_email")]
+    InvalidEmail,
+    #[error("invalid_phone")]
+    InvalidPhone,
+    #[error("phone_region_not_allowed")]
+    PhoneRegionNotAllowed,
+    #[error("phone_type_not_supported")]
+    PhoneTypeNotSupported,
+    #[error("already_registered")]
+    AlreadyRegistered,
+    #[error("throttled")]
+    Throttled { retry_after_secs: u64 },
+    #[error("resend_too_soon")]
+    ResendTooSoon { retry_after_secs: u64 },
+    #[error("no_pending_code")]
+    NoPendingCode,
+    #[error("code_format")]
+    CodeFormat { digits: u64 },
+    #[error("wrong_code")]
+    WrongCode { attempts_left: u64 },
+    #[error("code_expired")]
+    CodeExpired,
+    #[error("too_many_attempts")]
+    TooManyAttempts,
+    #[error("not_enough_methods")]
+    NotEnoughMethods { have: u64, need: u64 },
+    #[error("reauthentication_required")]
+    ReauthenticationRequired,
+    #[error("last_method")]
+    LastMethod,
 }
 
 impl AppError {
@@ -42,6 +76,23 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::Network => "network",
             AppError::Internal { .. } => "internal",
+            AppError::FlowExpired => "flow_expired",
+            AppError::MethodNotAllowed => "method_not_allowed",
+            AppError::InvalidEmail => "invalid_email",
+            AppError::InvalidPhone => "invalid_phone",
+            AppError::PhoneRegionNotAllowed => "phone_region_not_allowed",
+            AppError::PhoneTypeNotSupported => "phone_type_not_supported",
+            AppError::AlreadyRegistered => "already_registered",
+            AppError::Throttled { .. } => "throttled",
+            AppError::ResendTooSoon { .. } => "resend_too_soon",
+            AppError::NoPendingCode => "no_pending_code",
+            AppError::CodeFormat { .. } => "code_format",
+            AppError::WrongCode { .. } => "wrong_code",
+            AppError::CodeExpired => "code_expired",
+            AppError::TooManyAttempts => "too_many_attempts",
+            AppError::NotEnoughMethods { .. } => "not_enough_methods",
+            AppError::ReauthenticationRequired => "reauthentication_required",
+            AppError::LastMethod => "last_method",
         }
     }
 
@@ -50,9 +101,27 @@ impl AppError {
     pub fn status_code(&self) -> u16 {
         match self {
             AppError::BadRequest | AppError::Network => 400,
-            AppError::InvalidCredentials | AppError::NotSignedIn => 401,
+            AppError::InvalidCredentials
+            | AppError::NotSignedIn
+            | AppError::ReauthenticationRequired => 401,
+            AppError::MethodNotAllowed => 403,
             AppError::NotFound => 404,
-            AppError::PasswordTooLong => 422,
+            AppError::FlowExpired
+            | AppError::NoPendingCode
+            | AppError::AlreadyRegistered
+            | AppError::LastMethod => 409,
+            AppError::CodeExpired => 410,
+            AppError::PasswordTooLong
+            | AppError::InvalidEmail
+            | AppError::InvalidPhone
+            | AppError::PhoneRegionNotAllowed
+            | AppError::PhoneTypeNotSupported
+            | AppError::CodeFormat { .. }
+            | AppError::WrongCode { .. }
+            | AppError::NotEnoughMethods { .. } => 422,
+            AppError::Throttled { .. }
+            | AppError::ResendTooSoon { .. }
+            | AppError::TooManyAttempts => 429,
             AppError::Internal { .. } => 500,
             AppError::Busy { .. } => 503,
         }
@@ -73,6 +142,43 @@ impl AppError {
             AppError::Internal { correlation_id } => {
                 td_string!(locale, error_internal, id = correlation_id)
             }
+            AppError::FlowExpired => td_string!(locale, error_flow_expired).to_string(),
+            AppError::MethodNotAllowed => td_string!(locale, error_method_not_allowed).to_string(),
+            AppError::InvalidEmail => td_string!(locale, error_invalid_email).to_string(),
+            AppError::InvalidPhone => td_string!(locale, error_invalid_phone).to_string(),
+            AppError::PhoneRegionNotAllowed => {
+                td_string!(locale, error_phone_region_not_allowed).to_string()
+            }
+            AppError::PhoneTypeNotSupported => {
+                td_string!(locale, error_phone_type_not_supported).to_string()
+            }
+            AppError::AlreadyRegistered => td_string!(locale, error_already_registered).to_string(),
+            AppError::Throttled { retry_after_secs } => {
+                td_string!(
+                    locale,
+                    error_throttled,
+                    minutes = retry_after_secs.div_ceil(60)
+                )
+            }
+            AppError::ResendTooSoon { retry_after_secs } => {
+                td_string!(locale, error_resend_too_soon, seconds = retry_after_secs)
+            }
+            AppError::NoPendingCode => td_string!(locale, error_no_pending_code).to_string(),
+            AppError::CodeFormat { digits } => {
+                td_string!(locale, error_code_format, digits = digits)
+            }
+            AppError::WrongCode { attempts_left } => {
+                td_string!(locale, error_wrong_code, attempts_left = attempts_left)
+            }
+            AppError::CodeExpired => td_string!(locale, error_code_expired).to_string(),
+            AppError::TooManyAttempts => td_string!(locale, error_too_many_attempts).to_string(),
+            AppError::NotEnoughMethods { have, need } => {
+                td_string!(locale, error_not_enough_methods, have = have, need = need)
+            }
+            AppError::ReauthenticationRequired => {
+                td_string!(locale, error_reauthentication_required).to_string()
+            }
+            AppError::LastMethod => td_string!(locale, error_last_method).to_string(),
         }
     }
 }

@@ -27,10 +27,16 @@ use leptos_router::{StaticSegment, path};
 
 use crate::components::layout::Layout;
 use crate::i18n::I18nContextProvider;
-use crate::pages::{
-    account::AccountPage, dev_outbox::DevOutboxPage, home::HomePage, not_found::NotFound,
-    placeholders, sign_in::SignInPage,
+use crate::pages::account::AccountPage;
+use crate::pages::dev_outbox::DevOutboxPage;
+use crate::pages::home::HomePage;
+use crate::pages::not_found::NotFound;
+use crate::pages::placeholders;
+use crate::pages::security_info::{ReauthPage, SecurityInfoPage};
+use crate::pages::setup::{
+    SetupAppPage, SetupEmailPage, SetupPage, SetupPhonePage, SetupVerifyPage,
 };
+use crate::pages::sign_in::SignInPage;
 
 /// The HTML document. `lang` and `dir` on `<html>` come from the locale
 /// (leptos_i18n inserts them), never hard-coded here.
@@ -70,7 +76,13 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/account") view=AccountPage/>
                         <Route path=path!("/account/password") view=placeholders::ChangePasswordPage/>
                         <Route path=path!("/reset") view=placeholders::ResetPage/>
-                        <Route path=path!("/security-info/setup") view=placeholders::SetupPage/>
+                        <Route path=path!("/security-info") view=SecurityInfoPage/>
+                        <Route path=path!("/security-info/reauth") view=ReauthPage/>
+                        <Route path=path!("/security-info/setup") view=SetupPage/>
+                        <Route path=path!("/security-info/setup/email") view=SetupEmailPage/>
+                        <Route path=path!("/security-info/setup/phone") view=SetupPhonePage/>
+                        <Route path=path!("/security-info/setup/verify") view=SetupVerifyPage/>
+                        <Route path=path!("/security-info/setup/app") view=SetupAppPage/>
                         <Route path=path!("/ssprsetup") view=placeholders::SetupAlias/>
                         <Route path=path!("/dev/outbox") view=DevOutboxPage/>
                     </Routes>

@@ -1,6 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test } from "@playwright/test";
-import { createUser, signIn, uniqueLogin, waitHydrated, watchConsole } from "./support";
+import { createUser, signIn, skipRegistration, uniqueLogin, waitHydrated, watchConsole } from "./support";
 
 test.describe("with JavaScript", () => {
   test("pages hydrate with no console errors or CSP violations", async ({ page }) => {
@@ -19,7 +19,7 @@ test.describe("with JavaScript", () => {
     await page.goto("/sign-in");
     await waitHydrated(page);
     await signIn(page, login, password);
-    await expect(page).toHaveURL(/\/account$/);
+    await skipRegistration(page);
     await expect(page.getByRole("heading", { name: "My account" })).toBeVisible();
     await expect(page.getByText("Signed in as Riley Tester")).toBeVisible();
     await expect(page.getByTestId("login")).toHaveText(login);
@@ -57,6 +57,7 @@ test.describe("with JavaScript", () => {
     // Latin-script fields stay left-to-right.
     await expect(page.locator("#login")).toHaveAttribute("dir", "ltr");
     await signIn(page, login, password);
+    await skipRegistration(page);
     await expect(page.getByRole("heading", { name: "החשבון שלי" })).toBeVisible();
     await expect(page.getByText("נועה בודקת")).toBeVisible();
   });
@@ -83,7 +84,7 @@ test.describe("with JavaScript", () => {
     await expect(page.locator("#password")).toBeFocused();
     await page.keyboard.type(password);
     await page.keyboard.press("Enter");
-    await expect(page).toHaveURL(/\/account$/);
+    await expect(page).toHaveURL(/\/security-info\/setup$/);
   });
 
   test("the forgot-password and registration links lead somewhere real", async ({ page }) => {
@@ -92,11 +93,11 @@ test.describe("with JavaScript", () => {
     await expect(page).toHaveURL(/\/reset$/);
     await expect(page.getByRole("heading", { name: "Get back into your account" })).toBeVisible();
     await page.goto("/ssprsetup");
-    await expect(page).toHaveURL(/\/security-info\/setup$/);
+    await expect(page).toHaveURL(/\/sign-in\?next=%2Fsecurity-info%2Fsetup$/);
   });
 
   for (const lang of ["en", "he-IL"]) {
-    test(`sign-in and My account pages have no WCAG 2.1 AA violations (${lang})`, async ({ page }) => {
+    test(`sign-in, wizard and My account pages have no WCAG 2.1 AA violations (${lang})`, async ({ page }) => {
       const login = uniqueLogin();
       const password = createUser(login);
       await page.goto(`/sign-in?lang=${lang}`);
@@ -104,7 +105,10 @@ test.describe("with JavaScript", () => {
       const signInScan = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21aa"]).analyze();
       expect(signInScan.violations).toEqual([]);
       await signIn(page, login, password);
-      await expect(page).toHaveURL(/\/account$/);
+      await expect(page).toHaveURL(/\/security-info\/setup$/);
+      const setupScan = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21aa"]).analyze();
+      expect(setupScan.violations).toEqual([]);
+      await skipRegistration(page);
       const accountScan = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21aa"]).analyze();
       expect(accountScan.violations).toEqual([]);
     });
@@ -119,7 +123,7 @@ test.describe("without JavaScript", () => {
     const password = createUser(login, { name: "No Script" });
     await page.goto("/sign-in");
     await signIn(page, login, password);
-    await expect(page).toHaveURL(/\/account$/);
+    await skipRegistration(page);
     await expect(page.getByText("Signed in as No Script")).toBeVisible();
     const before = (await context.cookies()).find((c) => c.name === "sspr_session");
     expect(before?.httpOnly).toBe(true);

@@ -50,3 +50,57 @@ export async function signIn(page: Page, login: string, password: string) {
   await page.getByLabel(/^(Password|סיסמה)$/).fill(password);
   await page.locator("form[action='/api/sign_in'] button[type=submit]").click();
 }
+
+/** The newest verification code sent to `recipient`, read from /dev/outbox. */
+export async function codeFromOutbox(page: Page, recipient: string): Promise<string> {
+  const outbox = await page.context().newPage();
+  try {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      await outbox.goto("/dev/outbox");
+      const row = outbox.locator("tr", { has: outbox.locator("td.recipient", { hasText: recipient }) }).first();
+      if ((await row.count()) > 0) {
+        const body = (await row.locator("pre.body").textContent()) ?? "";
+        const m = body.match(/\b(\d{6,8})\b/);
+        if (m) return m[1];
+      }
+      await outbox.waitForTimeout(250);
+    }
+    throw new Error(`no code for ${recipient} on /dev/outbox`);
+  } finally {
+    await outbox.close();
+  }
+}
+
+/** RFC 6238 TOTP (SHA-1, 6 digits, 30 s) from the base32 key the page shows. */
+export function totp(base32Key: string, at = Date.now()): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of base32Key.replace(/=+$/, "").toUpperCase()) {
+    const v = alphabet.indexOf(c);
+    if (v < 0) throw new Error(`bad base32 character ${c}`);
+    bits += v.toString(2).padStart(5, "0");
+  }
+  const bytes = Buffer.alloc(Math.floor(bits.length / 8));
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(bits.slice(i * 8, i * 8 + 8), 2);
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const { createHmac } = require("node:crypto") as typeof import("node:crypto");
+  const h = createHmac("sha1", bytes).update(counter).digest();
+  const o = h[h.length - 1] & 0xf;
+  return ((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).toString().padStart(6, "0");
+}
+
+/** A mobile number no other test uses (each destination has an hourly send limit). */
+export function uniqueMobile(): { national: string; e164: string } {
+  // 050-2xx-xxxx: an Israeli mobile range (0501… is not one).
+  const n = Math.floor(Math.random() * 1_000_000).toString().padStart(6, "0");
+  return { national: `0502${n}`, e164: `+972502${n}` };
+}
+
+/** New accounts are sent to the registration wizard at sign-in; tests about
+ *  other pages postpone it with "Ask me later". */
+export async function skipRegistration(page: Page) {
+  await expect(page).toHaveURL(/\/security-info\/setup$/);
+  await page.locator("form[action='/api/setup_skip'] button[type=submit]").click();
+  await expect(page).toHaveURL(/\/account$/);
+}

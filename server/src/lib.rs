@@ -4,6 +4,7 @@
 //! them to HTTP and the command line.
 
 pub mod cli;
+pub mod delivery;
 pub mod logging;
 pub mod middleware;
 pub mod router;

@@ -12,6 +12,7 @@ use sspr_domain::{demo, sessions};
 use tokio::sync::watch;
 
 use crate::cli::open_services;
+use crate::delivery::LiveSender;
 use crate::router;
 
 pub async fn run(mut config: Config, demo_mode: bool) -> anyhow::Result<()> {
@@ -31,15 +32,28 @@ pub async fn run(mut config: Config, demo_mode: bool) -> anyhow::Result<()> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut workers = Vec::new();
-    if config.delivery.mode == DeliveryMode::Outbox {
-        let (db, clock) = (services.db.clone(), services.clock.clone());
-        workers.push(tokio::spawn(outbox::run_worker(
+    let (db, clock) = (services.db.clone(), services.clock.clone());
+    match config.delivery.mode {
+        DeliveryMode::Outbox => workers.push(tokio::spawn(outbox::run_worker(
             db,
             clock,
             DevOutbox,
             Duration::from_secs(1),
             stopped(stop_rx.clone()),
-        )));
+        ))),
+        DeliveryMode::Live => {
+            let sender = LiveSender::new(&config.delivery)?;
+            workers.push(tokio::spawn(outbox::run_worker(
+                db,
+                clock,
+                sender,
+                Duration::from_secs(1),
+                stopped(stop_rx.clone()),
+            )));
+        }
+        DeliveryMode::Hold => {
+            tracing::warn!("delivery mode is 'hold': messages are queued and not sent")
+        }
     }
     workers.push(tokio::spawn(purge_sessions(
         services.clone(),

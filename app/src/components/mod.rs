@@ -1,2 +1,3 @@
 pub mod alert;
 pub mod layout;
+pub mod method;

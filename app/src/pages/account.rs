@@ -68,7 +68,7 @@ fn AccountCard(account: AccountView) -> impl IntoView {
             </dl>
             <ul class="tiles">
                 <li>
-                    <a href="/security-info/setup">{t!(i18n, account_security_info)}</a>
+                    <a href="/security-info">{t!(i18n, account_security_info)}</a>
                     <p>{t!(i18n, account_security_info_desc)}</p>
                 </li>
                 <li>

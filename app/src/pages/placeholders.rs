@@ -22,21 +22,6 @@ pub fn ResetPage() -> impl IntoView {
     }
 }
 
-#[component]
-pub fn SetupPage() -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <Title text=move || t_string!(i18n, setup_title).to_string()/>
-        <section class="card">
-            <h1>{t!(i18n, setup_title)}</h1>
-            <p>{t!(i18n, setup_unavailable)}</p>
-            <p>
-                <a href="/account">{t!(i18n, link_back_to_account)}</a>
-            </p>
-        </section>
-    }
-}
-
 /// The short registration link (like aka.ms/ssprsetup).
 #[component]
 pub fn SetupAlias() -> impl IntoView {

@@ -1,6 +1,7 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use crate::api::SignIn;
 use crate::components::alert::ErrorAlert;
@@ -13,6 +14,9 @@ pub fn SignInPage() -> impl IntoView {
     // no-JavaScript post becomes the action's initial value.
     let action = ServerAction::<SignIn>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    // Where to go after signing in (the server accepts local paths only).
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
     view! {
         <Title text=move || t_string!(i18n, sign_in_title).to_string()/>
         <section class="card" aria-labelledby="page-title">
@@ -20,6 +24,7 @@ pub fn SignInPage() -> impl IntoView {
             <p>{t!(i18n, sign_in_intro)}</p>
             <ErrorAlert error/>
             <ActionForm action=action>
+                <input type="hidden" name="next" value=next/>
                 <div class="field">
                     <label for="login">{t!(i18n, field_user_id)}</label>
                     <input

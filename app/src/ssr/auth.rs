@@ -1,11 +1,21 @@
 use sspr_domain::auth::{self, SignInError, SignInRequest};
-use sspr_domain::users;
+use sspr_domain::{registration, users};
 
 use super::{clear_session_cookie, client_ip, internal, session_token, set_session_cookie, state};
 use crate::api::AccountView;
 use crate::error::AppError;
 
-pub async fn sign_in(login: String, password: String) -> Result<(), AppError> {
+/// A redirect target taken from a form: a local path only (no scheme, no
+/// `//host`), so the sign-in page cannot be used as an open redirect.
+pub fn local_path(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control);
+    ok.then_some(next)
+}
+
+pub async fn sign_in(login: String, password: String, next: String) -> Result<(), AppError> {
     let st = state()?;
     let s = &st.services;
     let previous = session_token(&st.cookies).await;
@@ -19,14 +29,50 @@ pub async fn sign_in(login: String, password: String) -> Result<(), AppError> {
     match auth::sign_in(s, req, s.now()).await {
         Ok(signed_in) => {
             set_session_cookie(&st.cookies, signed_in.session_token);
-            leptos_axum::redirect("/account");
+            let standing = match users::find_by_id(&s.db, signed_in.user_id)
+                .await
+                .map_err(internal)?
+            {
+                Some(user) => Some(
+                    registration::standing(s, &user, s.now())
+                        .await
+                        .map_err(internal)?,
+                ),
+                None => None,
+            };
+            // "More information required": the wizard interrupts sign-in.
+            let target = match standing {
+                Some(st) if st.must_register || st.must_reconfirm => "/security-info/setup",
+                _ => local_path(&next).unwrap_or("/account"),
+            };
+            leptos_axum::redirect(target);
             Ok(())
         }
-        Err(SignInError::InvalidCredentials) => Err(AppError::InvalidCredentials),
-        Err(SignInError::PasswordTooLong) => Err(AppError::PasswordTooLong),
-        Err(SignInError::Busy { retry_after_secs }) => Err(AppError::Busy { retry_after_secs }),
-        Err(SignInError::Internal(e)) => Err(internal(e)),
+        Err(e) => Err(sign_in_error(e)),
     }
+}
+
+fn sign_in_error(e: SignInError) -> AppError {
+    match e {
+        SignInError::InvalidCredentials => AppError::InvalidCredentials,
+        SignInError::PasswordTooLong => AppError::PasswordTooLong,
+        SignInError::Busy { retry_after_secs } => AppError::Busy { retry_after_secs },
+        SignInError::Internal(e) => internal(e),
+    }
+}
+
+pub async fn reauthenticate(password: String, next: String) -> Result<(), AppError> {
+    let st = state()?;
+    let s = &st.services;
+    let Some(token) = session_token(&st.cookies).await else {
+        return Err(AppError::NotSignedIn);
+    };
+    let ip = client_ip().await;
+    auth::reauthenticate(s, &token, &password, ip.as_deref(), s.now())
+        .await
+        .map_err(sign_in_error)?;
+    leptos_axum::redirect(local_path(&next).unwrap_or("/security-info"));
+    Ok(())
 }
 
 pub async fn sign_out() -> Result<(), AppError> {

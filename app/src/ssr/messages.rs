@@ -11,6 +11,17 @@ pub struct Rendered {
     pub body: String,
 }
 
+/// The localized name of a method kind (`email`, `phone`, …).
+pub fn method_name(l: Locale, kind: &str) -> String {
+    match kind {
+        "email" => td_string!(l, method_email),
+        "phone" => td_string!(l, method_phone),
+        "authenticator" => td_string!(l, method_authenticator),
+        _ => td_string!(l, method_questions),
+    }
+    .to_string()
+}
+
 pub fn render(template: &Template, locale: &str) -> Rendered {
     let l = match_tag(locale).unwrap_or_default();
     match template {
@@ -25,6 +36,32 @@ pub fn render(template: &Template, locale: &str) -> Rendered {
                 name = display_name,
                 minutes = minutes
             ),
+        },
+        Template::VerificationCode { code, minutes } => Rendered {
+            subject: td_string!(l, mail_code_subject).to_string(),
+            body: td_string!(l, mail_code_body, code = code, minutes = minutes),
+        },
+        Template::SecurityInfoChanged {
+            display_name,
+            method,
+            removed,
+        } => Rendered {
+            subject: td_string!(l, mail_info_changed_subject).to_string(),
+            body: if *removed {
+                td_string!(
+                    l,
+                    mail_info_removed_body,
+                    name = display_name,
+                    method = method_name(l, method)
+                )
+            } else {
+                td_string!(
+                    l,
+                    mail_info_changed_body,
+                    name = display_name,
+                    method = method_name(l, method)
+                )
+            },
         },
     }
 }
@@ -47,5 +84,26 @@ mod tests {
             en.subject.starts_with("Your account was locked"),
             "unknown locales fall back to en"
         );
+    }
+
+    #[test]
+    fn codes_and_change_notices_carry_their_values() {
+        let code = render(
+            &Template::VerificationCode {
+                code: "01234567".into(),
+                minutes: 10,
+            },
+            "en",
+        );
+        assert!(code.body.contains("01234567") && code.body.contains("10 minutes"));
+        let changed = render(
+            &Template::SecurityInfoChanged {
+                display_name: "Dana".into(),
+                method: "phone".into(),
+                removed: false,
+            },
+            "he-IL",
+        );
+        assert!(changed.body.contains("Dana") && changed.body.contains("טלפון"));
     }
 }

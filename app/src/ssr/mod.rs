@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod messages;
 pub mod outbox;
+pub mod setup;
 
 use axum::extract::FromRef;
 use axum_extra::extract::CookieJar;
@@ -90,6 +91,17 @@ fn session_cookie(policy: &CookiePolicy, value: String) -> Cookie<'static> {
         // (security.md #42); following a mailed link means signing in again.
         .same_site(SameSite::Strict)
         .build()
+}
+
+/// Sets an HttpOnly, SameSite=Strict cookie for the whole site.
+pub fn append_cookie_value(policy: &CookiePolicy, name: &'static str, value: String) {
+    let c = Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .secure(policy.secure)
+        .same_site(SameSite::Strict)
+        .build();
+    append_cookie(c);
 }
 
 fn append_cookie(c: Cookie<'static>) {

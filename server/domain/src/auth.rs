@@ -60,8 +60,67 @@ pub async fn sign_in(
     req: SignInRequest<'_>,
     now: Timestamp,
 ) -> Result<SignedIn, SignInError> {
-    let password = Normalized::new(req.password)?;
-    let Ok(login) = Login::parse(req.login) else {
+    let (login, user) = check_password(s, req.login, req.password, req.ip, now).await?;
+    let token = sessions::create(
+        &s.db,
+        &s.config.sessions,
+        user.id,
+        req.previous_session,
+        now,
+    )
+    .await?;
+    record(s, &login, Some(&user), "success", None, req.ip, now).await?;
+    Ok(SignedIn {
+        user_id: user.id,
+        session_token: token,
+    })
+}
+
+/// Proves again that the person at the keyboard knows the password (before
+/// security info changes; security.md #51). Wrong passwords count toward
+/// the same lockout as sign-in.
+pub async fn reauthenticate(
+    s: &Services,
+    session_token: &str,
+    password: &str,
+    ip: Option<&str>,
+    now: Timestamp,
+) -> Result<(), SignInError> {
+    let Some(current) = current_user(s, session_token, now).await? else {
+        return Err(SignInError::InvalidCredentials);
+    };
+    let (_, user) = check_password(s, current.login.as_str(), password, ip, now).await?;
+    if user.id != current.id {
+        return Err(SignInError::InvalidCredentials);
+    }
+    sessions::mark_authenticated(&s.db, session_token, now).await?;
+    audit::record(
+        s.db.pool(),
+        &Event {
+            event: "reauthenticate",
+            outcome: "success",
+            actor_user_id: Some(user.id),
+            subject_user_id: Some(user.id),
+            ip,
+            ..Event::default()
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// The common core of sign-in and re-authentication: throttle, verify,
+/// rehash. Returns the account when the password is right.
+async fn check_password(
+    s: &Services,
+    raw_login: &str,
+    raw_password: &str,
+    ip: Option<&str>,
+    now: Timestamp,
+) -> Result<(Login, User), SignInError> {
+    let password = Normalized::new(raw_password)?;
+    let Ok(login) = Login::parse(raw_login) else {
         // A malformed ID cannot name an account; it says nothing about one.
         return Err(SignInError::InvalidCredentials);
     };
@@ -86,16 +145,7 @@ pub async fn sign_in(
                 } else {
                     "repeated_password"
                 };
-                record(
-                    s,
-                    &login,
-                    user.as_ref(),
-                    "failure",
-                    Some(outcome),
-                    req.ip,
-                    now,
-                )
-                .await?;
+                record(s, &login, user.as_ref(), "failure", Some(outcome), ip, now).await?;
                 return Err(SignInError::InvalidCredentials);
             }
         };
@@ -117,24 +167,12 @@ pub async fn sign_in(
             if verified.needs_rehash {
                 upgrade_hash(s, user, &password).await;
             }
-            let token = sessions::create(
-                &s.db,
-                &s.config.sessions,
-                user.id,
-                req.previous_session,
-                now,
-            )
-            .await?;
-            record(s, &login, Some(user), "success", None, req.ip, now).await?;
-            Ok(SignedIn {
-                user_id: user.id,
-                session_token: token,
-            })
+            Ok((login, user.clone()))
         }
         _ => {
             throttle::remember_wrong(&s.db, &key, &fingerprint).await?;
             let just_locked = failures == s.config.sign_in_lockout.threshold;
-            failed(s, &login, user.as_ref(), just_locked, req.ip, now).await?;
+            failed(s, &login, user.as_ref(), just_locked, ip, now).await?;
             Err(SignInError::InvalidCredentials)
         }
     }
@@ -262,6 +300,20 @@ pub async fn sign_out(
         .await?;
     }
     Ok(())
+}
+
+/// The live session behind a token and its user.
+pub async fn current_session(
+    s: &Services,
+    token: &str,
+    now: Timestamp,
+) -> Result<Option<(sessions::Session, User)>, DomainError> {
+    match sessions::lookup(&s.db, &s.config.sessions, token, now).await? {
+        Some(session) => Ok(users::find_by_id(&s.db, session.user_id)
+            .await?
+            .map(|u| (session, u))),
+        None => Ok(None),
+    }
 }
 
 /// The signed-in user behind a session token.

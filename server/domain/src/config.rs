@@ -53,7 +53,61 @@ pub enum LogFormat {
 pub struct DeliveryConfig {
     /// `outbox`: messages are shown on /dev/outbox (demo default).
     /// `hold`: messages are queued and nothing is sent.
+    /// `live`: email through `smtp`, text and voice through `phone`.
     pub mode: DeliveryMode,
+    pub smtp: Option<SmtpConfig>,
+    pub phone: Option<PhoneConfig>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    /// `starttls` (default), `tls` (implicit TLS, usually port 465) or
+    /// `none` (only for a relay on the same machine).
+    #[serde(default)]
+    pub security: SmtpSecurity,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// The sender, e.g. `Password reset <sspr@contoso.example>`.
+    pub from: String,
+    #[serde(default = "default_delivery_timeout")]
+    pub timeout_secs: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    #[default]
+    Starttls,
+    Tls,
+    None,
+}
+
+/// An HTTP text/voice provider: one JSON POST per message.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneConfig {
+    /// Where to POST, e.g. the provider's "send message" endpoint.
+    pub url: String,
+    /// One header carrying the credentials, e.g. `Authorization: Bearer …`.
+    pub auth_header: Option<String>,
+    /// JSON body with placeholders `{{to}}` (E.164), `{{text}}`,
+    /// `{{channel}}` (`sms` or `voice`) and `{{idempotency_key}}`; each is
+    /// replaced by a JSON string (quotes included).
+    pub body_template: String,
+    #[serde(default = "default_delivery_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn default_smtp_port() -> u16 {
+    587
+}
+
+fn default_delivery_timeout() -> u64 {
+    10
 }
 
 impl Default for Config {
@@ -156,6 +210,29 @@ impl Config {
                 reason: "need 1 <= threshold <= 100 and 1 <= base_lockout_secs <= max_lockout_secs"
                     .into(),
             });
+        }
+        let d = &self.delivery;
+        if d.mode == DeliveryMode::Live && d.smtp.is_none() {
+            return Err(ConfigError::Invalid {
+                key: "delivery",
+                reason: "mode = \"live\" needs a [delivery.smtp] section".into(),
+            });
+        }
+        if let Some(phone) = &d.phone {
+            if !(phone.url.starts_with("https://") || phone.url.starts_with("http://")) {
+                return Err(ConfigError::Invalid {
+                    key: "delivery.phone.url",
+                    reason: "must be an http(s) URL".into(),
+                });
+            }
+            if let Some(h) = &phone.auth_header
+                && !h.contains(':')
+            {
+                return Err(ConfigError::Invalid {
+                    key: "delivery.phone.auth_header",
+                    reason: "must look like `Name: value`".into(),
+                });
+            }
         }
         if self.default_locale.trim().is_empty() {
             return Err(ConfigError::Invalid {

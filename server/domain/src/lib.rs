@@ -9,15 +9,22 @@
 
 pub mod audit;
 pub mod auth;
+pub mod authenticator;
 pub mod clock;
+pub mod codes;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
 pub mod identity;
 pub mod import;
+pub mod methods;
 pub mod outbox;
 pub mod password;
+pub mod phone;
+pub mod policy;
+pub mod rate;
+pub mod registration;
 pub mod secrets;
 pub mod sessions;
 pub mod throttle;

@@ -48,12 +48,35 @@ impl Channel {
 pub enum Template {
     /// The account was locked after repeated failed sign-ins.
     AccountLocked { display_name: String, minutes: i64 },
+    /// A one-time code proving a destination (valid `minutes`).
+    VerificationCode { code: String, minutes: i64 },
+    /// The user's security info changed (sent to their other addresses).
+    SecurityInfoChanged {
+        display_name: String,
+        method: String,
+        #[serde(default)]
+        removed: bool,
+    },
 }
 
 impl Template {
+    /// The same message with its one secret (a code) blanked, for rows
+    /// already delivered by a real channel.
+    pub fn scrubbed(&self) -> Option<Template> {
+        match self {
+            Template::VerificationCode { minutes, .. } => Some(Template::VerificationCode {
+                code: String::new(),
+                minutes: *minutes,
+            }),
+            _ => None,
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Template::AccountLocked { .. } => "account_locked",
+            Template::VerificationCode { .. } => "verification_code",
+            Template::SecurityInfoChanged { .. } => "security_info_changed",
         }
     }
 }
@@ -92,6 +115,9 @@ pub enum DeliveryMode {
     Outbox,
     /// Queue messages and deliver nothing (no channel configured yet).
     Hold,
+    /// Deliver for real: email over SMTP, text and voice through the HTTP
+    /// provider (`[delivery.smtp]`, `[delivery.phone]`).
+    Live,
 }
 
 /// Most attempts before a message is marked failed.
@@ -191,6 +217,20 @@ pub async fn mark_sent(db: &Db, id: i64, now: Timestamp) -> Result<(), DomainErr
     Ok(())
 }
 
+async fn scrub(db: &Db, id: i64, blank: &Template) -> Result<(), DomainError> {
+    let value = serde_json::to_value(blank).map_err(|e| DomainError::Corrupt(e.to_string()))?;
+    let params = value
+        .get("params")
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| "{}".to_owned());
+    sqlx::query("UPDATE outbox SET params = $1 WHERE id = $2")
+        .bind(params)
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
 /// Records a failed attempt: retry with exponential backoff, or give up
 /// after [`MAX_ATTEMPTS`].
 pub async fn mark_failed(
@@ -238,6 +278,12 @@ pub async fn recent(db: &Db, limit: i64) -> Result<Vec<Message>, DomainError> {
 /// Something that delivers a message: SMTP, an SMS provider, or the dev outbox.
 pub trait Sender: Send + Sync + 'static {
     fn send(&self, m: &Message) -> impl Future<Output = Result<(), String>> + Send;
+
+    /// Blank codes in delivered rows. The dev outbox keeps them: showing
+    /// them is its job.
+    fn scrub_after_send(&self) -> bool {
+        false
+    }
 }
 
 /// The development "channel": delivery is the row being visible on `/dev/outbox`.
@@ -263,6 +309,11 @@ pub async fn deliver_due<S: Sender>(
         match sender.send(&m).await {
             Ok(()) => {
                 mark_sent(db, m.id, now).await?;
+                if sender.scrub_after_send()
+                    && let Some(blank) = m.template.scrubbed()
+                {
+                    scrub(db, m.id, &blank).await?;
+                }
                 sent += 1;
             }
             Err(e) => {

@@ -107,6 +107,16 @@ pub async fn lookup(
     }))
 }
 
+/// Records that the user just proved their password again.
+pub async fn mark_authenticated(db: &Db, token: &str, now: Timestamp) -> Result<(), DomainError> {
+    sqlx::query("UPDATE sessions SET authenticated_at = $1, last_seen_at = $1 WHERE id_hash = $2")
+        .bind(now.secs())
+        .bind(token_hash(token))
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
 /// Ends one session. Returns whether it existed.
 pub async fn revoke(db: &Db, token: &str) -> Result<bool, DomainError> {
     let r = sqlx::query("DELETE FROM sessions WHERE id_hash = $1")

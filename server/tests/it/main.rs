@@ -3,8 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod delivery;
 mod harness;
 mod logs;
 mod pages;
 mod security;
+mod setup;
 mod sign_in;

@@ -13,7 +13,7 @@ both_backends! {
         let r = app.post_js("/api/sign_in", &form("dana", PASSWORD), None).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert!(r.header("serverfnredirect").is_some(), "client-side navigation");
-        assert_eq!(r.header("location"), Some("/account"));
+        assert_eq!(r.header("location"), Some("/security-info/setup"), "new users register first");
         let cookie = r.set_cookies().into_iter().find(|c| c.starts_with("sspr_session=")).unwrap();
         for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
             assert!(cookie.contains(attr), "{cookie}");
@@ -30,7 +30,7 @@ both_backends! {
         app.add_user("dana", Role::User).await;
         let ok = app.post_html("/api/sign_in", &form("dana", PASSWORD), "/sign-in").await;
         assert_eq!(ok.status, StatusCode::FOUND);
-        assert_eq!(ok.header("location"), Some("/account"));
+        assert_eq!(ok.header("location"), Some("/security-info/setup"));
         assert!(ok.session().is_some());
         let bad = app.post_html("/api/sign_in", &form("dana", "nope"), "/sign-in").await;
         assert_eq!(bad.status, StatusCode::FOUND);

@@ -5,6 +5,7 @@
 
 mod import;
 mod outbox;
+mod registration;
 mod sessions;
 mod sign_in;
 mod storage;

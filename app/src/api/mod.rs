@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
+pub mod setup;
+
 /// What the "My account" page shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountView {
@@ -31,10 +33,25 @@ pub struct OutboxEntry {
     pub body: String,
 }
 
-/// Signs in and goes to "My account". Every failure is `invalid_credentials`.
+/// Signs in and goes on: to the registration wizard when the policy needs
+/// more security info, else to `next` (a local path) or "My account".
+/// Every failure is `invalid_credentials`.
 #[server(prefix = "/api", endpoint = "sign_in")]
-pub async fn sign_in(login: String, password: String) -> Result<(), AppError> {
-    crate::ssr::auth::sign_in(login, password).await
+pub async fn sign_in(
+    login: String,
+    password: String,
+    #[server(default)] next: String,
+) -> Result<(), AppError> {
+    crate::ssr::auth::sign_in(login, password, next).await
+}
+
+/// Proves the password again before security info changes.
+#[server(prefix = "/api", endpoint = "reauthenticate")]
+pub async fn reauthenticate(
+    password: String,
+    #[server(default)] next: String,
+) -> Result<(), AppError> {
+    crate::ssr::auth::reauthenticate(password, next).await
 }
 
 /// Ends the current session and goes to the sign-in page.

@@ -1,0 +1,79 @@
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+
+use crate::api::setup::{MethodView, SecurityInfoDefault, SecurityInfoDelete};
+use crate::components::alert::ErrorAlert;
+use crate::i18n::*;
+
+/// The localized name of a method kind.
+#[component]
+pub fn MethodLabel(kind: String) -> impl IntoView {
+    let i18n = use_i18n();
+    move || match kind.as_str() {
+        "email" => t!(i18n, method_email).into_any(),
+        "phone" => t!(i18n, method_phone).into_any(),
+        "authenticator" => t!(i18n, method_authenticator).into_any(),
+        _ => t!(i18n, method_questions).into_any(),
+    }
+}
+
+/// Registered methods with masked destinations; with `manage`, each row
+/// can be made the default or deleted.
+#[component]
+pub fn MethodList(methods: Vec<MethodView>, manage: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    let delete = ServerAction::<SecurityInfoDelete>::new();
+    let make_default = ServerAction::<SecurityInfoDefault>::new();
+    let error = Signal::derive(move || {
+        delete
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| make_default.value().get().and_then(Result::err))
+    });
+    if methods.is_empty() {
+        return view! { <p class="empty">{t!(i18n, security_info_none)}</p> }.into_any();
+    }
+    view! {
+        <ErrorAlert error/>
+        <ul class="methods">
+            {methods
+                .into_iter()
+                .map(|m| {
+                    let id = m.id;
+                    let channel = m.channel.clone();
+                    view! {
+                        <li data-kind=m.kind.clone()>
+                            <span class="method-name"><MethodLabel kind=m.kind.clone()/></span>
+                            {(!m.masked_destination.is_empty()).then(|| view! {
+                                <span class="destination" dir="ltr">{m.masked_destination.clone()}</span>
+                            })}
+                            {channel.map(|c| view! {
+                                <span class="channel">
+                                    {move || if c == "voice" { t!(i18n, channel_voice).into_any() } else { t!(i18n, channel_sms).into_any() }}
+                                </span>
+                            })}
+                            {m.is_default.then(|| view! { <span class="badge">{t!(i18n, security_info_default)}</span> })}
+                            <span class="verified">{t!(i18n, security_info_verified, when = m.verified_at.clone())}</span>
+                            {manage.then(|| view! {
+                                <div class="row-actions">
+                                    {(!m.is_default).then(|| view! {
+                                        <ActionForm action=make_default>
+                                            <input type="hidden" name="id" value=id/>
+                                            <button type="submit" class="link">{t!(i18n, action_make_default)}</button>
+                                        </ActionForm>
+                                    })}
+                                    <ActionForm action=delete>
+                                        <input type="hidden" name="id" value=id/>
+                                        <button type="submit" class="link danger">{t!(i18n, action_delete)}</button>
+                                    </ActionForm>
+                                </div>
+                            })}
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+    .into_any()
+}

@@ -1,0 +1,73 @@
+//! "My security info": what is registered, and the way to change it.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::Reauthenticate;
+use crate::api::setup::setup_state;
+use crate::components::alert::ErrorAlert;
+use crate::components::method::MethodList;
+use crate::error::AppError;
+use crate::i18n::*;
+
+#[component]
+pub fn SecurityInfoPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let state = Resource::new_blocking(|| (), |_| setup_state());
+    view! {
+        <Title text=move || t_string!(i18n, security_info_title).to_string()/>
+        <section class="card" aria-labelledby="page-title">
+            <h1 id="page-title">{t!(i18n, security_info_title)}</h1>
+            <p>{t!(i18n, security_info_intro)}</p>
+            <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
+                {move || Suspend::new(async move {
+                    match state.await {
+                        Ok(v) => view! {
+                            <p>{t!(i18n, setup_registered_heading, have = v.have)}</p>
+                            <MethodList methods=v.methods.clone() manage=true/>
+                            <p><a class="button" href="/security-info/setup">{t!(i18n, action_add_method)}</a></p>
+                        }.into_any(),
+                        Err(AppError::NotSignedIn) => view! { <Redirect path="/sign-in?next=%2Fsecurity-info"/> }.into_any(),
+                        Err(e) => view! { <ErrorAlert error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <p><a href="/account">{t!(i18n, link_back_to_account)}</a></p>
+        </section>
+    }
+}
+
+/// Asks for the password again before security info changes.
+#[component]
+pub fn ReauthPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<Reauthenticate>::new();
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    let query = use_query_map();
+    let next = move || {
+        query
+            .read()
+            .get("next")
+            .unwrap_or_else(|| "/security-info".to_owned())
+    };
+    view! {
+        <Title text=move || t_string!(i18n, reauth_title).to_string()/>
+        <section class="card" aria-labelledby="page-title">
+            <h1 id="page-title">{t!(i18n, reauth_title)}</h1>
+            <p>{t!(i18n, error_reauthentication_required)}</p>
+            <ErrorAlert error/>
+            <ActionForm action=action>
+                <input type="hidden" name="next" value=next/>
+                <div class="field">
+                    <label for="password">{t!(i18n, field_password)}</label>
+                    <input id="password" name="password" type="password" autocomplete="current-password"
+                        dir="ltr" required autofocus/>
+                </div>
+                <button type="submit" class="primary">{t!(i18n, action_continue)}</button>
+            </ActionForm>
+        </section>
+    }
+}

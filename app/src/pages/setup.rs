@@ -1,0 +1,362 @@
+//! The security-info registration wizard: intro and progress, then one
+//! page per step. Every step is a plain form posting to a server function
+//! that redirects to the next page, so the wizard needs no JavaScript.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+
+use crate::api::setup::{
+    PendingView, SetupAuthenticatorVerify, SetupCancel, SetupEmail, SetupFinish, SetupPhone,
+    SetupReconfirm, SetupResend, SetupSkip, SetupVerify, SetupView, setup_authenticator_key,
+    setup_state,
+};
+use crate::components::alert::ErrorAlert;
+use crate::components::method::{MethodLabel, MethodList};
+use crate::error::AppError;
+use crate::i18n::*;
+
+const SIGN_IN: &str = "/sign-in?next=%2Fsecurity-info%2Fsetup";
+
+/// Loads the wizard's state and renders `page` with it; visitors who are not
+/// signed in go to sign-in and come back here.
+#[component]
+fn WithSetup<F, V>(page: F) -> impl IntoView
+where
+    F: Fn(SetupView) -> V + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let i18n = use_i18n();
+    let state = Resource::new_blocking(|| (), |_| setup_state());
+    view! {
+        <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
+            {
+                let page = page.clone();
+                move || {
+                    let page = page.clone();
+                    Suspend::new(async move {
+                        match state.await {
+                            Ok(v) => page(v).into_any(),
+                            Err(AppError::NotSignedIn) => view! { <Redirect path=SIGN_IN/> }.into_any(),
+                            Err(AppError::ReauthenticationRequired) => {
+                                view! { <Redirect path="/security-info/reauth?next=%2Fsecurity-info%2Fsetup"/> }.into_any()
+                            }
+                            Err(e) => view! { <ErrorAlert error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                        }
+                    })
+                }
+            }
+        </Suspense>
+    }
+}
+
+/// "Step 2 of 3": one step per required method, then the summary.
+#[component]
+fn Progress(have: u64, need: u64) -> impl IntoView {
+    let i18n = use_i18n();
+    let total = need + 1;
+    let current = (have + 1).min(total);
+    view! {
+        <p class="progress" aria-live="polite">
+            {t!(i18n, setup_progress, current = current, total = total)}
+        </p>
+        <progress max=total value=current aria-hidden="true"></progress>
+    }
+}
+
+#[component]
+pub fn SetupPage() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <Title text=move || t_string!(i18n, setup_title).to_string()/>
+        <section class="card" aria-labelledby="page-title">
+            <WithSetup page=|v: SetupView| view! { <SetupOverview v/> }/>
+        </section>
+    }
+}
+
+#[component]
+fn SetupOverview(v: SetupView) -> impl IntoView {
+    let i18n = use_i18n();
+    let finish = ServerAction::<SetupFinish>::new();
+    let skip = ServerAction::<SetupSkip>::new();
+    let reconfirm = ServerAction::<SetupReconfirm>::new();
+    let error = Signal::derive(move || {
+        finish
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| skip.value().get().and_then(Result::err))
+            .or_else(|| reconfirm.value().get().and_then(Result::err))
+    });
+    let enough = v.have >= v.need;
+    let (need, have) = (v.need, v.have);
+    let pending = v.pending.is_some();
+    let allowed = v.allowed.clone();
+    view! {
+        <h1 id="page-title">
+            {if v.must_register {
+                t!(i18n, setup_more_info_title).into_any()
+            } else if v.must_reconfirm {
+                t!(i18n, setup_reconfirm_title).into_any()
+            } else {
+                t!(i18n, setup_title).into_any()
+            }}
+        </h1>
+        <Progress have=v.have need=v.need/>
+        <p>{t!(i18n, setup_intro, need = need)}</p>
+        <ErrorAlert error/>
+        {pending.then(|| view! {
+            <p class="notice">
+                <a href="/security-info/setup/verify">{t!(i18n, setup_continue_pending)}</a>
+            </p>
+        })}
+        <h2>{t!(i18n, setup_registered_heading, have = have)}</h2>
+        <MethodList methods=v.methods.clone() manage=false/>
+        <h2>{t!(i18n, setup_add_heading)}</h2>
+        <ul class="choices">
+            {allowed.authenticator.then(|| view! {
+                <li><a href="/security-info/setup/app"><MethodLabel kind="authenticator".to_owned()/></a></li>
+            })}
+            {(allowed.sms || allowed.voice).then(|| view! {
+                <li><a href="/security-info/setup/phone"><MethodLabel kind="phone".to_owned()/></a></li>
+            })}
+            {allowed.email.then(|| view! {
+                <li><a href="/security-info/setup/email"><MethodLabel kind="email".to_owned()/></a></li>
+            })}
+        </ul>
+        <div class="actions">
+            {enough.then(|| view! {
+                <ActionForm action=finish>
+                    <button type="submit" class="primary">{t!(i18n, action_finish)}</button>
+                </ActionForm>
+            })}
+            {(v.must_reconfirm && enough).then(|| view! {
+                <ActionForm action=reconfirm>
+                    <button type="submit" class="secondary">{t!(i18n, action_looks_good)}</button>
+                </ActionForm>
+            })}
+            {v.may_skip.then(|| view! {
+                <ActionForm action=skip>
+                    <button type="submit" class="secondary">{t!(i18n, action_ask_later)}</button>
+                </ActionForm>
+            })}
+        </div>
+    }
+}
+
+#[component]
+pub fn SetupEmailPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<SetupEmail>::new();
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    view! {
+        <Title text=move || t_string!(i18n, setup_email_title).to_string()/>
+        <section class="card" aria-labelledby="page-title">
+            <WithSetup page=move |v: SetupView| view! {
+                <h1 id="page-title">{t!(i18n, setup_email_title)}</h1>
+                <Progress have=v.have need=v.need/>
+                <p>{t!(i18n, setup_email_intro)}</p>
+                <ErrorAlert error/>
+                <ActionForm action=action>
+                    <div class="field">
+                        <label for="address">{t!(i18n, field_email)}</label>
+                        <input id="address" name="address" type="email" autocomplete="email" dir="ltr"
+                            inputmode="email" required autofocus maxlength="254"/>
+                    </div>
+                    <button type="submit" class="primary">{t!(i18n, action_send_code)}</button>
+                </ActionForm>
+                <p><a href="/security-info/setup">{t!(i18n, action_back)}</a></p>
+            }/>
+        </section>
+    }
+}
+
+#[component]
+pub fn SetupPhonePage() -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<SetupPhone>::new();
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    view! {
+        <Title text=move || t_string!(i18n, setup_phone_title).to_string()/>
+        <section class="card" aria-labelledby="page-title">
+            <WithSetup page=move |v: SetupView| {
+                let default_region = v.default_region.clone();
+                view! {
+                    <h1 id="page-title">{t!(i18n, setup_phone_title)}</h1>
+                    <Progress have=v.have need=v.need/>
+                    <p>{t!(i18n, setup_phone_intro)}</p>
+                    <ErrorAlert error/>
+                    <ActionForm action=action>
+                        <div class="field">
+                            <label for="region">{t!(i18n, field_country)}</label>
+                            <select id="region" name="region" autocomplete="country">
+                                {v.phone_regions.iter().map(|r| {
+                                    let selected = *r == default_region;
+                                    view! { <option value=r.clone() selected=selected>{region_name(r)}</option> }
+                                }).collect_view()}
+                            </select>
+                        </div>
+                        <div class="field">
+                            <label for="number">{t!(i18n, field_phone)}</label>
+                            <input id="number" name="number" type="tel" autocomplete="tel-national" dir="ltr"
+                                inputmode="tel" required autofocus maxlength="32"/>
+                        </div>
+                        <fieldset class="field">
+                            <legend>{t!(i18n, field_phone_channel)}</legend>
+                            {v.allowed.sms.then(|| view! {
+                                <label class="choice">
+                                    <input type="radio" name="channel" value="sms" checked=true/>
+                                    {t!(i18n, channel_sms)}
+                                </label>
+                            })}
+                            {v.allowed.voice.then(|| view! {
+                                <label class="choice">
+                                    <input type="radio" name="channel" value="voice" checked=!v.allowed.sms/>
+                                    {t!(i18n, channel_voice)}
+                                </label>
+                            })}
+                        </fieldset>
+                        <button type="submit" class="primary">{t!(i18n, action_send_code)}</button>
+                    </ActionForm>
+                    <p><a href="/security-info/setup">{t!(i18n, action_back)}</a></p>
+                }
+            }/>
+        </section>
+    }
+}
+
+/// Region codes are shown as themselves with the country calling code; the
+/// browser's own country names would need a large table in the wasm.
+fn region_name(r: &str) -> String {
+    let code = match r {
+        "US" => "+1",
+        "IL" => "+972",
+        "JP" => "+81",
+        "TW" => "+886",
+        "GB" => "+44",
+        "DE" => "+49",
+        "FR" => "+33",
+        _ => "",
+    };
+    if code.is_empty() {
+        r.to_owned()
+    } else {
+        format!("{r} ({code})")
+    }
+}
+
+#[component]
+pub fn SetupVerifyPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let verify = ServerAction::<SetupVerify>::new();
+    let resend = ServerAction::<SetupResend>::new();
+    let cancel = ServerAction::<SetupCancel>::new();
+    let error = Signal::derive(move || {
+        verify
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| resend.value().get().and_then(Result::err))
+            .or_else(|| cancel.value().get().and_then(Result::err))
+    });
+    view! {
+        <Title text=move || t_string!(i18n, setup_verify_title).to_string()/>
+        <section class="card" aria-labelledby="page-title">
+            <WithSetup page=move |v: SetupView| match v.pending.clone() {
+                Some(PendingView::Code { destination, digits, channel, .. }) => view! {
+                    <h1 id="page-title">{t!(i18n, setup_verify_title)}</h1>
+                    <Progress have=v.have need=v.need/>
+                    <p>
+                        {match channel.as_deref() {
+                            Some("voice") => t!(i18n, setup_verify_sent_voice, destination = move || view! { <bdi dir="ltr">{destination.clone()}</bdi> }).into_any(),
+                            _ => t!(i18n, setup_verify_sent, destination = move || view! { <bdi dir="ltr">{destination.clone()}</bdi> }).into_any(),
+                        }}
+                    </p>
+                    <ErrorAlert error/>
+                    <ActionForm action=verify>
+                        <div class="field">
+                            <label for="code">{t!(i18n, field_code, digits = digits)}</label>
+                            <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code"
+                                dir="ltr" required autofocus maxlength="32" spellcheck="false"/>
+                        </div>
+                        <button type="submit" class="primary">{t!(i18n, action_verify)}</button>
+                    </ActionForm>
+                    <div class="actions">
+                        <ActionForm action=resend>
+                            <button type="submit" class="secondary">{t!(i18n, action_resend)}</button>
+                        </ActionForm>
+                        <ActionForm action=cancel>
+                            <button type="submit" class="secondary">{t!(i18n, action_cancel)}</button>
+                        </ActionForm>
+                    </div>
+                }.into_any(),
+                _ => view! {
+                    <h1 id="page-title">{t!(i18n, setup_verify_title)}</h1>
+                    <ErrorAlert error/>
+                    <p>{t!(i18n, error_no_pending_code)}</p>
+                    <p><a href="/security-info/setup">{t!(i18n, action_back)}</a></p>
+                }.into_any(),
+            }/>
+        </section>
+    }
+}
+
+#[component]
+pub fn SetupAppPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let verify = ServerAction::<SetupAuthenticatorVerify>::new();
+    let cancel = ServerAction::<SetupCancel>::new();
+    let error = Signal::derive(move || {
+        verify
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| cancel.value().get().and_then(Result::err))
+    });
+    let key = Resource::new_blocking(|| (), |_| setup_authenticator_key());
+    view! {
+        <Title text=move || t_string!(i18n, setup_app_title).to_string()/>
+        <section class="card" aria-labelledby="page-title">
+            <WithSetup page=move |v: SetupView| view! {
+                <h1 id="page-title">{t!(i18n, setup_app_title)}</h1>
+                <Progress have=v.have need=v.need/>
+                <ol class="steps">
+                    <li>{t!(i18n, setup_app_step_install)}</li>
+                    <li>{t!(i18n, setup_app_step_scan)}</li>
+                    <li>{t!(i18n, setup_app_step_code)}</li>
+                </ol>
+                <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
+                    {move || Suspend::new(async move {
+                        match key.await {
+                            Ok(k) => view! {
+                                <figure class="qr">
+                                    <div class="qr-code" role="img" aria-label=move || t_string!(i18n, setup_app_qr_label).to_string() inner_html=k.qr_svg.clone()></div>
+                                    <figcaption>
+                                        {t!(i18n, setup_app_key_label)}
+                                        " "
+                                        <code dir="ltr" data-testid="totp-key">{k.secret_text.clone()}</code>
+                                    </figcaption>
+                                </figure>
+                            }.into_any(),
+                            Err(e) => view! { <ErrorAlert error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+                <ErrorAlert error/>
+                <ActionForm action=verify>
+                    <div class="field">
+                        <label for="code">{t!(i18n, field_code, digits = 6)}</label>
+                        <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code"
+                            dir="ltr" required maxlength="32" spellcheck="false"/>
+                    </div>
+                    <button type="submit" class="primary">{t!(i18n, action_verify)}</button>
+                </ActionForm>
+                <ActionForm action=cancel>
+                    <button type="submit" class="secondary">{t!(i18n, action_cancel)}</button>
+                </ActionForm>
+            }/>
+        </section>
+    }
+}

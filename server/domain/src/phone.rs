@@ -1,0 +1,141 @@
+//! Phone numbers: parsed with libphonenumber's metadata (the `phonenumber`
+//! crate) and stored as E.164. Only numbers from the admin's allowed regions,
+//! and only types that can receive a call or text, are accepted
+//! (security.md #39: premium and international-network ranges are refused).
+
+use phonenumber::{Mode, PhoneNumber, country};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneError {
+    #[error("not a phone number")]
+    Invalid,
+    #[error("numbers from this country or network are not allowed")]
+    RegionNotAllowed,
+    #[error("this kind of number cannot receive codes")]
+    UnsupportedType,
+}
+
+/// A valid number, normalized.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct E164 {
+    pub number: String,
+    pub region: String,
+}
+
+/// Parses what the user typed. `region` is the country picked in the form
+/// (ISO 3166 alpha-2), used when the number has no `+` prefix.
+pub fn parse(input: &str, region: &str, allowed: &[String]) -> Result<E164, PhoneError> {
+    let input = input.trim();
+    // Letters (vanity numbers, "ext", "x123") and anything long are refused
+    // before parsing: codes go to plain numbers only.
+    if input.is_empty()
+        || input.len() > 32
+        || !input
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')' | '.'))
+    {
+        return Err(PhoneError::Invalid);
+    }
+    let hint: Option<country::Id> = region.trim().to_ascii_uppercase().parse().ok();
+    let number: PhoneNumber = phonenumber::parse(hint, input).map_err(|_| PhoneError::Invalid)?;
+    // International networks (+800, +882, +883…) have no region: refused
+    // whatever the digits, as are regions the admin did not allow.
+    let Some(id) = number.country().id() else {
+        return Err(PhoneError::RegionNotAllowed);
+    };
+    let region = id.as_ref().to_owned();
+    if !allowed.iter().any(|r| r.eq_ignore_ascii_case(&region)) {
+        return Err(PhoneError::RegionNotAllowed);
+    }
+    if !phonenumber::is_valid(&number) {
+        return Err(PhoneError::Invalid);
+    }
+    use phonenumber::Type;
+    use phonenumber::metadata::DATABASE;
+    match number.number_type(&DATABASE) {
+        Type::Mobile | Type::FixedLineOrMobile | Type::FixedLine => {}
+        _ => return Err(PhoneError::UnsupportedType),
+    }
+    Ok(E164 {
+        number: number.format().mode(Mode::E164).to_string(),
+        region,
+    })
+}
+
+/// `+972501234567` → `*********67`: enough for the owner to recognise.
+pub fn mask(e164: &str) -> String {
+    let digits: Vec<char> = e164.chars().collect();
+    let keep = 2.min(digits.len());
+    let hidden = digits.len() - keep;
+    format!(
+        "{}{}",
+        "*".repeat(hidden),
+        digits[hidden..].iter().collect::<String>()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allowed() -> Vec<String> {
+        vec!["IL".into(), "US".into()]
+    }
+
+    #[test]
+    fn national_and_international_forms_become_e164() {
+        assert_eq!(
+            parse("050-234-5678", "IL", &allowed()).map(|e| e.number),
+            Ok("+972502345678".into())
+        );
+        assert_eq!(
+            parse("+972 50 234 5678", "US", &allowed()).map(|e| e.number),
+            Ok("+972502345678".into())
+        );
+        assert_eq!(
+            parse("(201) 555-0123", "US", &allowed()).map(|e| e.region),
+            Ok("US".into())
+        );
+    }
+
+    #[test]
+    fn bad_numbers_are_refused_with_a_reason() {
+        assert_eq!(
+            parse("1-800-FLOWERS", "US", &allowed()),
+            Err(PhoneError::Invalid)
+        );
+        assert_eq!(
+            parse("050 123 4567 x12", "IL", &allowed()),
+            Err(PhoneError::Invalid)
+        );
+        assert_eq!(parse("12", "IL", &allowed()), Err(PhoneError::Invalid));
+        // 0501… is not an Israeli mobile range (libphonenumber metadata).
+        assert_eq!(
+            parse("050-123-4567", "IL", &allowed()),
+            Err(PhoneError::Invalid)
+        );
+        assert_eq!(parse("", "IL", &allowed()), Err(PhoneError::Invalid));
+        assert_eq!(
+            parse("+44 7400 123456", "IL", &allowed()),
+            Err(PhoneError::RegionNotAllowed)
+        );
+        assert_eq!(
+            parse("+882 1234 5678 90", "IL", &allowed()),
+            Err(PhoneError::RegionNotAllowed)
+        );
+        // Premium-rate and toll-free numbers cannot receive codes.
+        assert_eq!(
+            parse("+1 900 234 5678", "US", &allowed()),
+            Err(PhoneError::UnsupportedType)
+        );
+        assert_eq!(
+            parse("+1 800 234 5678", "US", &allowed()),
+            Err(PhoneError::UnsupportedType)
+        );
+    }
+
+    #[test]
+    fn masks_keep_the_last_two_digits() {
+        assert_eq!(mask("+972502345678"), "***********78");
+    }
+}

@@ -1,0 +1,269 @@
+//! Real delivery: SMTP to a real (in-process) SMTP server, text messages to
+//! a local HTTP receiver. Retries and the idempotency key (security.md #59).
+
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use axum::routing::post;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use http::{HeaderMap, StatusCode};
+use sspr_domain::config::{DeliveryConfig, PhoneConfig, SmtpConfig, SmtpSecurity};
+use sspr_domain::outbox::{self, Channel, DeliveryMode, NewMessage, Template};
+use sspr_domain::testkit::EPOCH;
+use sspr_domain::{Db, both_backends};
+use sspr_server::delivery::LiveSender;
+
+/// One received mail: its envelope recipients and its raw text.
+type Received = (Vec<String>, String);
+
+#[derive(Clone, Default)]
+struct Inbox(Arc<Mutex<Vec<Received>>>);
+
+#[derive(Clone)]
+struct SmtpHandler {
+    inbox: Inbox,
+    to: Vec<String>,
+    data: Vec<u8>,
+}
+
+impl mailin_embedded::Handler for SmtpHandler {
+    fn data_start(
+        &mut self,
+        _domain: &str,
+        _from: &str,
+        _is8bit: bool,
+        to: &[String],
+    ) -> mailin_embedded::Response {
+        self.to = to.to_vec();
+        self.data.clear();
+        mailin_embedded::response::OK
+    }
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.data.extend_from_slice(buf);
+        Ok(())
+    }
+    fn data_end(&mut self) -> mailin_embedded::Response {
+        let text = String::from_utf8_lossy(&self.data).into_owned();
+        self.inbox.0.lock().unwrap().push((self.to.clone(), text));
+        mailin_embedded::response::OK
+    }
+}
+
+/// Starts an SMTP server on a free loopback port; it lives until the test
+/// process ends.
+fn smtp_server() -> (u16, Inbox) {
+    let inbox = Inbox::default();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handler = SmtpHandler {
+        inbox: inbox.clone(),
+        to: vec![],
+        data: vec![],
+    };
+    let mut server = mailin_embedded::Server::new(handler);
+    server
+        .with_name("smtp.test")
+        .with_ssl(mailin_embedded::SslConfig::None)
+        .unwrap()
+        .with_tcp_listener(listener);
+    std::thread::spawn(move || {
+        let _ = server.serve();
+    });
+    (port, inbox)
+}
+
+fn smtp_config(port: u16) -> DeliveryConfig {
+    DeliveryConfig {
+        mode: DeliveryMode::Live,
+        smtp: Some(SmtpConfig {
+            host: "127.0.0.1".into(),
+            port,
+            security: SmtpSecurity::None,
+            username: None,
+            password: None,
+            from: "Password reset <sspr@contoso.example>".into(),
+            timeout_secs: 5,
+        }),
+        phone: None,
+    }
+}
+
+fn locked(channel: Channel, recipient: &str, key: &str) -> NewMessage {
+    NewMessage {
+        channel,
+        recipient: recipient.into(),
+        locale: "he-IL".into(),
+        template: Template::AccountLocked {
+            display_name: "נועה לוי".into(),
+            minutes: 1,
+        },
+        idempotency_key: key.into(),
+        not_after: None,
+    }
+}
+
+/// Decodes RFC 2047 `=?utf-8?b?…?=` words in a header value.
+fn decode_header(value: &str) -> String {
+    let mut bytes = Vec::new();
+    let mut plain = String::new();
+    for word in value.split_whitespace() {
+        let lower = word.to_ascii_lowercase();
+        if lower.starts_with("=?utf-8?b?") && lower.ends_with("?=") {
+            bytes.extend(STANDARD.decode(&word[10..word.len() - 2]).unwrap());
+        } else {
+            plain.push_str(word);
+        }
+    }
+    if bytes.is_empty() {
+        plain
+    } else {
+        String::from_utf8(bytes).unwrap()
+    }
+}
+
+fn header(mail: &str, name: &str) -> String {
+    let (head, _) = mail.split_once("\r\n\r\n").unwrap();
+    let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
+    unfolded
+        .lines()
+        .find_map(|l| {
+            l.split_once(':')
+                .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .unwrap_or_default()
+}
+
+fn body(mail: &str) -> String {
+    let (_, b) = mail.split_once("\r\n\r\n").unwrap();
+    let joined: String = b.lines().map(str::trim).collect();
+    String::from_utf8(STANDARD.decode(joined.trim_end_matches('.')).unwrap()).unwrap()
+}
+
+async fn state_of(db: &Db) -> (String, i64) {
+    let m = &outbox::recent(db, 1).await.unwrap()[0];
+    (m.state.clone(), m.attempts)
+}
+
+#[derive(Clone, Default)]
+struct Provider {
+    calls: Arc<Mutex<Vec<(HeaderMap, String)>>>,
+    fail_first: Arc<Mutex<usize>>,
+}
+
+async fn provider() -> (String, Provider) {
+    let p = Provider::default();
+    let state = p.clone();
+    let app = axum::Router::new().route(
+        "/send",
+        post(move |headers: HeaderMap, body: String| {
+            let state = state.clone();
+            async move {
+                state.calls.lock().unwrap().push((headers, body));
+                let mut fail = state.fail_first.lock().unwrap();
+                if *fail > 0 {
+                    *fail -= 1;
+                    return StatusCode::BAD_GATEWAY;
+                }
+                StatusCode::ACCEPTED
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/send", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, p)
+}
+
+fn phone_config(url: &str) -> DeliveryConfig {
+    DeliveryConfig {
+        mode: DeliveryMode::Live,
+        smtp: None,
+        phone: Some(PhoneConfig {
+            url: url.into(),
+            auth_header: Some("Authorization: Bearer test-token".into()),
+            body_template: r#"{"to": {{to}}, "body": {{text}}, "type": {{channel}}, "ref": {{idempotency_key}}}"#.into(),
+            timeout_secs: 5,
+        }),
+    }
+}
+
+both_backends! {
+    async fn email_reaches_a_real_smtp_server_localized(t: &TestDb) {
+        let (port, inbox) = smtp_server();
+        let sender = LiveSender::new(&smtp_config(port)).unwrap();
+        outbox::enqueue(t.db.pool(), &locked(Channel::Email, "noa@contoso.example", "k1"), EPOCH).await.unwrap();
+        assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 1);
+        let mails = inbox.0.lock().unwrap().clone();
+        assert_eq!(mails.len(), 1);
+        let (to, mail) = &mails[0];
+        assert_eq!(to, &vec!["noa@contoso.example".to_owned()]);
+        assert_eq!(decode_header(&header(mail, "Subject")), "החשבון שלך ננעל לאחר ניסיונות כניסה כושלים");
+        assert!(header(mail, "From").contains("sspr@contoso.example"));
+        assert!(header(mail, "Message-ID").ends_with("@contoso.example>"));
+        let text = body(mail);
+        assert!(text.contains("נועה לוי") && text.contains(" 1 "), "{text}");
+        assert_eq!(state_of(&t.db).await, ("sent".to_owned(), 1));
+    }
+
+    async fn an_unreachable_smtp_server_means_retry_later(t: &TestDb) {
+        let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let sender = LiveSender::new(&smtp_config(closed)).unwrap();
+        outbox::enqueue(t.db.pool(), &locked(Channel::Email, "noa@contoso.example", "k1"), EPOCH).await.unwrap();
+        assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 0);
+        assert_eq!(state_of(&t.db).await, ("pending".to_owned(), 1));
+    }
+
+    async fn a_recipient_list_is_never_mailed(t: &TestDb) {
+        // security.md #13: exactly one stored address, never a list.
+        let (port, inbox) = smtp_server();
+        let sender = LiveSender::new(&smtp_config(port)).unwrap();
+        outbox::enqueue(t.db.pool(), &locked(Channel::Email, "a@x.test, b@y.test", "k1"), EPOCH).await.unwrap();
+        assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 0);
+        assert!(inbox.0.lock().unwrap().is_empty());
+    }
+
+    async fn text_messages_go_to_the_http_provider_with_retries(t: &TestDb) {
+        let (url, p) = provider().await;
+        *p.fail_first.lock().unwrap() = 1;
+        let sender = LiveSender::new(&phone_config(&url)).unwrap();
+        outbox::enqueue(t.db.pool(), &locked(Channel::Sms, "+972501234567", "sms-1"), EPOCH).await.unwrap();
+        assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 0, "the provider failed once");
+        assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH.plus_secs(60)).await.unwrap(), 1);
+        assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH.plus_secs(600)).await.unwrap(), 0);
+        let calls = p.calls.lock().unwrap().clone();
+        assert_eq!(calls.len(), 2);
+        for (headers, body) in &calls {
+            assert_eq!(headers["authorization"], "Bearer test-token");
+            assert_eq!(headers["idempotency-key"], "sms-1", "the same key on every attempt");
+            let v: serde_json::Value = serde_json::from_str(body).unwrap();
+            assert_eq!(v["to"], "+972501234567");
+            assert_eq!(v["type"], "sms");
+            assert_eq!(v["ref"], "sms-1");
+            assert!(v["body"].as_str().unwrap().contains("נועה לוי"));
+        }
+        assert_eq!(state_of(&t.db).await, ("sent".to_owned(), 2));
+    }
+
+    async fn a_missing_channel_is_a_failure_not_a_silent_drop(t: &TestDb) {
+        let (port, _inbox) = smtp_server();
+        let sender = LiveSender::new(&smtp_config(port)).unwrap();
+        outbox::enqueue(t.db.pool(), &locked(Channel::Voice, "+972501234567", "v1"), EPOCH).await.unwrap();
+        assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 0);
+        let row: (String, Option<String>) = sqlx::query_as("SELECT state, last_error FROM outbox")
+            .fetch_one(t.db.pool()).await.unwrap();
+        assert_eq!(row.0, "pending");
+        assert!(row.1.unwrap().contains("provider"));
+    }
+}
+
+#[test]
+fn bad_delivery_settings_are_refused_at_start() {
+    let mut cfg = smtp_config(25);
+    cfg.smtp.as_mut().unwrap().from = "not an address".into();
+    assert!(LiveSender::new(&cfg).is_err());
+    let mut cfg = phone_config("http://127.0.0.1:1/send");
+    cfg.phone.as_mut().unwrap().body_template = "{\"to\": {{to}".into();
+    assert!(LiveSender::new(&cfg).is_err());
+}

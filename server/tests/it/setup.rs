@@ -1,0 +1,186 @@
+//! The registration wizard over HTTP: interrupt at sign-in, cookies,
+//! codes from the outbox, re-authentication, error codes.
+
+use http::StatusCode;
+use sspr_domain::outbox::{self, Template};
+use sspr_domain::users::Role;
+use sspr_domain::{Clock, both_backends, methods};
+
+use crate::harness::{PASSWORD, Reply, TestApp, enc, form};
+
+/// Session and flow cookies, as a browser would keep them.
+#[derive(Default)]
+struct Jar(Vec<(String, String)>);
+
+impl Jar {
+    fn take(&mut self, r: &Reply) {
+        for c in r.set_cookies() {
+            let pair = c.split(';').next().unwrap_or("");
+            if let Some((k, v)) = pair.split_once('=') {
+                self.0.retain(|(name, _)| name != k);
+                if !v.is_empty() {
+                    self.0.push((k.to_owned(), v.to_owned()));
+                }
+            }
+        }
+    }
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+async fn signed_in(app: &TestApp, login: &str) -> (Jar, Reply) {
+    let mut jar = Jar::default();
+    let r = app
+        .post_js("/api/sign_in", &form(login, PASSWORD), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    jar.take(&r);
+    (jar, r)
+}
+
+async fn post(app: &TestApp, jar: &mut Jar, path: &str, body: &str) -> Reply {
+    let r = app.post_js(path, body, Some(&jar.header())).await;
+    jar.take(&r);
+    r
+}
+
+async fn last_code(app: &TestApp, to: &str) -> String {
+    outbox::recent(&app.services.db, 20)
+        .await
+        .unwrap()
+        .into_iter()
+        .find_map(|m| match m.template {
+            Template::VerificationCode { code, .. } if m.recipient == to => Some(code),
+            _ => None,
+        })
+        .expect("a code was queued")
+}
+
+both_backends! {
+    async fn the_wizard_interrupts_sign_in_and_registers_an_email(t: &TestDb) {
+        let app = TestApp::new(t).await;
+        let id = app.add_user("dana", Role::User).await;
+        let anon = app.get("/security-info/setup", None).await;
+        assert_eq!(anon.status, StatusCode::FOUND);
+        assert_eq!(anon.header("location"), Some("/sign-in?next=%2Fsecurity-info%2Fsetup"));
+
+        let (mut jar, signed) = signed_in(&app, "dana").await;
+        assert_eq!(signed.header("location"), Some("/security-info/setup"), "More information required");
+        let page = app.get("/security-info/setup", Some(&jar.header())).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("More information required"));
+        let text = page.body.replace("<!>", "");
+        assert!(text.contains("Step 1 of 2"), "{}", &text[text.find("progress").unwrap_or(0)..][..200]);
+        jar.take(&page);
+        assert!(jar.header().contains("sspr_setup="), "the flow cookie is set");
+        let cookie = page.set_cookies().into_iter().find(|c| c.starts_with("sspr_setup=")).unwrap();
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+
+        let sent = post(&app, &mut jar, "/api/setup_email", &format!("address={}", enc("dana@home.example"))).await;
+        assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+        assert_eq!(sent.header("location"), Some("/security-info/setup/verify"));
+        let verify_page = app.get("/security-info/setup/verify", Some(&jar.header())).await;
+        assert!(verify_page.body.contains("dana@home.example"));
+        assert!(verify_page.body.contains(r#"autocomplete="one-time-code""#));
+
+        let bad = post(&app, &mut jar, "/api/setup_verify", "code=00000000").await;
+        let code = last_code(&app, "dana@home.example").await;
+        if code != "00000000" {
+            assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(bad.body.contains(r#""code":"wrong_code""#), "{}", bad.body);
+        }
+        let ok = post(&app, &mut jar, "/api/setup_verify", &format!("code={code}")).await;
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+        assert_eq!(ok.header("location"), Some("/security-info/setup"));
+        assert_eq!(methods::list(&app.services.db, id).await.unwrap().len(), 1);
+
+        let done = post(&app, &mut jar, "/api/setup_finish", "").await;
+        assert_eq!(done.header("location"), Some("/security-info"));
+        let info = app.get("/security-info", Some(&jar.header())).await;
+        assert!(info.body.contains("da***@home.example"), "masked on My security info");
+        // The next sign-in is not interrupted.
+        let again = app.post_js("/api/sign_in", &form("dana", PASSWORD), None).await;
+        assert_eq!(again.header("location"), Some("/account"));
+    }
+
+    async fn bad_input_gets_stable_codes(t: &TestDb) {
+        let app = TestApp::new(t).await;
+        app.add_user("dana", Role::User).await;
+        let (mut jar, _) = signed_in(&app, "dana").await;
+        for (body, status, code) in [
+            ("address=a%40b%2Cc%40d.example", StatusCode::UNPROCESSABLE_ENTITY, "invalid_email"),
+            ("address=a%40x.test%0D%0ABcc%3A%20b%40y.test", StatusCode::UNPROCESSABLE_ENTITY, "invalid_email"),
+        ] {
+            let r = post(&app, &mut jar, "/api/setup_email", body).await;
+            assert_eq!(r.status, status, "{body}: {}", r.body);
+            assert!(r.body.contains(&format!(r#""code":"{code}""#)), "{}", r.body);
+        }
+        let r = post(&app, &mut jar, "/api/setup_phone", "region=IL&number=050-CALL-NOW&channel=sms").await;
+        assert!(r.body.contains(r#""code":"invalid_phone""#), "{}", r.body);
+        let r = post(&app, &mut jar, "/api/setup_phone", "region=IL&number=%2B44%207400%20123456&channel=sms").await;
+        assert!(r.body.contains(r#""code":"phone_region_not_allowed""#), "{}", r.body);
+        let r = post(&app, &mut jar, "/api/setup_phone", "region=IL&number=0502345678&channel=fax").await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        let r = post(&app, &mut jar, "/api/setup_verify", "code=123456").await;
+        assert_eq!(r.status, StatusCode::CONFLICT);
+        assert!(r.body.contains(r#""code":"no_pending_code""#));
+        let r = post(&app, &mut jar, "/api/setup_email", &format!("address={}", "a".repeat(20_000))).await;
+        assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(outbox::recent(&app.services.db, 10).await.unwrap().is_empty(), "nothing was sent");
+    }
+
+    async fn changes_need_a_password_proof_from_the_last_ten_minutes(t: &TestDb) {
+        let app = TestApp::new(t).await;
+        app.add_user("dana", Role::User).await;
+        let (mut jar, _) = signed_in(&app, "dana").await;
+        app.clock.advance(11 * 60);
+        // Keep the session alive (idle timeout is 30 min).
+        let r = post(&app, &mut jar, "/api/setup_email", "address=d%40home.example").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert!(r.body.contains(r#""code":"reauthentication_required""#));
+        let wrong = post(&app, &mut jar, "/api/reauthenticate", "password=nope&next=%2Fsecurity-info%2Fsetup").await;
+        assert!(wrong.body.contains(r#""code":"invalid_credentials""#));
+        let ok = post(&app, &mut jar, "/api/reauthenticate", &format!("password={}&next=%2Fsecurity-info%2Fsetup", enc(PASSWORD))).await;
+        assert_eq!(ok.header("location"), Some("/security-info/setup"));
+        let r = post(&app, &mut jar, "/api/setup_email", "address=d%40home.example").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+
+    async fn next_is_a_local_path_only(t: &TestDb) {
+        let app = TestApp::new(t).await;
+        app.add_user("dana", Role::User).await;
+        // Registered, so sign-in is not interrupted.
+        sspr_domain::policy::save(&app.services.db, &sspr_domain::policy::Policy { require_registration: false, ..Default::default() }, app.clock.now()).await.unwrap();
+        for (next, expected) in [
+            ("%2Fsecurity-info", "/security-info"),
+            ("https%3A%2F%2Fevil.example", "/account"),
+            ("%2F%2Fevil.example", "/account"),
+            ("%2F%5Cevil.example", "/account"),
+        ] {
+            let r = app.post_js("/api/sign_in", &format!("{}&next={next}", form("dana", PASSWORD)), None).await;
+            assert_eq!(r.header("location"), Some(expected), "{next}");
+        }
+    }
+
+    async fn the_last_needed_method_cannot_be_deleted(t: &TestDb) {
+        let app = TestApp::new(t).await;
+        let id = app.add_user("dana", Role::User).await;
+        let (mut jar, _) = signed_in(&app, "dana").await;
+        app.get("/security-info/setup", Some(&jar.header())).await;
+        let page = app.get("/security-info/setup", Some(&jar.header())).await;
+        jar.take(&page);
+        post(&app, &mut jar, "/api/setup_email", "address=d%40home.example").await;
+        let code = last_code(&app, "d@home.example").await;
+        post(&app, &mut jar, "/api/setup_verify", &format!("code={code}")).await;
+        let method = methods::list(&app.services.db, id).await.unwrap()[0].id;
+        let r = post(&app, &mut jar, "/api/security_info_delete", &format!("id={method}")).await;
+        assert_eq!(r.status, StatusCode::CONFLICT);
+        assert!(r.body.contains(r#""code":"last_method""#));
+        assert_eq!(methods::list(&app.services.db, id).await.unwrap().len(), 1);
+    }
+}
