@@ -23,7 +23,7 @@ pub mod ssr;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{StaticSegment, path};
+use leptos_router::{SsrMode, StaticSegment, path};
 
 use crate::components::layout::Layout;
 use crate::i18n::I18nContextProvider;
@@ -70,21 +70,24 @@ pub fn App() -> impl IntoView {
             <Stylesheet id="leptos" href="/pkg/sspr.css"/>
             <Router>
                 <Layout>
+                    // Pages that load data render it fully before sending
+                    // (SsrMode::Async): a browser without JavaScript cannot
+                    // swap in streamed fragments.
                     <Routes fallback=NotFound>
                         <Route path=StaticSegment("") view=HomePage/>
                         <Route path=path!("/sign-in") view=SignInPage/>
-                        <Route path=path!("/account") view=AccountPage/>
+                        <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                         <Route path=path!("/account/password") view=placeholders::ChangePasswordPage/>
                         <Route path=path!("/reset") view=placeholders::ResetPage/>
-                        <Route path=path!("/security-info") view=SecurityInfoPage/>
+                        <Route path=path!("/security-info") view=SecurityInfoPage ssr=SsrMode::Async/>
                         <Route path=path!("/security-info/reauth") view=ReauthPage/>
-                        <Route path=path!("/security-info/setup") view=SetupPage/>
-                        <Route path=path!("/security-info/setup/email") view=SetupEmailPage/>
-                        <Route path=path!("/security-info/setup/phone") view=SetupPhonePage/>
-                        <Route path=path!("/security-info/setup/verify") view=SetupVerifyPage/>
-                        <Route path=path!("/security-info/setup/app") view=SetupAppPage/>
+                        <Route path=path!("/security-info/setup") view=SetupPage ssr=SsrMode::Async/>
+                        <Route path=path!("/security-info/setup/email") view=SetupEmailPage ssr=SsrMode::Async/>
+                        <Route path=path!("/security-info/setup/phone") view=SetupPhonePage ssr=SsrMode::Async/>
+                        <Route path=path!("/security-info/setup/verify") view=SetupVerifyPage ssr=SsrMode::Async/>
+                        <Route path=path!("/security-info/setup/app") view=SetupAppPage ssr=SsrMode::Async/>
                         <Route path=path!("/ssprsetup") view=placeholders::SetupAlias/>
-                        <Route path=path!("/dev/outbox") view=DevOutboxPage/>
+                        <Route path=path!("/dev/outbox") view=DevOutboxPage ssr=SsrMode::Async/>
                     </Routes>
                 </Layout>
             </Router>

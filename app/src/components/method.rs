@@ -17,13 +17,44 @@ pub fn MethodLabel(kind: String) -> impl IntoView {
     }
 }
 
-/// Registered methods with masked destinations; with `manage`, each row
+/// The actions that change the list; the page owns them so it can reload
+/// its data when one completes.
+#[derive(Clone, Copy)]
+pub struct MethodActions {
+    pub delete: ServerAction<SecurityInfoDelete>,
+    pub make_default: ServerAction<SecurityInfoDefault>,
+}
+
+impl MethodActions {
+    pub fn new() -> MethodActions {
+        MethodActions {
+            delete: ServerAction::new(),
+            make_default: ServerAction::new(),
+        }
+    }
+
+    /// Changes whenever one of the actions completes.
+    pub fn version(&self) -> (usize, usize) {
+        (
+            self.delete.version().get(),
+            self.make_default.version().get(),
+        )
+    }
+}
+
+/// Registered methods with masked destinations; with `actions`, each row
 /// can be made the default or deleted.
 #[component]
-pub fn MethodList(methods: Vec<MethodView>, manage: bool) -> impl IntoView {
+pub fn MethodList(
+    methods: Vec<MethodView>,
+    #[prop(optional)] actions: Option<MethodActions>,
+) -> impl IntoView {
     let i18n = use_i18n();
-    let delete = ServerAction::<SecurityInfoDelete>::new();
-    let make_default = ServerAction::<SecurityInfoDefault>::new();
+    let manage = actions.is_some();
+    let MethodActions {
+        delete,
+        make_default,
+    } = actions.unwrap_or_else(MethodActions::new);
     let error = Signal::derive(move || {
         delete
             .value()

@@ -9,14 +9,17 @@ use leptos_router::hooks::use_query_map;
 use crate::api::Reauthenticate;
 use crate::api::setup::setup_state;
 use crate::components::alert::ErrorAlert;
-use crate::components::method::MethodList;
+use crate::components::method::{MethodActions, MethodList};
 use crate::error::AppError;
 use crate::i18n::*;
 
 #[component]
 pub fn SecurityInfoPage() -> impl IntoView {
     let i18n = use_i18n();
-    let state = Resource::new_blocking(|| (), |_| setup_state());
+    let actions = MethodActions::new();
+    // Reloads after a delete or a new default, also when the action's
+    // redirect leads back to this same page.
+    let state = Resource::new_blocking(move || actions.version(), |_| setup_state());
     view! {
         <Title text=move || t_string!(i18n, security_info_title).to_string()/>
         <section class="card" aria-labelledby="page-title">
@@ -27,7 +30,7 @@ pub fn SecurityInfoPage() -> impl IntoView {
                     match state.await {
                         Ok(v) => view! {
                             <p>{t!(i18n, setup_registered_heading, have = v.have)}</p>
-                            <MethodList methods=v.methods.clone() manage=true/>
+                            <MethodList methods=v.methods.clone() actions=actions/>
                             <p><a class="button" href="/security-info/setup">{t!(i18n, action_add_method)}</a></p>
                         }.into_any(),
                         Err(AppError::NotSignedIn) => view! { <Redirect path="/sign-in?next=%2Fsecurity-info"/> }.into_any(),

@@ -113,7 +113,7 @@ fn SetupOverview(v: SetupView) -> impl IntoView {
             </p>
         })}
         <h2>{t!(i18n, setup_registered_heading, have = have)}</h2>
-        <MethodList methods=v.methods.clone() manage=false/>
+        <MethodList methods=v.methods.clone()/>
         <h2>{t!(i18n, setup_add_heading)}</h2>
         <ul class="choices">
             {allowed.authenticator.then(|| view! {

@@ -74,6 +74,7 @@ both_backends! {
         let page = app.get("/security-info/setup", Some(&jar.header())).await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(page.body.contains("More information required"));
+        std::fs::write("/tmp/setup_page.html", &page.body).ok();
         let text = page.body.replace("<!>", "");
         assert!(text.contains("Step 1 of 2"), "{}", &text[text.find("progress").unwrap_or(0)..][..200]);
         jar.take(&page);
