@@ -41,6 +41,17 @@ pub enum Command {
     /// Manage administrators.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Show or replace the SSPR policy (methods, codes, phone regions).
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Print the policy in force as JSON.
+    Show,
+    /// Replace the policy with a JSON file (keys left out keep their defaults).
+    Set { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -156,4 +167,27 @@ pub async fn import_users(config: Config, file: &Path) -> anyhow::Result<bool> {
     }
     s.db.close().await;
     Ok(report.rejected.is_empty())
+}
+
+pub async fn policy(config: Config, command: PolicyCommand) -> anyhow::Result<()> {
+    let s = open_services(config).await?;
+    match command {
+        PolicyCommand::Show => {
+            let p = sspr_domain::policy::load(&s.db).await?;
+            println!("{}", serde_json::to_string_pretty(&p)?);
+        }
+        PolicyCommand::Set { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let p: sspr_domain::policy::Policy = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a valid policy", file.display()))?;
+            if !(1..=2).contains(&p.methods_required) {
+                bail!("methods_required must be 1 or 2");
+            }
+            sspr_domain::policy::save(&s.db, &p, s.clock.now()).await?;
+            println!("Policy saved.");
+        }
+    }
+    s.db.close().await;
+    Ok(())
 }

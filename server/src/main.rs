@@ -41,6 +41,7 @@ async fn main() -> ExitCode {
         Command::Admin(AdminCommand::Create(a)) => {
             cli::add_account(config, a, Role::Admin).await.map(|_| true)
         }
+        Command::Policy(p) => cli::policy(config, p).await.map(|_| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
