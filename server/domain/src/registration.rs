@@ -272,16 +272,12 @@ async fn apply(
                 answers: None,
             };
             methods::upsert(&mut **tx, user.id, &new, now).await?;
-            audit::record(
+            audit_self(
                 &mut **tx,
-                &Event {
-                    event: "security_info_added",
-                    outcome: "success",
-                    actor_user_id: Some(user.id),
-                    subject_user_id: Some(user.id),
-                    detail: Some(kind.as_str()),
-                    ..Event::default()
-                },
+                user,
+                "security_info_added",
+                "success",
+                Some(kind.as_str()),
                 now,
             )
             .await?;
@@ -291,23 +287,32 @@ async fn apply(
             event,
             outcome,
             detail,
-        } => {
-            audit::record(
-                &mut **tx,
-                &Event {
-                    event,
-                    outcome,
-                    actor_user_id: Some(user.id),
-                    subject_user_id: Some(user.id),
-                    detail: Some(&detail),
-                    ..Event::default()
-                },
-                now,
-            )
-            .await?
-        }
+        } => audit_self(&mut **tx, user, event, outcome, Some(&detail), now).await?,
     }
     Ok(())
+}
+
+/// Audits something the user did to their own security info.
+async fn audit_self<'e, E>(
+    exec: E,
+    user: &User,
+    event: &str,
+    outcome: &str,
+    detail: Option<&str>,
+    now: Timestamp,
+) -> Result<(), DomainError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let e = Event {
+        event,
+        outcome,
+        actor_user_id: Some(user.id),
+        subject_user_id: Some(user.id),
+        detail,
+        ..Event::default()
+    };
+    audit::record(exec, &e, now).await
 }
 
 /// Tells the user, at their addresses other than the one just added, that
@@ -844,15 +849,12 @@ pub async fn finish(
         .bind(user.id)
         .execute(&mut *tx)
         .await?;
-    audit::record(
+    audit_self(
         &mut *tx,
-        &Event {
-            event: "security_info_confirmed",
-            outcome: "success",
-            actor_user_id: Some(user.id),
-            subject_user_id: Some(user.id),
-            ..Event::default()
-        },
+        user,
+        "security_info_confirmed",
+        "success",
+        None,
         now,
     )
     .await?;
@@ -945,16 +947,12 @@ pub async fn remove_method(
         return Err(RegError::NoSuchMethod);
     }
     let mut tx = s.db.pool().begin().await?;
-    audit::record(
+    audit_self(
         &mut *tx,
-        &Event {
-            event: "security_info_removed",
-            outcome: "success",
-            actor_user_id: Some(user.id),
-            subject_user_id: Some(user.id),
-            detail: Some(target.kind.as_str()),
-            ..Event::default()
-        },
+        user,
+        "security_info_removed",
+        "success",
+        Some(target.kind.as_str()),
         now,
     )
     .await?;

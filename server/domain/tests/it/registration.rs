@@ -282,4 +282,33 @@ both_backends! {
         reg::reconfirm(&s, &user, s.now()).await.unwrap();
         assert!(!reg::standing(&s, &user, s.now()).await.unwrap().must_reconfirm);
     }
+
+    async fn removing_a_method_is_refused_below_the_policy_and_notified_otherwise(t: &TestDb) {
+        let (s, clock, user) = setup(t, Role::User).await;
+        let flow = reg::start(&s, &user, None, s.now()).await.unwrap();
+        for address in ["a@example.org", "b@example.org"] {
+            reg::send_email_code(&s, &flow, &user, address, s.now()).await.unwrap();
+            let (code, _) = last_code(t, address).await;
+            reg::verify_code(&s, &flow, &user, &code, s.now()).await.unwrap();
+            clock.advance(1);
+        }
+        let list = methods::list(&t.db, user.id).await.unwrap();
+        assert!(list[0].is_default && !list[1].is_default);
+        assert!(methods::set_default(&t.db, user.id, list[1].id).await.unwrap());
+        reg::remove_method(&s, &user, list[1].id, s.now()).await.unwrap();
+        let left = methods::list(&t.db, user.id).await.unwrap();
+        assert_eq!(left.len(), 1);
+        assert!(left[0].is_default, "the remaining method became the default");
+        assert!(matches!(reg::remove_method(&s, &user, left[0].id, s.now()).await, Err(RegError::LastMethod)));
+        assert!(matches!(reg::remove_method(&s, &user, 999_999, s.now()).await, Err(RegError::NoSuchMethod)));
+        let mut removed: Vec<_> = outbox::recent(&t.db, 20)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| matches!(&m.template, Template::SecurityInfoChanged { removed: true, .. }))
+            .map(|m| m.recipient)
+            .collect();
+        removed.sort();
+        assert_eq!(removed, vec!["a@example.org".to_owned(), "dana@contoso.example".to_owned()]);
+    }
 }
