@@ -35,6 +35,8 @@ pub enum PendingView {
         channel: Option<String>,
         digits: u64,
         resend_in_secs: u64,
+        /// The channel failed to deliver the latest code.
+        delivery_failed: bool,
     },
     Authenticator,
 }

@@ -15,7 +15,7 @@ pub fn AccountPage() -> impl IntoView {
     // answer with the page or a redirect to sign-in.
     let account = Resource::new_blocking(|| (), |_| current_account());
     view! {
-        <Title text=move || t_string!(i18n, account_title).to_string()/>
+        <Title text=t_string!(i18n, account_title).to_string()/>
         <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {
                 match account.await {

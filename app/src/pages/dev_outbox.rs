@@ -10,7 +10,7 @@ pub fn DevOutboxPage() -> impl IntoView {
     let i18n = use_i18n();
     let messages = Resource::new_blocking(|| (), |_| dev_outbox());
     view! {
-        <Title text=move || t_string!(i18n, outbox_title).to_string()/>
+        <Title text=t_string!(i18n, outbox_title).to_string()/>
         <section class="card wide" aria-labelledby="page-title">
             <h1 id="page-title">{t!(i18n, outbox_title)}</h1>
             <p>{t!(i18n, outbox_intro)}</p>

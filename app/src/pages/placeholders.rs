@@ -11,7 +11,7 @@ use crate::i18n::*;
 pub fn ResetPage() -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <Title text=move || t_string!(i18n, reset_title).to_string()/>
+        <Title text=t_string!(i18n, reset_title).to_string()/>
         <section class="card">
             <h1>{t!(i18n, reset_title)}</h1>
             <p>{t!(i18n, reset_unavailable)}</p>
@@ -32,7 +32,7 @@ pub fn SetupAlias() -> impl IntoView {
 pub fn ChangePasswordPage() -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <Title text=move || t_string!(i18n, account_change_password).to_string()/>
+        <Title text=t_string!(i18n, account_change_password).to_string()/>
         <section class="card">
             <h1>{t!(i18n, account_change_password)}</h1>
             <p>{t!(i18n, change_password_unavailable)}</p>

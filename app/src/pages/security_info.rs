@@ -21,7 +21,7 @@ pub fn SecurityInfoPage() -> impl IntoView {
     // redirect leads back to this same page.
     let state = Resource::new_blocking(move || actions.version(), |_| setup_state());
     view! {
-        <Title text=move || t_string!(i18n, security_info_title).to_string()/>
+        <Title text=t_string!(i18n, security_info_title).to_string()/>
         <section class="card" aria-labelledby="page-title">
             <h1 id="page-title">{t!(i18n, security_info_title)}</h1>
             <p>{t!(i18n, security_info_intro)}</p>
@@ -57,7 +57,7 @@ pub fn ReauthPage() -> impl IntoView {
             .unwrap_or_else(|| "/security-info".to_owned())
     };
     view! {
-        <Title text=move || t_string!(i18n, reauth_title).to_string()/>
+        <Title text=t_string!(i18n, reauth_title).to_string()/>
         <section class="card" aria-labelledby="page-title">
             <h1 id="page-title">{t!(i18n, reauth_title)}</h1>
             <p>{t!(i18n, error_reauthentication_required)}</p>

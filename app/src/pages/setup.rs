@@ -69,7 +69,7 @@ fn Progress(have: u64, need: u64) -> impl IntoView {
 pub fn SetupPage() -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <Title text=move || t_string!(i18n, setup_title).to_string()/>
+        <Title text=t_string!(i18n, setup_title).to_string()/>
         <section class="card" aria-labelledby="page-title">
             <WithSetup page=|v: SetupView| view! { <SetupOverview v/> }/>
         </section>
@@ -152,7 +152,7 @@ pub fn SetupEmailPage() -> impl IntoView {
     let action = ServerAction::<SetupEmail>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     view! {
-        <Title text=move || t_string!(i18n, setup_email_title).to_string()/>
+        <Title text=t_string!(i18n, setup_email_title).to_string()/>
         <section class="card" aria-labelledby="page-title">
             <WithSetup page=move |v: SetupView| view! {
                 <h1 id="page-title">{t!(i18n, setup_email_title)}</h1>
@@ -179,7 +179,7 @@ pub fn SetupPhonePage() -> impl IntoView {
     let action = ServerAction::<SetupPhone>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     view! {
-        <Title text=move || t_string!(i18n, setup_phone_title).to_string()/>
+        <Title text=t_string!(i18n, setup_phone_title).to_string()/>
         <section class="card" aria-labelledby="page-title">
             <WithSetup page=move |v: SetupView| {
                 let default_region = v.default_region.clone();
@@ -262,12 +262,19 @@ pub fn SetupVerifyPage() -> impl IntoView {
             .or_else(|| cancel.value().get().and_then(Result::err))
     });
     view! {
-        <Title text=move || t_string!(i18n, setup_verify_title).to_string()/>
+        <Title text=t_string!(i18n, setup_verify_title).to_string()/>
         <section class="card" aria-labelledby="page-title">
             <WithSetup page=move |v: SetupView| match v.pending.clone() {
-                Some(PendingView::Code { destination, digits, channel, .. }) => view! {
+                Some(PendingView::Code { destination, digits, channel, delivery_failed, .. }) => view! {
                     <h1 id="page-title">{t!(i18n, setup_verify_title)}</h1>
                     <Progress have=v.have need=v.need/>
+                    {delivery_failed.then(|| view! {
+                        <p class="alert alert-error" role="status" data-code="delivery_failed">
+                            {t!(i18n, setup_delivery_failed)}
+                            " "
+                            <a href="/security-info/setup">{t!(i18n, setup_choose_another)}</a>
+                        </p>
+                    })}
                     <p>
                         {match channel.as_deref() {
                             Some("voice") => t!(i18n, setup_verify_sent_voice, destination = move || view! { <bdi dir="ltr">{destination.clone()}</bdi> }).into_any(),
@@ -317,7 +324,7 @@ pub fn SetupAppPage() -> impl IntoView {
     });
     let key = Resource::new_blocking(|| (), |_| setup_authenticator_key());
     view! {
-        <Title text=move || t_string!(i18n, setup_app_title).to_string()/>
+        <Title text=t_string!(i18n, setup_app_title).to_string()/>
         <section class="card" aria-labelledby="page-title">
             <WithSetup page=move |v: SetupView| view! {
                 <h1 id="page-title">{t!(i18n, setup_app_title)}</h1>
@@ -332,7 +339,7 @@ pub fn SetupAppPage() -> impl IntoView {
                         match key.await {
                             Ok(k) => view! {
                                 <figure class="qr">
-                                    <div class="qr-code" role="img" aria-label=move || t_string!(i18n, setup_app_qr_label).to_string() inner_html=k.qr_svg.clone()></div>
+                                    <div class="qr-code" role="img" aria-label=t_string!(i18n, setup_app_qr_label).to_string() inner_html=k.qr_svg.clone()></div>
                                     <figcaption>
                                         {t!(i18n, setup_app_key_label)}
                                         " "

@@ -18,7 +18,7 @@ pub fn SignInPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     view! {
-        <Title text=move || t_string!(i18n, sign_in_title).to_string()/>
+        <Title text=t_string!(i18n, sign_in_title).to_string()/>
         <section class="card" aria-labelledby="page-title">
             <h1 id="page-title">{t!(i18n, sign_in_title)}</h1>
             <p>{t!(i18n, sign_in_intro)}</p>

@@ -140,6 +140,7 @@ pub async fn view() -> Result<SetupView, AppError> {
         .await
         .map_err(internal)?;
     let list = methods::list(&s.db, ctx.user.id).await.map_err(internal)?;
+    let delivery_failed = reg::delivery_failed(s, &flow).await.map_err(internal)?;
     let pending = flow.state.pending.map(|p| match p {
         Pending::Code {
             method,
@@ -154,6 +155,7 @@ pub async fn view() -> Result<SetupView, AppError> {
             channel: channel.map(|c| c.as_str().to_owned()),
             digits: digits as u64,
             resend_in_secs: secs(sent_at + policy.resend_cooldown_secs - ctx.now().secs()),
+            delivery_failed,
         },
         Pending::Authenticator { .. } => PendingView::Authenticator,
     });

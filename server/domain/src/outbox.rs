@@ -268,6 +268,19 @@ pub async fn expire(db: &Db, now: Timestamp) -> Result<u64, DomainError> {
     Ok(r.rows_affected())
 }
 
+/// The state and attempt count of the message with this idempotency key.
+pub async fn delivery_state(
+    db: &Db,
+    idempotency_key: &str,
+) -> Result<Option<(String, i64)>, DomainError> {
+    let row = sqlx::query("SELECT state, attempts FROM outbox WHERE idempotency_key = $1")
+        .bind(idempotency_key)
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(|r| Ok((r.try_get("state")?, r.try_get("attempts")?)))
+        .transpose()
+}
+
 /// Newest first, for the development outbox page.
 pub async fn recent(db: &Db, limit: i64) -> Result<Vec<Message>, DomainError> {
     let sql = format!("SELECT {MESSAGE_COLUMNS} FROM outbox ORDER BY id DESC LIMIT $1");

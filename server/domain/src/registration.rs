@@ -48,6 +48,10 @@ pub enum Pending {
         sent_at: i64,
         expires_at: i64,
         attempts: i64,
+        /// The outbox row carrying the latest code, to tell the user when
+        /// its delivery fails.
+        #[serde(default)]
+        message_key: String,
     },
     Authenticator {
         /// Encrypted like stored secrets.
@@ -507,6 +511,7 @@ async fn send_code(
         let code = codes::generate(digits);
         let flow_hash = token_hash(token);
         let hash = codes::hash(&s.key, &flow_hash, kind.as_str(), &destination, &code);
+        let message = code_message(s, user, kind, &destination, channel, &code, policy, now);
         state.pending = Some(Pending::Code {
             method: kind,
             destination: destination.clone(),
@@ -516,19 +521,11 @@ async fn send_code(
             sent_at: now.secs(),
             expires_at: now.plus_secs(policy.code_ttl_secs).secs(),
             attempts: 0,
+            message_key: message.idempotency_key.clone(),
         });
         Ok(Step {
             save: true,
-            effects: vec![Effect::Send(code_message(
-                s,
-                user,
-                kind,
-                &destination,
-                channel,
-                &code,
-                policy,
-                now,
-            ))],
+            effects: vec![Effect::Send(message)],
             answer: Ok(()),
         })
     })
@@ -598,6 +595,7 @@ pub async fn resend(
             digits,
             sent_at,
             expires_at,
+            message_key,
             ..
         }) = state.pending.as_mut()
         else {
@@ -619,6 +617,7 @@ pub async fn resend(
         *sent_at = now.secs();
         *expires_at = now.plus_secs(policy.code_ttl_secs).secs();
         let message = code_message(s, user, *method, destination, *channel, &code, &policy, now);
+        *message_key = message.idempotency_key.clone();
         Ok(Step {
             save: true,
             effects: vec![Effect::Send(message)],
@@ -959,4 +958,22 @@ pub async fn remove_method(
     notify_change(s, &mut tx, user, target.kind, "", true, now).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Whether the latest code of the pending method could not be delivered
+/// (the channel failed, or the code expired undelivered): the wizard then
+/// suggests another method.
+pub async fn delivery_failed(s: &Services, flow: &Flow) -> Result<bool, DomainError> {
+    let Some(Pending::Code { message_key, .. }) = &flow.state.pending else {
+        return Ok(false);
+    };
+    if message_key.is_empty() {
+        return Ok(false);
+    }
+    Ok(match outbox::delivery_state(&s.db, message_key).await? {
+        Some((state, attempts)) => {
+            state == "failed" || state == "expired" || (state == "pending" && attempts > 0)
+        }
+        None => false,
+    })
 }

@@ -311,4 +311,20 @@ both_backends! {
         removed.sort();
         assert_eq!(removed, vec!["a@example.org".to_owned(), "dana@contoso.example".to_owned()]);
     }
+
+    async fn a_failed_delivery_is_reported_to_the_wizard(t: &TestDb) {
+        struct Down;
+        impl outbox::Sender for Down {
+            async fn send(&self, _m: &outbox::Message) -> Result<(), String> {
+                Err("provider down".into())
+            }
+        }
+        let (s, _c, user) = setup(t, Role::User).await;
+        let flow = reg::start(&s, &user, None, s.now()).await.unwrap();
+        reg::send_phone_code(&s, &flow, &user, "IL", "050-234-5678", PhoneChannel::Sms, s.now()).await.unwrap();
+        let loaded = reg::load(&s, &flow, user.id, s.now()).await.unwrap();
+        assert!(!reg::delivery_failed(&s, &loaded).await.unwrap(), "not tried yet");
+        outbox::deliver_due(&t.db, &Down, s.now()).await.unwrap();
+        assert!(reg::delivery_failed(&s, &loaded).await.unwrap());
+    }
 }
