@@ -8,6 +8,7 @@ use leptos::server_fn::codec::JsonEncoding;
 use serde::{Deserialize, Serialize};
 
 use crate::i18n::*;
+use sspr_password_rules::Reason;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "code", rename_all = "snake_case")]
@@ -62,6 +63,40 @@ pub enum AppError {
     ReauthenticationRequired,
     #[error("last_method")]
     LastMethod,
+    #[error("questions_count")]
+    QuestionsCount { need: u64 },
+    #[error("question_unknown")]
+    QuestionUnknown { index: u64 },
+    #[error("question_length")]
+    QuestionLength { index: u64, min: u64, max: u64 },
+    #[error("answer_length")]
+    AnswerLength { index: u64, min: u64, max: u64 },
+    #[error("question_repeated")]
+    QuestionRepeated { index: u64 },
+    #[error("answer_repeated")]
+    AnswerRepeated { index: u64 },
+    #[error("captcha_invalid")]
+    CaptchaInvalid,
+    #[error("captcha_expired")]
+    CaptchaExpired,
+    #[error("invalid_login")]
+    InvalidLogin,
+    #[error("method_blocked")]
+    MethodBlocked { retry_after_secs: u64 },
+    #[error("reset_not_enabled")]
+    ResetNotEnabled,
+    #[error("account_disabled")]
+    AccountDisabled,
+    #[error("gates_incomplete")]
+    GatesIncomplete,
+    #[error("password_rejected")]
+    PasswordRejected {
+        reasons: Vec<Reason>,
+        min_length: u64,
+        max_length: u64,
+    },
+    #[error("answer_in_question")]
+    AnswerInQuestion { index: u64 },
 }
 
 impl AppError {
@@ -93,6 +128,21 @@ impl AppError {
             AppError::NotEnoughMethods { .. } => "not_enough_methods",
             AppError::ReauthenticationRequired => "reauthentication_required",
             AppError::LastMethod => "last_method",
+            AppError::QuestionsCount { .. } => "questions_count",
+            AppError::QuestionUnknown { .. } => "question_unknown",
+            AppError::QuestionLength { .. } => "question_length",
+            AppError::AnswerLength { .. } => "answer_length",
+            AppError::QuestionRepeated { .. } => "question_repeated",
+            AppError::AnswerRepeated { .. } => "answer_repeated",
+            AppError::AnswerInQuestion { .. } => "answer_in_question",
+            AppError::PasswordRejected { .. } => "password_rejected",
+            AppError::CaptchaInvalid => "captcha_invalid",
+            AppError::CaptchaExpired => "captcha_expired",
+            AppError::InvalidLogin => "invalid_login",
+            AppError::MethodBlocked { .. } => "method_blocked",
+            AppError::ResetNotEnabled => "reset_not_enabled",
+            AppError::AccountDisabled => "account_disabled",
+            AppError::GatesIncomplete => "gates_incomplete",
         }
     }
 
@@ -104,13 +154,17 @@ impl AppError {
             AppError::InvalidCredentials
             | AppError::NotSignedIn
             | AppError::ReauthenticationRequired => 401,
-            AppError::MethodNotAllowed => 403,
+            AppError::MethodNotAllowed | AppError::ResetNotEnabled | AppError::AccountDisabled => {
+                403
+            }
+            AppError::CaptchaInvalid => 400,
             AppError::NotFound => 404,
             AppError::FlowExpired
             | AppError::NoPendingCode
             | AppError::AlreadyRegistered
-            | AppError::LastMethod => 409,
-            AppError::CodeExpired => 410,
+            | AppError::LastMethod
+            | AppError::GatesIncomplete => 409,
+            AppError::CodeExpired | AppError::CaptchaExpired => 410,
             AppError::PasswordTooLong
             | AppError::InvalidEmail
             | AppError::InvalidPhone
@@ -118,10 +172,20 @@ impl AppError {
             | AppError::PhoneTypeNotSupported
             | AppError::CodeFormat { .. }
             | AppError::WrongCode { .. }
-            | AppError::NotEnoughMethods { .. } => 422,
+            | AppError::NotEnoughMethods { .. }
+            | AppError::QuestionsCount { .. }
+            | AppError::QuestionUnknown { .. }
+            | AppError::QuestionLength { .. }
+            | AppError::AnswerLength { .. }
+            | AppError::QuestionRepeated { .. }
+            | AppError::AnswerRepeated { .. }
+            | AppError::AnswerInQuestion { .. }
+            | AppError::PasswordRejected { .. }
+            | AppError::InvalidLogin => 422,
             AppError::Throttled { .. }
             | AppError::ResendTooSoon { .. }
-            | AppError::TooManyAttempts => 429,
+            | AppError::TooManyAttempts
+            | AppError::MethodBlocked { .. } => 429,
             AppError::Internal { .. } => 500,
             AppError::Busy { .. } => 503,
         }
@@ -179,7 +243,77 @@ impl AppError {
                 td_string!(locale, error_reauthentication_required).to_string()
             }
             AppError::LastMethod => td_string!(locale, error_last_method).to_string(),
+            AppError::QuestionsCount { need } => {
+                td_string!(locale, error_questions_count, need = need)
+            }
+            AppError::QuestionUnknown { index } => {
+                td_string!(locale, error_question_unknown, index = index)
+            }
+            AppError::QuestionLength { index, min, max } => {
+                td_string!(
+                    locale,
+                    error_question_length,
+                    index = index,
+                    min = min,
+                    max = max
+                )
+            }
+            AppError::AnswerLength { index, min, max } => {
+                td_string!(
+                    locale,
+                    error_answer_length,
+                    index = index,
+                    min = min,
+                    max = max
+                )
+            }
+            AppError::QuestionRepeated { index } => {
+                td_string!(locale, error_question_repeated, index = index)
+            }
+            AppError::AnswerRepeated { index } => {
+                td_string!(locale, error_answer_repeated, index = index)
+            }
+            AppError::AnswerInQuestion { index } => {
+                td_string!(locale, error_answer_in_question, index = index)
+            }
+            AppError::CaptchaInvalid => td_string!(locale, error_captcha_invalid).to_string(),
+            AppError::CaptchaExpired => td_string!(locale, error_captcha_expired).to_string(),
+            AppError::InvalidLogin => td_string!(locale, error_invalid_login).to_string(),
+            AppError::MethodBlocked { retry_after_secs } => td_string!(
+                locale,
+                error_method_blocked,
+                hours = retry_after_secs.div_ceil(3600)
+            ),
+            AppError::ResetNotEnabled => td_string!(locale, error_reset_not_enabled).to_string(),
+            AppError::AccountDisabled => td_string!(locale, error_account_disabled).to_string(),
+            AppError::GatesIncomplete => td_string!(locale, error_gates_incomplete).to_string(),
+            AppError::PasswordRejected {
+                reasons,
+                min_length,
+                max_length,
+            } => {
+                let list = reasons
+                    .iter()
+                    .map(|r| reason_text(locale, *r, *min_length, *max_length))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                td_string!(locale, error_password_rejected, reasons = list)
+            }
         }
+    }
+}
+
+/// One password rule as a sentence, for the checklist and for errors.
+pub fn reason_text(locale: Locale, reason: Reason, min: u64, max: u64) -> String {
+    match reason {
+        Reason::TooShort => td_string!(locale, password_rule_too_short, min = min),
+        Reason::TooLong => td_string!(locale, password_rule_too_long, max = max),
+        Reason::ControlCharacter => td_string!(locale, password_rule_control_character).to_string(),
+        Reason::PersonalInfo => td_string!(locale, password_rule_personal_info).to_string(),
+        Reason::Common => td_string!(locale, password_rule_common).to_string(),
+        Reason::Banned => td_string!(locale, password_rule_banned).to_string(),
+        Reason::SameAsCurrent => td_string!(locale, password_rule_same_as_current).to_string(),
+        Reason::Mismatch => td_string!(locale, password_rule_mismatch).to_string(),
     }
 }
 

@@ -28,13 +28,17 @@ use leptos_router::{SsrMode, StaticSegment, path};
 use crate::components::layout::Layout;
 use crate::i18n::I18nContextProvider;
 use crate::pages::account::AccountPage;
+use crate::pages::change_password::{ChangePasswordDonePage, ChangePasswordPage};
 use crate::pages::dev_outbox::DevOutboxPage;
 use crate::pages::home::HomePage;
 use crate::pages::not_found::NotFound;
 use crate::pages::placeholders;
+use crate::pages::reset::{
+    ResetCodePage, ResetDonePage, ResetPage, ResetPasswordPage, ResetUnlockedPage, ResetVerifyPage,
+};
 use crate::pages::security_info::{ReauthPage, SecurityInfoPage};
 use crate::pages::setup::{
-    SetupAppPage, SetupEmailPage, SetupPage, SetupPhonePage, SetupVerifyPage,
+    SetupAppPage, SetupEmailPage, SetupPage, SetupPhonePage, SetupQuestionsPage, SetupVerifyPage,
 };
 use crate::pages::sign_in::SignInPage;
 
@@ -77,8 +81,14 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("") view=HomePage/>
                         <Route path=path!("/sign-in") view=SignInPage/>
                         <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
-                        <Route path=path!("/account/password") view=placeholders::ChangePasswordPage/>
-                        <Route path=path!("/reset") view=placeholders::ResetPage/>
+                        <Route path=path!("/account/password") view=ChangePasswordPage ssr=SsrMode::Async/>
+                        <Route path=path!("/account/password/done") view=ChangePasswordDonePage/>
+                        <Route path=path!("/reset") view=ResetPage ssr=SsrMode::Async/>
+                        <Route path=path!("/reset/verify") view=ResetVerifyPage ssr=SsrMode::Async/>
+                        <Route path=path!("/reset/code") view=ResetCodePage ssr=SsrMode::Async/>
+                        <Route path=path!("/reset/password") view=ResetPasswordPage ssr=SsrMode::Async/>
+                        <Route path=path!("/reset/done") view=ResetDonePage/>
+                        <Route path=path!("/reset/unlocked") view=ResetUnlockedPage/>
                         <Route path=path!("/security-info") view=SecurityInfoPage ssr=SsrMode::Async/>
                         <Route path=path!("/security-info/reauth") view=ReauthPage/>
                         <Route path=path!("/security-info/setup") view=SetupPage ssr=SsrMode::Async/>
@@ -86,6 +96,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/security-info/setup/phone") view=SetupPhonePage ssr=SsrMode::Async/>
                         <Route path=path!("/security-info/setup/verify") view=SetupVerifyPage ssr=SsrMode::Async/>
                         <Route path=path!("/security-info/setup/app") view=SetupAppPage ssr=SsrMode::Async/>
+                        <Route path=path!("/security-info/setup/questions") view=SetupQuestionsPage ssr=SsrMode::Async/>
                         <Route path=path!("/ssprsetup") view=placeholders::SetupAlias/>
                         <Route path=path!("/dev/outbox") view=DevOutboxPage ssr=SsrMode::Async/>
                     </Routes>

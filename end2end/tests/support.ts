@@ -1,5 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect, Page } from "@playwright/test";
 
 /** A user ID no other test uses. */
@@ -103,4 +106,21 @@ export async function skipRegistration(page: Page) {
   await expect(page).toHaveURL(/\/security-info\/setup$/);
   await page.locator("form[action='/api/setup_skip'] button[type=submit]").click();
   await expect(page).toHaveURL(/\/account$/);
+}
+
+/**
+ * Merges `changes` into the policy in force, through the real CLI
+ * (`sspr policy show` / `sspr policy set`). The policy is shared by every
+ * test, so only additive changes belong here.
+ */
+export function updatePolicy(changes: Record<string, unknown>) {
+  const bin = process.env.E2E_SSPR_BIN;
+  if (!bin) throw new Error("E2E_SSPR_BIN must name the sspr binary (the test command sets it)");
+  const shown = spawnSync(bin, ["policy", "show"], { encoding: "utf8", env: process.env });
+  if (shown.status !== 0) throw new Error(`sspr policy show failed: ${shown.stderr}`);
+  const policy = { ...JSON.parse(shown.stdout), ...changes };
+  const file = join(mkdtempSync(join(tmpdir(), "sspr-policy-")), "policy.json");
+  writeFileSync(file, JSON.stringify(policy));
+  const set = spawnSync(bin, ["policy", "set", file], { encoding: "utf8", env: process.env });
+  if (set.status !== 0) throw new Error(`sspr policy set failed: ${set.stderr}`);
 }

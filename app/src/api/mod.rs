@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
+pub mod password;
+pub mod reset;
 pub mod setup;
 
 /// What the "My account" page shows.

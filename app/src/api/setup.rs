@@ -25,6 +25,29 @@ pub struct Allowed {
     pub sms: bool,
     pub voice: bool,
     pub authenticator: bool,
+    pub questions: bool,
+}
+
+/// The value of the question picker that means "my own question".
+pub const CUSTOM_QUESTION: &str = "custom";
+
+/// One row of the security-questions form: a predefined question id, or
+/// `custom` with the user's own question, and the answer.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuestionInput {
+    pub choice: String,
+    #[serde(default)]
+    pub custom: String,
+    pub answer: String,
+}
+
+impl std::fmt::Debug for QuestionInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The answer is a secret: never logged.
+        f.debug_struct("QuestionInput")
+            .field("choice", &self.choice)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +78,10 @@ pub struct SetupView {
     pub must_reconfirm: bool,
     pub phone_regions: Vec<String>,
     pub default_region: String,
+    /// How many security questions the policy asks for.
+    pub questions_needed: u64,
+    /// Ids of the predefined questions (worded by the locale catalogs).
+    pub predefined_questions: Vec<String>,
 }
 
 /// The authenticator app's key: as a QR code (SVG) and as text.
@@ -97,6 +124,11 @@ pub async fn setup_authenticator_key() -> Result<AuthenticatorKey, AppError> {
 #[server(prefix = "/api", endpoint = "setup_authenticator_verify")]
 pub async fn setup_authenticator_verify(code: String) -> Result<(), AppError> {
     crate::ssr::setup::authenticator_verify(code).await
+}
+
+#[server(prefix = "/api", endpoint = "setup_questions")]
+pub async fn setup_questions(entries: Vec<QuestionInput>) -> Result<(), AppError> {
+    crate::ssr::setup::questions(entries).await
 }
 
 #[server(prefix = "/api", endpoint = "setup_cancel")]

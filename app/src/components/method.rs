@@ -17,6 +17,23 @@ pub fn MethodLabel(kind: String) -> impl IntoView {
     }
 }
 
+/// The localized wording of a predefined security question.
+#[component]
+pub fn QuestionText(id: String) -> impl IntoView {
+    let i18n = use_i18n();
+    move || match id.as_str() {
+        "birth_city" => t!(i18n, question_birth_city).into_any(),
+        "first_pet" => t!(i18n, question_first_pet).into_any(),
+        "first_school" => t!(i18n, question_first_school).into_any(),
+        "childhood_friend" => t!(i18n, question_childhood_friend).into_any(),
+        "first_job" => t!(i18n, question_first_job).into_any(),
+        "favorite_teacher" => t!(i18n, question_favorite_teacher).into_any(),
+        "first_concert" => t!(i18n, question_first_concert).into_any(),
+        "parents_met" => t!(i18n, question_parents_met).into_any(),
+        other => other.to_owned().into_any(),
+    }
+}
+
 /// The actions that change the list; the page owns them so it can reload
 /// its data when one completes.
 #[derive(Clone, Copy)]

@@ -1,3 +1,4 @@
 pub mod alert;
 pub mod layout;
 pub mod method;
+pub mod password;

@@ -1,8 +1,10 @@
 pub mod account;
+pub mod change_password;
 pub mod dev_outbox;
 pub mod home;
 pub mod not_found;
 pub mod placeholders;
+pub mod reset;
 pub mod security_info;
 pub mod setup;
 pub mod sign_in;

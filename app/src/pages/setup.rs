@@ -8,12 +8,12 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
 use crate::api::setup::{
-    PendingView, SetupAuthenticatorVerify, SetupCancel, SetupEmail, SetupFinish, SetupPhone,
-    SetupReconfirm, SetupResend, SetupSkip, SetupVerify, SetupView, setup_authenticator_key,
-    setup_state,
+    CUSTOM_QUESTION, PendingView, SetupAuthenticatorVerify, SetupCancel, SetupEmail, SetupFinish,
+    SetupPhone, SetupQuestions, SetupReconfirm, SetupResend, SetupSkip, SetupVerify, SetupView,
+    setup_authenticator_key, setup_state,
 };
 use crate::components::alert::ErrorAlert;
-use crate::components::method::{MethodLabel, MethodList};
+use crate::components::method::{MethodLabel, MethodList, QuestionText};
 use crate::error::AppError;
 use crate::i18n::*;
 
@@ -125,6 +125,9 @@ fn SetupOverview(v: SetupView) -> impl IntoView {
             {allowed.email.then(|| view! {
                 <li><a href="/security-info/setup/email"><MethodLabel kind="email".to_owned()/></a></li>
             })}
+            {allowed.questions.then(|| view! {
+                <li><a href="/security-info/setup/questions"><MethodLabel kind="questions".to_owned()/></a></li>
+            })}
         </ul>
         <div class="actions">
             {enough.then(|| view! {
@@ -229,7 +232,7 @@ pub fn SetupPhonePage() -> impl IntoView {
 
 /// Region codes are shown as themselves with the country calling code; the
 /// browser's own country names would need a large table in the wasm.
-fn region_name(r: &str) -> String {
+pub fn region_name(r: &str) -> String {
     let code = match r {
         "US" => "+1",
         "IL" => "+972",
@@ -363,6 +366,58 @@ pub fn SetupAppPage() -> impl IntoView {
                 <ActionForm action=cancel>
                     <button type="submit" class="secondary">{t!(i18n, action_cancel)}</button>
                 </ActionForm>
+            }/>
+        </section>
+    }
+}
+
+#[component]
+pub fn SetupQuestionsPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<SetupQuestions>::new();
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    view! {
+        <Title text=t_string!(i18n, setup_questions_title).to_string()/>
+        <section class="card" aria-labelledby="page-title">
+            <WithSetup page=move |v: SetupView| {
+                let count = v.questions_needed;
+                let predefined = v.predefined_questions.clone();
+                view! {
+                    <h1 id="page-title">{t!(i18n, setup_questions_title)}</h1>
+                    <Progress have=v.have need=v.need/>
+                    <p>{t!(i18n, setup_questions_intro, count = count)}</p>
+                    <p class="notice">{t!(i18n, setup_questions_not_alone)}</p>
+                    <ErrorAlert error/>
+                    <ActionForm action=action>
+                        {(0..count as usize).map(|i| {
+                            let n = i + 1;
+                            // Each row starts on a different question, so the
+                            // defaults never repeat.
+                            let preselected = predefined.get(i).cloned().unwrap_or_default();
+                            view! {
+                                <fieldset class="field question">
+                                    <legend id=format!("q{n}-legend")>{t!(i18n, setup_questions_question, n = n)}</legend>
+                                    <select id=format!("q{n}-choice") name=format!("entries[{i}][choice]")
+                                        aria-labelledby=format!("q{n}-legend")>
+                                        {predefined.iter().map(|id| {
+                                            let selected = *id == preselected;
+                                            view! { <option value=id.clone() selected=selected><QuestionText id=id.clone()/></option> }
+                                        }).collect_view()}
+                                        <option value=CUSTOM_QUESTION>{t!(i18n, setup_questions_custom_option)}</option>
+                                    </select>
+                                    <label for=format!("q{n}-custom")>{t!(i18n, setup_questions_custom_label)}</label>
+                                    <input id=format!("q{n}-custom") name=format!("entries[{i}][custom]") type="text"
+                                        autocomplete="off" maxlength="200"/>
+                                    <label for=format!("q{n}-answer")>{t!(i18n, setup_questions_answer)}</label>
+                                    <input id=format!("q{n}-answer") name=format!("entries[{i}][answer]") type="text"
+                                        autocomplete="off" spellcheck="false" required maxlength="40"/>
+                                </fieldset>
+                            }
+                        }).collect_view()}
+                        <button type="submit" class="primary">{t!(i18n, action_save)}</button>
+                    </ActionForm>
+                    <p><a href="/security-info/setup">{t!(i18n, action_back)}</a></p>
+                }
             }/>
         </section>
     }

@@ -63,6 +63,22 @@ pub fn render(template: &Template, locale: &str) -> Rendered {
                 )
             },
         },
+        Template::AdminPasswordReset {
+            admin_name,
+            admin_login,
+        } => Rendered {
+            subject: td_string!(l, mail_admin_reset_subject).to_string(),
+            body: td_string!(
+                l,
+                mail_admin_reset_body,
+                name = admin_name,
+                login = admin_login
+            ),
+        },
+        Template::PasswordChanged { display_name } => Rendered {
+            subject: td_string!(l, mail_password_changed_subject).to_string(),
+            body: td_string!(l, mail_password_changed_body, name = display_name),
+        },
     }
 }
 

@@ -4,6 +4,8 @@
 pub mod auth;
 pub mod messages;
 pub mod outbox;
+pub mod password;
+pub mod reset;
 pub mod setup;
 
 use axum::extract::FromRef;

@@ -3,7 +3,9 @@
 use qrcode::QrCode;
 use qrcode::render::svg;
 use sspr_domain::methods::{self, Kind, PhoneChannel};
+use sspr_domain::password::HashError;
 use sspr_domain::phone::PhoneError;
+use sspr_domain::questions::{self, Question, QuestionError};
 use sspr_domain::registration::{self as reg, Pending, RegError};
 use sspr_domain::users::User;
 use sspr_domain::{Timestamp, auth, authenticator, policy};
@@ -11,7 +13,9 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 
 use super::{AppState, append_cookie_value, cookie_jar, internal, session_token};
-use crate::api::setup::{Allowed, AuthenticatorKey, MethodView, PendingView, SetupView};
+use crate::api::setup::{
+    Allowed, AuthenticatorKey, CUSTOM_QUESTION, MethodView, PendingView, QuestionInput, SetupView,
+};
 use crate::error::AppError;
 
 /// The registration flow's cookie (HttpOnly, SameSite=Strict).
@@ -51,7 +55,32 @@ fn reg_error(e: RegError) -> AppError {
         },
         RegError::LastMethod => AppError::LastMethod,
         RegError::NoSuchMethod => AppError::NotFound,
+        RegError::Questions(q) => question_error(q),
+        RegError::Hash(HashError::TooLong) => AppError::PasswordTooLong,
+        RegError::Hash(HashError::Busy { retry_after_secs }) => AppError::Busy { retry_after_secs },
+        RegError::Hash(e @ HashError::Internal(_)) => internal(e),
         RegError::Internal(e) => internal(e),
+    }
+}
+
+fn question_error(e: QuestionError) -> AppError {
+    let n = |i: usize| i as u64;
+    match e {
+        QuestionError::WrongCount { need, .. } => AppError::QuestionsCount { need: n(need) },
+        QuestionError::UnknownQuestion { index } => AppError::QuestionUnknown { index: n(index) },
+        QuestionError::QuestionLength { index, min, max } => AppError::QuestionLength {
+            index: n(index),
+            min: n(min),
+            max: n(max),
+        },
+        QuestionError::AnswerLength { index, min, max } => AppError::AnswerLength {
+            index: n(index),
+            min: n(min),
+            max: n(max),
+        },
+        QuestionError::RepeatedQuestion { index } => AppError::QuestionRepeated { index: n(index) },
+        QuestionError::RepeatedAnswer { index } => AppError::AnswerRepeated { index: n(index) },
+        QuestionError::AnswerInQuestion { index } => AppError::AnswerInQuestion { index: n(index) },
     }
 }
 
@@ -179,6 +208,7 @@ pub async fn view() -> Result<SetupView, AppError> {
             sms: policy.allow_phone_sms,
             voice: policy.allow_phone_voice,
             authenticator: reg::allowed(&policy, &ctx.user, Kind::Authenticator),
+            questions: reg::allowed(&policy, &ctx.user, Kind::Questions),
         },
         pending,
         must_register: standing.must_register,
@@ -186,6 +216,11 @@ pub async fn view() -> Result<SetupView, AppError> {
         must_reconfirm: standing.must_reconfirm,
         phone_regions: policy.phone_regions.clone(),
         default_region: policy.default_phone_region.clone(),
+        questions_needed: reg::questions_needed(&policy) as u64,
+        predefined_questions: questions::PREDEFINED
+            .iter()
+            .map(|q| (*q).to_owned())
+            .collect(),
     })
 }
 
@@ -260,6 +295,28 @@ pub async fn authenticator_verify(code: String) -> Result<(), AppError> {
     let ctx = signed_in().await?;
     let token = ctx.flow().await?;
     reg::verify_authenticator(&ctx.st.services, &token, &ctx.user, &code, ctx.now())
+        .await
+        .map_err(reg_error)?;
+    leptos_axum::redirect(SETUP);
+    Ok(())
+}
+
+pub async fn questions(entries: Vec<QuestionInput>) -> Result<(), AppError> {
+    let ctx = signed_in().await?;
+    ctx.require_recent_auth()?;
+    let token = ctx.flow().await?;
+    let entries: Vec<questions::Entry> = entries
+        .into_iter()
+        .map(|e| questions::Entry {
+            question: if e.choice == CUSTOM_QUESTION {
+                Question::Custom(e.custom)
+            } else {
+                Question::Predefined(e.choice)
+            },
+            answer: e.answer,
+        })
+        .collect();
+    reg::register_questions(&ctx.st.services, &token, &ctx.user, &entries, ctx.now())
         .await
         .map_err(reg_error)?;
     leptos_axum::redirect(SETUP);

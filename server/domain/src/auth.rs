@@ -110,9 +110,9 @@ pub async fn reauthenticate(
     Ok(())
 }
 
-/// The common core of sign-in and re-authentication: throttle, verify,
-/// rehash. Returns the account when the password is right.
-async fn check_password(
+/// The common core of sign-in, re-authentication and password change:
+/// throttle, verify, rehash. Returns the account when the password is right.
+pub(crate) async fn check_password(
     s: &Services,
     raw_login: &str,
     raw_password: &str,

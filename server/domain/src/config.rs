@@ -57,6 +57,9 @@ pub struct DeliveryConfig {
     pub mode: DeliveryMode,
     pub smtp: Option<SmtpConfig>,
     pub phone: Option<PhoneConfig>,
+    /// Voice calls go here instead of `phone` when set: most providers
+    /// have one API for text messages and another for calls.
+    pub voice: Option<PhoneConfig>,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -73,6 +76,10 @@ pub struct SmtpConfig {
     pub password: Option<String>,
     /// The sender, e.g. `Password reset <sspr@contoso.example>`.
     pub from: String,
+    /// A PEM file of CA certificates to trust besides the public ones, for
+    /// a relay whose certificate an internal CA issued. Hostnames are
+    /// always verified.
+    pub ca_file: Option<std::path::PathBuf>,
     #[serde(default = "default_delivery_timeout")]
     pub timeout_secs: u64,
 }
@@ -95,7 +102,7 @@ pub struct PhoneConfig {
     /// One header carrying the credentials, e.g. `Authorization: Bearer …`.
     pub auth_header: Option<String>,
     /// JSON body with placeholders `{{to}}` (E.164), `{{text}}`,
-    /// `{{channel}}` (`sms` or `voice`) and `{{idempotency_key}}`; each is
+    /// `{{channel}}` (`sms` or `voice`), `{{locale}}` and `{{idempotency_key}}`; each is
     /// replaced by a JSON string (quotes included).
     pub body_template: String,
     #[serde(default = "default_delivery_timeout")]
@@ -218,18 +225,22 @@ impl Config {
                 reason: "mode = \"live\" needs a [delivery.smtp] section".into(),
             });
         }
-        if let Some(phone) = &d.phone {
-            if !(phone.url.starts_with("https://") || phone.url.starts_with("http://")) {
+        for (provider, url_key, header_key) in [
+            (&d.phone, "delivery.phone.url", "delivery.phone.auth_header"),
+            (&d.voice, "delivery.voice.url", "delivery.voice.auth_header"),
+        ] {
+            let Some(provider) = provider else { continue };
+            if !(provider.url.starts_with("https://") || provider.url.starts_with("http://")) {
                 return Err(ConfigError::Invalid {
-                    key: "delivery.phone.url",
+                    key: url_key,
                     reason: "must be an http(s) URL".into(),
                 });
             }
-            if let Some(h) = &phone.auth_header
+            if let Some(h) = &provider.auth_header
                 && !h.contains(':')
             {
                 return Err(ConfigError::Invalid {
-                    key: "delivery.phone.auth_header",
+                    key: header_key,
                     reason: "must look like `Name: value`".into(),
                 });
             }

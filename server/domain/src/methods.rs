@@ -230,11 +230,17 @@ pub async fn advance_totp_step(db: &Db, id: i64, step: i64) -> Result<bool, Doma
 
 /// How many distinct methods count toward the policy. Email addresses
 /// count once in total (email is not a possession factor; security.md #31).
+/// Security questions never stand alone: they count only next to another
+/// kind of method.
 pub fn counted(methods: &[Method]) -> usize {
     let mut kinds: Vec<Kind> = methods.iter().map(|m| m.kind).collect();
     kinds.sort_by_key(|k| k.as_str());
     kinds.dedup();
-    kinds.len()
+    if kinds == [Kind::Questions] {
+        0
+    } else {
+        kinds.len()
+    }
 }
 
 #[cfg(test)]

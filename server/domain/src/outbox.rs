@@ -57,6 +57,13 @@ pub enum Template {
         #[serde(default)]
         removed: bool,
     },
+    /// The password was changed or reset (sent to every address).
+    PasswordChanged { display_name: String },
+    /// An admin reset their own password (sent to the other admins).
+    AdminPasswordReset {
+        admin_name: String,
+        admin_login: String,
+    },
 }
 
 impl Template {
@@ -77,6 +84,8 @@ impl Template {
             Template::AccountLocked { .. } => "account_locked",
             Template::VerificationCode { .. } => "verification_code",
             Template::SecurityInfoChanged { .. } => "security_info_changed",
+            Template::PasswordChanged { .. } => "password_changed",
+            Template::AdminPasswordReset { .. } => "admin_password_reset",
         }
     }
 }

@@ -38,6 +38,23 @@ pub struct Policy {
     pub resend_cooldown_secs: i64,
     pub max_sends_per_destination_per_hour: i64,
     pub max_sends_per_account_per_hour: i64,
+    /// Minimum password length, in characters, for accounts with another
+    /// factor registered; accounts with none need 15. Never below 8.
+    pub password_min_length: u8,
+    /// Words no password may contain (4–16 characters, at most 1000),
+    /// matched case-insensitively, through 0/1/$/@ swaps and one typo.
+    pub banned_words: Vec<String>,
+    /// Who may reset: `all`, `none` or `groups` (members of
+    /// `sspr_groups`). Admins always may.
+    pub sspr_scope: String,
+    pub sspr_groups: Vec<String>,
+    /// A locked-out user who knows the password may unlock the account
+    /// through the reset gates without changing it.
+    pub allow_unlock: bool,
+    /// When an admin resets their own password, the other admins are told.
+    pub notify_admins_on_admin_reset: bool,
+    /// Shown with reset errors: a help-desk URL or email address ("" = none).
+    pub helpdesk_contact: String,
 }
 
 impl Default for Policy {
@@ -62,6 +79,13 @@ impl Default for Policy {
             resend_cooldown_secs: 60,
             max_sends_per_destination_per_hour: 5,
             max_sends_per_account_per_hour: 10,
+            password_min_length: 8,
+            banned_words: Vec::new(),
+            sspr_scope: "all".into(),
+            sspr_groups: Vec::new(),
+            allow_unlock: true,
+            notify_admins_on_admin_reset: true,
+            helpdesk_contact: String::new(),
         }
     }
 }

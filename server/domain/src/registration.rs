@@ -14,8 +14,10 @@ use crate::audit::{self, Event};
 use crate::identity::valid_email;
 use crate::methods::{self, Kind, NewMethod, PhoneChannel};
 use crate::outbox::{self, Channel, NewMessage, Template};
+use crate::password::HashError;
 use crate::phone::{self, PhoneError};
 use crate::policy::{self, Policy};
+use crate::questions::{self, QuestionError};
 use crate::secrets::{random_token, token_hash};
 use crate::users::{Role, User};
 use crate::{DomainError, Services, Timestamp, authenticator, codes, rate};
@@ -91,6 +93,10 @@ pub enum RegError {
     LastMethod,
     #[error("no such method")]
     NoSuchMethod,
+    #[error("security questions: {0}")]
+    Questions(#[from] QuestionError),
+    #[error(transparent)]
+    Hash(#[from] HashError),
     #[error(transparent)]
     Internal(#[from] DomainError),
 }
@@ -186,6 +192,7 @@ enum Effect {
         channel: Option<PhoneChannel>,
         secret: Option<String>,
         last_step: i64,
+        answers: Option<String>,
     },
     Audit {
         event: &'static str,
@@ -266,6 +273,7 @@ async fn apply(
             channel,
             secret,
             last_step,
+            answers,
         } => {
             let new = NewMethod {
                 kind,
@@ -273,7 +281,7 @@ async fn apply(
                 phone_channel: channel,
                 secret: secret.as_deref(),
                 last_step,
-                answers: None,
+                answers: answers.as_deref(),
             };
             methods::upsert(&mut **tx, user.id, &new, now).await?;
             audit_self(
@@ -677,6 +685,7 @@ pub async fn verify_code(
                 channel,
                 secret: None,
                 last_step: 0,
+                answers: None,
             };
             return Ok(Step {
                 save: true,
@@ -773,6 +782,7 @@ pub async fn verify_authenticator(
                     channel: None,
                     secret: Some(secret),
                     last_step: step,
+                    answers: None,
                 };
                 Ok(Step {
                     save: true,
@@ -797,6 +807,46 @@ pub async fn verify_authenticator(
                 })
             }
         }
+    })
+    .await
+}
+
+/// How many questions this policy asks for.
+pub fn questions_needed(policy: &Policy) -> usize {
+    usize::from(policy.questions_to_register).clamp(1, questions::MAX_QUESTIONS)
+}
+
+/// Registers (or replaces) the user's security questions. Nothing is sent:
+/// the answers are the proof. All rules are checked before any hashing, so
+/// a refused set costs no argon2 work.
+pub async fn register_questions(
+    s: &Services,
+    token: &str,
+    user: &User,
+    entries: &[questions::Entry],
+    now: Timestamp,
+) -> Result<(), RegError> {
+    let policy = policy::load(&s.db).await?;
+    if !allowed(&policy, user, Kind::Questions) {
+        return Err(RegError::MethodNotAllowed);
+    }
+    load(s, token, user.id, now).await?;
+    questions::validate(entries, questions_needed(&policy))?;
+    let sealed = questions::seal(&s.hasher, entries).await?;
+    transition(s, token, user, now, |_state| {
+        let add = Effect::AddMethod {
+            kind: Kind::Questions,
+            destination: String::new(),
+            channel: None,
+            secret: None,
+            last_step: 0,
+            answers: Some(sealed.clone()),
+        };
+        Ok(Step {
+            save: true,
+            effects: vec![add],
+            answer: Ok(()),
+        })
     })
     .await
 }

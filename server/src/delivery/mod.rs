@@ -16,13 +16,14 @@ use self::smtp::SmtpMailer;
 pub enum SetupError {
     #[error("delivery.smtp: {0}")]
     Smtp(String),
-    #[error("delivery.phone: {0}")]
+    #[error("delivery.phone / delivery.voice: {0}")]
     Phone(String),
 }
 
 pub struct LiveSender {
     email: Option<SmtpMailer>,
     phone: Option<HttpPhone>,
+    voice: Option<HttpPhone>,
 }
 
 impl LiveSender {
@@ -30,7 +31,19 @@ impl LiveSender {
         Ok(LiveSender {
             email: cfg.smtp.as_ref().map(SmtpMailer::new).transpose()?,
             phone: cfg.phone.as_ref().map(HttpPhone::new).transpose()?,
+            voice: cfg.voice.as_ref().map(HttpPhone::new).transpose()?,
         })
+    }
+}
+
+impl LiveSender {
+    /// Calls use the voice provider when one is configured, else the text
+    /// provider (whose template can branch on `{{channel}}`).
+    fn provider_for(&self, channel: Channel) -> Option<&HttpPhone> {
+        match channel {
+            Channel::Voice => self.voice.as_ref().or(self.phone.as_ref()),
+            _ => self.phone.as_ref(),
+        }
     }
 }
 
@@ -42,7 +55,7 @@ impl Sender for LiveSender {
                 Some(mailer) => mailer.send(m, &text.subject, &text.body).await,
                 None => Err("no SMTP server is configured".into()),
             },
-            Channel::Sms | Channel::Voice => match &self.phone {
+            Channel::Sms | Channel::Voice => match self.provider_for(m.channel) {
                 Some(phone) => phone.send(m, &text.body).await,
                 None => Err("no text/voice provider is configured".into()),
             },

@@ -39,7 +39,16 @@ impl HttpPhone {
             }
         };
         // The template must be JSON once the placeholders are filled.
-        let probe = fill(&cfg.body_template, "+10000000000", "text", "sms", "key");
+        let probe = fill(
+            &cfg.body_template,
+            &Fields {
+                to: "+10000000000",
+                text: "text",
+                channel: "sms",
+                key: "key",
+                locale: "en",
+            },
+        );
         serde_json::from_str::<serde_json::Value>(&probe).map_err(|e| {
             SetupError::Phone(format!("body_template is not JSON after substitution: {e}"))
         })?;
@@ -54,10 +63,13 @@ impl HttpPhone {
     pub async fn send(&self, m: &Message, text: &str) -> Result<(), String> {
         let body = fill(
             &self.template,
-            &m.recipient,
-            text,
-            m.channel.as_str(),
-            &m.idempotency_key,
+            &Fields {
+                to: &m.recipient,
+                text,
+                channel: m.channel.as_str(),
+                key: &m.idempotency_key,
+                locale: &m.locale,
+            },
         );
         let mut req = self
             .client
@@ -80,33 +92,84 @@ impl HttpPhone {
     }
 }
 
+/// What a message fills into the provider's template.
+struct Fields<'a> {
+    to: &'a str,
+    text: &'a str,
+    channel: &'a str,
+    key: &'a str,
+    locale: &'a str,
+}
+
 /// Replaces each placeholder with a JSON string literal, so values can
-/// never break out of their place in the document.
-fn fill(template: &str, to: &str, text: &str, channel: &str, key: &str) -> String {
+/// never break out of their place in the document. One pass over the
+/// template: a value that itself contains `{{…}}` (a display name, say)
+/// is never substituted again.
+fn fill(template: &str, f: &Fields<'_>) -> String {
     let json = |s: &str| serde_json::Value::String(s.to_owned()).to_string();
-    template
-        .replace("{{to}}", &json(to))
-        .replace("{{text}}", &json(text))
-        .replace("{{channel}}", &json(channel))
-        .replace("{{idempotency_key}}", &json(key))
+    let mut out = String::with_capacity(template.len() + f.text.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let value = after.find("}}").and_then(|end| {
+            let v = match &after[..end] {
+                "to" => f.to,
+                "text" => f.text,
+                "channel" => f.channel,
+                "idempotency_key" => f.key,
+                "locale" => f.locale,
+                _ => return None,
+            };
+            Some((json(v), end))
+        });
+        match value {
+            Some((v, end)) => {
+                out.push_str(&v);
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str("{{");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
 mod tests {
-    use super::fill;
+    use super::{Fields, fill};
+
+    fn fields<'a>(text: &'a str) -> Fields<'a> {
+        Fields {
+            to: "+972501234567",
+            text,
+            channel: "sms",
+            key: "k",
+            locale: "he-IL",
+        }
+    }
 
     #[test]
     fn values_are_json_escaped() {
         let t = r#"{"to": {{to}}, "body": {{text}}, "kind": {{channel}}}"#;
-        let out = fill(
-            t,
-            "+972501234567",
-            "code \"1234\"\n}, \"evil\": {",
-            "sms",
-            "k",
-        );
+        let out = fill(t, &fields("code \"1234\"\n}, \"evil\": {"));
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["body"], "code \"1234\"\n}, \"evil\": {");
         assert!(v.get("evil").is_none());
+    }
+
+    #[test]
+    fn placeholders_inside_values_stay_literal() {
+        let t =
+            r#"{"text": {{text}}, "kind": {{channel}}, "lang": {{locale}}, "x": "{{unknown}}"}"#;
+        let out = fill(t, &fields("Hello {{channel}} {{to}}"));
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["text"], "Hello {{channel}} {{to}}");
+        assert_eq!(v["kind"], "sms");
+        assert_eq!(v["lang"], "he-IL");
+        assert_eq!(v["x"], "{{unknown}}");
     }
 }

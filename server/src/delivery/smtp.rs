@@ -5,6 +5,7 @@ use std::time::Duration;
 use lettre::message::header::ContentTransferEncoding;
 use lettre::message::{Mailbox, SinglePart, header};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message as Mail, Tokio1Executor};
 use sha2::{Digest, Sha256};
 use sspr_domain::config::{SmtpConfig, SmtpSecurity};
@@ -23,17 +24,15 @@ impl SmtpMailer {
             .from
             .parse()
             .map_err(|e| SetupError::Smtp(format!("from {:?}: {e}", cfg.from)))?;
-        let builder = match cfg.security {
-            SmtpSecurity::Starttls => {
-                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&cfg.host)
-            }
-            SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&cfg.host),
-            SmtpSecurity::None => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(
-                &cfg.host,
-            )),
-        }
-        .map_err(|e| SetupError::Smtp(e.to_string()))?;
-        let mut builder = builder
+        let tls = match cfg.security {
+            SmtpSecurity::Starttls => Tls::Required(tls_parameters(cfg)?),
+            SmtpSecurity::Tls => Tls::Wrapper(tls_parameters(cfg)?),
+            SmtpSecurity::None => Tls::None,
+        };
+        // `builder_dangerous` only means "no TLS preset": TLS is set just
+        // below, and only `security = "none"` leaves it off.
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&cfg.host)
+            .tls(tls)
             .port(cfg.port)
             .timeout(Some(Duration::from_secs(cfg.timeout_secs)));
         if let (Some(user), Some(pass)) = (&cfg.username, &cfg.password) {
@@ -44,7 +43,25 @@ impl SmtpMailer {
             from,
         })
     }
+}
 
+/// Certificate checks for the relay: the public roots, plus the CAs of
+/// `ca_file` when set. The hostname must match the certificate.
+fn tls_parameters(cfg: &SmtpConfig) -> Result<TlsParameters, SetupError> {
+    let mut builder = TlsParameters::builder(cfg.host.clone());
+    if let Some(path) = &cfg.ca_file {
+        let pem = std::fs::read(path)
+            .map_err(|e| SetupError::Smtp(format!("ca_file {}: {e}", path.display())))?;
+        let cert = Certificate::from_pem(&pem)
+            .map_err(|e| SetupError::Smtp(format!("ca_file {}: {e}", path.display())))?;
+        builder = builder.add_root_certificate(cert);
+    }
+    builder
+        .build()
+        .map_err(|e| SetupError::Smtp(format!("TLS: {e}")))
+}
+
+impl SmtpMailer {
     pub async fn send(&self, m: &Message, subject: &str, body: &str) -> Result<(), String> {
         // The stored address only, parsed as exactly one mailbox: never a
         // list, never anything the request supplied (security.md #13).

@@ -30,8 +30,15 @@ pub async fn map(req: Request, next: Next) -> Response {
     if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status =
             StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        if let AppError::Busy { retry_after_secs } = err
-            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        let retry_after = match err {
+            AppError::Busy { retry_after_secs }
+            | AppError::Throttled { retry_after_secs }
+            | AppError::ResendTooSoon { retry_after_secs }
+            | AppError::MethodBlocked { retry_after_secs } => Some(retry_after_secs),
+            _ => None,
+        };
+        if let Some(secs) = retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
         {
             parts.headers.insert(header::RETRY_AFTER, v);
         }

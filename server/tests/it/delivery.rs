@@ -73,6 +73,115 @@ fn smtp_server() -> (u16, Inbox) {
     (port, inbox)
 }
 
+/// A private CA and a certificate it issued for `localhost`, as PEM files:
+/// what an organisation with an internal mail relay has.
+struct Pki {
+    _dir: tempfile::TempDir,
+    ca: std::path::PathBuf,
+    cert: std::path::PathBuf,
+    key: std::path::PathBuf,
+}
+
+fn pki() -> Pki {
+    // mailin-embedded builds its rustls config with the process default.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let leaf = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    let path = |name: &str, text: String| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    Pki {
+        ca: path("ca.pem", ca.pem()),
+        cert: path("cert.pem", leaf.pem()),
+        key: path("key.pem", key.serialize_pem()),
+        _dir: dir,
+    }
+}
+
+/// An SMTP server offering STARTTLS with the PKI's certificate.
+fn starttls_server(pki: &Pki) -> (u16, Inbox) {
+    let inbox = Inbox::default();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handler = SmtpHandler {
+        inbox: inbox.clone(),
+        to: vec![],
+        data: vec![],
+    };
+    let mut server = mailin_embedded::Server::new(handler);
+    server
+        .with_name("localhost")
+        .with_ssl(mailin_embedded::SslConfig::SelfSigned {
+            cert_path: pki.cert.display().to_string(),
+            key_path: pki.key.display().to_string(),
+        })
+        .unwrap()
+        .with_tcp_listener(listener);
+    std::thread::spawn(move || {
+        let _ = server.serve();
+    });
+    (port, inbox)
+}
+
+/// Implicit TLS (port 465 style): a TLS front that forwards the decrypted
+/// stream to a plain SMTP server.
+async fn implicit_tls_server(pki: &Pki) -> (u16, Inbox) {
+    use rustls::pki_types::pem::PemObject;
+    let (plain_port, inbox) = smtp_server();
+    let certs = rustls::pki_types::CertificateDer::pem_file_iter(&pki.cert)
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(&pki.key).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let Ok(mut plain) = tokio::net::TcpStream::connect(("127.0.0.1", plain_port)).await
+                else {
+                    return;
+                };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+            });
+        }
+    });
+    (port, inbox)
+}
+
+fn tls_config(port: u16, security: SmtpSecurity, ca: Option<&std::path::Path>) -> DeliveryConfig {
+    let mut c = smtp_config(port);
+    if let Some(smtp) = c.smtp.as_mut() {
+        smtp.host = "localhost".into();
+        smtp.security = security;
+        smtp.ca_file = ca.map(std::path::Path::to_path_buf);
+    }
+    c
+}
+
 fn smtp_config(port: u16) -> DeliveryConfig {
     DeliveryConfig {
         mode: DeliveryMode::Live,
@@ -83,9 +192,11 @@ fn smtp_config(port: u16) -> DeliveryConfig {
             username: None,
             password: None,
             from: "Password reset <sspr@contoso.example>".into(),
+            ca_file: None,
             timeout_secs: 5,
         }),
         phone: None,
+        voice: None,
     }
 }
 
@@ -186,6 +297,7 @@ fn phone_config(url: &str) -> DeliveryConfig {
             body_template: r#"{"to": {{to}}, "body": {{text}}, "type": {{channel}}, "ref": {{idempotency_key}}}"#.into(),
             timeout_secs: 5,
         }),
+        voice: None,
     }
 }
 
@@ -205,6 +317,43 @@ both_backends! {
         let text = body(mail);
         assert!(text.contains("נועה לוי") && text.contains(" 1 "), "{text}");
         assert_eq!(state_of(&t.db).await, ("sent".to_owned(), 1));
+    }
+
+    async fn email_goes_over_starttls_to_a_relay_with_an_internal_ca(t: &TestDb) {
+        let pki = pki();
+        let (port, inbox) = starttls_server(&pki);
+        // Without the CA the certificate is not trusted: nothing is sent in clear.
+        let untrusting = LiveSender::new(&tls_config(port, SmtpSecurity::Starttls, None)).unwrap();
+        outbox::enqueue(t.db.pool(), &locked(Channel::Email, "noa@contoso.example", "k1"), EPOCH).await.unwrap();
+        assert_eq!(outbox::deliver_due(&t.db, &untrusting, EPOCH).await.unwrap(), 0);
+        assert!(inbox.0.lock().unwrap().is_empty());
+        let (_, error): (String, Option<String>) = sqlx::query_as("SELECT state, last_error FROM outbox")
+            .fetch_one(t.db.pool()).await.unwrap();
+        assert!(error.unwrap_or_default().to_lowercase().contains("certificate"), "a certificate failure is recorded");
+        // With `ca_file`, the retry goes through over TLS.
+        let sender = LiveSender::new(&tls_config(port, SmtpSecurity::Starttls, Some(&pki.ca))).unwrap();
+        assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH.plus_secs(3600)).await.unwrap(), 1);
+        let mails = inbox.0.lock().unwrap().clone();
+        assert_eq!(mails.len(), 1);
+        assert_eq!(mails[0].0, vec!["noa@contoso.example".to_owned()]);
+        assert_eq!(decode_header(&header(&mails[0].1, "Subject")), "החשבון שלך ננעל לאחר ניסיונות כניסה כושלים");
+    }
+
+    async fn email_goes_over_implicit_tls(t: &TestDb) {
+        let pki = pki();
+        let (port, inbox) = implicit_tls_server(&pki).await;
+        let sender = LiveSender::new(&tls_config(port, SmtpSecurity::Tls, Some(&pki.ca))).unwrap();
+        outbox::enqueue(t.db.pool(), &locked(Channel::Email, "noa@contoso.example", "k1"), EPOCH).await.unwrap();
+        assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 1);
+        let mails = inbox.0.lock().unwrap().clone();
+        assert_eq!(mails.len(), 1);
+        assert!(body(&mails[0].1).contains("נועה לוי"));
+        // A client that expects TLS never falls back to plain SMTP.
+        let (plain_port, plain_inbox) = smtp_server();
+        let sender = LiveSender::new(&tls_config(plain_port, SmtpSecurity::Tls, Some(&pki.ca))).unwrap();
+        outbox::enqueue(t.db.pool(), &locked(Channel::Email, "noa@contoso.example", "k2"), EPOCH).await.unwrap();
+        assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 0);
+        assert!(plain_inbox.0.lock().unwrap().is_empty());
     }
 
     async fn an_unreachable_smtp_server_means_retry_later(t: &TestDb) {
@@ -244,6 +393,33 @@ both_backends! {
             assert!(v["body"].as_str().unwrap().contains("נועה לוי"));
         }
         assert_eq!(state_of(&t.db).await, ("sent".to_owned(), 2));
+    }
+
+    async fn calls_go_to_the_voice_provider_when_one_is_configured(t: &TestDb) {
+        let (sms_url, sms) = provider().await;
+        let (voice_url, voice) = provider().await;
+        let mut cfg = phone_config(&sms_url);
+        // The documented Infobip voice shape (server/sspr.example.toml).
+        cfg.voice = Some(PhoneConfig {
+            url: voice_url,
+            auth_header: Some("Authorization: App voice-key".into()),
+            body_template: r#"{"messages": [{"destinations": [{"to": {{to}}}], "from": "SSPR", "text": {{text}}, "language": {{locale}}}]}"#.into(),
+            timeout_secs: 5,
+        });
+        let sender = LiveSender::new(&cfg).unwrap();
+        outbox::enqueue(t.db.pool(), &locked(Channel::Voice, "+972501234567", "v1"), EPOCH).await.unwrap();
+        outbox::enqueue(t.db.pool(), &locked(Channel::Sms, "+972501234567", "s1"), EPOCH).await.unwrap();
+        assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 2);
+        let calls = voice.calls.lock().unwrap().clone();
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0].0["authorization"], "App voice-key");
+        let v: serde_json::Value = serde_json::from_str(&calls[0].1).unwrap();
+        assert_eq!(v["messages"][0]["destinations"][0]["to"], "+972501234567");
+        assert!(v["messages"][0]["text"].as_str().unwrap().contains("נועה לוי"));
+        assert_eq!(v["messages"][0]["language"], "he-IL");
+        let texts = sms.calls.lock().unwrap().clone();
+        assert_eq!(texts.len(), 1);
+        assert!(texts[0].1.contains(r#""type": "sms""#) || texts[0].1.contains(r#""type":"sms""#), "{}", texts[0].1);
     }
 
     async fn a_missing_channel_is_a_failure_not_a_silent_drop(t: &TestDb) {

@@ -138,12 +138,26 @@ impl TestApp {
 
     /// A same-origin form post as a browser without JavaScript sends it.
     pub async fn post_html(&self, path: &str, form: &str, referer: &str) -> Reply {
-        let b = Request::post(path)
+        self.post_html_with_cookie(path, form, referer, "").await
+    }
+
+    /// The same, from a browser that holds cookies.
+    pub async fn post_html_with_cookie(
+        &self,
+        path: &str,
+        form: &str,
+        referer: &str,
+        cookie: &str,
+    ) -> Reply {
+        let mut b = Request::post(path)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "text/html,application/xhtml+xml")
             .header("sec-fetch-site", "same-origin")
             .header(header::ORIGIN, ORIGIN)
             .header(header::REFERER, format!("{ORIGIN}{referer}"));
+        if !cookie.is_empty() {
+            b = b.header(header::COOKIE, cookie);
+        }
         self.send(b.body(Body::from(form.to_owned())).unwrap())
             .await
     }

@@ -7,6 +7,8 @@ mod delivery;
 mod harness;
 mod logs;
 mod pages;
+mod password;
+mod reset;
 mod security;
 mod setup;
 mod sign_in;

@@ -185,3 +185,105 @@ both_backends! {
         assert_eq!(methods::list(&app.services.db, id).await.unwrap().len(), 1);
     }
 }
+
+/// The questions form as a browser encodes it (brackets percent-encoded).
+fn questions_form(rows: &[(&str, &str, &str)]) -> String {
+    rows.iter()
+        .enumerate()
+        .flat_map(|(i, (choice, custom, answer))| {
+            [
+                format!("entries%5B{i}%5D%5Bchoice%5D={}", enc(choice)),
+                format!("entries%5B{i}%5D%5Bcustom%5D={}", enc(custom)),
+                format!("entries%5B{i}%5D%5Banswer%5D={}", enc(answer)),
+            ]
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+both_backends! {
+    async fn security_questions_register_over_http_with_stable_errors(t: &TestDb) {
+        let app = TestApp::new(t).await;
+        let id = app.add_user("dana", Role::User).await;
+        let (mut jar, _) = signed_in(&app, "dana").await;
+        // Off by default: no link, and the endpoint refuses.
+        let page = app.get("/security-info/setup", Some(&jar.header())).await;
+        jar.take(&page);
+        assert!(!page.body.contains("/security-info/setup/questions"));
+        let good = questions_form(&[("first_pet", "", "Rex"), ("birth_city", "", "Haifa"), ("custom", "What was my first street called?", "Herzl")]);
+        let r = post(&app, &mut jar, "/api/setup_questions", &good).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(r.body.contains(r#""code":"method_not_allowed""#), "{}", r.body);
+
+        let mut p = sspr_domain::policy::load(&app.services.db).await.unwrap();
+        p.allow_questions = true;
+        sspr_domain::policy::save(&app.services.db, &p, app.clock.now()).await.unwrap();
+        let page = app.get("/security-info/setup", Some(&jar.header())).await;
+        assert!(page.body.contains("/security-info/setup/questions"));
+        let form_page = app.get("/security-info/setup/questions", Some(&jar.header())).await;
+        assert_eq!(form_page.status, StatusCode::OK);
+        assert!(form_page.body.contains("What was the name of your first pet?"));
+        assert!(form_page.body.contains(r#"name="entries[2][answer]""#));
+        assert!(form_page.body.contains("count only together with another method"));
+
+        for (rows, code) in [
+            (vec![("first_pet", "", "Rex"), ("birth_city", "", "Haifa")], "questions_count"),
+            (vec![("first_pet", "", "Rex"), ("first_pet", "", "Haifa"), ("first_job", "", "Acre")], "question_repeated"),
+            (vec![("first_pet", "", "Rex"), ("birth_city", "", "REX"), ("first_job", "", "Acre")], "answer_repeated"),
+            (vec![("first_pet", "", "Rex"), ("birth_city", "", "Haifa"), ("first_job", "", "ab")], "answer_length"),
+            (vec![("first_pet", "", "Rex"), ("birth_city", "", "Haifa"), ("mother_maiden", "", "Acre")], "question_unknown"),
+            (vec![("first_pet", "", "Rex"), ("birth_city", "", "Haifa"), ("custom", "Why?", "Acre")], "question_length"),
+        ] {
+            let r = post(&app, &mut jar, "/api/setup_questions", &questions_form(&rows)).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{code}: {}", r.body);
+            assert!(r.body.contains(&format!(r#""code":"{code}""#)), "{code}: {}", r.body);
+        }
+        // Scalars where a list is expected are a bad request, not a 500.
+        let r = post(&app, &mut jar, "/api/setup_questions", "entries=Rex").await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+        assert!(methods::list(&app.services.db, id).await.unwrap().is_empty(), "nothing half-written");
+
+        let r = post(&app, &mut jar, "/api/setup_questions", &good).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.header("location"), Some("/security-info/setup"));
+        let list = methods::list(&app.services.db, id).await.unwrap();
+        assert_eq!(list.len(), 1);
+        assert!(!list[0].answers.as_deref().unwrap().contains("Herzl"));
+        // Alone they do not satisfy the policy: Finish is refused.
+        let r = post(&app, &mut jar, "/api/setup_finish", "").await;
+        assert!(r.body.contains(r#""code":"not_enough_methods""#), "{}", r.body);
+    }
+
+    async fn a_second_tab_racing_the_first_applies_the_code_once(t: &TestDb) {
+        let app = TestApp::new(t).await;
+        let id = app.add_user("dana", Role::User).await;
+        let (mut jar, _) = signed_in(&app, "dana").await;
+        let page = app.get("/security-info/setup", Some(&jar.header())).await;
+        jar.take(&page);
+        post(&app, &mut jar, "/api/setup_email", "address=d%40home.example").await;
+        // The second tab shares the cookies, so it sees the same step.
+        let tab2 = app.get("/security-info/setup/verify", Some(&jar.header())).await;
+        assert!(tab2.body.contains("d@home.example"), "the second tab continues the same flow");
+        let code = last_code(&app, "d@home.example").await;
+        let cookie = jar.header();
+        let body = format!("code={code}");
+        let (a, b) = tokio::join!(
+            app.post_js("/api/setup_verify", &body, Some(&cookie)),
+            app.post_js("/api/setup_verify", &body, Some(&cookie)),
+        );
+        let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "{} / {}", a.body, b.body);
+        let loser = if a.status == StatusCode::OK { &b } else { &a };
+        assert!(loser.body.contains(r#""code":"no_pending_code""#), "{}", loser.body);
+        assert_eq!(methods::list(&app.services.db, id).await.unwrap().len(), 1);
+        // Cancel in one tab while the other verifies: nothing half-registered.
+        post(&app, &mut jar, "/api/setup_email", "address=e%40home.example").await;
+        let code = last_code(&app, "e@home.example").await;
+        let cancel = post(&app, &mut jar, "/api/setup_cancel", "").await;
+        assert_eq!(cancel.status, StatusCode::OK);
+        let late = post(&app, &mut jar, "/api/setup_verify", &format!("code={code}")).await;
+        assert_eq!(late.status, StatusCode::CONFLICT);
+        assert_eq!(methods::list(&app.services.db, id).await.unwrap().len(), 1);
+    }
+}

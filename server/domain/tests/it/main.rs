@@ -5,7 +5,9 @@
 
 mod import;
 mod outbox;
+mod password;
 mod registration;
+mod reset;
 mod sessions;
 mod sign_in;
 mod storage;

@@ -7,6 +7,7 @@ use sspr_domain::identity::Login;
 use sspr_domain::methods::{self, Kind, PhoneChannel};
 use sspr_domain::outbox::{self, Channel, Template};
 use sspr_domain::phone::PhoneError;
+use sspr_domain::questions::{self, Question, QuestionError};
 use sspr_domain::registration::{self as reg, RegError};
 use sspr_domain::testkit::{TestDb, services};
 use sspr_domain::users::{self, NewUser, Role, User};
@@ -326,5 +327,96 @@ both_backends! {
         assert!(!reg::delivery_failed(&s, &loaded).await.unwrap(), "not tried yet");
         outbox::deliver_due(&t.db, &Down, s.now()).await.unwrap();
         assert!(reg::delivery_failed(&s, &loaded).await.unwrap());
+    }
+}
+
+fn questions_entries(answers: [&str; 3]) -> Vec<questions::Entry> {
+    let qs = [
+        Question::Predefined("first_pet".into()),
+        Question::Predefined("birth_city".into()),
+        Question::Custom("What was the name of my first street?".into()),
+    ];
+    qs.into_iter()
+        .zip(answers)
+        .map(|(question, answer)| questions::Entry {
+            question,
+            answer: answer.into(),
+        })
+        .collect()
+}
+
+async fn allow_questions(t: &TestDb, now: sspr_domain::Timestamp) {
+    let mut p = policy::load(&t.db).await.unwrap();
+    p.allow_questions = true;
+    policy::save(&t.db, &p, now).await.unwrap();
+}
+
+both_backends! {
+    async fn questions_are_off_by_default_and_never_for_admins(t: &TestDb) {
+        let (s, _c, user) = setup(t, Role::User).await;
+        let flow = reg::start(&s, &user, None, s.now()).await.unwrap();
+        let set = questions_entries(["Rex", "Haifa", "Herzl"]);
+        assert!(matches!(reg::register_questions(&s, &flow, &user, &set, s.now()).await, Err(RegError::MethodNotAllowed)));
+        allow_questions(t, s.now()).await;
+        sqlx::query("UPDATE users SET role = 'admin' WHERE id = $1").bind(user.id).execute(t.db.pool()).await.unwrap();
+        let admin = users::find_by_id(&t.db, user.id).await.unwrap().unwrap();
+        assert_eq!(admin.role, Role::Admin);
+        assert!(matches!(reg::register_questions(&s, &flow, &admin, &set, s.now()).await, Err(RegError::MethodNotAllowed)));
+        assert!(methods::list(&t.db, admin.id).await.unwrap().is_empty());
+    }
+
+    async fn questions_are_hashed_normalized_and_never_the_only_method(t: &TestDb) {
+        let (s, _c, user) = setup(t, Role::User).await;
+        allow_questions(t, s.now()).await;
+        let flow = reg::start(&s, &user, None, s.now()).await.unwrap();
+        reg::register_questions(&s, &flow, &user, &questions_entries(["Rex", "Haifa", "Herzl Street"]), s.now()).await.unwrap();
+        let list = methods::list(&t.db, user.id).await.unwrap();
+        assert_eq!(list.len(), 1);
+        let stored = list[0].answers.clone().unwrap();
+        assert!(!stored.contains("Rex") && !stored.to_lowercase().contains("haifa"), "answers are stored hashed only");
+        assert!(stored.contains("$argon2id$"));
+        // Questions alone count for nothing (never the only method).
+        assert_eq!(methods::counted(&list), 0);
+        assert!(matches!(reg::finish(&s, &flow, &user, s.now()).await, Err(RegError::NotEnoughMethods { have: 0, need: 1 })));
+        // Normalized: case, width and spacing do not matter; any wrong answer fails.
+        let right = vec!["  REX".to_owned(), "ＨＡＩＦＡ".to_owned(), "herzl   street".to_owned()];
+        assert!(questions::check(&s.hasher, &stored, &right).await.unwrap());
+        let wrong = vec!["rex".to_owned(), "haifa".to_owned(), "herzl".to_owned()];
+        assert!(!questions::check(&s.hasher, &stored, &wrong).await.unwrap());
+        // With another method they count, and then they cannot be removed
+        // leaving questions alone.
+        reg::send_email_code(&s, &flow, &user, "dana.home@example.org", s.now()).await.unwrap();
+        let (code, _) = last_code(t, "dana.home@example.org").await;
+        reg::verify_code(&s, &flow, &user, &code, s.now()).await.unwrap();
+        let list = methods::list(&t.db, user.id).await.unwrap();
+        assert_eq!(methods::counted(&list), 2);
+        let email = list.iter().find(|m| m.kind == Kind::Email).unwrap();
+        assert!(matches!(reg::remove_method(&s, &user, email.id, s.now()).await, Err(RegError::LastMethod)));
+        reg::finish(&s, &flow, &user, s.now()).await.unwrap();
+    }
+
+    async fn bad_question_sets_are_refused_before_any_hashing(t: &TestDb) {
+        let (s, _c, user) = setup(t, Role::User).await;
+        allow_questions(t, s.now()).await;
+        let flow = reg::start(&s, &user, None, s.now()).await.unwrap();
+        let before = s.hasher.hash_count();
+        let cases: Vec<(Vec<questions::Entry>, QuestionError)> = vec![
+            (questions_entries(["Rex", "Haifa", "Herzl"])[..2].to_vec(), QuestionError::WrongCount { got: 2, need: 3 }),
+            (questions_entries(["Rex", "rex ", "Herzl"]), QuestionError::RepeatedAnswer { index: 2 }),
+            (questions_entries(["Rex", "Haifa", "no"]), QuestionError::AnswerLength { index: 3, min: 3, max: 40 }),
+        ];
+        for (set, expected) in cases {
+            match reg::register_questions(&s, &flow, &user, &set, s.now()).await {
+                Err(RegError::Questions(e)) => assert_eq!(e, expected),
+                other => panic!("expected {expected:?}, got {other:?}"),
+            }
+        }
+        let mut repeated = questions_entries(["Rex", "Haifa", "Herzl"]);
+        repeated[1].question = Question::Predefined("first_pet".into());
+        assert!(matches!(reg::register_questions(&s, &flow, &user, &repeated, s.now()).await, Err(RegError::Questions(QuestionError::RepeatedQuestion { index: 2 }))));
+        assert_eq!(s.hasher.hash_count(), before, "a refused set costs no argon2 work");
+        assert!(methods::list(&t.db, user.id).await.unwrap().is_empty(), "nothing half-written");
+        // A dead flow registers nothing either.
+        assert!(matches!(reg::register_questions(&s, "not-a-flow", &user, &questions_entries(["Rex", "Haifa", "Herzl"]), s.now()).await, Err(RegError::FlowExpired)));
     }
 }

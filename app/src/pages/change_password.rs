@@ -1,0 +1,78 @@
+//! Change password (signed in, knowing the current one), with the policy
+//! shown as a live checklist while typing. The checklist runs the same
+//! rules as the server (`sspr_password_rules`) on every keystroke and asks
+//! the server, after a pause, about the rest (common and banned passwords).
+//! Without JavaScript it is a plain list and the server's answer explains
+//! any refusal.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+
+use crate::api::password::{ChangePassword, Rules, password_rules};
+use crate::components::alert::ErrorAlert;
+use crate::components::password::{NewPasswordFields, Preview};
+use crate::error::AppError;
+use crate::i18n::*;
+
+#[component]
+pub fn ChangePasswordPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let rules = Resource::new_blocking(|| (), |_| password_rules());
+    view! {
+        <Title text=t_string!(i18n, account_change_password).to_string()/>
+        <section class="card" aria-labelledby="page-title">
+            <h1 id="page-title">{t!(i18n, account_change_password)}</h1>
+            <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
+                {move || Suspend::new(async move {
+                    match rules.await {
+                        Ok(r) => view! { <ChangePasswordForm rules=r/> }.into_any(),
+                        Err(AppError::NotSignedIn) => {
+                            view! { <Redirect path="/sign-in?next=%2Faccount%2Fpassword"/> }.into_any()
+                        }
+                        Err(e) => view! { <ErrorAlert error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <p><a href="/account">{t!(i18n, link_back_to_account)}</a></p>
+        </section>
+    }
+}
+
+#[component]
+fn ChangePasswordForm(rules: Rules) -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<ChangePassword>::new();
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    view! {
+        <p>{t!(i18n, change_password_intro)}</p>
+        <ErrorAlert error/>
+        <ActionForm action=action>
+            <div class="field">
+                <label for="current_password">{t!(i18n, field_current_password)}</label>
+                <input id="current_password" name="current_password" type="password"
+                    autocomplete="current-password" required autofocus maxlength="4096"/>
+            </div>
+            <NewPasswordFields rules preview=Preview::Change/>
+            <label class="choice">
+                <input type="checkbox" name="sign_out_others" value="on" checked=true/>
+                {t!(i18n, change_password_sign_out_others)}
+            </label>
+            <button type="submit" class="primary">{t!(i18n, action_change_password)}</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+pub fn ChangePasswordDonePage() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <Title text=t_string!(i18n, change_password_done_title).to_string()/>
+        <section class="card" aria-labelledby="page-title">
+            <h1 id="page-title">{t!(i18n, change_password_done_title)}</h1>
+            <p role="status">{t!(i18n, change_password_done)}</p>
+            <p><a href="/account">{t!(i18n, link_back_to_account)}</a></p>
+        </section>
+    }
+}

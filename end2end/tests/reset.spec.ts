@@ -1,0 +1,187 @@
+import { expect, Page, test } from "@playwright/test";
+import { codeFromOutbox, createUser, signIn, totp, uniqueLogin, waitHydrated, watchConsole } from "./support";
+
+const NEW = "mauve tractor under the lighthouse";
+
+type Person = { login: string; password: string; email: string; totpKey?: string };
+
+/** A user who registered a home email (and, for admins, an authenticator app) through the wizard. */
+async function registered(page: Page, opts: { admin?: boolean } = {}): Promise<Person> {
+  const login = uniqueLogin(opts.admin ? "radm" : "rst");
+  const password = createUser(login, { admin: opts.admin });
+  const email = `${login}@home.example`;
+  await page.goto("/sign-in");
+  await waitHydrated(page);
+  await signIn(page, login, password);
+  await expect(page).toHaveURL(/\/security-info\/setup$/);
+  await page.locator("a[href='/security-info/setup/email']").click();
+  await page.locator("#address").fill(email);
+  await page.locator("form[action='/api/setup_email'] button[type=submit]").click();
+  await expect(page).toHaveURL(/\/security-info\/setup\/verify$/);
+  await page.locator("#code").fill(await codeFromOutbox(page, email));
+  await page.locator("form[action='/api/setup_verify'] button[type=submit]").click();
+  await expect(page).toHaveURL(/\/security-info\/setup$/);
+  let totpKey: string | undefined;
+  if (opts.admin) {
+    await page.locator("a[href='/security-info/setup/app']").click();
+    totpKey = (await page.getByTestId("totp-key").textContent())?.trim() ?? "";
+    await page.locator("#code").fill(totp(totpKey));
+    await page.locator("form[action='/api/setup_authenticator_verify'] button[type=submit]").click();
+    await expect(page).toHaveURL(/\/security-info\/setup$/);
+  }
+  await page.locator("form[action='/api/setup_finish'] button[type=submit]").click();
+  await expect(page).toHaveURL(/\/security-info$/);
+  return { login, password, email, totpKey };
+}
+
+/** Step 1 from the sign-in page's link. */
+async function beginReset(page: Page, login: string, lang: "en" | "he-IL", js: boolean) {
+  await page.goto(`/sign-in?lang=${lang}`);
+  if (js) await waitHydrated(page);
+  await page.locator("a[href='/reset']").click();
+  await expect(page).toHaveURL(/\/reset$/);
+  if (js) {
+    await waitHydrated(page);
+    // The proof of work solves itself in the background.
+    await expect(page.locator(".captcha-status")).toHaveAttribute("data-solved", "true");
+  } else {
+    // Without JavaScript the page says what happens instead of the check.
+    await expect(page.locator(".captcha-status")).toContainText("JavaScript");
+  }
+  await page.locator("#login").fill(login);
+  await page.locator("form[action='/api/reset_start'] button[type=submit]").click();
+  await expect(page).toHaveURL(/\/reset\/verify$/);
+}
+
+async function emailGate(page: Page, email: string) {
+  await page.locator("#address").fill(email);
+  await page.locator("form[action='/api/reset_email'] button[type=submit]").click();
+  await expect(page).toHaveURL(/\/reset\/code$/);
+  await expect(page.locator("#code")).toHaveAttribute("autocomplete", "one-time-code");
+  await page.locator("#code").fill(await codeFromOutbox(page, email));
+  await page.locator("form[action='/api/reset_verify'] button[type=submit]").click();
+}
+
+async function newPassword(page: Page, js: boolean) {
+  await expect(page).toHaveURL(/\/reset\/password$/);
+  if (js) {
+    await waitHydrated(page);
+    await page.locator("#new_password").fill("short");
+    await expect(page.locator("li[data-rule=too_short]")).toHaveAttribute("data-state", "unmet");
+  }
+  await page.locator("#new_password").fill(NEW);
+  await page.locator("#confirm_password").fill(NEW);
+  if (js) await expect(page.locator("li[data-rule=common]")).toHaveAttribute("data-state", "met");
+  await page.locator("form[action='/api/reset_password'] button[type=submit]").click();
+  await expect(page).toHaveURL(/\/reset\/done$/);
+}
+
+/** The old session is gone and the new password signs in. */
+async function afterwards(page: Page, person: Person) {
+  await page.goto("/account");
+  await expect(page).toHaveURL(/\/sign-in/);
+  await signIn(page, person.login, NEW);
+  await expect(page).toHaveURL(/\/(account|security-info\/setup)$/);
+}
+
+test("one gate (email), with JavaScript", async ({ page }) => {
+  const problems = watchConsole(page);
+  const person = await registered(page);
+  await beginReset(page, person.login, "en", true);
+  await expect(page.getByText("Verification 1 of 1")).toBeVisible();
+  await emailGate(page, person.email);
+  await newPassword(page, true);
+  await afterwards(page, person);
+  expect(problems.filter((p) => !p.includes("status of 4"))).toEqual([]);
+});
+
+test("two gates (email + authenticator) for an admin, in Hebrew", async ({ page }) => {
+  const person = await registered(page, { admin: true });
+  await beginReset(page, person.login, "he-IL", true);
+  await expect(page.locator("html")).toHaveAttribute("dir", "rtl");
+  await expect(page.getByText("אימות 1 מתוך 2")).toBeVisible();
+  await emailGate(page, person.email);
+  // Back on the gate page: email is spent, the app is next; never questions.
+  await expect(page).toHaveURL(/\/reset\/verify$/);
+  await expect(page.locator("form[action='/api/reset_email']")).toHaveCount(0);
+  await expect(page.locator("#gate-app")).toBeVisible();
+  await page.locator("form[action='/api/reset_authenticator'] button").click();
+  await expect(page).toHaveURL(/\/reset\/code$/);
+  await page.locator("#code").fill(totp(person.totpKey ?? "", Date.now() + 30_000));
+  await page.locator("form[action='/api/reset_verify'] button[type=submit]").click();
+  await newPassword(page, true);
+  await afterwards(page, person);
+});
+
+test("an unknown user sees the same pages", async ({ page }) => {
+  await beginReset(page, uniqueLogin("ghost"), "en", true);
+  await expect(page.getByText("Verification 1 of 1")).toBeVisible();
+  await page.locator("#address").fill("ghost@home.example");
+  await page.locator("form[action='/api/reset_email'] button[type=submit]").click();
+  await expect(page).toHaveURL(/\/reset\/code$/);
+  await page.locator("#code").fill("12345678");
+  await page.locator("form[action='/api/reset_verify'] button[type=submit]").click();
+  await expect(page.getByRole("alert").locator("[data-code=wrong_code]")).toBeVisible();
+});
+
+test("a throttled user is told to wait or use another method", async ({ page }) => {
+  const person = await registered(page);
+  await beginReset(page, person.login, "en", true);
+  for (let i = 0; i < 6; i++) {
+    await page.goto("/reset/verify");
+    await waitHydrated(page);
+    await page.locator("form[action='/api/reset_authenticator'] button").click();
+    await expect(page).toHaveURL(/\/reset\/code$/);
+    await waitHydrated(page);
+    await page.locator("#code").fill("000000");
+    await page.locator("form[action='/api/reset_verify'] button[type=submit]").click();
+    await expect(page.getByRole("alert").locator("[data-code]")).toBeVisible();
+  }
+  await expect(page.getByRole("alert").locator("[data-code=method_blocked]")).toBeVisible();
+  // Email still works.
+  await page.goto("/reset/verify");
+  await emailGate(page, person.email);
+  await expect(page).toHaveURL(/\/reset\/password$/);
+});
+
+test("a locked-out user who knows the password unlocks without changing it", async ({ page }) => {
+  const person = await registered(page);
+  await page.goto("/account");
+  await page.locator("form[action='/api/sign_out'] button").click();
+  await expect(page).toHaveURL(/\/sign-in/);
+  await waitHydrated(page);
+  for (let i = 0; i < 10; i++) {
+    await signIn(page, person.login, `not the password ${i}`);
+    await expect(page.getByRole("alert").locator("[data-code=invalid_credentials]")).toBeVisible();
+  }
+  await signIn(page, person.login, person.password);
+  await expect(page.getByRole("alert").locator("[data-code=invalid_credentials]")).toBeVisible();
+  await beginReset(page, person.login, "en", true);
+  await emailGate(page, person.email);
+  await expect(page).toHaveURL(/\/reset\/password$/);
+  await page.locator("form[action='/api/reset_unlock'] button").click();
+  await expect(page).toHaveURL(/\/reset\/unlocked$/);
+  await page.goto("/sign-in");
+  await waitHydrated(page);
+  await signIn(page, person.login, person.password);
+  await expect(page).toHaveURL(/\/(account|security-info)/);
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+  test("one gate (email), in Hebrew", async ({ page, browser }) => {
+    // Registration with JavaScript in another context; the reset without.
+    const helper = await (await browser.newContext({ javaScriptEnabled: true })).newPage();
+    const person = await registered(helper);
+    await beginReset(page, person.login, "he-IL", false);
+    await emailGate(page, person.email);
+    await newPassword(page, false);
+    // The helper's session was signed out by the reset.
+    await helper.goto("/account");
+    await expect(helper).toHaveURL(/\/sign-in/);
+    await helper.context().close();
+    await page.goto("/sign-in");
+    await signIn(page, person.login, NEW);
+    await expect(page).toHaveURL(/\/(account|security-info\/setup)$/);
+  });
+});

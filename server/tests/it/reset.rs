@@ -1,0 +1,220 @@
+//! The reset wizard over HTTP: uniform answers (security.md #8, #11),
+//! bad input, the whole one-gate journey.
+
+use std::collections::BTreeMap;
+
+use http::StatusCode;
+use sspr_domain::captcha::{self, Puzzle};
+use sspr_domain::methods::{self, Kind, NewMethod};
+use sspr_domain::outbox::{self, Template};
+use sspr_domain::users::{self, Role};
+use sspr_domain::{Clock, both_backends, policy};
+
+use crate::harness::{PASSWORD, Reply, TestApp, enc, form};
+
+const NEW: &str = "mauve tractor under the lighthouse";
+
+/// A browser's cookies for the reset wizard.
+fn cookies_of(replies: &[&Reply]) -> String {
+    let mut jar: BTreeMap<String, String> = BTreeMap::new();
+    for r in replies {
+        for c in r.set_cookies() {
+            if let Some((k, v)) = c.split(';').next().unwrap_or("").split_once('=') {
+                jar.insert(k.to_owned(), v.to_owned());
+            }
+        }
+    }
+    jar.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Step 1 as the hydrated page does it: fetch a CAPTCHA, solve it, post.
+async fn start(app: &TestApp, login: &str) -> (Reply, String) {
+    let challenge = app.post_js("/api/reset_challenge", "", None).await;
+    assert_eq!(challenge.status, StatusCode::OK, "{}", challenge.body);
+    let puzzle: Puzzle = serde_json::from_str(&challenge.body).unwrap();
+    let solution = captcha::solve(&puzzle).unwrap();
+    let nonce_cookie = cookies_of(&[&challenge]);
+    let r = app
+        .post_js(
+            "/api/reset_start",
+            &format!("login={}&captcha={}", enc(login), enc(&solution)),
+            Some(&nonce_cookie),
+        )
+        .await;
+    let cookies = cookies_of(&[&challenge, &r]);
+    (r, cookies)
+}
+
+async fn add_registered_user(app: &TestApp, login: &str) -> i64 {
+    let id = app.add_user(login, Role::User).await;
+    methods::upsert(
+        app.services.db.pool(),
+        id,
+        &NewMethod {
+            kind: Kind::Email,
+            destination: &format!("{login}@home.example"),
+            phone_channel: None,
+            secret: None,
+            last_step: 0,
+            answers: None,
+        },
+        app.clock.now(),
+    )
+    .await
+    .unwrap();
+    id
+}
+
+fn set_cookie_names(r: &Reply) -> Vec<String> {
+    let mut names: Vec<String> = r
+        .set_cookies()
+        .iter()
+        .map(|c| c.split('=').next().unwrap_or("").to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+both_backends! {
+    async fn step_one_answers_every_account_alike(t: &TestDb) {
+        let app = TestApp::new(t).await;
+        add_registered_user(&app, "dana").await;
+        app.add_user("unregistered", Role::User).await;
+        let disabled = add_registered_user(&app, "gone").await;
+        users::set_enabled(&app.services.db, disabled, false).await.unwrap();
+        add_registered_user(&app, "boss").await;
+        sqlx::query("UPDATE users SET role = 'admin' WHERE login = 'boss'").execute(app.services.db.pool()).await.unwrap();
+        // Locked by ten failed sign-ins.
+        add_registered_user(&app, "locked").await;
+        for i in 0..10 {
+            app.post_js("/api/sign_in", &form("locked", &format!("wrong {i}")), None).await;
+        }
+        let mut mut_policy = policy::load(&app.services.db).await.unwrap();
+        mut_policy.sspr_scope = "groups".into();
+        mut_policy.sspr_groups = vec!["nobody-is-here".into()];
+        policy::save(&app.services.db, &mut_policy, app.clock.now()).await.unwrap();
+
+        let (reference, _) = start(&app, "nobody").await;
+        assert_eq!(reference.status, StatusCode::OK, "{}", reference.body);
+        assert_eq!(reference.header("location"), Some("/reset/verify"));
+        for login in ["dana", "unregistered", "gone", "boss", "locked"] {
+            let (r, cookies) = start(&app, login).await;
+            assert_eq!(r.status, reference.status, "{login}");
+            assert_eq!(r.body, reference.body, "{login}");
+            assert_eq!(r.comparable_headers().keys().collect::<Vec<_>>(), reference.comparable_headers().keys().collect::<Vec<_>>(), "{login}");
+            assert_eq!(r.header("location"), reference.header("location"));
+            assert_eq!(set_cookie_names(&r), set_cookie_names(&reference), "{login}");
+            // The gate page too (admins aside: they see two gates, like Entra).
+            let page = app.get("/reset/verify", Some(&cookies)).await;
+            assert_eq!(page.status, StatusCode::OK, "{login}");
+            let sent = app.post_js("/api/reset_email", &format!("address={}", enc(&format!("{login}@home.example"))), Some(&cookies)).await;
+            assert_eq!((sent.status, sent.header("location")), (StatusCode::OK, Some("/reset/code")), "{login}: {}", sent.body);
+        }
+        // Only dana and the admin could be reached: disabled, locked-out and
+        // out-of-scope accounts learn their state after a gate, not before.
+        let codes: Vec<String> = outbox::recent(&app.services.db, 50).await.unwrap().into_iter().filter_map(|m| match m.template {
+            Template::VerificationCode { .. } => Some(m.recipient),
+            _ => None,
+        }).collect();
+        assert!(!codes.contains(&"unregistered@home.example".to_owned()) && !codes.contains(&"nobody@home.example".to_owned()));
+    }
+
+    async fn the_one_gate_journey_resets_and_signs_everyone_out(t: &TestDb) {
+        let app = TestApp::new(t).await;
+        add_registered_user(&app, "dana").await;
+        let old = app.post_js("/api/sign_in", &form("dana", PASSWORD), None).await.session().unwrap();
+        let (r, cookies) = start(&app, "dana").await;
+        assert_eq!(r.status, StatusCode::OK);
+        // Step 3 before the gate: 409, flow unchanged.
+        let early = app.post_js("/api/reset_password", &format!("new_password={}&confirm_password={}", enc(NEW), enc(NEW)), Some(&cookies)).await;
+        assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);
+        assert!(early.body.contains(r#""code":"gates_incomplete""#));
+        let sent = app.post_js("/api/reset_email", "address=DANA%40home.example", Some(&cookies)).await;
+        assert_eq!(sent.header("location"), Some("/reset/code"));
+        let code_page = app.get("/reset/code", Some(&cookies)).await;
+        assert!(code_page.body.contains(r#"autocomplete="one-time-code""#));
+        let message = outbox::recent(&app.services.db, 5).await.unwrap().into_iter().find(|m| matches!(m.template, Template::VerificationCode { .. })).unwrap();
+        let Template::VerificationCode { code, .. } = &message.template else { unreachable!() };
+        // Codes carry no link, so a poisoned Host header has nothing to poison.
+        let text = app::ssr::messages::render(&message.template, "en").body;
+        assert!(!text.contains("http"), "{text}");
+        let ok = app.post_js("/api/reset_verify", &format!("code={code}"), Some(&cookies)).await;
+        assert_eq!(ok.header("location"), Some("/reset/password"), "{}", ok.body);
+        let page = app.get("/reset/password", Some(&cookies)).await;
+        assert!(page.body.contains(r#"autocomplete="new-password""#));
+        let weak = app.post_js("/api/reset_password", "new_password=password123456789&confirm_password=password123456789", Some(&cookies)).await;
+        assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(weak.body.contains(r#""reasons":["common"]"#), "{}", weak.body);
+        let done = app.post_js("/api/reset_password", &format!("new_password={}&confirm_password={}", enc(NEW), enc(NEW)), Some(&cookies)).await;
+        assert_eq!(done.header("location"), Some("/reset/done"), "{}", done.body);
+        assert!(done.session().is_none(), "nobody is signed in by a reset");
+        let account = app.get("/account", Some(&format!("sspr_session={old}"))).await;
+        assert_eq!(account.status, StatusCode::FOUND, "the old session is gone");
+        let again = app.post_js("/api/reset_password", &format!("new_password={}&confirm_password={}", enc(NEW), enc(NEW)), Some(&cookies)).await;
+        assert!(again.body.contains(r#""code":"flow_expired""#), "single use");
+        assert_eq!(app.post_js("/api/sign_in", &form("dana", NEW), None).await.status, StatusCode::OK);
+    }
+
+    async fn bad_input_is_refused_and_sends_nothing(t: &TestDb) {
+        let app = TestApp::new(t).await;
+        add_registered_user(&app, "dana").await;
+        add_registered_user(&app, "mallory").await;
+        let challenge = app.post_js("/api/reset_challenge", "", None).await;
+        let puzzle: Puzzle = serde_json::from_str(&challenge.body).unwrap();
+        let solution = captcha::solve(&puzzle).unwrap();
+        let nonce = cookies_of(&[&challenge]);
+        // Two identities in one request.
+        let r = app.post_js("/api/reset_start", &format!("login=dana&login=mallory&captcha={}", enc(&solution)), Some(&nonce)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+        let r = app.post_js("/api/reset_start", &format!("login%5B%5D=dana&login%5B%5D=mallory&captcha={}", enc(&solution)), Some(&nonce)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+        // A forged CAPTCHA, then a replayed one.
+        let r = app.post_js("/api/reset_start", "login=dana&captcha=%7B%7D", Some(&nonce)).await;
+        assert!(r.body.contains(r#""code":"captcha_invalid""#), "{}", r.body);
+        let first = app.post_js("/api/reset_start", &format!("login=dana&captcha={}", enc(&solution)), Some(&nonce)).await;
+        assert_eq!(first.status, StatusCode::OK);
+        let replay = app.post_js("/api/reset_start", &format!("login=dana&captcha={}", enc(&solution)), Some(&nonce)).await;
+        assert!(replay.body.contains(r#""code":"captcha_invalid""#), "{}", replay.body);
+        let cookies = cookies_of(&[&challenge, &first]);
+        let r = app.post_js("/api/reset_email", "address=dana%40home.example&address=mallory%40evil.example", Some(&cookies)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        let r = app.post_js("/api/reset_email", "address=a%40x.test%0D%0ABcc%3A%20b%40y.test", Some(&cookies)).await;
+        assert!(r.body.contains(r#""code":"invalid_email""#));
+        assert!(outbox::recent(&app.services.db, 10).await.unwrap().is_empty(), "no mail left");
+        // No flow: every later step says so.
+        let r = app.post_js("/api/reset_verify", "code=12345678", None).await;
+        assert!(r.body.contains(r#""code":"flow_expired""#), "{}", r.body);
+    }
+
+    async fn throttled_answers_carry_retry_after(t: &TestDb) {
+        let app = TestApp::new(t).await;
+        add_registered_user(&app, "dana").await;
+        let (_, cookies) = start(&app, "dana").await;
+        let mut last = None;
+        for _ in 0..6 {
+            app.post_js("/api/reset_authenticator", "", Some(&cookies)).await;
+            last = Some(app.post_js("/api/reset_verify", "code=000000", Some(&cookies)).await);
+        }
+        let last = last.unwrap();
+        assert_eq!(last.status, StatusCode::TOO_MANY_REQUESTS, "{}", last.body);
+        assert!(last.body.contains(r#""code":"method_blocked""#));
+        assert_eq!(last.header("retry-after"), Some("86400"));
+    }
+
+    async fn the_help_desk_contact_is_on_every_reset_page(t: &TestDb) {
+        let app = TestApp::new(t).await;
+        let page = app.get("/reset", None).await;
+        assert!(!page.body.contains("class=\"helpdesk\""));
+        let mut p = policy::load(&app.services.db).await.unwrap();
+        p.helpdesk_contact = "help@contoso.example".into();
+        policy::save(&app.services.db, &p, app.clock.now()).await.unwrap();
+        let page = app.get("/reset?lang=he-IL", None).await;
+        assert!(page.body.contains(r#"href="mailto:help@contoso.example""#), "step 1");
+        let expired = app.get("/reset/verify", None).await;
+        assert!(expired.body.contains(r#"data-code="flow_expired""#));
+        assert!(expired.body.contains("mailto:help@contoso.example"), "and with errors");
+    }
+}
