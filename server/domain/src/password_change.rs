@@ -4,8 +4,6 @@
 //! transaction with the sessions it ends, its audit row and the notice to
 //! the owner.
 
-use sqlx::Row;
-
 use crate::audit::{self, Event};
 use crate::auth::{self, SignInError};
 use crate::outbox::{self, Channel, NewMessage, Template};
@@ -182,18 +180,7 @@ pub async fn notify_password_changed(
     user: &User,
     now: Timestamp,
 ) -> Result<(), DomainError> {
-    let mut addresses: Vec<String> = user.email.iter().cloned().collect();
-    let rows = sqlx::query(
-        "SELECT destination FROM security_methods WHERE user_id = $1 AND kind = 'email'",
-    )
-    .bind(user.id)
-    .fetch_all(&mut **tx)
-    .await?;
-    for r in rows {
-        addresses.push(r.try_get("destination")?);
-    }
-    addresses.sort();
-    addresses.dedup();
+    let addresses = crate::users::contact_addresses(tx, user).await?;
     for to in addresses {
         let m = NewMessage {
             channel: Channel::Email,

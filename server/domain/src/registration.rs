@@ -338,18 +338,7 @@ async fn notify_change(
     removed: bool,
     now: Timestamp,
 ) -> Result<(), RegError> {
-    let mut addresses: Vec<String> = user.email.iter().cloned().collect();
-    let rows = sqlx::query(
-        "SELECT destination FROM security_methods WHERE user_id = $1 AND kind = 'email'",
-    )
-    .bind(user.id)
-    .fetch_all(&mut **tx)
-    .await?;
-    for r in rows {
-        addresses.push(r.try_get("destination")?);
-    }
-    addresses.sort();
-    addresses.dedup();
+    let addresses = crate::users::contact_addresses(tx, user).await?;
     for to in addresses.into_iter().filter(|a| a != new_destination) {
         let m = NewMessage {
             channel: Channel::Email,

@@ -324,6 +324,26 @@ async fn check_blocked(
     Ok(())
 }
 
+/// Counts a code send for the identifier, whether or not it names an
+/// account (#37); refuses past the hourly limit.
+async fn count_send(s: &Services, state: &State, now: Timestamp) -> Result<(), ResetError> {
+    if rate::hit(
+        &s.db,
+        &identifier_key(state, "send"),
+        3600,
+        MAX_SENDS_PER_IDENTIFIER,
+        now,
+    )
+    .await?
+    {
+        Ok(())
+    } else {
+        Err(ResetError::Throttled {
+            retry_after_secs: 3600,
+        })
+    }
+}
+
 /// Sends a code to `destination` if it is the account's registered address
 /// or number of that kind; answers the same either way.
 async fn send_code(
@@ -340,20 +360,7 @@ async fn send_code(
         return Err(ResetError::MethodNotAllowed);
     }
     check_blocked(s, &flow.state, kind, now).await?;
-    // Per identifier, whether or not it names an account (#37).
-    if !rate::hit(
-        &s.db,
-        &identifier_key(&flow.state, "send"),
-        3600,
-        MAX_SENDS_PER_IDENTIFIER,
-        now,
-    )
-    .await?
-    {
-        return Err(ResetError::Throttled {
-            retry_after_secs: 3600,
-        });
-    }
+    count_send(s, &flow.state, now).await?;
     issue(
         s,
         &policy,
@@ -465,19 +472,7 @@ pub async fn resend(s: &Services, token: &str, now: Timestamp) -> Result<(), Res
         });
     }
     check_blocked(s, &flow.state, kind, now).await?;
-    if !rate::hit(
-        &s.db,
-        &identifier_key(&flow.state, "send"),
-        3600,
-        MAX_SENDS_PER_IDENTIFIER,
-        now,
-    )
-    .await?
-    {
-        return Err(ResetError::Throttled {
-            retry_after_secs: 3600,
-        });
-    }
+    count_send(s, &flow.state, now).await?;
     issue(
         s,
         &policy,

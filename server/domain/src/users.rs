@@ -223,3 +223,24 @@ pub async fn set_enabled(db: &Db, user_id: i64, enabled: bool) -> Result<(), Dom
         .await?;
     Ok(())
 }
+
+/// Every address to tell about a change to the account: the directory
+/// email and the registered email methods, without repeats.
+pub async fn contact_addresses(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user: &User,
+) -> Result<Vec<String>, DomainError> {
+    let mut addresses: Vec<String> = user.email.iter().cloned().collect();
+    let rows = sqlx::query(
+        "SELECT destination FROM security_methods WHERE user_id = $1 AND kind = 'email'",
+    )
+    .bind(user.id)
+    .fetch_all(&mut **tx)
+    .await?;
+    for r in rows {
+        addresses.push(r.try_get("destination")?);
+    }
+    addresses.sort();
+    addresses.dedup();
+    Ok(addresses)
+}

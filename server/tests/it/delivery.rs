@@ -53,6 +53,10 @@ impl mailin_embedded::Handler for SmtpHandler {
 /// Starts an SMTP server on a free loopback port; it lives until the test
 /// process ends.
 fn smtp_server() -> (u16, Inbox) {
+    spawn_smtp("smtp.test", mailin_embedded::SslConfig::None)
+}
+
+fn spawn_smtp(name: &str, ssl: mailin_embedded::SslConfig) -> (u16, Inbox) {
     let inbox = Inbox::default();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -63,8 +67,8 @@ fn smtp_server() -> (u16, Inbox) {
     };
     let mut server = mailin_embedded::Server::new(handler);
     server
-        .with_name("smtp.test")
-        .with_ssl(mailin_embedded::SslConfig::None)
+        .with_name(name)
+        .with_ssl(ssl)
         .unwrap()
         .with_tcp_listener(listener);
     std::thread::spawn(move || {
@@ -110,27 +114,13 @@ fn pki() -> Pki {
 
 /// An SMTP server offering STARTTLS with the PKI's certificate.
 fn starttls_server(pki: &Pki) -> (u16, Inbox) {
-    let inbox = Inbox::default();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let handler = SmtpHandler {
-        inbox: inbox.clone(),
-        to: vec![],
-        data: vec![],
-    };
-    let mut server = mailin_embedded::Server::new(handler);
-    server
-        .with_name("localhost")
-        .with_ssl(mailin_embedded::SslConfig::SelfSigned {
+    spawn_smtp(
+        "localhost",
+        mailin_embedded::SslConfig::SelfSigned {
             cert_path: pki.cert.display().to_string(),
             key_path: pki.key.display().to_string(),
-        })
-        .unwrap()
-        .with_tcp_listener(listener);
-    std::thread::spawn(move || {
-        let _ = server.serve();
-    });
-    (port, inbox)
+        },
+    )
 }
 
 /// Implicit TLS (port 465 style): a TLS front that forwards the decrypted
