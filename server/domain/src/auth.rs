@@ -51,7 +51,7 @@ pub struct SignedIn {
     pub session_token: String,
 }
 
-fn throttle_key(login: &Login) -> String {
+pub(crate) fn throttle_key(login: &Login) -> String {
     format!("signin:{login}")
 }
 

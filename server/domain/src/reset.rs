@@ -795,6 +795,43 @@ pub async fn preview(
     ))
 }
 
+/// Opens the last step's transaction by consuming the flow with a
+/// conditional update: of many parallel submissions exactly one gets here.
+async fn consume(
+    s: &Services,
+    flow: &Flow,
+    outcome: &str,
+    now: Timestamp,
+) -> Result<sqlx::Transaction<'static, sqlx::Any>, ResetError> {
+    let mut tx = s.db.pool().begin().await?;
+    let consumed = sqlx::query(
+        "UPDATE flows SET consumed_at = $1, state = $2 WHERE id_hash = $3 AND version = $4 AND consumed_at IS NULL",
+    )
+    .bind(now.secs())
+    .bind(outcome)
+    .bind(&flow.token_hash)
+    .bind(flow.version)
+    .execute(&mut *tx)
+    .await?;
+    if consumed.rows_affected() != 1 {
+        tx.rollback().await?;
+        return Err(ResetError::FlowExpired);
+    }
+    Ok(tx)
+}
+
+/// Ends the account's sign-in lockout, inside the caller's transaction.
+async fn lift_lockout(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    user: &User,
+) -> Result<(), DomainError> {
+    sqlx::query("DELETE FROM throttle WHERE throttle_key = $1")
+        .bind(crate::auth::throttle_key(&user.login))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Step 3: sets the new password. One transaction: the flow is consumed by
 /// a conditional update (so of many parallel submissions one wins), the
 /// hash replaced, every session and every other open flow of the user
@@ -819,19 +856,7 @@ pub async fn set_password(
         return Err(ResetError::Rejected(reasons, rules));
     }
     let hash = s.hasher.hash(&new).await?;
-    let mut tx = s.db.pool().begin().await?;
-    let consumed = sqlx::query(
-        "UPDATE flows SET consumed_at = $1, state = 'done' WHERE id_hash = $2 AND version = $3 AND consumed_at IS NULL",
-    )
-    .bind(now.secs())
-    .bind(&flow.token_hash)
-    .bind(flow.version)
-    .execute(&mut *tx)
-    .await?;
-    if consumed.rows_affected() != 1 {
-        tx.rollback().await?;
-        return Err(ResetError::FlowExpired);
-    }
+    let mut tx = consume(s, &flow, "done", now).await?;
     sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
         .bind(&hash)
         .bind(now.secs())
@@ -844,11 +869,8 @@ pub async fn set_password(
         .bind(user.id)
         .execute(&mut *tx)
         .await?;
-    // A reset also lifts a sign-in lockout (same key as auth::throttle_key).
-    sqlx::query("DELETE FROM throttle WHERE throttle_key = $1")
-        .bind(format!("signin:{}", user.login))
-        .execute(&mut *tx)
-        .await?;
+    // A reset also lifts a sign-in lockout.
+    lift_lockout(&mut tx, &user).await?;
     audit::record(
         &mut *tx,
         &Event {
@@ -918,23 +940,8 @@ pub async fn unlock(
         return Err(ResetError::MethodNotAllowed);
     }
     let (flow, user) = ready(s, token, now).await?;
-    let mut tx = s.db.pool().begin().await?;
-    let consumed = sqlx::query(
-        "UPDATE flows SET consumed_at = $1, state = 'unlocked' WHERE id_hash = $2 AND version = $3 AND consumed_at IS NULL",
-    )
-    .bind(now.secs())
-    .bind(&flow.token_hash)
-    .bind(flow.version)
-    .execute(&mut *tx)
-    .await?;
-    if consumed.rows_affected() != 1 {
-        tx.rollback().await?;
-        return Err(ResetError::FlowExpired);
-    }
-    sqlx::query("DELETE FROM throttle WHERE throttle_key = $1")
-        .bind(format!("signin:{}", user.login))
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = consume(s, &flow, "unlocked", now).await?;
+    lift_lockout(&mut tx, &user).await?;
     audit::record(
         &mut *tx,
         &Event {
