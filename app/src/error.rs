@@ -97,6 +97,10 @@ pub enum AppError {
     },
     #[error("answer_in_question")]
     AnswerInQuestion { index: u64 },
+    #[error("answers_incomplete")]
+    AnswersIncomplete { need: u64 },
+    #[error("wrong_answers")]
+    WrongAnswers { attempts_left: u64 },
 }
 
 impl AppError {
@@ -123,6 +127,8 @@ impl AppError {
             AppError::NoPendingCode => "no_pending_code",
             AppError::CodeFormat { .. } => "code_format",
             AppError::WrongCode { .. } => "wrong_code",
+            AppError::AnswersIncomplete { .. } => "answers_incomplete",
+            AppError::WrongAnswers { .. } => "wrong_answers",
             AppError::CodeExpired => "code_expired",
             AppError::TooManyAttempts => "too_many_attempts",
             AppError::NotEnoughMethods { .. } => "not_enough_methods",
@@ -172,6 +178,8 @@ impl AppError {
             | AppError::PhoneTypeNotSupported
             | AppError::CodeFormat { .. }
             | AppError::WrongCode { .. }
+            | AppError::AnswersIncomplete { .. }
+            | AppError::WrongAnswers { .. }
             | AppError::NotEnoughMethods { .. }
             | AppError::QuestionsCount { .. }
             | AppError::QuestionUnknown { .. }
@@ -233,6 +241,12 @@ impl AppError {
             }
             AppError::WrongCode { attempts_left } => {
                 td_string!(locale, error_wrong_code, attempts_left = attempts_left)
+            }
+            AppError::AnswersIncomplete { need } => {
+                td_string!(locale, error_answers_incomplete, need = need)
+            }
+            AppError::WrongAnswers { attempts_left } => {
+                td_string!(locale, error_wrong_answers, attempts_left = attempts_left)
             }
             AppError::CodeExpired => td_string!(locale, error_code_expired).to_string(),
             AppError::TooManyAttempts => td_string!(locale, error_too_many_attempts).to_string(),

@@ -34,7 +34,8 @@ use crate::pages::home::HomePage;
 use crate::pages::not_found::NotFound;
 use crate::pages::placeholders;
 use crate::pages::reset::{
-    ResetCodePage, ResetDonePage, ResetPage, ResetPasswordPage, ResetUnlockedPage, ResetVerifyPage,
+    ResetCodePage, ResetDonePage, ResetPage, ResetPasswordPage, ResetQuestionsPage,
+    ResetUnlockedPage, ResetVerifyPage,
 };
 use crate::pages::security_info::{ReauthPage, SecurityInfoPage};
 use crate::pages::setup::{
@@ -86,6 +87,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/reset") view=ResetPage ssr=SsrMode::Async/>
                         <Route path=path!("/reset/verify") view=ResetVerifyPage ssr=SsrMode::Async/>
                         <Route path=path!("/reset/code") view=ResetCodePage ssr=SsrMode::Async/>
+                        <Route path=path!("/reset/questions") view=ResetQuestionsPage ssr=SsrMode::Async/>
                         <Route path=path!("/reset/password") view=ResetPasswordPage ssr=SsrMode::Async/>
                         <Route path=path!("/reset/done") view=ResetDonePage/>
                         <Route path=path!("/reset/unlocked") view=ResetUnlockedPage/>

@@ -4,7 +4,7 @@ import { codeFromOutbox, createUser, signIn, uniqueLogin, updatePolicy, waitHydr
 test.beforeAll(() => updatePolicy({ allow_questions: true, questions_to_register: 3 }));
 
 /** Security questions next to an email address; `js` says whether the page hydrates. */
-async function journey(page: Page, lang: "en" | "he-IL", js: boolean) {
+async function journey(page: Page, lang: "en" | "he-IL", js: boolean): Promise<{ login: string; email: string }> {
   const login = uniqueLogin("sq");
   const password = createUser(login);
   const email = `${login}@home.example`;
@@ -52,6 +52,7 @@ async function journey(page: Page, lang: "en" | "he-IL", js: boolean) {
   await page.locator("form[action='/api/setup_finish'] button[type=submit]").click();
   await expect(page).toHaveURL(/\/security-info$/);
   await expect(page.locator("ul.methods > li")).toHaveCount(2);
+  return { login, email };
 }
 
 test("security questions with JavaScript, right to left", async ({ page }) => {
@@ -65,4 +66,47 @@ test.describe("without JavaScript", () => {
   test("security questions", async ({ page }) => {
     await journey(page, "en", false);
   });
+});
+
+test("security questions as the second reset gate", async ({ page }) => {
+  // Two gates for everyone while this test runs (tests run one at a time).
+  updatePolicy({ methods_required: 2 });
+  try {
+    const { login, email } = await journey(page, "en", true);
+    await page.goto("/account");
+    await page.locator("form[action='/api/sign_out'] button").click();
+    await expect(page).toHaveURL(/\/sign-in/);
+    await page.goto("/reset");
+    await waitHydrated(page);
+    await expect(page.locator(".captcha-status")).toHaveAttribute("data-solved", "true");
+    await page.locator("#login").fill(login);
+    await page.locator("form[action='/api/reset_start'] button[type=submit]").click();
+    await expect(page).toHaveURL(/\/reset\/verify$/);
+    await expect(page.getByText("Verification 1 of 2")).toBeVisible();
+    // Never the first gate.
+    await expect(page.locator("#gate-questions")).toHaveCount(0);
+    await page.locator("#address").fill(email);
+    await page.locator("form[action='/api/reset_email'] button[type=submit]").click();
+    await expect(page).toHaveURL(/\/reset\/code$/);
+    await page.locator("#code").fill(await codeFromOutbox(page, email));
+    await page.locator("form[action='/api/reset_verify'] button[type=submit]").click();
+    await expect(page).toHaveURL(/\/reset\/verify$/);
+    await expect(page.getByText("Verification 2 of 2")).toBeVisible();
+    await page.locator("form[action='/api/reset_questions'] button").click();
+    await expect(page).toHaveURL(/\/reset\/questions$/);
+    await waitHydrated(page);
+    await expect(page.locator("label[for=answer-1]")).toHaveText("In what city were you born?");
+    await expect(page.locator("label[for=answer-3]")).toHaveText("What street did I grow up on?");
+    await expect(page.locator("#answer-1")).toBeFocused();
+    await page.locator("#answer-1").fill("haifa");
+    await page.locator("#answer-2").fill(" REX ");
+    await page.locator("#answer-3").fill("Jabotinsky");
+    await page.locator("form[action='/api/reset_answers'] button[type=submit]").click();
+    await expect(page.getByRole("alert").locator("[data-code=wrong_answers]")).toBeVisible();
+    await page.locator("#answer-3").fill("herzl");
+    await page.locator("form[action='/api/reset_answers'] button[type=submit]").click();
+    await expect(page).toHaveURL(/\/reset\/password$/);
+  } finally {
+    updatePolicy({ methods_required: 1 });
+  }
 });

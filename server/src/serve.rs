@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sspr_domain::config::Config;
+use sspr_domain::demo;
 use sspr_domain::outbox::{self, DeliveryMode, DevOutbox};
-use sspr_domain::{demo, sessions};
 use tokio::sync::watch;
 
 use crate::cli::open_services;
@@ -55,7 +55,7 @@ pub async fn run(mut config: Config, demo_mode: bool) -> anyhow::Result<()> {
             tracing::warn!("delivery mode is 'hold': messages are queued and not sent")
         }
     }
-    workers.push(tokio::spawn(purge_sessions(
+    workers.push(tokio::spawn(housekeeping(
         services.clone(),
         stopped(stop_rx.clone()),
     )));
@@ -115,11 +115,13 @@ async fn stopped(mut rx: watch::Receiver<bool>) {
     let _ = rx.wait_for(|v| *v).await;
 }
 
-async fn purge_sessions(s: sspr_domain::Services, stop: impl std::future::Future<Output = ()>) {
+/// Deletes expired sessions, stale counters and old flows every 10 minutes.
+async fn housekeeping(s: sspr_domain::Services, stop: impl std::future::Future<Output = ()>) {
     tokio::pin!(stop);
     loop {
-        if let Err(e) = sessions::purge_expired(&s.db, &s.config.sessions, s.clock.now()).await {
-            tracing::warn!(error = %e, "session purge failed");
+        match sspr_domain::housekeeping::purge(&s.db, &s.config.sessions, s.clock.now()).await {
+            Ok(p) => tracing::debug!(?p, "housekeeping"),
+            Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
         }
         tokio::select! {
             _ = &mut stop => break,

@@ -19,14 +19,29 @@ pub struct CaptchaPuzzle {
     pub signature: String,
 }
 
+/// A security question being asked: a predefined one by id (worded by the
+/// locale catalogs) or the user's own text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AskedQuestion {
+    pub predefined: bool,
+    pub text: String,
+}
+
 /// What the gate pages show. The same for every account until a gate is
 /// passed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResetView {
     pub gates_needed: u64,
     pub passed: u64,
-    /// `email`, `phone`, `authenticator`: what may be chosen next.
+    /// `email`, `phone`, `authenticator`, `questions`: what may be chosen
+    /// next.
     pub offered: Vec<String>,
+    /// The questions of a pending security-questions gate.
+    pub questions: Vec<AskedQuestion>,
+    /// Masked hints (`da***@example.org`, `*******78`), in the opt-in
+    /// hints mode only.
+    pub email_hint: Option<String>,
+    pub phone_hint: Option<String>,
     /// The gate waiting for a code: its kind and the code's length.
     pub pending: Option<(String, u64)>,
     pub sms: bool,
@@ -66,6 +81,12 @@ pub async fn reset_email(address: String) -> Result<(), AppError> {
     crate::ssr::reset::email(address).await
 }
 
+/// Hints mode: send a code to the hinted address, nothing to type.
+#[server(prefix = "/api", endpoint = "reset_email_hint")]
+pub async fn reset_email_hint() -> Result<(), AppError> {
+    crate::ssr::reset::email_hint().await
+}
+
 #[server(prefix = "/api", endpoint = "reset_phone")]
 pub async fn reset_phone(region: String, number: String, channel: String) -> Result<(), AppError> {
     crate::ssr::reset::phone(region, number, channel).await
@@ -74,6 +95,18 @@ pub async fn reset_phone(region: String, number: String, channel: String) -> Res
 #[server(prefix = "/api", endpoint = "reset_authenticator")]
 pub async fn reset_authenticator() -> Result<(), AppError> {
     crate::ssr::reset::authenticator().await
+}
+
+/// The security-questions gate (a second gate only).
+#[server(prefix = "/api", endpoint = "reset_questions")]
+pub async fn reset_questions() -> Result<(), AppError> {
+    crate::ssr::reset::questions().await
+}
+
+/// The answers, in the order the questions were asked (`answers[0]`, …).
+#[server(prefix = "/api", endpoint = "reset_answers")]
+pub async fn reset_answers(#[server(default)] answers: Vec<String>) -> Result<(), AppError> {
+    crate::ssr::reset::answers(answers).await
 }
 
 #[server(prefix = "/api", endpoint = "reset_verify")]

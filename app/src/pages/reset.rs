@@ -8,16 +8,16 @@ use leptos_meta::Title;
 use sha2::{Digest, Sha256};
 
 use crate::api::reset::{
-    CaptchaPuzzle, ResetAuthenticator, ResetEmail, ResetPassword, ResetPhone, ResetResend,
-    ResetStart, ResetUnlock, ResetVerify, ResetView, reset_challenge, reset_helpdesk,
-    reset_password_rules, reset_state,
+    CaptchaPuzzle, ResetAnswers, ResetAuthenticator, ResetEmail, ResetEmailHint, ResetPassword,
+    ResetPhone, ResetQuestions, ResetResend, ResetStart, ResetUnlock, ResetVerify, ResetView,
+    reset_challenge, reset_helpdesk, reset_password_rules, reset_state,
 };
 use crate::components::alert::ErrorAlert;
-use crate::components::method::MethodLabel;
+use crate::components::method::{MethodLabel, QuestionText};
 use crate::components::password::{NewPasswordFields, Preview};
+use crate::components::phone::PhoneFields;
 use crate::error::AppError;
 use crate::i18n::*;
-use crate::pages::setup::region_name;
 
 /// "Step 2 of 4": user ID, verification, new password, done.
 #[component]
@@ -174,21 +174,24 @@ pub fn ResetVerifyPage() -> impl IntoView {
     let i18n = use_i18n();
     let email = ServerAction::<ResetEmail>::new();
     let phone = ServerAction::<ResetPhone>::new();
+    let email_hint = ServerAction::<ResetEmailHint>::new();
     let app = ServerAction::<ResetAuthenticator>::new();
+    let questions = ServerAction::<ResetQuestions>::new();
     let error = Signal::derive(move || {
         email
             .value()
             .get()
             .and_then(Result::err)
+            .or_else(|| email_hint.value().get().and_then(Result::err))
             .or_else(|| phone.value().get().and_then(Result::err))
             .or_else(|| app.value().get().and_then(Result::err))
+            .or_else(|| questions.value().get().and_then(Result::err))
     });
     view! {
         <Title text=t_string!(i18n, reset_verify_title).to_string()/>
         <section class="card" aria-labelledby="page-title">
             <h1 id="page-title">{t!(i18n, reset_verify_title)}</h1>
             <WithReset page=move |v: ResetView| {
-                let default_region = v.default_region.clone();
                 let offers = |k: &str| v.offered.iter().any(|o| o == k);
                 view! {
                     <Step current=2/>
@@ -198,50 +201,36 @@ pub fn ResetVerifyPage() -> impl IntoView {
                     {offers("email").then(|| view! {
                         <section class="gate" aria-labelledby="gate-email">
                             <h2 id="gate-email"><MethodLabel kind="email".to_owned()/></h2>
-                            <ActionForm action=email>
-                                <div class="field">
-                                    <label for="address">{t!(i18n, reset_email_label)}</label>
-                                    <input id="address" name="address" type="email" autocomplete="email" dir="ltr"
-                                        inputmode="email" required maxlength="254"/>
-                                </div>
-                                <p class="hint">{t!(i18n, reset_email_hint)}</p>
-                                <button type="submit" class="primary">{t!(i18n, action_send_code)}</button>
-                            </ActionForm>
+                            {match v.email_hint.clone() {
+                                // Hints mode: the masked address, nothing to type.
+                                Some(hint) => view! {
+                                    <p data-testid="email-hint">{t!(i18n, reset_email_to_hint, hint = move || view! { <bdi dir="ltr">{hint.clone()}</bdi> })}</p>
+                                    <ActionForm action=email_hint>
+                                        <button type="submit" class="primary">{t!(i18n, action_send_code)}</button>
+                                    </ActionForm>
+                                }.into_any(),
+                                None => view! {
+                                    <ActionForm action=email>
+                                        <div class="field">
+                                            <label for="address">{t!(i18n, reset_email_label)}</label>
+                                            <input id="address" name="address" type="email" autocomplete="email" dir="ltr"
+                                                inputmode="email" required maxlength="254"/>
+                                        </div>
+                                        <p class="hint">{t!(i18n, reset_email_hint)}</p>
+                                        <button type="submit" class="primary">{t!(i18n, action_send_code)}</button>
+                                    </ActionForm>
+                                }.into_any(),
+                            }}
                         </section>
                     })}
                     {offers("phone").then(|| view! {
                         <section class="gate" aria-labelledby="gate-phone">
                             <h2 id="gate-phone"><MethodLabel kind="phone".to_owned()/></h2>
                             <ActionForm action=phone>
-                                <div class="field">
-                                    <label for="region">{t!(i18n, field_country)}</label>
-                                    <select id="region" name="region" autocomplete="country">
-                                        {v.phone_regions.iter().map(|r| {
-                                            let selected = *r == default_region;
-                                            view! { <option value=r.clone() selected=selected>{region_name(r)}</option> }
-                                        }).collect_view()}
-                                    </select>
-                                </div>
-                                <div class="field">
-                                    <label for="number">{t!(i18n, reset_phone_label)}</label>
-                                    <input id="number" name="number" type="tel" autocomplete="tel-national" dir="ltr"
-                                        inputmode="tel" required maxlength="32"/>
-                                </div>
-                                <fieldset class="field">
-                                    <legend>{t!(i18n, field_phone_channel)}</legend>
-                                    {v.sms.then(|| view! {
-                                        <label class="choice">
-                                            <input type="radio" name="channel" value="sms" checked=true/>
-                                            {t!(i18n, channel_sms)}
-                                        </label>
-                                    })}
-                                    {v.voice.then(|| view! {
-                                        <label class="choice">
-                                            <input type="radio" name="channel" value="voice" checked=!v.sms/>
-                                            {t!(i18n, channel_voice)}
-                                        </label>
-                                    })}
-                                </fieldset>
+                                <PhoneFields regions=v.phone_regions.clone() default_region=v.default_region.clone()
+                                    sms=v.sms voice=v.voice hint=v.phone_hint.clone()>
+                                    {t!(i18n, reset_phone_label)}
+                                </PhoneFields>
                                 <button type="submit" class="primary">{t!(i18n, action_send_code)}</button>
                             </ActionForm>
                         </section>
@@ -252,6 +241,15 @@ pub fn ResetVerifyPage() -> impl IntoView {
                             <p class="hint">{t!(i18n, reset_app_hint)}</p>
                             <ActionForm action=app>
                                 <button type="submit" class="secondary">{t!(i18n, action_use_app)}</button>
+                            </ActionForm>
+                        </section>
+                    })}
+                    {offers("questions").then(|| view! {
+                        <section class="gate" aria-labelledby="gate-questions">
+                            <h2 id="gate-questions"><MethodLabel kind="questions".to_owned()/></h2>
+                            <p class="hint">{t!(i18n, reset_questions_hint)}</p>
+                            <ActionForm action=questions>
+                                <button type="submit" class="secondary">{t!(i18n, action_answer_questions)}</button>
                             </ActionForm>
                         </section>
                     })}
@@ -278,7 +276,7 @@ pub fn ResetCodePage() -> impl IntoView {
         <section class="card" aria-labelledby="page-title">
             <h1 id="page-title">{t!(i18n, reset_code_title)}</h1>
             <WithReset page=move |v: ResetView| match v.pending.clone() {
-                Some((kind, digits)) => view! {
+                Some((kind, digits)) if kind != "questions" => view! {
                     <Step current=2/>
                     <p class="progress">{t!(i18n, reset_gate_progress, current = (v.passed + 1).min(v.gates_needed), total = v.gates_needed)}</p>
                     <p>
@@ -304,11 +302,59 @@ pub fn ResetCodePage() -> impl IntoView {
                     })}
                     <p><a href="/reset/verify">{t!(i18n, reset_other_method)}</a></p>
                 }.into_any(),
-                None => view! {
+                _ => view! {
                     <ErrorAlert error/>
                     <p>{t!(i18n, error_no_pending_code)}</p>
                     <p><a href="/reset/verify">{t!(i18n, reset_other_method)}</a></p>
                 }.into_any(),
+            }/>
+        </section>
+    }
+}
+
+/// The security-questions gate: every question of the account, one answer
+/// each (`answers[i]`).
+#[component]
+pub fn ResetQuestionsPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<ResetAnswers>::new();
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    view! {
+        <Title text=t_string!(i18n, reset_questions_title).to_string()/>
+        <section class="card" aria-labelledby="page-title">
+            <h1 id="page-title">{t!(i18n, reset_questions_title)}</h1>
+            <WithReset page=move |v: ResetView| {
+                if v.questions.is_empty() {
+                    return view! {
+                        <p>{t!(i18n, error_no_pending_code)}</p>
+                        <p><a href="/reset/verify">{t!(i18n, reset_other_method)}</a></p>
+                    }.into_any();
+                }
+                view! {
+                    <Step current=2/>
+                    <p class="progress">{t!(i18n, reset_gate_progress, current = (v.passed + 1).min(v.gates_needed), total = v.gates_needed)}</p>
+                    <p>{t!(i18n, reset_questions_intro)}</p>
+                    <ErrorAlert error/>
+                    <ActionForm action=action>
+                        {v.questions.iter().enumerate().map(|(i, q)| {
+                            let id = format!("answer-{}", i + 1);
+                            let label = if q.predefined {
+                                view! { <QuestionText id=q.text.clone()/> }.into_any()
+                            } else {
+                                view! { <bdi>{q.text.clone()}</bdi> }.into_any()
+                            };
+                            view! {
+                                <div class="field">
+                                    <label for=id.clone()>{label}</label>
+                                    <input id=id name=format!("answers[{i}]") type="text" autocomplete="off"
+                                        spellcheck="false" required maxlength="40" autofocus={i == 0}/>
+                                </div>
+                            }
+                        }).collect_view()}
+                        <button type="submit" class="primary">{t!(i18n, action_verify)}</button>
+                    </ActionForm>
+                    <p><a href="/reset/verify">{t!(i18n, reset_other_method)}</a></p>
+                }.into_any()
             }/>
         </section>
     }

@@ -14,6 +14,7 @@ use crate::api::setup::{
 };
 use crate::components::alert::ErrorAlert;
 use crate::components::method::{MethodLabel, MethodList, QuestionText};
+use crate::components::phone::PhoneFields;
 use crate::error::AppError;
 use crate::i18n::*;
 
@@ -185,68 +186,22 @@ pub fn SetupPhonePage() -> impl IntoView {
         <Title text=t_string!(i18n, setup_phone_title).to_string()/>
         <section class="card" aria-labelledby="page-title">
             <WithSetup page=move |v: SetupView| {
-                let default_region = v.default_region.clone();
                 view! {
                     <h1 id="page-title">{t!(i18n, setup_phone_title)}</h1>
                     <Progress have=v.have need=v.need/>
                     <p>{t!(i18n, setup_phone_intro)}</p>
                     <ErrorAlert error/>
                     <ActionForm action=action>
-                        <div class="field">
-                            <label for="region">{t!(i18n, field_country)}</label>
-                            <select id="region" name="region" autocomplete="country">
-                                {v.phone_regions.iter().map(|r| {
-                                    let selected = *r == default_region;
-                                    view! { <option value=r.clone() selected=selected>{region_name(r)}</option> }
-                                }).collect_view()}
-                            </select>
-                        </div>
-                        <div class="field">
-                            <label for="number">{t!(i18n, field_phone)}</label>
-                            <input id="number" name="number" type="tel" autocomplete="tel-national" dir="ltr"
-                                inputmode="tel" required autofocus maxlength="32"/>
-                        </div>
-                        <fieldset class="field">
-                            <legend>{t!(i18n, field_phone_channel)}</legend>
-                            {v.allowed.sms.then(|| view! {
-                                <label class="choice">
-                                    <input type="radio" name="channel" value="sms" checked=true/>
-                                    {t!(i18n, channel_sms)}
-                                </label>
-                            })}
-                            {v.allowed.voice.then(|| view! {
-                                <label class="choice">
-                                    <input type="radio" name="channel" value="voice" checked=!v.allowed.sms/>
-                                    {t!(i18n, channel_voice)}
-                                </label>
-                            })}
-                        </fieldset>
+                        <PhoneFields regions=v.phone_regions.clone() default_region=v.default_region.clone()
+                            sms=v.allowed.sms voice=v.allowed.voice autofocus=true>
+                            {t!(i18n, field_phone)}
+                        </PhoneFields>
                         <button type="submit" class="primary">{t!(i18n, action_send_code)}</button>
                     </ActionForm>
                     <p><a href="/security-info/setup">{t!(i18n, action_back)}</a></p>
                 }
             }/>
         </section>
-    }
-}
-
-/// Region codes are shown as themselves with the country calling code; the
-/// browser's own country names would need a large table in the wasm.
-pub fn region_name(r: &str) -> String {
-    let code = match r {
-        "US" => "+1",
-        "IL" => "+972",
-        "JP" => "+81",
-        "TW" => "+886",
-        "GB" => "+44",
-        "DE" => "+49",
-        "FR" => "+33",
-        _ => "",
-    };
-    if code.is_empty() {
-        r.to_owned()
-    } else {
-        format!("{r} ({code})")
     }
 }
 

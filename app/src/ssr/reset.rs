@@ -4,11 +4,12 @@ use sspr_domain::captcha::{self, CaptchaError};
 use sspr_domain::methods::{Kind, PhoneChannel};
 use sspr_domain::phone::PhoneError;
 use sspr_domain::policy;
+use sspr_domain::questions::Question;
 use sspr_domain::reset::{self, Pending, ResetError};
 use sspr_password_rules::Rules;
 
 use super::{AppState, append_cookie_value, client_ip, cookie_jar, internal, state};
-use crate::api::reset::{CaptchaPuzzle, Reason, ResetView};
+use crate::api::reset::{AskedQuestion, CaptchaPuzzle, Reason, ResetView};
 use crate::error::AppError;
 
 /// The reset flow's cookie and the CAPTCHA nonce's (HttpOnly, Strict).
@@ -41,6 +42,10 @@ fn reset_error(e: ResetError) -> AppError {
             digits: digits as u64,
         },
         ResetError::WrongCode { attempts_left } => AppError::WrongCode {
+            attempts_left: secs(attempts_left),
+        },
+        ResetError::AnswersIncomplete { need } => AppError::AnswersIncomplete { need: need as u64 },
+        ResetError::WrongAnswers { attempts_left } => AppError::WrongAnswers {
             attempts_left: secs(attempts_left),
         },
         ResetError::CodeExpired => AppError::CodeExpired,
@@ -129,19 +134,41 @@ pub async fn view() -> Result<ResetView, AppError> {
     let s = &st.services;
     let flow = reset::load(s, &token, s.now()).await.map_err(reset_error)?;
     let policy = policy::load(&s.db).await.map_err(internal)?;
+    let offered = reset::choices(s, &policy, &flow)
+        .await
+        .map_err(reset_error)?;
+    let hints = reset::hints(s, &policy, &flow).await.map_err(reset_error)?;
     Ok(ResetView {
         gates_needed: flow.state.gates_needed as u64,
         passed: flow.state.passed.len() as u64,
-        offered: reset::offered(&policy, &flow.state)
-            .iter()
-            .map(|k| k.as_str().to_owned())
-            .collect(),
+        offered: offered.iter().map(|k| k.as_str().to_owned()).collect(),
+        questions: match &flow.state.pending {
+            Some(Pending::Questions { questions }) => questions
+                .iter()
+                .map(|q| match q {
+                    Question::Predefined(id) => AskedQuestion {
+                        predefined: true,
+                        text: id.clone(),
+                    },
+                    Question::Custom(text) => AskedQuestion {
+                        predefined: false,
+                        text: text.clone(),
+                    },
+                })
+                .collect(),
+            _ => Vec::new(),
+        },
+        email_hint: hints.email,
+        phone_hint: hints.phone,
         pending: flow.state.pending.as_ref().map(|p| match p {
             Pending::Code { kind, digits, .. } => (kind.as_str().to_owned(), *digits as u64),
             Pending::Authenticator => (
                 Kind::Authenticator.as_str().to_owned(),
                 sspr_domain::authenticator::DIGITS as u64,
             ),
+            Pending::Questions { questions } => {
+                (Kind::Questions.as_str().to_owned(), questions.len() as u64)
+            }
         }),
         sms: policy.allow_phone_sms,
         voice: policy.allow_phone_voice,
@@ -162,6 +189,16 @@ pub async fn email(address: String) -> Result<(), AppError> {
     let (st, token) = flow_token().await?;
     let s = &st.services;
     reset::send_email_code(s, &token, &address, s.now())
+        .await
+        .map_err(reset_error)?;
+    leptos_axum::redirect("/reset/code");
+    Ok(())
+}
+
+pub async fn email_hint() -> Result<(), AppError> {
+    let (st, token) = flow_token().await?;
+    let s = &st.services;
+    reset::send_email_code_to_hint(s, &token, s.now())
         .await
         .map_err(reset_error)?;
     leptos_axum::redirect("/reset/code");
@@ -189,17 +226,42 @@ pub async fn authenticator() -> Result<(), AppError> {
     Ok(())
 }
 
+pub async fn questions() -> Result<(), AppError> {
+    let (st, token) = flow_token().await?;
+    let s = &st.services;
+    reset::choose_questions(s, &token, s.now())
+        .await
+        .map_err(reset_error)?;
+    leptos_axum::redirect("/reset/questions");
+    Ok(())
+}
+
+pub async fn answers(answers: Vec<String>) -> Result<(), AppError> {
+    let (st, token) = flow_token().await?;
+    let s = &st.services;
+    let done = reset::verify_answers(s, &token, &answers, s.now())
+        .await
+        .map_err(reset_error)?;
+    leptos_axum::redirect(next_page(done));
+    Ok(())
+}
+
+/// Where a passed gate leads: the new password, or the next gate.
+fn next_page(done: bool) -> &'static str {
+    if done {
+        "/reset/password"
+    } else {
+        "/reset/verify"
+    }
+}
+
 pub async fn verify(code: String) -> Result<(), AppError> {
     let (st, token) = flow_token().await?;
     let s = &st.services;
     let done = reset::verify(s, &token, &code, s.now())
         .await
         .map_err(reset_error)?;
-    leptos_axum::redirect(if done {
-        "/reset/password"
-    } else {
-        "/reset/verify"
-    });
+    leptos_axum::redirect(next_page(done));
     Ok(())
 }
 

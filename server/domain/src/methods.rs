@@ -140,6 +140,30 @@ pub struct NewMethod<'a> {
     pub answers: Option<&'a str>,
 }
 
+impl<'a> NewMethod<'a> {
+    /// A verified email address.
+    pub fn email(address: &'a str) -> NewMethod<'a> {
+        NewMethod {
+            kind: Kind::Email,
+            destination: address,
+            phone_channel: None,
+            secret: None,
+            last_step: 0,
+            answers: None,
+        }
+    }
+
+    /// Security questions, as `questions::seal` stored them.
+    pub fn questions(sealed: &'a str) -> NewMethod<'a> {
+        NewMethod {
+            kind: Kind::Questions,
+            destination: "",
+            answers: Some(sealed),
+            ..NewMethod::email("")
+        }
+    }
+}
+
 /// Inserts (or, for the same kind and destination, replaces) a verified
 /// method. The first method a user has becomes the default.
 pub async fn upsert<'e, E>(

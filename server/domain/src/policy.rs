@@ -55,6 +55,11 @@ pub struct Policy {
     pub notify_admins_on_admin_reset: bool,
     /// Shown with reset errors: a help-desk URL or email address ("" = none).
     pub helpdesk_contact: String,
+    /// Opt-in, Entra style: the reset gates show masked hints of the
+    /// registered address and number (`da***@example.org`, `*******78`)
+    /// and email codes go out without typing the address. Off by default:
+    /// anyone who types a user ID sees the hints.
+    pub reset_show_hints: bool,
 }
 
 impl Default for Policy {
@@ -86,6 +91,7 @@ impl Default for Policy {
             allow_unlock: true,
             notify_admins_on_admin_reset: true,
             helpdesk_contact: String::new(),
+            reset_show_hints: false,
         }
     }
 }

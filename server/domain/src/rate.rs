@@ -7,6 +7,11 @@ use sqlx::Row;
 
 use crate::{Db, DomainError, Timestamp};
 
+/// No limit counts over a longer window than this (the reset's 24-hour
+/// method block is the longest), so older counters can be deleted
+/// (`housekeeping`).
+pub const LONGEST_WINDOW_SECS: i64 = 24 * 3600;
+
 /// Counts a hit on `key` and says whether it is within `limit` per
 /// `window_secs`. A refused hit is still counted (fail closed).
 pub async fn hit(

@@ -23,6 +23,7 @@ use crate::password::{HashError, Normalized};
 use crate::password_policy::{self, Reason, Rules};
 use crate::phone::{self, PhoneError};
 use crate::policy::{self, Policy};
+use crate::questions::{self, Question};
 use crate::secrets::{random_token, token_hash};
 use crate::users::{self, Role, User};
 use crate::{DomainError, Services, Timestamp, authenticator, codes, password_change, rate};
@@ -33,6 +34,8 @@ pub const FLOW_TTL_SECS: i64 = 15 * 60;
 pub const MAX_FAILURES_PER_HOUR: i64 = 5;
 /// How long a method stays blocked after too many failures.
 pub const BLOCK_SECS: i64 = 24 * 3600;
+// Housekeeping deletes counters older than the longest window.
+const _: () = assert!(BLOCK_SECS <= rate::LONGEST_WINDOW_SECS);
 /// Code sends per identifier per hour, whether or not it names an account.
 pub const MAX_SENDS_PER_IDENTIFIER: i64 = 5;
 /// Wizards started per client address per hour (second line of defence).
@@ -69,6 +72,9 @@ pub enum Pending {
     },
     /// The user will type the authenticator app's current code.
     Authenticator,
+    /// The user will answer their security questions (only ever a second
+    /// gate, so only someone who already proved a method sees them).
+    Questions { questions: Vec<Question> },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +101,10 @@ pub enum ResetError {
     CodeFormat { digits: usize },
     #[error("wrong code")]
     WrongCode { attempts_left: i64 },
+    #[error("all {need} questions must be answered")]
+    AnswersIncomplete { need: usize },
+    #[error("wrong answers")]
+    WrongAnswers { attempts_left: i64 },
     #[error("the code expired")]
     CodeExpired,
     #[error("too many wrong codes")]
@@ -280,9 +290,10 @@ async fn transition<T>(
     Err(DomainError::Contention("reset flow").into())
 }
 
-/// What the gate page offers: the kinds the policy allows and this flow has
-/// not passed yet. The same for every account (it reveals nothing).
-pub fn offered(policy: &Policy, state: &State) -> Vec<Kind> {
+/// What the first gate offers: every kind the policy allows for a first
+/// gate. The same for every account (it reveals nothing). Security
+/// questions are never a first gate.
+pub fn offered(policy: &Policy) -> Vec<Kind> {
     let mut kinds = Vec::new();
     if policy.allow_email {
         kinds.push(Kind::Email);
@@ -293,8 +304,31 @@ pub fn offered(policy: &Policy, state: &State) -> Vec<Kind> {
     if policy.allow_authenticator {
         kinds.push(Kind::Authenticator);
     }
-    kinds.retain(|k| !state.passed.contains(k));
     kinds
+}
+
+/// What the gate page offers now. Before any gate: `offered`, the same for
+/// everyone. After one (the person proved a method, so the account may
+/// show through): only the kinds the account has registered and not passed
+/// yet, plus its security questions when the policy allows them and the
+/// account is not an admin's.
+pub async fn choices(s: &Services, policy: &Policy, flow: &Flow) -> Result<Vec<Kind>, ResetError> {
+    let mut kinds = offered(policy);
+    if flow.state.passed.is_empty() {
+        return Ok(kinds);
+    }
+    let registered = registered(s, flow.user_id).await?;
+    let is_admin = match flow.user_id {
+        Some(id) => users::find_by_id(&s.db, id)
+            .await?
+            .is_some_and(|u| u.role == Role::Admin),
+        None => false,
+    };
+    if policy.allow_questions && !is_admin {
+        kinds.push(Kind::Questions);
+    }
+    kinds.retain(|k| !flow.state.passed.contains(k) && registered.iter().any(|m| m.kind == *k));
+    Ok(kinds)
 }
 
 async fn registered(s: &Services, user_id: Option<i64>) -> Result<Vec<Method>, DomainError> {
@@ -356,7 +390,7 @@ async fn send_code(
 ) -> Result<(), ResetError> {
     let policy = policy::load(&s.db).await?;
     let flow = load(s, token, now).await?;
-    if !offered(&policy, &flow.state).contains(&kind) {
+    if !choices(s, &policy, &flow).await?.contains(&kind) {
         return Err(ResetError::MethodNotAllowed);
     }
     check_blocked(s, &flow.state, kind, now).await?;
@@ -487,6 +521,119 @@ pub async fn resend(s: &Services, token: &str, now: Timestamp) -> Result<(), Res
     .await
 }
 
+/// Entra-style masked hints, shown only when the policy's opt-in
+/// `reset_show_hints` is on: `da***@example.org`, `*******78`. An account
+/// without such a method, and an ID that names no account, get stand-ins
+/// derived from a keyed hash of the typed ID (stable across visits, and in
+/// the organisation's most common email domain), so the page still looks
+/// the same for everyone. What the mode gives away is the hint itself, to
+/// anyone who types the user ID: the reason it is off by default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Hints {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// Stars before a phone hint's last two digits: fixed, so the hint does
+/// not tell the number's length.
+const PHONE_HINT_STARS: usize = 7;
+
+pub async fn hints(s: &Services, policy: &Policy, flow: &Flow) -> Result<Hints, ResetError> {
+    if !policy.reset_show_hints {
+        return Ok(Hints::default());
+    }
+    let registered = registered(s, flow.user_id).await?;
+    let real = |kind: Kind| {
+        registered
+            .iter()
+            .find(|m| m.kind == kind)
+            .map(|m| m.destination.clone())
+    };
+    let seed = s
+        .key
+        .keyed_hash("reset-standin", &[flow.state.identifier.as_bytes()]);
+    let email = if policy.allow_email {
+        Some(match real(Kind::Email) {
+            Some(address) => methods::mask_email(&address),
+            None => {
+                let letters: String = seed[..2]
+                    .iter()
+                    .map(|b| char::from(b'a' + b % 26))
+                    .collect();
+                format!("{letters}***@{}", common_email_domain(s).await?)
+            }
+        })
+    } else {
+        None
+    };
+    let phone = if policy.allow_phone_sms || policy.allow_phone_voice {
+        let last_two: String = match real(Kind::Phone) {
+            Some(number) => {
+                let digits: Vec<char> = number.chars().filter(char::is_ascii_digit).collect();
+                digits[digits.len().saturating_sub(2)..].iter().collect()
+            }
+            None => seed[2..4]
+                .iter()
+                .map(|b| char::from(b'0' + b % 10))
+                .collect(),
+        };
+        Some(format!("{}{last_two}", "*".repeat(PHONE_HINT_STARS)))
+    } else {
+        None
+    };
+    Ok(Hints { email, phone })
+}
+
+/// The domain most registered reset addresses use (the stand-in hint's),
+/// or the site's own host when nobody registered one.
+async fn common_email_domain(s: &Services) -> Result<String, DomainError> {
+    let rows = sqlx::query(
+        "SELECT destination FROM security_methods WHERE kind = 'email' ORDER BY id DESC LIMIT 500",
+    )
+    .fetch_all(s.db.pool())
+    .await?;
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for r in rows {
+        let address: String = r.try_get("destination")?;
+        if let Some((_, domain)) = address.rsplit_once('@') {
+            *counts.entry(domain.to_ascii_lowercase()).or_default() += 1;
+        }
+    }
+    Ok(counts
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map(|(d, _)| d)
+        .or_else(|| {
+            url::Url::parse(&s.config.public_url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+        })
+        .unwrap_or_else(|| "example.com".into()))
+}
+
+/// The email gate in hints mode: "send a code to da***@example.org",
+/// nothing to type. The code goes to the registered address; without one,
+/// a code nobody receives is stored, and the answer is the same.
+pub async fn send_email_code_to_hint(
+    s: &Services,
+    token: &str,
+    now: Timestamp,
+) -> Result<(), ResetError> {
+    let policy = policy::load(&s.db).await?;
+    if !policy.reset_show_hints {
+        return Err(ResetError::MethodNotAllowed);
+    }
+    let flow = load(s, token, now).await?;
+    let destination = registered(s, flow.user_id)
+        .await?
+        .into_iter()
+        .find(|m| m.kind == Kind::Email)
+        .map(|m| m.destination)
+        // Not an address, so it matches nothing and nothing is sent.
+        .unwrap_or_else(|| format!("stand-in:{}", flow.state.identifier));
+    send_code(s, token, Kind::Email, destination, None, now).await
+}
+
 /// The email gate: the user types their full registered address.
 pub async fn send_email_code(
     s: &Services,
@@ -529,13 +676,130 @@ pub async fn choose_authenticator(
     now: Timestamp,
 ) -> Result<(), ResetError> {
     let policy = policy::load(&s.db).await?;
+    let flow = load(s, token, now).await?;
+    if !choices(s, &policy, &flow)
+        .await?
+        .contains(&Kind::Authenticator)
+    {
+        return Err(ResetError::MethodNotAllowed);
+    }
     transition(s, token, now, |_, state| {
-        if !offered(&policy, state).contains(&Kind::Authenticator) {
-            return Err(ResetError::MethodNotAllowed);
-        }
         state.pending = Some(Pending::Authenticator);
         Ok(((), None))
     })
+    .await
+}
+
+/// The security-questions gate (a second gate only, never for admins):
+/// the next page asks the account's questions.
+pub async fn choose_questions(s: &Services, token: &str, now: Timestamp) -> Result<(), ResetError> {
+    let policy = policy::load(&s.db).await?;
+    let flow = load(s, token, now).await?;
+    if !choices(s, &policy, &flow).await?.contains(&Kind::Questions) {
+        return Err(ResetError::MethodNotAllowed);
+    }
+    let asked = stored_answers(s, flow.user_id)
+        .await?
+        .as_deref()
+        .and_then(questions::questions_of)
+        .ok_or(ResetError::MethodNotAllowed)?;
+    transition(s, token, now, |_, state| {
+        state.pending = Some(Pending::Questions {
+            questions: asked.clone(),
+        });
+        Ok(((), None))
+    })
+    .await
+}
+
+/// The account's stored security answers (JSON), if it registered some.
+async fn stored_answers(s: &Services, user_id: Option<i64>) -> Result<Option<String>, DomainError> {
+    Ok(registered(s, user_id)
+        .await?
+        .into_iter()
+        .find(|m| m.kind == Kind::Questions)
+        .and_then(|m| m.answers))
+}
+
+/// Checks the answers to the pending questions. Throttled like codes: a
+/// failure slot is reserved first (5 per hour, then the gate is blocked for
+/// a day), every answer is hashed whether or not an earlier one was wrong,
+/// and a wrong set never says which answer was wrong.
+pub async fn verify_answers(
+    s: &Services,
+    token: &str,
+    answers: &[String],
+    now: Timestamp,
+) -> Result<bool, ResetError> {
+    let policy = policy::load(&s.db).await?;
+    let flow = load(s, token, now).await?;
+    let Some(Pending::Questions { questions: asked }) = &flow.state.pending else {
+        return Err(ResetError::NoPendingCode);
+    };
+    // A blank or missing answer spends no failure slot and hashes nothing.
+    if answers.len() != asked.len() || answers.iter().any(|a| a.trim().is_empty()) {
+        return Err(ResetError::AnswersIncomplete { need: asked.len() });
+    }
+    let slot = reserve_attempt(s, &flow.state, Kind::Questions, now).await?;
+    let right = match stored_answers(s, flow.user_id).await? {
+        Some(stored) => match questions::check(&s.hasher, &stored, answers).await {
+            Ok(right) => right,
+            // Nothing was decided (e.g. the hashing pool is full): give
+            // the slot back.
+            Err(e) => {
+                refund(s, &slot).await?;
+                return Err(e.into());
+            }
+        },
+        None => false,
+    };
+    let done = transition(s, token, now, |_, state| {
+        if !matches!(state.pending, Some(Pending::Questions { .. })) {
+            return Err(ResetError::NoPendingCode);
+        }
+        if right {
+            state.pending = None;
+            if !state.passed.contains(&Kind::Questions) {
+                state.passed.push(Kind::Questions);
+            }
+        }
+        Ok((state.passed.len() >= state.gates_needed, None))
+    })
+    .await?;
+    audit_gate(s, &flow, Kind::Questions, right, now).await?;
+    if !right {
+        let left = MAX_FAILURES_PER_HOUR - rate::current(&s.db, &slot, 3600, now).await?;
+        return Err(if left <= 0 {
+            ResetError::TooManyAttempts
+        } else {
+            ResetError::WrongAnswers {
+                attempts_left: left,
+            }
+        });
+    }
+    refund(s, &slot).await?;
+    eligibility(s, &policy, flow.user_id, flow.state.gates_needed).await?;
+    Ok(done)
+}
+
+async fn audit_gate(
+    s: &Services,
+    flow: &Flow,
+    kind: Kind,
+    right: bool,
+    now: Timestamp,
+) -> Result<(), DomainError> {
+    audit::record(
+        s.db.pool(),
+        &Event {
+            event: "reset_gate",
+            outcome: if right { "success" } else { "failure" },
+            subject_user_id: flow.user_id,
+            detail: Some(kind.as_str()),
+            ..Event::default()
+        },
+        now,
+    )
     .await
 }
 
@@ -581,7 +845,7 @@ pub async fn verify(
     let kind = match &flow.state.pending {
         Some(Pending::Code { kind, .. }) => *kind,
         Some(Pending::Authenticator) => Kind::Authenticator,
-        None => return Err(ResetError::NoPendingCode),
+        Some(Pending::Questions { .. }) | None => return Err(ResetError::NoPendingCode),
     };
     let slot = reserve_attempt(s, &flow.state, kind, now).await?;
     let registered = registered(s, flow.user_id).await?;
@@ -643,7 +907,7 @@ pub async fn verify(
                 }
                 ok
             }
-            None => return Err(ResetError::NoPendingCode),
+            Some(Pending::Questions { .. }) | None => return Err(ResetError::NoPendingCode),
         };
         if right {
             state.pending = None;
@@ -671,18 +935,7 @@ pub async fn verify(
         Err(e) => return Err(e),
     };
     let hourly_left = MAX_FAILURES_PER_HOUR - rate::current(&s.db, &slot, 3600, now).await?;
-    audit::record(
-        s.db.pool(),
-        &Event {
-            event: "reset_gate",
-            outcome: if right { "success" } else { "failure" },
-            subject_user_id: flow.user_id,
-            detail: Some(kind.as_str()),
-            ..Event::default()
-        },
-        now,
-    )
-    .await?;
+    audit_gate(s, &flow, kind, right, now).await?;
     if !right {
         let left = if kind == Kind::Authenticator {
             hourly_left

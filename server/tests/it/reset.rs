@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use http::StatusCode;
 use sspr_domain::captcha::{self, Puzzle};
-use sspr_domain::methods::{self, Kind, NewMethod};
+use sspr_domain::methods::{self, NewMethod};
 use sspr_domain::outbox::{self, Template};
+use sspr_domain::questions::{self, Entry, Question};
 use sspr_domain::users::{self, Role};
 use sspr_domain::{Clock, both_backends, policy};
 
@@ -53,14 +54,7 @@ async fn add_registered_user(app: &TestApp, login: &str) -> i64 {
     methods::upsert(
         app.services.db.pool(),
         id,
-        &NewMethod {
-            kind: Kind::Email,
-            destination: &format!("{login}@home.example"),
-            phone_channel: None,
-            secret: None,
-            last_step: 0,
-            answers: None,
-        },
+        &NewMethod::email(&format!("{login}@home.example")),
         app.clock.now(),
     )
     .await
@@ -216,5 +210,79 @@ both_backends! {
         let expired = app.get("/reset/verify", None).await;
         assert!(expired.body.contains(r#"data-code="flow_expired""#));
         assert!(expired.body.contains("mailto:help@contoso.example"), "and with errors");
+    }
+
+    async fn the_questions_gate_works_with_and_without_javascript(t: &TestDb) {
+        let app = TestApp::new(t).await;
+        let id = add_registered_user(&app, "dana").await;
+        let entries = [("first_pet", "Rex"), ("birth_city", "Tel Aviv")].map(|(q, a)| Entry {
+            question: Question::Predefined(q.into()),
+            answer: a.into(),
+        });
+        let sealed = questions::seal(&app.services.hasher, &entries).await.unwrap();
+        methods::upsert(app.services.db.pool(), id, &NewMethod::questions(&sealed), app.clock.now()).await.unwrap();
+        let mut p = policy::load(&app.services.db).await.unwrap();
+        p.methods_required = 2;
+        p.allow_questions = true;
+        policy::save(&app.services.db, &p, app.clock.now()).await.unwrap();
+
+        let (_, cookies) = start(&app, "dana").await;
+        let gate = app.get("/reset/verify", Some(&cookies)).await;
+        assert!(!gate.body.contains("/api/reset_questions"), "never a first gate");
+        let early = app.post_js("/api/reset_questions", "", Some(&cookies)).await;
+        assert!(early.body.contains(r#""code":"method_not_allowed""#), "{}", early.body);
+        app.post_js("/api/reset_email", "address=dana%40home.example", Some(&cookies)).await;
+        let message = outbox::recent(&app.services.db, 5).await.unwrap().into_iter().find(|m| matches!(m.template, Template::VerificationCode { .. })).unwrap();
+        let Template::VerificationCode { code, .. } = &message.template else { unreachable!() };
+        let ok = app.post_js("/api/reset_verify", &format!("code={code}"), Some(&cookies)).await;
+        assert_eq!(ok.header("location"), Some("/reset/verify"), "one of two: {}", ok.body);
+        let gate = app.get("/reset/verify", Some(&cookies)).await;
+        assert!(gate.body.contains("/api/reset_questions"), "offered as the second gate");
+        let chosen = app.post_html_with_cookie("/api/reset_questions", "", "/reset/verify", &cookies).await;
+        assert_eq!((chosen.status, chosen.header("location")), (StatusCode::FOUND, Some("/reset/questions")));
+        let page = app.get("/reset/questions", Some(&cookies)).await;
+        assert!(page.body.contains("What was the name of your first pet?"), "{}", page.body);
+        assert!(page.body.contains(r#"name="answers[1]""#) && page.body.contains(r#"autocomplete="off""#));
+        // A missing answer, then a wrong one: clear codes, nothing passed.
+        let r = app.post_js("/api/reset_answers", "answers%5B0%5D=Rex", Some(&cookies)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains(r#""code":"answers_incomplete""#), "{}", r.body);
+        let r = app.post_js("/api/reset_answers", "answers%5B0%5D=Rex&answers%5B1%5D=Haifa", Some(&cookies)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains(r#""code":"wrong_answers""#) && r.body.contains(r#""attempts_left":4"#), "{}", r.body);
+        // Without JavaScript: the browser posts the form and follows the redirect.
+        let r = app.post_html_with_cookie("/api/reset_answers", "answers%5B0%5D=rex&answers%5B1%5D=TEL+AVIV", "/reset/questions", &cookies).await;
+        assert_eq!((r.status, r.header("location")), (StatusCode::FOUND, Some("/reset/password")), "{}", r.body);
+        let done = app.post_js("/api/reset_password", &format!("new_password={}&confirm_password={}", enc(NEW), enc(NEW)), Some(&cookies)).await;
+        assert_eq!(done.header("location"), Some("/reset/done"), "{}", done.body);
+    }
+
+    async fn hints_mode_shows_masked_hints_to_everyone(t: &TestDb) {
+        let app = TestApp::new(t).await;
+        add_registered_user(&app, "dana").await;
+        let (_, plain) = start(&app, "dana").await;
+        let page = app.get("/reset/verify", Some(&plain)).await;
+        assert!(!page.body.contains("email-hint") && page.body.contains(r#"name="address""#), "off by default");
+        let mut p = policy::load(&app.services.db).await.unwrap();
+        p.reset_show_hints = true;
+        policy::save(&app.services.db, &p, app.clock.now()).await.unwrap();
+        let mut sends = vec![];
+        for login in ["dana", "nobody"] {
+            let (_, cookies) = start(&app, login).await;
+            let page = app.get("/reset/verify", Some(&cookies)).await;
+            assert!(page.body.contains(r#"data-testid="email-hint""#), "{login}");
+            assert!(page.body.contains("***@home.example"), "{login}: the stand-in uses the common domain");
+            assert!(page.body.contains(r#"data-testid="phone-hint""#), "{login}");
+            assert!(!page.body.contains(r#"name="address""#), "{login}: nothing to type");
+            let r = app.post_js("/api/reset_email_hint", "", Some(&cookies)).await;
+            sends.push((r.status, r.header("location").map(str::to_owned), r.body));
+        }
+        assert!(app.get("/reset/verify", Some(&start(&app, "dana").await.1)).await.body.contains("da***@home.example"));
+        assert_eq!(sends[0], sends[1], "the same answer either way");
+        let sent: Vec<String> = outbox::recent(&app.services.db, 10).await.unwrap().into_iter().filter_map(|m| match m.template {
+            Template::VerificationCode { .. } => Some(m.recipient),
+            _ => None,
+        }).collect();
+        assert_eq!(sent, vec!["dana@home.example".to_owned()]);
     }
 }

@@ -8,7 +8,8 @@ use sspr_domain::identity::Login;
 use sspr_domain::methods::{self, Kind, NewMethod};
 use sspr_domain::outbox::{self, Template};
 use sspr_domain::password::Normalized;
-use sspr_domain::reset::{self, ResetError};
+use sspr_domain::questions::{self, Entry, Question};
+use sspr_domain::reset::{self, Pending, ResetError};
 use sspr_domain::testkit::TestDb;
 use sspr_domain::users::{self, NewUser, Role};
 use sspr_domain::{Clock, Services, authenticator, both_backends, policy};
@@ -49,21 +50,9 @@ async fn world(t: &TestDb, role: Role) -> World {
     )
     .await
     .unwrap();
-    methods::upsert(
-        t.db.pool(),
-        id,
-        &NewMethod {
-            kind: Kind::Email,
-            destination: HOME,
-            phone_channel: None,
-            secret: None,
-            last_step: 0,
-            answers: None,
-        },
-        clock.now(),
-    )
-    .await
-    .unwrap();
+    methods::upsert(t.db.pool(), id, &NewMethod::email(HOME), clock.now())
+        .await
+        .unwrap();
     let secret = authenticator::new_secret();
     let sealed = authenticator::encrypt(&s.key, id, &secret).unwrap();
     methods::upsert(
@@ -82,6 +71,49 @@ async fn world(t: &TestDb, role: Role) -> World {
     .await
     .unwrap();
     World { s, clock, secret }
+}
+
+/// Registers dana's security questions and sets a policy that asks for two
+/// gates and allows questions.
+async fn with_questions(t: &TestDb, w: &World) {
+    let user = users::find_by_login(&t.db, &Login::parse("dana").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let entries = [("first_pet", "Rex"), ("birth_city", "Tel Aviv")].map(|(id, answer)| Entry {
+        question: Question::Predefined(id.into()),
+        answer: answer.into(),
+    });
+    let sealed = questions::seal(&w.s.hasher, &entries).await.unwrap();
+    methods::upsert(
+        t.db.pool(),
+        user.id,
+        &NewMethod::questions(&sealed),
+        w.s.now(),
+    )
+    .await
+    .unwrap();
+    let mut p = policy::load(&t.db).await.unwrap();
+    p.methods_required = 2;
+    p.allow_questions = true;
+    policy::save(&t.db, &p, w.s.now()).await.unwrap();
+}
+
+async fn pass_email(t: &TestDb, w: &World, flow: &str) {
+    reset::send_email_code(&w.s, flow, HOME, w.s.now())
+        .await
+        .unwrap();
+    let code = codes_sent(t).await[0].1.clone();
+    assert!(
+        !reset::verify(&w.s, flow, &code, w.s.now()).await.unwrap(),
+        "one of two"
+    );
+}
+
+async fn choices(w: &World, flow: &str) -> Vec<Kind> {
+    let p = policy::load(&w.s.db).await.unwrap();
+    let f = reset::load(&w.s, flow, w.s.now()).await.unwrap();
+    reset::choices(&w.s, &p, &f).await.unwrap()
 }
 
 async fn start(w: &World, login: &str) -> String {
@@ -315,5 +347,149 @@ both_backends! {
             .collect();
         assert_eq!(told.len(), 1);
         assert_eq!((told[0].recipient.as_str(), told[0].locale.as_str()), ("avery@contoso.example", "he-IL"));
+    }
+
+    async fn security_questions_are_a_second_gate_only(t: &TestDb) {
+        let w = world(t, Role::User).await;
+        with_questions(t, &w).await;
+        let flow = start(&w, "dana").await;
+        // Never a first gate: not offered, and refused when asked for.
+        assert_eq!(choices(&w, &flow).await, vec![Kind::Email, Kind::Phone, Kind::Authenticator]);
+        assert!(matches!(reset::choose_questions(&w.s, &flow, w.s.now()).await, Err(ResetError::MethodNotAllowed)));
+        pass_email(t, &w, &flow).await;
+        // After a gate: what dana registered (no phone), questions included.
+        assert_eq!(choices(&w, &flow).await, vec![Kind::Authenticator, Kind::Questions]);
+        reset::choose_questions(&w.s, &flow, w.s.now()).await.unwrap();
+        let pending = reset::load(&w.s, &flow, w.s.now()).await.unwrap().state.pending;
+        assert_eq!(pending, Some(Pending::Questions { questions: vec![Question::Predefined("first_pet".into()), Question::Predefined("birth_city".into())] }));
+        // A blank or missing answer hashes nothing and spends no attempt.
+        let hashes = w.s.hasher.hash_count();
+        for answers in [vec!["Rex".to_owned()], vec!["Rex".to_owned(), "  ".to_owned()]] {
+            assert!(matches!(reset::verify_answers(&w.s, &flow, &answers, w.s.now()).await, Err(ResetError::AnswersIncomplete { need: 2 })));
+        }
+        assert_eq!(w.s.hasher.hash_count(), hashes);
+        // One wrong answer of two: refused without saying which.
+        let wrong = ["rex".to_owned(), "Haifa".to_owned()];
+        assert!(matches!(reset::verify_answers(&w.s, &flow, &wrong, w.s.now()).await, Err(ResetError::WrongAnswers { attempts_left: 4 })));
+        // Case, width and spacing do not matter.
+        let right = ["  REX ".to_owned(), "tel   aviv".to_owned()];
+        assert!(reset::verify_answers(&w.s, &flow, &right, w.s.now()).await.unwrap(), "both gates passed");
+        reset::set_password(&w.s, &flow, NEW, NEW, None, w.s.now()).await.unwrap();
+        sign_in(&w.s, req("dana", NEW), w.s.now()).await.unwrap();
+    }
+
+    async fn admins_are_never_offered_security_questions(t: &TestDb) {
+        let w = world(t, Role::Admin).await;
+        // Even with answers stored (say, from before a promotion).
+        with_questions(t, &w).await;
+        let flow = start(&w, "dana").await;
+        pass_email(t, &w, &flow).await;
+        assert_eq!(choices(&w, &flow).await, vec![Kind::Authenticator]);
+        assert!(matches!(reset::choose_questions(&w.s, &flow, w.s.now()).await, Err(ResetError::MethodNotAllowed)));
+    }
+
+    async fn wrong_answers_block_the_questions_gate_after_five(t: &TestDb) {
+        let w = world(t, Role::User).await;
+        with_questions(t, &w).await;
+        let flow = start(&w, "dana").await;
+        pass_email(t, &w, &flow).await;
+        reset::choose_questions(&w.s, &flow, w.s.now()).await.unwrap();
+        let wrong = ["Fido".to_owned(), "Haifa".to_owned()];
+        let mut outcomes = vec![];
+        for _ in 0..6 {
+            outcomes.push(format!("{:?}", reset::verify_answers(&w.s, &flow, &wrong, w.s.now()).await));
+        }
+        assert!(outcomes[..4].iter().all(|o| o.contains("WrongAnswers")), "{outcomes:?}");
+        assert!(outcomes[4].contains("TooManyAttempts"), "{outcomes:?}");
+        assert!(outcomes[5].contains("MethodBlocked"), "{outcomes:?}");
+        // Blocked means blocked, even for the right answers; the app still works.
+        let right = ["Rex".to_owned(), "Tel Aviv".to_owned()];
+        assert!(matches!(reset::verify_answers(&w.s, &flow, &right, w.s.now()).await, Err(ResetError::MethodBlocked { .. })));
+        reset::choose_authenticator(&w.s, &flow, w.s.now()).await.unwrap();
+        let totp = authenticator::code_at(&w.secret, w.s.now()).unwrap();
+        assert!(reset::verify(&w.s, &flow, &totp, w.s.now()).await.unwrap());
+    }
+
+    async fn masked_hints_are_opt_in_and_look_the_same_for_unknown_ids(t: &TestDb) {
+        let w = world(t, Role::User).await;
+        let hints = |flow: String| {
+            let s = w.s.clone();
+            async move {
+                let p = policy::load(&s.db).await.unwrap();
+                let f = reset::load(&s, &flow, s.now()).await.unwrap();
+                reset::hints(&s, &p, &f).await.unwrap()
+            }
+        };
+        // Off by default: no hints, and no sending without typing.
+        let flow = start(&w, "dana").await;
+        assert_eq!(hints(flow.clone()).await, reset::Hints::default());
+        assert!(matches!(reset::send_email_code_to_hint(&w.s, &flow, w.s.now()).await, Err(ResetError::MethodNotAllowed)));
+        let mut p = policy::load(&t.db).await.unwrap();
+        p.reset_show_hints = true;
+        policy::save(&t.db, &p, w.s.now()).await.unwrap();
+        let known = hints(flow.clone()).await;
+        assert_eq!(known.email.as_deref(), Some("da***@example.org"));
+        // dana has no phone: a stand-in, stable for the same ID.
+        let phone = known.phone.clone().unwrap();
+        assert!(phone.starts_with("*******") && phone.len() == 9, "{phone}");
+        assert_eq!(hints(start(&w, "DANA").await).await, known);
+        // An unknown ID gets stand-ins of the same shape, in the common domain.
+        let nobody = start(&w, "nobody").await;
+        let unknown = hints(nobody.clone()).await;
+        let email = unknown.email.clone().unwrap();
+        assert!(email.ends_with("***@example.org") && email.chars().count() == "da***@example.org".chars().count(), "{email}");
+        assert_eq!(unknown.phone.as_ref().map(String::len), Some(9));
+        assert_eq!(hints(start(&w, "nobody").await).await, unknown);
+        // "Send a code to da***@example.org": to the registered address only.
+        reset::send_email_code_to_hint(&w.s, &nobody, w.s.now()).await.unwrap();
+        assert!(codes_sent(t).await.is_empty());
+        reset::send_email_code_to_hint(&w.s, &flow, w.s.now()).await.unwrap();
+        let sent = codes_sent(t).await;
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].0, HOME);
+        assert!(reset::verify(&w.s, &flow, &sent[0].1, w.s.now()).await.unwrap());
+    }
+
+    async fn housekeeping_forgets_only_what_decides_nothing(t: &TestDb) {
+        let w = world(t, Role::User).await;
+        let nonce = "n0nce123";
+        let puzzle = captcha::issue(&w.s, nonce, w.s.now()).unwrap();
+        let solution = captcha::solve(&puzzle).unwrap();
+        let flow = reset::start(&w.s, "dana", &solution, nonce, Some("192.0.2.1"), w.s.now()).await.unwrap();
+        for _ in 0..6 {
+            reset::choose_authenticator(&w.s, &flow, w.s.now()).await.unwrap();
+            reset::verify(&w.s, &flow, "000000", w.s.now()).await.ok();
+        }
+        let count = |like: &'static str| {
+            let db = t.db.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM rate_counters WHERE counter_key LIKE $1")
+                    .bind(like).fetch_one(db.pool()).await.unwrap()
+            }
+        };
+        assert_eq!(count("altcha:%").await, 1);
+        // Once the challenge has expired, its spent mark can go: a replay is
+        // refused as expired anyway. The method block stays.
+        w.clock.advance(captcha::TTL_SECS + 1);
+        let cfg = w.s.config.sessions.clone();
+        let purged = sspr_domain::housekeeping::purge(&t.db, &cfg, w.s.now()).await.unwrap();
+        assert_eq!(purged.counters, 1);
+        assert_eq!(count("altcha:%").await, 0);
+        assert_eq!(captcha::redeem(&w.s, &solution, nonce, w.s.now()).await, Err(CaptchaError::Expired));
+        assert!(count("reset-block-%").await == 1);
+        let again = start(&w, "dana").await;
+        reset::choose_authenticator(&w.s, &again, w.s.now()).await.unwrap();
+        let totp = authenticator::code_at(&w.secret, w.s.now()).unwrap();
+        assert!(matches!(reset::verify(&w.s, &again, &totp, w.s.now()).await, Err(ResetError::MethodBlocked { .. })));
+        // A day later every counter has run out, and the flows are old.
+        w.clock.advance(25 * 3600);
+        let purged = sspr_domain::housekeeping::purge(&t.db, &cfg, w.s.now()).await.unwrap();
+        assert!(purged.counters >= 3, "{purged:?}");
+        assert_eq!(purged.flows, 2, "{purged:?}");
+        assert_eq!(count("%").await, 0);
+        let fresh = start(&w, "dana").await;
+        reset::choose_authenticator(&w.s, &fresh, w.s.now()).await.unwrap();
+        let totp = authenticator::code_at(&w.secret, w.s.now()).unwrap();
+        assert!(reset::verify(&w.s, &fresh, &totp, w.s.now()).await.unwrap());
     }
 }
