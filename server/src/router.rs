@@ -23,11 +23,14 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::middleware::body_limit::BodyLimit;
+use crate::middleware::client_addr::TrustedProxies;
 use crate::middleware::csrf::CsrfGuard;
 use crate::middleware::dev_only::DevPages;
 use crate::middleware::headers::{CspNonce, HeaderPolicy};
 use crate::middleware::locale::LocalePolicy;
-use crate::middleware::{body_limit, content_type, csrf, dev_only, error_status, headers, locale};
+use crate::middleware::{
+    body_limit, client_addr, content_type, csrf, dev_only, error_status, headers, locale,
+};
 
 /// Largest request body: forms here are a few hundred bytes (security.md #46).
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -82,8 +85,12 @@ pub fn build(state: AppState) -> Result<Router, BuildError> {
 
     // The last layer added is the outermost: a request passes trace →
     // panic guard → headers → CSRF → timeout → body limit → content type →
-    // error status → dev pages → locale → handler.
+    // error status → dev pages → locale → client address → handler.
     Ok(app
+        .layer(from_fn_with_state(
+            TrustedProxies(config.trusted_proxy_nets()?.into()),
+            client_addr::resolve,
+        ))
         .layer(from_fn_with_state(
             LocalePolicy {
                 default: default_locale,

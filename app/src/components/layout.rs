@@ -58,37 +58,72 @@ fn LanguagePicker() -> impl IntoView {
 /// not, because browsers honour `autofocus` once per document. So after
 /// each navigation, focus moves to the new step's `autofocus` field once it
 /// has rendered, or else to the main landmark, so keyboard and screen-reader
-/// users start on the new step.
+/// users start on the new step. It never takes focus back from someone who
+/// has already moved it into the new step (a fast typist, a click), and a
+/// search left over from an earlier navigation gives up.
 fn focus_each_new_step() {
     let location = use_location();
+    let navigation = StoredValue::new(0u64);
     Effect::new(move |previous: Option<String>| {
         let path = location.pathname.get();
         if previous.is_some_and(|p| p != path) {
+            navigation.update_value(|n| *n += 1);
+            let search = FocusSearch {
+                navigation,
+                number: navigation.get_value(),
+                left_behind: document().active_element(),
+            };
             // After this tick: the old page's fields are gone by then.
-            set_timeout(move || focus_when_rendered(0), Duration::ZERO);
+            set_timeout(move || search.run(0), Duration::ZERO);
         }
         path
     });
 }
 
-/// Pages that load data render their fields a little later: look again
-/// for up to a second.
-fn focus_when_rendered(attempt: u32) {
-    const ATTEMPTS: u32 = 20;
-    let doc = document();
-    let target = doc.query_selector("main [autofocus]").ok().flatten();
-    let target = match target {
-        Some(field) => Some(field),
-        None if attempt < ATTEMPTS => {
-            set_timeout(
-                move || focus_when_rendered(attempt + 1),
-                Duration::from_millis(50),
-            );
-            None
+/// One navigation's search for the field to focus.
+struct FocusSearch {
+    /// The latest navigation's number.
+    navigation: StoredValue<u64>,
+    /// This search's navigation.
+    number: u64,
+    /// What had focus when the navigation began (often the old page's
+    /// submit button): focus still there, or on nothing, is not a choice
+    /// anybody made on the new step.
+    left_behind: Option<web_sys::Element>,
+}
+
+impl FocusSearch {
+    /// Pages that load data render their fields a little later: look again
+    /// for up to a second.
+    fn run(self, attempt: u32) {
+        const ATTEMPTS: u32 = 20;
+        if self.navigation.try_get_value() != Some(self.number) || self.focus_was_moved() {
+            return;
         }
-        None => doc.get_element_by_id("main"),
-    };
-    if let Some(el) = target.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
-        let _ = el.focus();
+        let doc = document();
+        let target = match doc.query_selector("main [autofocus]").ok().flatten() {
+            Some(field) => Some(field),
+            None if attempt < ATTEMPTS => {
+                set_timeout(move || self.run(attempt + 1), Duration::from_millis(50));
+                return;
+            }
+            None => doc.get_element_by_id("main"),
+        };
+        if let Some(el) = target.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+            let _ = el.focus();
+        }
+    }
+
+    /// Whether focus is on something inside the new step other than what
+    /// the navigation left behind.
+    fn focus_was_moved(&self) -> bool {
+        let doc = document();
+        let (Some(active), Some(main)) = (doc.active_element(), doc.get_element_by_id("main"))
+        else {
+            return false;
+        };
+        active != main
+            && self.left_behind.as_ref() != Some(&active)
+            && main.contains(Some(active.as_ref()))
     }
 }

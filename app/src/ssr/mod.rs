@@ -125,11 +125,14 @@ pub fn clear_session_cookie(policy: &CookiePolicy) {
     append_cookie(c);
 }
 
-/// The peer address as the server saw it. Proxies are not trusted yet, so
-/// `X-Forwarded-For` is ignored (security.md #38).
+/// The client's address, as the server's `client_addr` layer decided it
+/// (the TCP peer, or what a trusted proxy forwarded).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
 pub async fn client_ip() -> Option<String> {
-    leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+    leptos_axum::extract::<axum::Extension<ClientAddr>>()
         .await
         .ok()
-        .map(|c| c.0.ip().to_string())
+        .map(|c| c.0.0.to_string())
 }

@@ -3,10 +3,12 @@
 //! plus `DATABASE_URL`. Unknown keys are errors, so a typo never silently
 //! falls back to a default. `server/sspr.example.toml` documents every key.
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
+use ipnet::IpNet;
 use serde::Deserialize;
 
 use crate::outbox::DeliveryMode;
@@ -22,6 +24,10 @@ pub struct Config {
     pub public_url: String,
     /// Address the HTTP server listens on.
     pub listen: String,
+    /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For`
+    /// is believed. From any other peer the header is ignored, so nobody
+    /// chooses the address their requests are counted under.
+    pub trusted_proxies: Vec<String>,
     /// `sqlite://path` (default, file created when missing) or `postgres://…`.
     pub database_url: String,
     /// File holding the 32-byte server key (created on first start, mode 0600).
@@ -122,6 +128,7 @@ impl Default for Config {
         Config {
             public_url: "http://127.0.0.1:3000".into(),
             listen: "127.0.0.1:3000".into(),
+            trusted_proxies: Vec::new(),
             database_url: "sqlite://data/sspr.db".into(),
             key_file: PathBuf::from("data/sspr.key"),
             default_locale: "en".into(),
@@ -182,6 +189,7 @@ impl Config {
 
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.public_origin()?;
+        self.trusted_proxy_nets()?;
         crate::db::Backend::of_url(&self.database_url).map_err(|e| ConfigError::Invalid {
             key: "database_url",
             reason: e.to_string(),
@@ -254,6 +262,22 @@ impl Config {
         Ok(())
     }
 
+    /// `trusted_proxies` parsed: a bare address stands for itself (/32, /128).
+    pub fn trusted_proxy_nets(&self) -> Result<Vec<IpNet>, ConfigError> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| {
+                let p = p.trim();
+                p.parse::<IpNet>()
+                    .or_else(|_| p.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| ConfigError::Invalid {
+                        key: "trusted_proxies",
+                        reason: format!("{p:?} is neither an address nor a CIDR range"),
+                    })
+            })
+            .collect()
+    }
+
     pub fn public_origin(&self) -> Result<PublicOrigin, ConfigError> {
         let invalid = |reason: &str| ConfigError::Invalid {
             key: "public_url",
@@ -307,6 +331,25 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("idle_timeout"), "{err}");
+    }
+
+    #[test]
+    fn trusted_proxies_take_addresses_and_ranges() {
+        let cfg =
+            Config::from_toml(r#"trusted_proxies = ["10.0.0.0/8", "192.0.2.7", "2001:db8::/32"]"#)
+                .unwrap();
+        let nets = cfg.trusted_proxy_nets().unwrap();
+        assert_eq!(nets.len(), 3);
+        assert!(nets[1].contains(&"192.0.2.7".parse::<IpAddr>().unwrap()));
+        assert!(!nets[1].contains(&"192.0.2.8".parse::<IpAddr>().unwrap()));
+        let err = Config::from_toml(r#"trusted_proxies = ["10.0.0.0/33"]"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("trusted_proxies"), "{err}");
+        let err = Config::from_toml(r#"trusted_proxies = ["proxy.internal"]"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("trusted_proxies"), "{err}");
     }
 
     #[test]

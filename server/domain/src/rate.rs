@@ -3,6 +3,8 @@
 //! hour". One atomic upsert per hit, so parallel requests cannot slip past
 //! the limit.
 
+use std::net::IpAddr;
+
 use sqlx::Row;
 
 use crate::{Db, DomainError, Timestamp};
@@ -11,6 +13,24 @@ use crate::{Db, DomainError, Timestamp};
 /// method block is the longest), so older counters can be deleted
 /// (`housekeeping`).
 pub const LONGEST_WINDOW_SECS: i64 = 24 * 3600;
+
+/// The unit per-address limits count: an IPv4 address, or the /64 an IPv6
+/// address lies in (a subscriber is usually given a whole /64 and could
+/// otherwise take a fresh address for every request). Anything else, and
+/// no address at all, share one bucket.
+pub fn address_key(ip: Option<&str>) -> String {
+    match ip.and_then(|ip| ip.parse::<IpAddr>().ok()) {
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        None => "unknown".into(),
+    }
+}
 
 /// Counts a hit on `key` and says whether it is within `limit` per
 /// `window_secs`. A refused hit is still counted (fail closed).
@@ -54,4 +74,25 @@ pub async fn current(
         }
         _ => 0,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::address_key;
+
+    #[test]
+    fn ipv6_counts_by_its_64_and_mapped_ipv4_as_ipv4() {
+        assert_eq!(address_key(Some("198.51.100.7")), "198.51.100.7");
+        assert_eq!(address_key(Some("::ffff:198.51.100.7")), "198.51.100.7");
+        assert_eq!(
+            address_key(Some("2001:db8:1:2:aaaa::1")),
+            address_key(Some("2001:db8:1:2:ffff:ffff:ffff:ffff"))
+        );
+        assert_ne!(
+            address_key(Some("2001:db8:1:2::1")),
+            address_key(Some("2001:db8:1:3::1"))
+        );
+        assert_eq!(address_key(None), "unknown");
+        assert_eq!(address_key(Some("not an address")), "unknown");
+    }
 }

@@ -38,8 +38,9 @@ pub const BLOCK_SECS: i64 = 24 * 3600;
 const _: () = assert!(BLOCK_SECS <= rate::LONGEST_WINDOW_SECS);
 /// Code sends per identifier per hour, whether or not it names an account.
 pub const MAX_SENDS_PER_IDENTIFIER: i64 = 5;
-/// Wizards started per client address per hour (second line of defence).
-pub const MAX_STARTS_PER_IP: i64 = 30;
+/// Wizards started per client address (an IPv6 /64) per hour, the second
+/// line of defence (security.md #38: at most 20).
+pub const MAX_STARTS_PER_IP: i64 = 20;
 /// Without a solved CAPTCHA (no JavaScript), far fewer.
 pub const MAX_NOJS_STARTS_PER_IP: i64 = 3;
 const MAX_ROUNDS: usize = 32;
@@ -150,10 +151,10 @@ pub async fn start(
     ip: Option<&str>,
     now: Timestamp,
 ) -> Result<String, ResetError> {
-    let ip = ip.unwrap_or("unknown");
+    let network = rate::address_key(ip);
     if !rate::hit(
         &s.db,
-        &format!("reset-start:{ip}"),
+        &format!("reset-start:{network}"),
         3600,
         MAX_STARTS_PER_IP,
         now,
@@ -167,7 +168,7 @@ pub async fn start(
     if captcha.is_empty() {
         if !rate::hit(
             &s.db,
-            &format!("reset-nojs:{ip}"),
+            &format!("reset-nojs:{network}"),
             3600,
             MAX_NOJS_STARTS_PER_IP,
             now,
@@ -213,7 +214,7 @@ pub async fn start(
             outcome: "success",
             subject_user_id: user.as_ref().map(|u| u.id),
             subject_login: Some(login.as_str()),
-            ip: Some(ip),
+            ip,
             ..Event::default()
         },
         now,
@@ -766,20 +767,61 @@ pub async fn verify_answers(
         Ok((state.passed.len() >= state.gates_needed, None))
     })
     .await?;
-    audit_gate(s, &flow, Kind::Questions, right, now).await?;
+    let outcome = Outcome {
+        kind: Kind::Questions,
+        right,
+        code_left: None,
+    };
+    settle(s, &policy, &flow, &slot, outcome, now).await?;
+    Ok(done)
+}
+
+/// What one gate check decided, for [`settle`].
+struct Outcome {
+    kind: Kind,
+    right: bool,
+    /// Tries left on the pending code (codes have their own budget besides
+    /// the hourly one); `None` for gates without one.
+    code_left: Option<i64>,
+}
+
+/// The end every gate check shares: audit the outcome; a wrong answer keeps
+/// its failure slot and says how many tries are left (the smaller of the
+/// code's and the hour's); a right one gives the slot back and only then
+/// learns the account's real state, so only someone who proved a method
+/// is told it.
+async fn settle(
+    s: &Services,
+    policy: &Policy,
+    flow: &Flow,
+    slot: &str,
+    outcome: Outcome,
+    now: Timestamp,
+) -> Result<(), ResetError> {
+    let Outcome {
+        kind,
+        right,
+        code_left,
+    } = outcome;
+    audit_gate(s, flow, kind, right, now).await?;
     if !right {
-        let left = MAX_FAILURES_PER_HOUR - rate::current(&s.db, &slot, 3600, now).await?;
+        let hourly_left = MAX_FAILURES_PER_HOUR - rate::current(&s.db, slot, 3600, now).await?;
+        let left = code_left.map_or(hourly_left, |c| c.min(hourly_left));
         return Err(if left <= 0 {
             ResetError::TooManyAttempts
-        } else {
+        } else if kind == Kind::Questions {
             ResetError::WrongAnswers {
+                attempts_left: left,
+            }
+        } else {
+            ResetError::WrongCode {
                 attempts_left: left,
             }
         });
     }
-    refund(s, &slot).await?;
-    eligibility(s, &policy, flow.user_id, flow.state.gates_needed).await?;
-    Ok(done)
+    refund(s, slot).await?;
+    eligibility(s, policy, flow.user_id, flow.state.gates_needed).await?;
+    Ok(())
 }
 
 async fn audit_gate(
@@ -934,25 +976,12 @@ pub async fn verify(
         }
         Err(e) => return Err(e),
     };
-    let hourly_left = MAX_FAILURES_PER_HOUR - rate::current(&s.db, &slot, 3600, now).await?;
-    audit_gate(s, &flow, kind, right, now).await?;
-    if !right {
-        let left = if kind == Kind::Authenticator {
-            hourly_left
-        } else {
-            left.min(hourly_left)
-        };
-        return Err(if left <= 0 {
-            ResetError::TooManyAttempts
-        } else {
-            ResetError::WrongCode {
-                attempts_left: left,
-            }
-        });
-    }
-    refund(s, &slot).await?;
-    // Only someone who proved a method gets to learn this.
-    eligibility(s, &policy, flow.user_id, flow.state.gates_needed).await?;
+    let outcome = Outcome {
+        kind,
+        right,
+        code_left: (kind != Kind::Authenticator).then_some(left),
+    };
+    settle(s, &policy, &flow, &slot, outcome, now).await?;
     Ok(done)
 }
 

@@ -1,6 +1,7 @@
 //! Layers applied to every route; `router::build` lists their order.
 
 pub mod body_limit;
+pub mod client_addr;
 pub mod content_type;
 pub mod csrf;
 pub mod dev_only;

@@ -2,16 +2,20 @@
 //! bad input, the whole one-gate journey.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 
-use http::StatusCode;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use http::{Request, StatusCode, header};
 use sspr_domain::captcha::{self, Puzzle};
+use sspr_domain::config::Config;
 use sspr_domain::methods::{self, NewMethod};
 use sspr_domain::outbox::{self, Template};
 use sspr_domain::questions::{self, Entry, Question};
 use sspr_domain::users::{self, Role};
 use sspr_domain::{Clock, both_backends, policy};
 
-use crate::harness::{PASSWORD, Reply, TestApp, enc, form};
+use crate::harness::{ORIGIN, PASSWORD, Reply, TestApp, enc, form};
 
 const NEW: &str = "mauve tractor under the lighthouse";
 
@@ -196,6 +200,56 @@ both_backends! {
         assert_eq!(last.status, StatusCode::TOO_MANY_REQUESTS, "{}", last.body);
         assert!(last.body.contains(r#""code":"method_blocked""#));
         assert_eq!(last.header("retry-after"), Some("86400"));
+    }
+
+    async fn per_address_limits_believe_x_forwarded_for_only_from_trusted_proxies(t: &TestDb) {
+        // security.md #38: spoofed X-Forwarded-For from an untrusted peer is ignored.
+        let config = Config {
+            trusted_proxies: vec!["10.0.0.0/8".into()],
+            ..Config::default()
+        };
+        let app = TestApp::with_config(t, config).await;
+        // Without JavaScript (no CAPTCHA) three starts per address per hour.
+        let nojs_start = |peer: &str, forwarded: &str| {
+            let mut req = Request::post("/api/reset_start")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ACCEPT, "application/json")
+                .header("sec-fetch-site", "same-origin")
+                .header(header::ORIGIN, ORIGIN)
+                .header("x-forwarded-for", forwarded)
+                .body(Body::from("login=dana&captcha="))
+                .unwrap();
+            req.extensions_mut()
+                .insert(ConnectInfo(SocketAddr::new(peer.parse().unwrap(), 50000)));
+            app.send(req)
+        };
+        // A client talking to us directly cannot escape by inventing a new
+        // forwarded address each time.
+        for i in 0..3 {
+            let r = nojs_start("198.51.100.9", &format!("203.0.113.{i}")).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        }
+        let r = nojs_start("198.51.100.9", "203.0.113.99").await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+        // Behind the trusted load balancer each client has its own count,
+        // and a client's own fake entry on the left changes nothing.
+        for i in 0..3 {
+            let r = nojs_start("10.0.0.2", &format!("192.0.2.{i}, 203.0.113.50")).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        }
+        let r = nojs_start("10.0.0.2", "192.0.2.77, 203.0.113.50").await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+        let r = nojs_start("10.0.0.3", "203.0.113.51").await;
+        assert_eq!(r.status, StatusCode::OK, "another client behind the same proxy");
+        // An IPv6 client counts as its /64.
+        for i in 1..=3 {
+            let r = nojs_start("2001:db8:1:2::1", "").await;
+            assert_eq!(r.status, StatusCode::OK, "{i}: {}", r.body);
+        }
+        let r = nojs_start("2001:db8:1:2:ffff::9", "").await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "same /64");
+        let r = nojs_start("2001:db8:1:3::1", "").await;
+        assert_eq!(r.status, StatusCode::OK, "another /64");
     }
 
     async fn the_help_desk_contact_is_on_every_reset_page(t: &TestDb) {

@@ -1,0 +1,164 @@
+//! Who the client is, for per-address limits and the audit trail.
+//!
+//! `X-Forwarded-For` is believed only when the TCP peer is one of the
+//! configured `trusted_proxies` (security.md #14, #38): from anyone else it
+//! is a value the client picked, and believing it would let a client choose
+//! the address its requests are counted under.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use app::ssr::ClientAddr;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use http::HeaderMap;
+use ipnet::IpNet;
+
+#[derive(Clone, Debug, Default)]
+pub struct TrustedProxies(pub Arc<[IpNet]>);
+
+impl TrustedProxies {
+    fn trust(&self, ip: IpAddr) -> bool {
+        let ip = canonical(ip);
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+}
+
+pub async fn resolve(
+    State(trusted): State<TrustedProxies>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let Some(peer) = peer {
+        let client = client_of(peer, &forwarded_for(req.headers()), &trusted);
+        req.extensions_mut().insert(ClientAddr(client));
+    }
+    next.run(req).await
+}
+
+/// Walks the chain from the nearest hop back: each trusted hop vouches for
+/// the address before it, and the first hop nobody trusted is the client.
+/// An entry that is not an address ends the walk at the last hop known.
+fn client_of(peer: IpAddr, chain: &[&str], trusted: &TrustedProxies) -> IpAddr {
+    let mut client = canonical(peer);
+    for hop in chain.iter().rev() {
+        if !trusted.trust(client) {
+            break;
+        }
+        match parse_hop(hop) {
+            Some(ip) => client = ip,
+            None => break,
+        }
+    }
+    client
+}
+
+/// Every `X-Forwarded-For` entry, in order, over all header lines.
+fn forwarded_for(headers: &HeaderMap) -> Vec<&str> {
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect()
+}
+
+/// `192.0.2.1`, `2001:db8::1`, and the forms with a port some proxies
+/// write (`192.0.2.1:4711`, `[2001:db8::1]:4711`).
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    hop.parse::<IpAddr>()
+        .or_else(|_| hop.parse::<SocketAddr>().map(|s| s.ip()))
+        .ok()
+        .map(canonical)
+}
+
+/// An IPv4 client reached over IPv6 (`::ffff:192.0.2.1`) is that IPv4
+/// client, for trust and for counting.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn proxies(nets: &[&str]) -> TrustedProxies {
+        TrustedProxies(nets.iter().map(|n| n.parse().unwrap()).collect())
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn an_untrusted_peer_is_the_client_whatever_it_forwards() {
+        // security.md #38: spoofed X-Forwarded-For from an untrusted peer is ignored.
+        let none = proxies(&[]);
+        assert_eq!(
+            client_of(ip("198.51.100.9"), &["203.0.113.5"], &none),
+            ip("198.51.100.9")
+        );
+        let other = proxies(&["10.0.0.0/8"]);
+        assert_eq!(
+            client_of(ip("198.51.100.9"), &["203.0.113.5"], &other),
+            ip("198.51.100.9")
+        );
+    }
+
+    #[test]
+    fn trusted_hops_are_skipped_from_the_right() {
+        let lb = proxies(&["10.0.0.0/8", "2001:db8:ffff::/48"]);
+        // The client put a fake address first; the proxies appended the real one.
+        let chain = ["1.1.1.1", "203.0.113.5", "10.1.2.3"];
+        assert_eq!(client_of(ip("10.0.0.1"), &chain, &lb), ip("203.0.113.5"));
+        assert_eq!(
+            client_of(ip("2001:db8:ffff::1"), &["2001:db8::7"], &lb),
+            ip("2001:db8::7")
+        );
+        // Every hop trusted: the farthest one known.
+        assert_eq!(
+            client_of(ip("10.0.0.1"), &["10.9.9.9"], &lb),
+            ip("10.9.9.9")
+        );
+        // No header: the proxy itself.
+        assert_eq!(client_of(ip("10.0.0.1"), &[], &lb), ip("10.0.0.1"));
+    }
+
+    #[test]
+    fn garbage_ends_the_walk_and_ports_are_understood() {
+        let lb = proxies(&["10.0.0.0/8"]);
+        assert_eq!(
+            client_of(ip("10.0.0.1"), &["203.0.113.5", "unknown"], &lb),
+            ip("10.0.0.1")
+        );
+        assert_eq!(
+            client_of(ip("10.0.0.1"), &["203.0.113.5:4711"], &lb),
+            ip("203.0.113.5")
+        );
+        assert_eq!(
+            client_of(ip("10.0.0.1"), &["[2001:db8::7]:4711"], &lb),
+            ip("2001:db8::7")
+        );
+        assert_eq!(
+            client_of(ip("::ffff:10.0.0.1"), &["::ffff:203.0.113.5"], &lb),
+            ip("203.0.113.5")
+        );
+    }
+
+    #[test]
+    fn every_header_line_counts_in_order() {
+        let mut h = HeaderMap::new();
+        h.append("x-forwarded-for", "1.1.1.1, 203.0.113.5".parse().unwrap());
+        h.append("x-forwarded-for", "10.1.2.3".parse().unwrap());
+        assert_eq!(forwarded_for(&h), ["1.1.1.1", "203.0.113.5", "10.1.2.3"]);
+    }
+}
