@@ -33,6 +33,12 @@ test("change password with a live checklist, then other sessions are gone", asyn
   await page.locator("a[href='/account/password']").click();
   await expect(page).toHaveURL(/\/account\/password$/);
   await waitHydrated(page);
+  // Focus the user moves into the new step stays there: the page's own
+  // move to its first field (for up to a second after a navigation) does
+  // not take it back.
+  await page.locator("#new_password").focus();
+  await page.waitForTimeout(1_200);
+  await expect(page.locator("#new_password")).toBeFocused();
 
   const rule = (name: string) => page.locator(`li[data-rule=${name}]`);
   await page.locator("#new_password").pressSequentially("short");
