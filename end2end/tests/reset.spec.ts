@@ -84,65 +84,81 @@ async function afterwards(page: Page, person: Person) {
   await expect(page).toHaveURL(/\/(account|security-info\/setup)$/);
 }
 
-test("one gate (email), with JavaScript", async ({ page }) => {
-  const problems = watchConsole(page);
-  const person = await registered(page);
-  await beginReset(page, person.login, "en", true);
-  await expect(page.getByText("Verification 1 of 1")).toBeVisible();
-  await emailGate(page, person.email);
-  await newPassword(page, true);
-  await afterwards(page, person);
-  expect(problems.filter((p) => !p.includes("status of 4"))).toEqual([]);
-});
+type Lang = "en" | "he-IL";
 
-test("two gates (email + authenticator) for an admin, in Hebrew", async ({ page }) => {
-  const person = await registered(page, { admin: true });
-  await beginReset(page, person.login, "he-IL", true);
-  await expect(page.locator("html")).toHaveAttribute("dir", "rtl");
-  await expect(page.getByText("אימות 1 מתוך 2")).toBeVisible();
-  await emailGate(page, person.email);
-  // Back on the gate page: email is spent, the app is next; never questions.
-  await expect(page).toHaveURL(/\/reset\/verify$/);
-  await expect(page.locator("form[action='/api/reset_email']")).toHaveCount(0);
-  await expect(page.locator("#gate-app")).toBeVisible();
-  await page.locator("form[action='/api/reset_authenticator'] button").click();
-  await expect(page).toHaveURL(/\/reset\/code$/);
-  await page.locator("#code").fill(totp(person.totpKey ?? "", Date.now() + 30_000));
-  await page.locator("form[action='/api/reset_verify'] button[type=submit]").click();
-  await newPassword(page, true);
-  await afterwards(page, person);
-});
+/** "Verification 1 of 2" as the page says it. */
+function progress(lang: Lang, current: number, total: number): string {
+  return lang === "en" ? `Verification ${current} of ${total}` : `אימות ${current} מתוך ${total}`;
+}
 
-test("an unknown user sees the same pages", async ({ page }) => {
-  await beginReset(page, uniqueLogin("ghost"), "en", true);
-  await expect(page.getByText("Verification 1 of 1")).toBeVisible();
-  await page.locator("#address").fill("ghost@home.example");
-  await page.locator("form[action='/api/reset_email'] button[type=submit]").click();
-  await expect(page).toHaveURL(/\/reset\/code$/);
-  await page.locator("#code").fill("12345678");
-  await page.locator("form[action='/api/reset_verify'] button[type=submit]").click();
-  await expect(page.getByRole("alert").locator("[data-code=wrong_code]")).toBeVisible();
-});
+for (const lang of ["en", "he-IL"] as const) {
+  test.describe(`with JavaScript (${lang})`, () => {
+    test("one gate (email)", async ({ page }) => {
+      const problems = watchConsole(page);
+      const person = await registered(page);
+      await beginReset(page, person.login, lang, true);
+      await expect(page.locator("html")).toHaveAttribute("dir", lang === "en" ? "ltr" : "rtl");
+      await expect(page.getByText(progress(lang, 1, 1))).toBeVisible();
+      await emailGate(page, person.email);
+      await newPassword(page, true);
+      await afterwards(page, person);
+      expect(problems.filter((p) => !p.includes("status of 4"))).toEqual([]);
+    });
 
-test("a throttled user is told to wait or use another method", async ({ page }) => {
-  const person = await registered(page);
-  await beginReset(page, person.login, "en", true);
-  for (let i = 0; i < 6; i++) {
-    await page.goto("/reset/verify");
-    await waitHydrated(page);
-    await page.locator("form[action='/api/reset_authenticator'] button").click();
-    await expect(page).toHaveURL(/\/reset\/code$/);
-    await waitHydrated(page);
-    await page.locator("#code").fill("000000");
-    await page.locator("form[action='/api/reset_verify'] button[type=submit]").click();
-    await expect(page.getByRole("alert").locator("[data-code]")).toBeVisible();
-  }
-  await expect(page.getByRole("alert").locator("[data-code=method_blocked]")).toBeVisible();
-  // Email still works.
-  await page.goto("/reset/verify");
-  await emailGate(page, person.email);
-  await expect(page).toHaveURL(/\/reset\/password$/);
-});
+    test("two gates (email + authenticator) for an admin", async ({ page }) => {
+      const person = await registered(page, { admin: true });
+      await beginReset(page, person.login, lang, true);
+      await expect(page.getByText(progress(lang, 1, 2))).toBeVisible();
+      await emailGate(page, person.email);
+      // Back on the gate page: email is spent, the app is next; never questions.
+      await expect(page).toHaveURL(/\/reset\/verify$/);
+      await expect(page.getByText(progress(lang, 2, 2))).toBeVisible();
+      await expect(page.locator("form[action='/api/reset_email']")).toHaveCount(0);
+      await expect(page.locator("form[action='/api/reset_questions']")).toHaveCount(0);
+      await expect(page.locator("#gate-app")).toBeVisible();
+      await page.locator("form[action='/api/reset_authenticator'] button").click();
+      await expect(page).toHaveURL(/\/reset\/code$/);
+      await page.locator("#code").fill(totp(person.totpKey ?? "", Date.now() + 30_000));
+      await page.locator("form[action='/api/reset_verify'] button[type=submit]").click();
+      await newPassword(page, true);
+      await afterwards(page, person);
+    });
+
+    test("an unknown user sees the same pages", async ({ page }) => {
+      await beginReset(page, uniqueLogin("ghost"), lang, true);
+      await expect(page.getByText(progress(lang, 1, 1))).toBeVisible();
+      await page.locator("#address").fill("ghost@home.example");
+      await page.locator("form[action='/api/reset_email'] button[type=submit]").click();
+      await expect(page).toHaveURL(/\/reset\/code$/);
+      await page.locator("#code").fill("12345678");
+      await page.locator("form[action='/api/reset_verify'] button[type=submit]").click();
+      await expect(page.getByRole("alert").locator("[data-code=wrong_code]")).toBeVisible();
+    });
+
+    test("a throttled user is told to wait or use another method", async ({ page }) => {
+      const person = await registered(page);
+      await beginReset(page, person.login, lang, true);
+      for (let i = 0; i < 6; i++) {
+        await page.goto("/reset/verify");
+        await waitHydrated(page);
+        await page.locator("form[action='/api/reset_authenticator'] button").click();
+        await expect(page).toHaveURL(/\/reset\/code$/);
+        await waitHydrated(page);
+        await page.locator("#code").fill("000000");
+        await page.locator("form[action='/api/reset_verify'] button[type=submit]").click();
+        await expect(page.getByRole("alert").locator("[data-code]")).toBeVisible();
+      }
+      const blocked = page.getByRole("alert").locator("[data-code=method_blocked]");
+      await expect(blocked).toBeVisible();
+      // Said in the page's language.
+      await expect(blocked).toHaveText(lang === "en" ? /^[^\u0590-\u05FF]+$/ : /[\u0590-\u05FF]/);
+      // Email still works.
+      await page.goto("/reset/verify");
+      await emailGate(page, person.email);
+      await expect(page).toHaveURL(/\/reset\/password$/);
+    });
+  });
+}
 
 test("a locked-out user who knows the password unlocks without changing it", async ({ page }) => {
   const person = await registered(page);
@@ -169,19 +185,22 @@ test("a locked-out user who knows the password unlocks without changing it", asy
 
 test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false });
-  test("one gate (email), in Hebrew", async ({ page, browser }) => {
-    // Registration with JavaScript in another context; the reset without.
-    const helper = await (await browser.newContext({ javaScriptEnabled: true })).newPage();
-    const person = await registered(helper);
-    await beginReset(page, person.login, "he-IL", false);
-    await emailGate(page, person.email);
-    await newPassword(page, false);
-    // The helper's session was signed out by the reset.
-    await helper.goto("/account");
-    await expect(helper).toHaveURL(/\/sign-in/);
-    await helper.context().close();
-    await page.goto("/sign-in");
-    await signIn(page, person.login, NEW);
-    await expect(page).toHaveURL(/\/(account|security-info\/setup)$/);
-  });
+  for (const lang of ["en", "he-IL"] as const) {
+    test(`one gate (email) (${lang})`, async ({ page, browser }) => {
+      // Registration with JavaScript in another context; the reset without.
+      const helper = await (await browser.newContext({ javaScriptEnabled: true })).newPage();
+      const person = await registered(helper);
+      await beginReset(page, person.login, lang, false);
+      await expect(page.getByText(progress(lang, 1, 1))).toBeVisible();
+      await emailGate(page, person.email);
+      await newPassword(page, false);
+      // The helper's session was signed out by the reset.
+      await helper.goto("/account");
+      await expect(helper).toHaveURL(/\/sign-in/);
+      await helper.context().close();
+      await page.goto("/sign-in");
+      await signIn(page, person.login, NEW);
+      await expect(page).toHaveURL(/\/(account|security-info\/setup)$/);
+    });
+  }
 });
