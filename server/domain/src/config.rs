@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::outbox::DeliveryMode;
 use crate::password::HashingConfig;
+use crate::reset::ResetConfig;
 use crate::sessions::SessionConfig;
 use crate::throttle::LockoutConfig;
 
@@ -44,6 +45,7 @@ pub struct Config {
     pub password_hashing: HashingConfig,
     pub sessions: SessionConfig,
     pub sign_in_lockout: LockoutConfig,
+    pub reset: ResetConfig,
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -138,6 +140,7 @@ impl Default for Config {
             password_hashing: HashingConfig::default(),
             sessions: SessionConfig::default(),
             sign_in_lockout: LockoutConfig::default(),
+            reset: ResetConfig::default(),
         }
     }
 }
@@ -223,6 +226,17 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "sign_in_lockout",
                 reason: "need 1 <= threshold <= 100 and 1 <= base_lockout_secs <= max_lockout_secs"
+                    .into(),
+            });
+        }
+        let r = &self.reset;
+        if r.starts_without_captcha_per_address_per_hour < 1
+            || r.starts_per_address_per_hour < r.starts_without_captcha_per_address_per_hour
+            || r.starts_per_address_per_hour > 10_000
+        {
+            return Err(ConfigError::Invalid {
+                key: "reset",
+                reason: "need 1 <= starts_without_captcha_per_address_per_hour <= starts_per_address_per_hour <= 10000"
                     .into(),
             });
         }

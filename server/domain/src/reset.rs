@@ -38,11 +38,26 @@ pub const BLOCK_SECS: i64 = 24 * 3600;
 const _: () = assert!(BLOCK_SECS <= rate::LONGEST_WINDOW_SECS);
 /// Code sends per identifier per hour, whether or not it names an account.
 pub const MAX_SENDS_PER_IDENTIFIER: i64 = 5;
-/// Wizards started per client address (an IPv6 /64) per hour, the second
-/// line of defence (security.md #38: at most 20).
-pub const MAX_STARTS_PER_IP: i64 = 20;
-/// Without a solved CAPTCHA (no JavaScript), far fewer.
-pub const MAX_NOJS_STARTS_PER_IP: i64 = 3;
+
+/// Step 1's ceilings per client address (an IPv4 address or an IPv6 /64),
+/// the second line of defence behind the per-ID limits (config `[reset]`).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResetConfig {
+    /// Wizards started per address per hour (security.md #38: 20).
+    pub starts_per_address_per_hour: i64,
+    /// Of those, started without a solved CAPTCHA (no JavaScript).
+    pub starts_without_captcha_per_address_per_hour: i64,
+}
+
+impl Default for ResetConfig {
+    fn default() -> Self {
+        ResetConfig {
+            starts_per_address_per_hour: 20,
+            starts_without_captcha_per_address_per_hour: 3,
+        }
+    }
+}
 const MAX_ROUNDS: usize = 32;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,7 +171,7 @@ pub async fn start(
         &s.db,
         &format!("reset-start:{network}"),
         3600,
-        MAX_STARTS_PER_IP,
+        s.config.reset.starts_per_address_per_hour,
         now,
     )
     .await?
@@ -170,7 +185,7 @@ pub async fn start(
             &s.db,
             &format!("reset-nojs:{network}"),
             3600,
-            MAX_NOJS_STARTS_PER_IP,
+            s.config.reset.starts_without_captcha_per_address_per_hour,
             now,
         )
         .await?

@@ -4,12 +4,13 @@ use std::sync::Arc;
 
 use sspr_domain::auth::{current_user, sign_in};
 use sspr_domain::captcha::{self, CaptchaError};
+use sspr_domain::config::Config;
 use sspr_domain::identity::Login;
 use sspr_domain::methods::{self, Kind, NewMethod};
 use sspr_domain::outbox::{self, Template};
 use sspr_domain::password::Normalized;
 use sspr_domain::questions::{self, Entry, Question};
-use sspr_domain::reset::{self, Pending, ResetError};
+use sspr_domain::reset::{self, Pending, ResetConfig, ResetError};
 use sspr_domain::testkit::TestDb;
 use sspr_domain::users::{self, NewUser, Role};
 use sspr_domain::{Clock, Services, authenticator, both_backends, policy};
@@ -283,6 +284,46 @@ both_backends! {
         }
         assert!(matches!(reset::start(&w.s, "dana", "", "", Some("198.51.100.7"), w.s.now()).await, Err(ResetError::Throttled { .. })));
 
+    }
+
+    async fn twenty_starts_per_address_per_hour_by_default(t: &TestDb) {
+        // security.md #38: <= 20 reset initiations per IP per hour.
+        let w = world(t, Role::User).await;
+        let with_captcha = |nonce: String| {
+            let s = &w.s;
+            async move {
+                let p = captcha::issue(s, &nonce, s.now()).unwrap();
+                let solution = captcha::solve(&p).unwrap();
+                reset::start(s, "dana", &solution, &nonce, Some("2001:db8:7:7::1"), s.now()).await
+            }
+        };
+        for i in 0..20 {
+            with_captcha(format!("nonce{i:04}")).await.unwrap();
+        }
+        // The same /64 from another address is the same client.
+        let r = reset::start(&w.s, "dana", "", "", Some("2001:db8:7:7::2"), w.s.now()).await;
+        assert!(matches!(r, Err(ResetError::Throttled { retry_after_secs: 3600 })));
+        assert!(matches!(with_captcha("nonce9999".into()).await, Err(ResetError::Throttled { .. })));
+        reset::start(&w.s, "dana", "", "", Some("2001:db8:7:8::1"), w.s.now()).await.unwrap();
+        w.clock.advance(3600);
+        with_captcha("nonce0000".into()).await.unwrap();
+    }
+
+    async fn the_per_address_ceilings_come_from_the_config(t: &TestDb) {
+        let config = Config {
+            reset: ResetConfig {
+                starts_per_address_per_hour: 6,
+                starts_without_captcha_per_address_per_hour: 5,
+            },
+            ..Config::default()
+        };
+        let (s, _clock) = sspr_domain::testkit::services(t.db.clone(), config);
+        for _ in 0..5 {
+            reset::start(&s, "nobody", "", "", Some("198.51.100.7"), s.now()).await.unwrap();
+        }
+        let r = reset::start(&s, "nobody", "", "", Some("198.51.100.7"), s.now()).await;
+        assert!(matches!(r, Err(ResetError::Throttled { .. })), "the sixth without a CAPTCHA");
+        reset::start(&s, "nobody", "", "", Some("198.51.100.8"), s.now()).await.unwrap();
     }
 
     async fn resend_waits_for_the_cooldown_and_keeps_the_failure_count(t: &TestDb) {
