@@ -75,6 +75,15 @@ pub fn render(template: &Template, locale: &str) -> Rendered {
                 login = admin_login
             ),
         },
+        Template::ResetSurge { starts, threshold } => Rendered {
+            subject: td_string!(l, mail_reset_surge_subject).to_string(),
+            body: td_string!(
+                l,
+                mail_reset_surge_body,
+                starts = starts,
+                threshold = threshold
+            ),
+        },
         Template::PasswordChanged { display_name } => Rendered {
             subject: td_string!(l, mail_password_changed_subject).to_string(),
             body: td_string!(l, mail_password_changed_body, name = display_name),
@@ -100,6 +109,19 @@ mod tests {
             en.subject.starts_with("Your account was locked"),
             "unknown locales fall back to en"
         );
+    }
+
+    #[test]
+    fn the_surge_alert_carries_its_numbers_in_each_language() {
+        let t = Template::ResetSurge {
+            starts: 501,
+            threshold: 500,
+        };
+        let en = render(&t, "en");
+        assert!(en.body.contains("501 times") && en.body.contains("threshold of 500"));
+        let he = render(&t, "he-IL");
+        assert!(he.body.contains("501") && he.body.contains("500"));
+        assert_ne!(he.subject, en.subject);
     }
 
     #[test]

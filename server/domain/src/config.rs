@@ -233,10 +233,11 @@ impl Config {
         if r.starts_without_captcha_per_address_per_hour < 1
             || r.starts_per_address_per_hour < r.starts_without_captcha_per_address_per_hour
             || r.starts_per_address_per_hour > 10_000
+            || r.alert_starts_per_hour < 1
         {
             return Err(ConfigError::Invalid {
                 key: "reset",
-                reason: "need 1 <= starts_without_captcha_per_address_per_hour <= starts_per_address_per_hour <= 10000"
+                reason: "need 1 <= starts_without_captcha_per_address_per_hour <= starts_per_address_per_hour <= 10000 and alert_starts_per_hour >= 1"
                     .into(),
             });
         }

@@ -64,6 +64,9 @@ pub enum Template {
         admin_name: String,
         admin_login: String,
     },
+    /// Reset wizards were started more often than the alert threshold in
+    /// an hour (sent to every admin).
+    ResetSurge { starts: i64, threshold: i64 },
 }
 
 impl Template {
@@ -86,6 +89,7 @@ impl Template {
             Template::SecurityInfoChanged { .. } => "security_info_changed",
             Template::PasswordChanged { .. } => "password_changed",
             Template::AdminPasswordReset { .. } => "admin_password_reset",
+            Template::ResetSurge { .. } => "reset_surge",
         }
     }
 }

@@ -41,6 +41,18 @@ pub async fn hit(
     limit: i64,
     now: Timestamp,
 ) -> Result<bool, DomainError> {
+    Ok(count(db, key, window_secs, now).await? <= limit)
+}
+
+/// Counts a hit on `key` and returns the hits in the current window, this
+/// one included. The update is atomic, so each hit sees its own number:
+/// exactly one caller sees any given count.
+pub async fn count(
+    db: &Db,
+    key: &str,
+    window_secs: i64,
+    now: Timestamp,
+) -> Result<i64, DomainError> {
     let row = sqlx::query(
         "INSERT INTO rate_counters (counter_key, window_start, hits) VALUES ($1, $2, 1) \
          ON CONFLICT (counter_key) DO UPDATE SET \
@@ -53,8 +65,7 @@ pub async fn hit(
     .bind(now.minus_secs(window_secs).secs())
     .fetch_one(db.pool())
     .await?;
-    let hits: i64 = row.try_get("hits")?;
-    Ok(hits <= limit)
+    Ok(row.try_get("hits")?)
 }
 
 /// Hits counted in the current window (0 when none).

@@ -48,6 +48,10 @@ pub struct ResetConfig {
     pub starts_per_address_per_hour: i64,
     /// Of those, started without a solved CAPTCHA (no JavaScript).
     pub starts_without_captcha_per_address_per_hour: i64,
+    /// Starts from all addresses together in an hour above which the admins
+    /// are alerted, once that hour (security.md #38: a flood spread over
+    /// many addresses passes every per-address ceiling).
+    pub alert_starts_per_hour: i64,
 }
 
 impl Default for ResetConfig {
@@ -55,6 +59,7 @@ impl Default for ResetConfig {
         ResetConfig {
             starts_per_address_per_hour: 20,
             starts_without_captcha_per_address_per_hour: 3,
+            alert_starts_per_hour: 500,
         }
     }
 }
@@ -166,6 +171,7 @@ pub async fn start(
     ip: Option<&str>,
     now: Timestamp,
 ) -> Result<String, ResetError> {
+    watch_for_a_surge(s, now).await?;
     let network = rate::address_key(ip);
     if !rate::hit(
         &s.db,
@@ -236,6 +242,72 @@ pub async fn start(
     )
     .await?;
     Ok(token)
+}
+
+/// Counts every start, from every address; the one start that passes the
+/// alert threshold (the count is atomic, so exactly one sees it) tells the
+/// admins: an audit row, a warning in the log and an email to each admin.
+/// Nothing is refused here: the per-ID and per-address limits do that.
+async fn watch_for_a_surge(s: &Services, now: Timestamp) -> Result<(), DomainError> {
+    let threshold = s.config.reset.alert_starts_per_hour;
+    let starts = rate::count(&s.db, "reset-start:all", 3600, now).await?;
+    if starts != threshold + 1 {
+        return Ok(());
+    }
+    tracing::warn!(
+        starts,
+        threshold,
+        "reset starts passed the hourly alert threshold"
+    );
+    let mut tx = s.db.pool().begin().await?;
+    let detail = format!("starts={starts} threshold={threshold}");
+    audit::record(
+        &mut *tx,
+        &Event {
+            event: "reset_surge",
+            outcome: "alert",
+            detail: Some(&detail),
+            ..Event::default()
+        },
+        now,
+    )
+    .await?;
+    for (to, locale) in admin_addresses(s, &mut tx, None).await? {
+        let m = NewMessage {
+            channel: Channel::Email,
+            idempotency_key: format!("reset-surge:{}:{to}", now.secs()),
+            recipient: to,
+            locale,
+            template: Template::ResetSurge { starts, threshold },
+            not_after: None,
+        };
+        outbox::enqueue(&mut *tx, &m, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Every enabled admin's email address and language, but `except`'s.
+async fn admin_addresses(
+    s: &Services,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    except: Option<i64>,
+) -> Result<Vec<(String, String)>, DomainError> {
+    let rows = sqlx::query(
+        "SELECT email, locale FROM users WHERE role = 'admin' AND id <> $1 AND enabled = 1 AND email IS NOT NULL",
+    )
+    .bind(except.unwrap_or(0)) // row ids start at 1
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let locale: Option<String> = r.try_get("locale")?;
+            Ok((
+                r.try_get("email")?,
+                locale.unwrap_or_else(|| s.config.default_locale.clone()),
+            ))
+        })
+        .collect()
 }
 
 /// Gates this account needs: admins always two.
@@ -1198,20 +1270,12 @@ async fn notify_other_admins(
     admin: &User,
     now: Timestamp,
 ) -> Result<(), DomainError> {
-    let rows = sqlx::query(
-        "SELECT email, locale FROM users WHERE role = 'admin' AND id <> $1 AND enabled = 1 AND email IS NOT NULL",
-    )
-    .bind(admin.id)
-    .fetch_all(&mut **tx)
-    .await?;
-    for r in rows {
-        let to: String = r.try_get("email")?;
-        let locale: Option<String> = r.try_get("locale")?;
+    for (to, locale) in admin_addresses(s, tx, Some(admin.id)).await? {
         let m = NewMessage {
             channel: Channel::Email,
             idempotency_key: format!("admin-reset:{}:{}:{to}", admin.id, now.secs()),
             recipient: to,
-            locale: locale.unwrap_or_else(|| s.config.default_locale.clone()),
+            locale,
             template: Template::AdminPasswordReset {
                 admin_name: admin.display_name.clone(),
                 admin_login: admin.login_display.clone(),

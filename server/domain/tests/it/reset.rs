@@ -314,6 +314,7 @@ both_backends! {
             reset: ResetConfig {
                 starts_per_address_per_hour: 6,
                 starts_without_captcha_per_address_per_hour: 5,
+                ..ResetConfig::default()
             },
             ..Config::default()
         };
@@ -324,6 +325,60 @@ both_backends! {
         let r = reset::start(&s, "nobody", "", "", Some("198.51.100.7"), s.now()).await;
         assert!(matches!(r, Err(ResetError::Throttled { .. })), "the sixth without a CAPTCHA");
         reset::start(&s, "nobody", "", "", Some("198.51.100.8"), s.now()).await.unwrap();
+    }
+
+    async fn a_surge_of_starts_from_many_addresses_alerts_the_admins_once_an_hour(t: &TestDb) {
+        // security.md #38: per-address ceilings + a global anomaly alert.
+        let config = Config {
+            reset: ResetConfig {
+                alert_starts_per_hour: 3,
+                ..ResetConfig::default()
+            },
+            ..Config::default()
+        };
+        let (s, clock) = sspr_domain::testkit::services(t.db.clone(), config);
+        for (login, locale) in [("avery", "he-IL"), ("blair", "en")] {
+            users::create(&t.db, &Login::parse(login).unwrap(), &NewUser {
+                login_display: login.into(),
+                display_name: format!("{login} Admin"),
+                email: Some(format!("{login}@contoso.example")),
+                role: Role::Admin,
+                password_hash: None,
+                locale: Some(locale.into()),
+            }, &[], s.now()).await.unwrap();
+        }
+        let alerts = |t: &TestDb| {
+            let db = t.db.clone();
+            async move {
+                let audited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE event = 'reset_surge'")
+                    .fetch_one(db.pool()).await.unwrap();
+                let mut mails: Vec<(String, String)> = outbox::recent(&db, 50).await.unwrap().into_iter()
+                    .filter(|m| matches!(m.template, Template::ResetSurge { starts: 4, threshold: 3 }))
+                    .map(|m| (m.recipient, m.locale))
+                    .collect();
+                mails.sort();
+                (audited, mails)
+            }
+        };
+        // Each from its own address: no per-address ceiling is reached.
+        for i in 0..3 {
+            reset::start(&s, "nobody", "", "", Some(&format!("198.51.100.{i}")), s.now()).await.unwrap();
+        }
+        assert_eq!(alerts(t).await, (0, vec![]), "up to the threshold, silence");
+        for i in 3..8 {
+            reset::start(&s, "nobody", "", "", Some(&format!("198.51.100.{i}")), s.now()).await.unwrap();
+        }
+        let once = (1, vec![
+            ("avery@contoso.example".to_owned(), "he-IL".to_owned()),
+            ("blair@contoso.example".to_owned(), "en".to_owned()),
+        ]);
+        assert_eq!(alerts(t).await, once, "every admin told once, in their language; nothing refused");
+        // The next hour counts afresh.
+        clock.advance(3600);
+        for i in 0..4 {
+            reset::start(&s, "nobody", "", "", Some(&format!("203.0.113.{i}")), s.now()).await.unwrap();
+        }
+        assert_eq!(alerts(t).await.0, 2);
     }
 
     async fn resend_waits_for_the_cooldown_and_keeps_the_failure_count(t: &TestDb) {
