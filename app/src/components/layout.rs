@@ -114,16 +114,16 @@ impl FocusSearch {
         }
     }
 
-    /// Whether focus is on something inside the new step other than what
-    /// the navigation left behind.
+    /// Whether somebody put focus somewhere since the navigation: on
+    /// anything but the page itself, the main landmark or what the
+    /// navigation left behind (the header's language picker counts too).
     fn focus_was_moved(&self) -> bool {
         let doc = document();
-        let (Some(active), Some(main)) = (doc.active_element(), doc.get_element_by_id("main"))
-        else {
+        let Some(active) = doc.active_element() else {
             return false;
         };
-        active != main
-            && self.left_behind.as_ref() != Some(&active)
-            && main.contains(Some(active.as_ref()))
+        let on_page_itself = doc.body().is_some_and(|b| *b == active)
+            || doc.document_element().as_ref() == Some(&active);
+        !on_page_itself && active.id() != "main" && self.left_behind.as_ref() != Some(&active)
     }
 }

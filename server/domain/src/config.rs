@@ -233,11 +233,11 @@ impl Config {
         if r.starts_without_captcha_per_address_per_hour < 1
             || r.starts_per_address_per_hour < r.starts_without_captcha_per_address_per_hour
             || r.starts_per_address_per_hour > 10_000
-            || r.alert_starts_per_hour < 1
+            || !(1..=100_000_000).contains(&r.alert_starts_per_hour)
         {
             return Err(ConfigError::Invalid {
                 key: "reset",
-                reason: "need 1 <= starts_without_captcha_per_address_per_hour <= starts_per_address_per_hour <= 10000 and alert_starts_per_hour >= 1"
+                reason: "need 1 <= starts_without_captcha_per_address_per_hour <= starts_per_address_per_hour <= 10000 and 1 <= alert_starts_per_hour <= 100000000"
                     .into(),
             });
         }
@@ -285,6 +285,7 @@ impl Config {
                 let p = p.trim();
                 p.parse::<IpNet>()
                     .or_else(|_| p.parse::<IpAddr>().map(IpNet::from))
+                    .map(ipv4_if_mapped)
                     .map_err(|_| ConfigError::Invalid {
                         key: "trusted_proxies",
                         reason: format!("{p:?} is neither an address nor a CIDR range"),
@@ -317,6 +318,19 @@ impl Config {
             origin: url.origin().ascii_serialization(),
             https,
         })
+    }
+}
+
+/// `::ffff:10.0.0.0/104` is `10.0.0.0/8`: clients reached over IPv6 with
+/// a mapped IPv4 address are compared as IPv4 (`client_addr`).
+fn ipv4_if_mapped(net: IpNet) -> IpNet {
+    match net {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => v6
+            .addr()
+            .to_ipv4_mapped()
+            .and_then(|v4| ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96).ok())
+            .map_or(net, IpNet::V4),
+        other => other,
     }
 }
 
@@ -357,6 +371,11 @@ mod tests {
         assert_eq!(nets.len(), 3);
         assert!(nets[1].contains(&"192.0.2.7".parse::<IpAddr>().unwrap()));
         assert!(!nets[1].contains(&"192.0.2.8".parse::<IpAddr>().unwrap()));
+        let mapped = Config::from_toml(r#"trusted_proxies = ["::ffff:10.0.0.0/104"]"#).unwrap();
+        assert_eq!(
+            mapped.trusted_proxy_nets().unwrap(),
+            ["10.0.0.0/8".parse::<IpNet>().unwrap()]
+        );
         let err = Config::from_toml(r#"trusted_proxies = ["10.0.0.0/33"]"#)
             .unwrap_err()
             .to_string();

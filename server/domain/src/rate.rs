@@ -45,8 +45,8 @@ pub async fn hit(
 }
 
 /// Counts a hit on `key` and returns the hits in the current window, this
-/// one included. The update is atomic, so each hit sees its own number:
-/// exactly one caller sees any given count.
+/// one included. The update is atomic, so on a key nobody refunds each hit
+/// sees its own number: exactly one caller sees any given count.
 pub async fn count(
     db: &Db,
     key: &str,

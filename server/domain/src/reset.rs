@@ -171,7 +171,6 @@ pub async fn start(
     ip: Option<&str>,
     now: Timestamp,
 ) -> Result<String, ResetError> {
-    watch_for_a_surge(s, now).await?;
     let network = rate::address_key(ip);
     if !rate::hit(
         &s.db,
@@ -204,6 +203,9 @@ pub async fn start(
         crate::captcha::redeem(s, captcha, nonce, now).await?;
     }
     let login = Login::parse(raw_login).map_err(|_| ResetError::InvalidLogin)?;
+    // Only starts that passed every check above count: refused requests
+    // from one address must not spend the hour's one alert.
+    watch_for_a_surge(s, now).await?;
     let policy = policy::load(&s.db).await?;
     let user = users::find_by_login(&s.db, &login).await?;
     let state = State {
@@ -244,14 +246,16 @@ pub async fn start(
     Ok(token)
 }
 
-/// Counts every start, from every address; the one start that passes the
-/// alert threshold (the count is atomic, so exactly one sees it) tells the
-/// admins: an audit row, a warning in the log and an email to each admin.
-/// Nothing is refused here: the per-ID and per-address limits do that.
+/// Counts the starts accepted from every address together; the one start
+/// that passes the alert threshold in the counter's hour (the count is
+/// atomic, so exactly one sees it) tells the admins: an audit row, a
+/// warning in the log and an email to each admin. Nothing is refused here
+/// (the per-ID and per-address limits do that), and a failed alert is
+/// logged but does not fail the user's start.
 async fn watch_for_a_surge(s: &Services, now: Timestamp) -> Result<(), DomainError> {
     let threshold = s.config.reset.alert_starts_per_hour;
-    let starts = rate::count(&s.db, "reset-start:all", 3600, now).await?;
-    if starts != threshold + 1 {
+    let starts = rate::count(&s.db, "reset-starts-total", 3600, now).await?;
+    if starts != threshold.saturating_add(1) {
         return Ok(());
     }
     tracing::warn!(
@@ -259,6 +263,18 @@ async fn watch_for_a_surge(s: &Services, now: Timestamp) -> Result<(), DomainErr
         threshold,
         "reset starts passed the hourly alert threshold"
     );
+    if let Err(e) = alert_admins_of_a_surge(s, starts, threshold, now).await {
+        tracing::error!(error = %e, "could not alert the admins of a reset surge");
+    }
+    Ok(())
+}
+
+async fn alert_admins_of_a_surge(
+    s: &Services,
+    starts: i64,
+    threshold: i64,
+    now: Timestamp,
+) -> Result<(), DomainError> {
     let mut tx = s.db.pool().begin().await?;
     let detail = format!("starts={starts} threshold={threshold}");
     audit::record(
@@ -1001,7 +1017,7 @@ pub async fn verify(
             }
         }
     }
-    let outcome = transition(s, token, now, |flow, state| {
+    let checked = transition(s, token, now, |flow, state| {
         let right = match state.pending.clone() {
             Some(Pending::Authenticator) => totp_ok,
             Some(Pending::Code {
@@ -1054,7 +1070,7 @@ pub async fn verify(
         ))
     })
     .await;
-    let (right, left, done) = match outcome {
+    let (right, left, done) = match checked {
         Ok(v) => v,
         // Malformed input and expired codes spend no failure slot.
         Err(e @ (ResetError::CodeFormat { .. } | ResetError::CodeExpired)) => {

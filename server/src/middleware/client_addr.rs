@@ -58,14 +58,16 @@ fn client_of(peer: IpAddr, chain: &[&str], trusted: &TrustedProxies) -> IpAddr {
     client
 }
 
-/// Every `X-Forwarded-For` entry, in order, over all header lines.
+/// Every `X-Forwarded-For` entry, in order, over all header lines. Split
+/// before decoding: a client's own garbage entry (bytes that are not
+/// text) must not take the entries our proxies appended after it down
+/// with it. Such an entry becomes "", which ends the walk there.
 fn forwarded_for(headers: &HeaderMap) -> Vec<&str> {
     headers
         .get_all("x-forwarded-for")
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
+        .flat_map(|v| v.as_bytes().split(|b| *b == b','))
+        .map(|entry| std::str::from_utf8(entry).unwrap_or("").trim())
         .collect()
 }
 
@@ -160,5 +162,21 @@ mod tests {
         h.append("x-forwarded-for", "1.1.1.1, 203.0.113.5".parse().unwrap());
         h.append("x-forwarded-for", "10.1.2.3".parse().unwrap());
         assert_eq!(forwarded_for(&h), ["1.1.1.1", "203.0.113.5", "10.1.2.3"]);
+    }
+
+    #[test]
+    fn a_garbage_entry_does_not_hide_the_ones_proxies_appended() {
+        // The client sent bytes that are not text; nginx appended the real
+        // address after them.
+        let mut h = HeaderMap::new();
+        h.append(
+            "x-forwarded-for",
+            http::HeaderValue::from_bytes(b"\xff\xfe, 203.0.113.5").unwrap(),
+        );
+        let lb = proxies(&["10.0.0.0/8"]);
+        assert_eq!(
+            client_of(ip("10.0.0.1"), &forwarded_for(&h), &lb),
+            ip("203.0.113.5")
+        );
     }
 }

@@ -319,12 +319,26 @@ both_backends! {
             ..Config::default()
         };
         let (s, _clock) = sspr_domain::testkit::services(t.db.clone(), config);
+        let with_captcha = |ip: &'static str| {
+            let s = &s;
+            async move {
+                let p = captcha::issue(s, "nonce1234", s.now()).unwrap();
+                let solution = captcha::solve(&p).unwrap();
+                reset::start(s, "nobody", &solution, "nonce1234", Some(ip), s.now()).await
+            }
+        };
+        // Five without a CAPTCHA (the default would stop at three)…
         for _ in 0..5 {
             reset::start(&s, "nobody", "", "", Some("198.51.100.7"), s.now()).await.unwrap();
         }
-        let r = reset::start(&s, "nobody", "", "", Some("198.51.100.7"), s.now()).await;
+        // …and the sixth start at all (the default would allow twenty).
+        with_captcha("198.51.100.7").await.unwrap();
+        assert!(matches!(with_captcha("198.51.100.7").await, Err(ResetError::Throttled { .. })));
+        for _ in 0..5 {
+            reset::start(&s, "nobody", "", "", Some("198.51.100.8"), s.now()).await.unwrap();
+        }
+        let r = reset::start(&s, "nobody", "", "", Some("198.51.100.8"), s.now()).await;
         assert!(matches!(r, Err(ResetError::Throttled { .. })), "the sixth without a CAPTCHA");
-        reset::start(&s, "nobody", "", "", Some("198.51.100.8"), s.now()).await.unwrap();
     }
 
     async fn a_surge_of_starts_from_many_addresses_alerts_the_admins_once_an_hour(t: &TestDb) {
