@@ -39,8 +39,9 @@ const _: () = assert!(BLOCK_SECS <= rate::LONGEST_WINDOW_SECS);
 /// Code sends per identifier per hour, whether or not it names an account.
 pub const MAX_SENDS_PER_IDENTIFIER: i64 = 5;
 
-/// Step 1's ceilings per client address (an IPv4 address or an IPv6 /64),
-/// the second line of defence behind the per-ID limits (config `[reset]`).
+/// Config `[reset]`: step 1's ceilings per client address (an IPv4 address
+/// or an IPv6 /64), the second line of defence behind the per-ID limits,
+/// and the threshold of the surge alert over all addresses.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ResetConfig {
@@ -63,6 +64,7 @@ impl Default for ResetConfig {
         }
     }
 }
+
 const MAX_ROUNDS: usize = 32;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -288,42 +290,43 @@ async fn alert_admins_of_a_surge(
         now,
     )
     .await?;
-    for (to, locale) in admin_addresses(s, &mut tx, None).await? {
-        let m = NewMessage {
-            channel: Channel::Email,
-            idempotency_key: format!("reset-surge:{}:{to}", now.secs()),
-            recipient: to,
-            locale,
-            template: Template::ResetSurge { starts, threshold },
-            not_after: None,
-        };
-        outbox::enqueue(&mut *tx, &m, now).await?;
-    }
+    let template = Template::ResetSurge { starts, threshold };
+    email_admins(s, &mut tx, None, "reset-surge", &template, now).await?;
     tx.commit().await?;
     Ok(())
 }
 
-/// Every enabled admin's email address and language, but `except`'s.
-async fn admin_addresses(
+/// Queues `template` to every enabled admin with an email address, in
+/// their language, but `except`; `topic` keeps each message's
+/// idempotency key apart from other notices.
+async fn email_admins(
     s: &Services,
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     except: Option<i64>,
-) -> Result<Vec<(String, String)>, DomainError> {
+    topic: &str,
+    template: &Template,
+    now: Timestamp,
+) -> Result<(), DomainError> {
     let rows = sqlx::query(
         "SELECT email, locale FROM users WHERE role = 'admin' AND id <> $1 AND enabled = 1 AND email IS NOT NULL",
     )
     .bind(except.unwrap_or(0)) // row ids start at 1
     .fetch_all(&mut **tx)
     .await?;
-    rows.iter()
-        .map(|r| {
-            let locale: Option<String> = r.try_get("locale")?;
-            Ok((
-                r.try_get("email")?,
-                locale.unwrap_or_else(|| s.config.default_locale.clone()),
-            ))
-        })
-        .collect()
+    for r in rows {
+        let to: String = r.try_get("email")?;
+        let locale: Option<String> = r.try_get("locale")?;
+        let m = NewMessage {
+            channel: Channel::Email,
+            idempotency_key: format!("{topic}:{}:{to}", now.secs()),
+            recipient: to,
+            locale: locale.unwrap_or_else(|| s.config.default_locale.clone()),
+            template: template.clone(),
+            not_after: None,
+        };
+        outbox::enqueue(&mut **tx, &m, now).await?;
+    }
+    Ok(())
 }
 
 /// Gates this account needs: admins always two.
@@ -1286,21 +1289,12 @@ async fn notify_other_admins(
     admin: &User,
     now: Timestamp,
 ) -> Result<(), DomainError> {
-    for (to, locale) in admin_addresses(s, tx, Some(admin.id)).await? {
-        let m = NewMessage {
-            channel: Channel::Email,
-            idempotency_key: format!("admin-reset:{}:{}:{to}", admin.id, now.secs()),
-            recipient: to,
-            locale,
-            template: Template::AdminPasswordReset {
-                admin_name: admin.display_name.clone(),
-                admin_login: admin.login_display.clone(),
-            },
-            not_after: None,
-        };
-        outbox::enqueue(&mut **tx, &m, now).await?;
-    }
-    Ok(())
+    let template = Template::AdminPasswordReset {
+        admin_name: admin.display_name.clone(),
+        admin_login: admin.login_display.clone(),
+    };
+    let topic = format!("admin-reset:{}", admin.id);
+    email_admins(s, tx, Some(admin.id), &topic, &template, now).await
 }
 
 /// "Unlock only": a user locked out by sign-in throttling who still knows

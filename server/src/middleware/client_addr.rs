@@ -20,7 +20,7 @@ pub struct TrustedProxies(pub Arc<[IpNet]>);
 
 impl TrustedProxies {
     fn trust(&self, ip: IpAddr) -> bool {
-        let ip = canonical(ip);
+        let ip = ip.to_canonical();
         self.0.iter().any(|net| net.contains(&ip))
     }
 }
@@ -45,7 +45,9 @@ pub async fn resolve(
 /// the address before it, and the first hop nobody trusted is the client.
 /// An entry that is not an address ends the walk at the last hop known.
 fn client_of(peer: IpAddr, chain: &[&str], trusted: &TrustedProxies) -> IpAddr {
-    let mut client = canonical(peer);
+    // An IPv4 client reached over IPv6 (`::ffff:192.0.2.1`) is that IPv4
+    // client, for trust and for counting.
+    let mut client = peer.to_canonical();
     for hop in chain.iter().rev() {
         if !trusted.trust(client) {
             break;
@@ -77,16 +79,7 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
     hop.parse::<IpAddr>()
         .or_else(|_| hop.parse::<SocketAddr>().map(|s| s.ip()))
         .ok()
-        .map(canonical)
-}
-
-/// An IPv4 client reached over IPv6 (`::ffff:192.0.2.1`) is that IPv4
-/// client, for trust and for counting.
-fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    }
+        .map(|ip| ip.to_canonical())
 }
 
 #[cfg(test)]

@@ -316,7 +316,7 @@ both_backends! {
         add_registered_user(&app, "dana").await;
         let (_, plain) = start(&app, "dana").await;
         let page = app.get("/reset/verify", Some(&plain)).await;
-        assert!(!page.body.contains("email-hint") && page.body.contains(r#"name="address""#), "off by default");
+        assert!(!page.body.contains("email-hint") && page.body.contains(r#"name="address""#), "off by default: {} {}", page.status, page.body);
         let mut p = policy::load(&app.services.db).await.unwrap();
         p.reset_show_hints = true;
         policy::save(&app.services.db, &p, app.clock.now()).await.unwrap();
