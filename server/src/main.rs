@@ -9,7 +9,8 @@ use sspr_server::cli::{AdminCommand, Cli, Command, UserCommand};
 use sspr_server::{cli, logging, serve};
 
 // argon2 allocates 19 MiB per hash; glibc's allocator kept those buffers
-// resident per thread (7.4 GiB under load, build.md), mimalloc returns them.
+// resident per thread (7.4 GiB with 64 concurrent hashing requests, measured
+// on 2 cores); mimalloc returns them (docs/security.md #7).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -32,7 +32,7 @@ use crate::middleware::{
     body_limit, client_addr, content_type, csrf, dev_only, error_status, headers, locale,
 };
 
-/// Largest request body: forms here are a few hundred bytes (security.md #46).
+/// Largest request body: forms here are a few hundred bytes (docs/security.md #46).
 pub const BODY_LIMIT: usize = 16 * 1024;
 /// Longest a request may take before it is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);

@@ -1,5 +1,5 @@
 //! Step 1 of the reset wizard must take the same time whatever the user ID
-//! names (security.md: uniform answers, "within noise"). This measures
+//! names (docs/security.md #10, #11: uniform answers, "within noise"). This measures
 //! `reset::start` for an unknown ID and for existing, registered,
 //! unregistered, disabled, admin and locked accounts, interleaved so that
 //! drift hits every kind alike, and compares each kind's median with the
@@ -91,7 +91,7 @@ async fn main() {
     add(&s, "registered", Role::User, true).await;
     add(&s, "unregistered", Role::User, false).await;
     let disabled = add(&s, "disabled", Role::User, true).await;
-    users::set_enabled(&s.db, disabled, false).await.unwrap();
+    users::set_enabled(s.db.pool(), disabled, false).await.unwrap();
     add(&s, "admin", Role::Admin, true).await;
     add(&s, "locked", Role::User, true).await;
     for i in 0..10 {
@@ -123,9 +123,9 @@ async fn main() {
             let solution = captcha::solve(&puzzle).unwrap();
             // A distinct client address per start keeps the per-address
             // ceiling out of the measurement.
-            let ip = format!("10.{}.{}.{}", kind, round / 250, round % 250);
+            let ip = std::net::Ipv4Addr::new(10, kind as u8, (round / 250) as u8, (round % 250) as u8);
             let began = Instant::now();
-            reset::start(&s, login, &solution, &nonce, Some(&ip), s.now())
+            reset::start(&s, login, &solution, &nonce, Some(ip.into()), s.now())
                 .await
                 .unwrap();
             let took = began.elapsed();

@@ -1,42 +1,109 @@
 //! The audit trail: one row per security-relevant event, in UTC, with the
 //! account (when known) and the client address. Never a password, code or
-//! token (security.md #55).
+//! token (docs/security.md #55). Event names and outcomes are enums that
+//! store exactly the strings earlier versions wrote, so old rows and new
+//! ones read alike.
 
-use sqlx::Row;
+use std::net::IpAddr;
 
-use crate::{Db, DomainError, Timestamp};
+use crate::store::{self, Exec};
+use crate::{DomainError, Timestamp};
 
-#[derive(Clone, Debug, Default)]
-pub struct Event<'a> {
-    pub event: &'a str,
-    pub outcome: &'a str,
+macro_rules! names {
+    ($(#[$doc:meta])* $ty:ident { $($variant:ident => $s:literal,)* }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        pub enum $ty {
+            #[default]
+            $($variant,)*
+        }
+        impl $ty {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $s,)*
+                }
+            }
+            pub const ALL: &'static [$ty] = &[$($ty::$variant,)*];
+        }
+    };
+}
+
+names!(
+    /// What happened.
+    Kind {
+        SignIn => "sign_in",
+        SignOut => "sign_out",
+        Reauthenticate => "reauthenticate",
+        PasswordChanged => "password_changed",
+        PasswordReset => "password_reset",
+        AccountUnlocked => "account_unlocked",
+        ResetStarted => "reset_started",
+        ResetGate => "reset_gate",
+        ResetSurge => "reset_surge",
+        SecurityInfoAdded => "security_info_added",
+        SecurityInfoRemoved => "security_info_removed",
+        SecurityInfoConfirmed => "security_info_confirmed",
+        SecurityInfoCode => "security_info_code",
+    }
+);
+
+names!(
+    /// How it ended.
+    Outcome {
+        Success => "success",
+        Failure => "failure",
+        Alert => "alert",
+    }
+);
+
+impl Outcome {
+    pub fn of(ok: bool) -> Outcome {
+        if ok { Outcome::Success } else { Outcome::Failure }
+    }
+}
+
+/// One audit row to write.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Event {
+    pub event: Kind,
+    pub outcome: Outcome,
     pub actor_user_id: Option<i64>,
     pub subject_user_id: Option<i64>,
     /// The canonical user ID typed, for events about accounts that may not exist.
-    pub subject_login: Option<&'a str>,
-    pub ip: Option<&'a str>,
-    pub detail: Option<&'a str>,
+    pub subject_login: Option<String>,
+    pub ip: Option<IpAddr>,
+    pub detail: Option<String>,
 }
 
-pub async fn record<'e, E>(exec: E, e: &Event<'_>, now: Timestamp) -> Result<(), DomainError>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    sqlx::query(
-        "INSERT INTO audit_events (at, event, outcome, actor_user_id, subject_user_id, subject_login, ip, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(now.secs())
-    .bind(e.event)
-    .bind(e.outcome)
-    .bind(e.actor_user_id)
-    .bind(e.subject_user_id)
-    .bind(e.subject_login)
-    .bind(e.ip)
-    .bind(e.detail)
-    .execute(exec)
-    .await?;
-    Ok(())
+impl Event {
+    pub fn new(event: Kind, outcome: Outcome) -> Event {
+        Event {
+            event,
+            outcome,
+            ..Event::default()
+        }
+    }
+    /// Something a user did to their own account.
+    pub fn by_self(event: Kind, outcome: Outcome, user_id: i64) -> Event {
+        Event {
+            actor_user_id: Some(user_id),
+            subject_user_id: Some(user_id),
+            ..Event::new(event, outcome)
+        }
+    }
+    pub fn ip(self, ip: Option<IpAddr>) -> Event {
+        Event { ip, ..self }
+    }
+    pub fn detail(self, detail: impl Into<String>) -> Event {
+        Event {
+            detail: Some(detail.into()),
+            ..self
+        }
+    }
+}
+
+pub async fn record<'e>(exec: impl Exec<'e>, e: &Event, now: Timestamp) -> Result<(), DomainError> {
+    store::audit_events::insert(exec, e, now).await
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,23 +115,36 @@ pub struct AuditRow {
     pub subject_login: Option<String>,
 }
 
-/// Most recent first.
-pub async fn recent(db: &Db, limit: i64) -> Result<Vec<AuditRow>, DomainError> {
-    let rows = sqlx::query(
-        "SELECT at, event, outcome, subject_user_id, subject_login FROM audit_events ORDER BY id DESC LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(db.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(AuditRow {
-                at: r.try_get("at")?,
-                event: r.try_get("event")?,
-                outcome: r.try_get("outcome")?,
-                subject_user_id: r.try_get("subject_user_id")?,
-                subject_login: r.try_get("subject_login")?,
-            })
-        })
-        .collect()
+pub use store::audit_events::recent;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows written by earlier versions must keep reading the same: the
+    /// stored names are part of the schema.
+    #[test]
+    fn event_names_are_the_stored_strings() {
+        let names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "sign_in",
+                "sign_out",
+                "reauthenticate",
+                "password_changed",
+                "password_reset",
+                "account_unlocked",
+                "reset_started",
+                "reset_gate",
+                "reset_surge",
+                "security_info_added",
+                "security_info_removed",
+                "security_info_confirmed",
+                "security_info_code",
+            ]
+        );
+        let outcomes: Vec<&str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();
+        assert_eq!(outcomes, ["success", "failure", "alert"]);
+    }
 }

@@ -2,16 +2,18 @@
 //!
 //! Every way a sign-in can fail — unknown user, wrong password, disabled
 //! account, no password set, locked — produces the same error after the
-//! same argon2 work (security.md #8, #35), so the answer reveals nothing
+//! same argon2 work (docs/security.md #8, #35), so the answer reveals nothing
 //! about the account.
 
-use crate::audit::{self, Event};
+use std::net::IpAddr;
+
+use crate::audit::{self, Event, Kind as AuditKind, Outcome};
 use crate::identity::Login;
-use crate::outbox::{self, Channel, NewMessage, Template};
+use crate::outbox;
 use crate::password::{HashError, Normalized};
-use crate::throttle::{self, Reservation};
+use crate::lockout::{self, Reservation};
 use crate::users::{self, User};
-use crate::{DomainError, Services, Timestamp, sessions};
+use crate::{DomainError, Services, Timestamp, notices, sessions};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
@@ -39,7 +41,7 @@ impl From<HashError> for SignInError {
 pub struct SignInRequest<'a> {
     pub login: &'a str,
     pub password: &'a str,
-    pub ip: Option<&'a str>,
+    pub ip: Option<IpAddr>,
     /// The session token the browser already had, if any: it is revoked.
     pub previous_session: Option<&'a str>,
 }
@@ -69,7 +71,7 @@ pub async fn sign_in(
         now,
     )
     .await?;
-    record(s, &login, Some(&user), "success", None, req.ip, now).await?;
+    record(s, &login, Some(&user), Outcome::Success, None, req.ip, now).await?;
     Ok(SignedIn {
         user_id: user.id,
         session_token: token,
@@ -77,13 +79,13 @@ pub async fn sign_in(
 }
 
 /// Proves again that the person at the keyboard knows the password (before
-/// security info changes; security.md #51). Wrong passwords count toward
+/// security info changes; docs/security.md #51). Wrong passwords count toward
 /// the same lockout as sign-in.
 pub async fn reauthenticate(
     s: &Services,
     session_token: &str,
     password: &str,
-    ip: Option<&str>,
+    ip: Option<IpAddr>,
     now: Timestamp,
 ) -> Result<(), SignInError> {
     let Some(current) = current_user(s, session_token, now).await? else {
@@ -96,14 +98,7 @@ pub async fn reauthenticate(
     sessions::mark_authenticated(&s.db, session_token, now).await?;
     audit::record(
         s.db.pool(),
-        &Event {
-            event: "reauthenticate",
-            outcome: "success",
-            actor_user_id: Some(user.id),
-            subject_user_id: Some(user.id),
-            ip,
-            ..Event::default()
-        },
+        &Event::by_self(AuditKind::Reauthenticate, Outcome::Success, user.id).ip(ip),
         now,
     )
     .await?;
@@ -116,7 +111,7 @@ pub(crate) async fn check_password(
     s: &Services,
     raw_login: &str,
     raw_password: &str,
-    ip: Option<&str>,
+    ip: Option<IpAddr>,
     now: Timestamp,
 ) -> Result<(Login, User), SignInError> {
     let password = Normalized::new(raw_password)?;
@@ -124,7 +119,7 @@ pub(crate) async fn check_password(
         // A malformed ID cannot name an account; it says nothing about one.
         return Err(SignInError::InvalidCredentials);
     };
-    let user = users::find_by_login(&s.db, &login).await?;
+    let user = users::find_by_login(s.db.pool(), &login).await?;
     let key = throttle_key(&login);
     let fingerprint = hex::encode(
         &s.key.keyed_hash(
@@ -134,7 +129,7 @@ pub(crate) async fn check_password(
     );
 
     let failures =
-        match throttle::reserve(&s.db, &s.config.sign_in_lockout, &key, &fingerprint, now).await? {
+        match lockout::reserve(&s.db, &s.config.sign_in_lockout, &key, &fingerprint, now).await? {
             Reservation::Counted { failures } => failures,
             other => {
                 // Locked, or this wrong password was already counted: spend the
@@ -145,7 +140,7 @@ pub(crate) async fn check_password(
                 } else {
                     "repeated_password"
                 };
-                record(s, &login, user.as_ref(), "failure", Some(outcome), ip, now).await?;
+                record(s, &login, user.as_ref(), Outcome::Failure, Some(outcome), ip, now).await?;
                 return Err(SignInError::InvalidCredentials);
             }
         };
@@ -156,21 +151,21 @@ pub(crate) async fn check_password(
         Ok(v) => v,
         Err(e) => {
             // Nothing was checked: do not let overload count against the user.
-            throttle::refund(&s.db, &key).await?;
+            lockout::refund(&s.db, &key).await?;
             return Err(e.into());
         }
     };
 
     match (usable, verified.ok) {
         (Some(user), true) => {
-            throttle::clear(&s.db, &key).await?;
+            lockout::clear(s.db.pool(), &key).await?;
             if verified.needs_rehash {
                 upgrade_hash(s, user, &password).await;
             }
             Ok((login, user.clone()))
         }
         _ => {
-            throttle::remember_wrong(&s.db, &key, &fingerprint).await?;
+            lockout::remember_wrong(&s.db, &key, &fingerprint).await?;
             let just_locked = failures == s.config.sign_in_lockout.threshold;
             failed(s, &login, user.as_ref(), just_locked, ip, now).await?;
             Err(SignInError::InvalidCredentials)
@@ -185,7 +180,7 @@ async fn failed(
     login: &Login,
     user: Option<&User>,
     just_locked: bool,
-    ip: Option<&str>,
+    ip: Option<IpAddr>,
     now: Timestamp,
 ) -> Result<(), DomainError> {
     let mut tx = s.db.pool().begin().await?;
@@ -194,55 +189,37 @@ async fn failed(
     } else {
         "wrong_password"
     };
-    audit::record(
-        &mut *tx,
-        &event(login, user, "failure", Some(detail), ip),
-        now,
-    )
-    .await?;
-    if let (true, Some(u), Some(email)) = (just_locked, user, user.and_then(|u| u.email.as_deref()))
-    {
+    audit::record(&mut *tx, &event(login, user, Outcome::Failure, Some(detail), ip), now).await?;
+    if just_locked && let Some(u) = user {
         let minutes = (s
             .config
             .sign_in_lockout
             .lockout_secs(s.config.sign_in_lockout.threshold)
             + 59)
             / 60;
-        let message = NewMessage {
-            channel: Channel::Email,
-            recipient: email.to_owned(),
-            locale: u
-                .locale
-                .clone()
-                .unwrap_or_else(|| s.config.default_locale.clone()),
-            template: Template::AccountLocked {
-                display_name: u.display_name.clone(),
-                minutes,
-            },
-            idempotency_key: format!("account_locked:{}:{}", u.id, now.secs()),
-            not_after: None,
-        };
-        outbox::enqueue(&mut *tx, &message, now).await?;
+        if let Some(message) = notices::account_locked(s, u, minutes, now) {
+            outbox::enqueue(&mut *tx, &message, now).await?;
+        }
     }
     tx.commit().await?;
     Ok(())
 }
 
-fn event<'a>(
-    login: &'a Login,
+fn event(
+    login: &Login,
     user: Option<&User>,
-    outcome: &'a str,
-    detail: Option<&'a str>,
-    ip: Option<&'a str>,
-) -> Event<'a> {
+    outcome: Outcome,
+    detail: Option<&str>,
+    ip: Option<IpAddr>,
+) -> Event {
     Event {
-        event: "sign_in",
+        event: AuditKind::SignIn,
         outcome,
         actor_user_id: user.map(|u| u.id),
         subject_user_id: user.map(|u| u.id),
-        subject_login: Some(login.as_str()),
+        subject_login: Some(login.as_str().to_owned()),
         ip,
-        detail,
+        detail: detail.map(str::to_owned),
     }
 }
 
@@ -250,9 +227,9 @@ async fn record(
     s: &Services,
     login: &Login,
     user: Option<&User>,
-    outcome: &str,
+    outcome: Outcome,
     detail: Option<&str>,
-    ip: Option<&str>,
+    ip: Option<IpAddr>,
     now: Timestamp,
 ) -> Result<(), DomainError> {
     audit::record(s.db.pool(), &event(login, user, outcome, detail, ip), now).await
@@ -266,7 +243,7 @@ async fn upgrade_hash(s: &Services, user: &User, password: &Normalized) {
     };
     match s.hasher.hash(password).await {
         Ok(new) => {
-            if let Err(e) = users::upgrade_password_hash(&s.db, user.id, old, &new).await {
+            if let Err(e) = crate::store::users::set_password_hash(s.db.pool(), user.id, Some(old), &new, None).await {
                 tracing::warn!(user_id = user.id, error = %e, "password rehash not stored");
             }
         }
@@ -278,7 +255,7 @@ async fn upgrade_hash(s: &Services, user: &User, password: &Normalized) {
 pub async fn sign_out(
     s: &Services,
     token: &str,
-    ip: Option<&str>,
+    ip: Option<IpAddr>,
     now: Timestamp,
 ) -> Result<(), DomainError> {
     let user = sessions::lookup(&s.db, &s.config.sessions, token, now)
@@ -288,8 +265,8 @@ pub async fn sign_out(
         audit::record(
             s.db.pool(),
             &Event {
-                event: "sign_out",
-                outcome: "success",
+                event: AuditKind::SignOut,
+                outcome: Outcome::Success,
                 actor_user_id: user,
                 subject_user_id: user,
                 ip,
@@ -309,7 +286,7 @@ pub async fn current_session(
     now: Timestamp,
 ) -> Result<Option<(sessions::Session, User)>, DomainError> {
     match sessions::lookup(&s.db, &s.config.sessions, token, now).await? {
-        Some(session) => Ok(users::find_by_id(&s.db, session.user_id)
+        Some(session) => Ok(users::find_by_id(s.db.pool(), session.user_id)
             .await?
             .map(|u| (session, u))),
         None => Ok(None),
@@ -323,7 +300,7 @@ pub async fn current_user(
     now: Timestamp,
 ) -> Result<Option<User>, DomainError> {
     match sessions::lookup(&s.db, &s.config.sessions, token, now).await? {
-        Some(session) => users::find_by_id(&s.db, session.user_id).await,
+        Some(session) => users::find_by_id(s.db.pool(), session.user_id).await,
         None => Ok(None),
     }
 }

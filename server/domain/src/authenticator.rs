@@ -1,6 +1,6 @@
 //! Authenticator apps: TOTP per RFC 6238 (SHA-1, 6 digits, 30 s, 160-bit
 //! secrets), secrets encrypted at rest with a key derived from the server
-//! key, which is not in the database (security.md #27, #28).
+//! key, which is not in the database (docs/security.md #27, #28).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;

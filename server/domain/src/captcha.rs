@@ -8,7 +8,8 @@
 use altcha_lib_rs::{Challenge, ChallengeOptions, Payload};
 use serde::{Deserialize, Serialize};
 
-use crate::{Db, DomainError, Services, Timestamp};
+use crate::rate::CounterKey;
+use crate::{Db, DomainError, Services, Timestamp, store};
 
 /// A challenge lives this long.
 pub const TTL_SECS: i64 = 5 * 60;
@@ -125,15 +126,8 @@ pub async fn redeem(
 
 /// Records a solved challenge; false when it was recorded before.
 async fn spend(db: &Db, signature: &str, now: Timestamp) -> Result<bool, DomainError> {
-    let r = sqlx::query(
-        "INSERT INTO rate_counters (counter_key, window_start, hits) VALUES ($1, $2, 1) \
-         ON CONFLICT (counter_key) DO NOTHING",
-    )
-    .bind(format!("altcha:{signature}"))
-    .bind(now.secs())
-    .execute(db.pool())
-    .await?;
-    Ok(r.rows_affected() == 1)
+    let key = CounterKey::CaptchaSpent(signature).to_string();
+    store::counters::mark_once(db.pool(), &key, now).await
 }
 
 /// Solves a puzzle by brute force, as the browser does. For tests and the

@@ -1,4 +1,4 @@
-//! One source of time for expiry and throttle windows (security.md #63).
+//! One source of time for expiry and throttle windows (docs/security.md #63).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};

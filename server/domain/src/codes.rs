@@ -1,4 +1,4 @@
-//! One-time verification codes (security.md #22–#26).
+//! One-time verification codes (docs/security.md #22–#26).
 //!
 //! Codes are uniform random digits from the OS CSPRNG (no modulo bias:
 //! `random_range` rejects out-of-range samples), stored only as an HMAC
@@ -87,7 +87,7 @@ mod tests {
 
     #[test]
     fn digits_are_uniform() {
-        // security.md #22: chi-square over 60,000 digits, 9 degrees of
+        // docs/security.md #22: chi-square over 60,000 digits, 9 degrees of
         // freedom; 27.88 is the p = 0.001 critical value.
         let mut counts = [0f64; 10];
         for _ in 0..10_000 {

@@ -15,7 +15,7 @@ use crate::outbox::DeliveryMode;
 use crate::password::HashingConfig;
 use crate::reset::ResetConfig;
 use crate::sessions::SessionConfig;
-use crate::throttle::LockoutConfig;
+use crate::lockout::LockoutConfig;
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -198,7 +198,7 @@ impl Config {
             reason: e.to_string(),
         })?;
         let h = &self.password_hashing;
-        // OWASP Password Storage Cheat Sheet minimum (security.md #6).
+        // OWASP Password Storage Cheat Sheet minimum (docs/security.md #6).
         if h.memory_kib < 19456 || h.iterations < 2 || h.parallelism < 1 {
             return Err(ConfigError::Invalid {
                 key: "password_hashing",

@@ -67,13 +67,13 @@ impl Db {
                 Backend::Postgres => 10,
             })
             // A request waits at most this long for a connection; then the
-            // caller answers 503 instead of queueing without bound (#61).
+            // caller fails fast instead of queueing without bound (docs/security.md #61).
             .acquire_timeout(Duration::from_secs(5))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         // WAL lets readers run beside the one writer;
-                        // busy_timeout makes writers wait instead of failing (#62).
+                        // busy_timeout makes writers wait instead of failing (docs/security.md #62).
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
                              PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",

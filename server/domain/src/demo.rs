@@ -67,7 +67,7 @@ pub fn random_password() -> String {
 /// Seeds the demo organisation if the database has no users. Returns the
 /// accounts created (empty when the database already had users).
 pub async fn seed_if_empty(s: &Services, now: Timestamp) -> Result<Vec<DemoAccount>, DomainError> {
-    if users::count(&s.db).await? > 0 {
+    if users::count(s.db.pool()).await? > 0 {
         return Ok(Vec::new());
     }
     let mut created = Vec::new();

@@ -4,7 +4,7 @@
 //! off over several rounds instead of in one long lock.
 
 use crate::sessions::SessionConfig;
-use crate::{Db, DomainError, Timestamp, captcha, rate, sessions};
+use crate::{Db, DomainError, Timestamp, captcha, rate, sessions, store};
 
 /// Flows are kept this long after they expire (for support questions of
 /// the "what happened to my reset?" kind), then deleted.
@@ -33,25 +33,16 @@ pub async fn purge(db: &Db, cfg: &SessionConfig, now: Timestamp) -> Result<Purge
 /// changes no decision. A spent CAPTCHA solution only needs remembering
 /// while its challenge could still be accepted.
 async fn purge_counters(db: &Db, now: Timestamp) -> Result<u64, DomainError> {
-    let r = sqlx::query(
-        "DELETE FROM rate_counters WHERE counter_key IN (SELECT counter_key FROM rate_counters \
-         WHERE window_start <= $1 OR (counter_key LIKE 'altcha:%' AND window_start <= $2) LIMIT $3)",
+    store::counters::purge(
+        db.pool(),
+        now.minus_secs(rate::LONGEST_WINDOW_SECS),
+        rate::CAPTCHA_MARK_PREFIX,
+        now.minus_secs(captcha::TTL_SECS),
+        BATCH,
     )
-    .bind(now.minus_secs(rate::LONGEST_WINDOW_SECS).secs())
-    .bind(now.minus_secs(captcha::TTL_SECS).secs())
-    .bind(BATCH)
-    .execute(db.pool())
-    .await?;
-    Ok(r.rows_affected())
+    .await
 }
 
 async fn purge_flows(db: &Db, now: Timestamp) -> Result<u64, DomainError> {
-    let r = sqlx::query(
-        "DELETE FROM flows WHERE id_hash IN (SELECT id_hash FROM flows WHERE expires_at <= $1 LIMIT $2)",
-    )
-    .bind(now.minus_secs(FLOW_RETENTION_SECS).secs())
-    .bind(BATCH)
-    .execute(db.pool())
-    .await?;
-    Ok(r.rows_affected())
+    store::flows::purge(db.pool(), now.minus_secs(FLOW_RETENTION_SECS), BATCH).await
 }

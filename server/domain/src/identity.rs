@@ -3,7 +3,7 @@
 //! Canonical = trim, NFKC, Unicode default case folding, NFKC again (so
 //! "ＪＤｏｅ" and "jdoe" are the same account). Characters that make two
 //! different-looking IDs render alike, or break logs, are refused outright
-//! (security.md bad-input catalog: zero-width, bidi controls, C0/C1).
+//! (docs/security.md Part 3, the bad-input catalog: zero-width, bidi controls, C0/C1).
 
 use unicode_normalization::UnicodeNormalization;
 

@@ -1,4 +1,4 @@
-//! The transactional outbox (security.md #59). Actions write the messages
+//! The transactional outbox (docs/security.md #59). Actions write the messages
 //! they cause into `outbox` inside their own transaction; a worker delivers
 //! them later. No request ever waits on a mail or SMS provider, so delivery
 //! latency cannot reveal whether an account exists (Keycloak #26625).
@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 
+use crate::store::{self, Exec};
 use crate::{Clock, Db, DomainError, Timestamp};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,7 +31,7 @@ impl Channel {
             Channel::Voice => "voice",
         }
     }
-    fn parse(s: &str) -> Option<Channel> {
+    pub fn parse(s: &str) -> Option<Channel> {
         match s {
             "email" => Some(Channel::Email),
             "sms" => Some(Channel::Sms),
@@ -138,110 +138,26 @@ pub const MAX_ATTEMPTS: i64 = 5;
 /// A claimed message is retried by another worker after this lease.
 const LEASE_SECS: i64 = 60;
 
-pub async fn enqueue<'e, E>(exec: E, m: &NewMessage, now: Timestamp) -> Result<(), DomainError>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    let value =
-        serde_json::to_value(&m.template).map_err(|e| DomainError::Corrupt(e.to_string()))?;
-    let params = value
-        .get("params")
-        .map(|p| p.to_string())
-        .unwrap_or_else(|| "{}".to_owned());
-    sqlx::query(
-        "INSERT INTO outbox (idempotency_key, created_at, channel, recipient, locale, template, params, state, attempts, next_attempt_at, not_after) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $2, $8) ON CONFLICT (idempotency_key) DO NOTHING",
-    )
-    .bind(&m.idempotency_key)
-    .bind(now.secs())
-    .bind(m.channel.as_str())
-    .bind(&m.recipient)
-    .bind(&m.locale)
-    .bind(m.template.name())
-    .bind(params)
-    .bind(m.not_after.map(Timestamp::secs))
-    .execute(exec)
-    .await?;
-    Ok(())
+/// Queues a message inside the caller's transaction.
+pub async fn enqueue<'e>(exec: impl Exec<'e>, m: &NewMessage, now: Timestamp) -> Result<(), DomainError> {
+    store::outbox::insert(exec, m, now).await
 }
-
-fn message_from_row(r: &sqlx::any::AnyRow) -> Result<Message, DomainError> {
-    let template: String = r.try_get("template")?;
-    let params: String = r.try_get("params")?;
-    let json = format!(
-        "{{\"template\":{},\"params\":{}}}",
-        serde_json::Value::String(template),
-        params
-    );
-    let channel: String = r.try_get("channel")?;
-    Ok(Message {
-        id: r.try_get("id")?,
-        idempotency_key: r.try_get("idempotency_key")?,
-        created_at: Timestamp(r.try_get("created_at")?),
-        channel: Channel::parse(&channel)
-            .ok_or_else(|| DomainError::Corrupt(format!("channel {channel:?}")))?,
-        recipient: r.try_get("recipient")?,
-        locale: r.try_get("locale")?,
-        template: serde_json::from_str(&json).map_err(|e| DomainError::Corrupt(e.to_string()))?,
-        state: r.try_get("state")?,
-        attempts: r.try_get("attempts")?,
-    })
-}
-
-const MESSAGE_COLUMNS: &str = "id, idempotency_key, created_at, channel, recipient, locale, template, params, state, attempts";
 
 /// Claims up to `limit` due messages for this worker. Safe with several
 /// instances: each row is taken by a conditional update.
 pub async fn claim_due(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<Message>, DomainError> {
-    let candidates = sqlx::query(
-        "SELECT id FROM outbox WHERE (state = 'pending' AND next_attempt_at <= $1) OR (state = 'sending' AND lease_until < $1) ORDER BY id LIMIT $2",
-    )
-    .bind(now.secs())
-    .bind(limit)
-    .fetch_all(db.pool())
-    .await?;
     let mut claimed = Vec::new();
-    for c in candidates {
-        let id: i64 = c.try_get("id")?;
-        let sql = format!(
-            "UPDATE outbox SET state = 'sending', lease_until = $1, attempts = attempts + 1 \
-             WHERE id = $2 AND ((state = 'pending' AND next_attempt_at <= $3) OR (state = 'sending' AND lease_until < $3)) \
-             RETURNING {MESSAGE_COLUMNS}"
-        );
-        let row = sqlx::query(&sql)
-            .bind(now.plus_secs(LEASE_SECS).secs())
-            .bind(id)
-            .bind(now.secs())
-            .fetch_optional(db.pool())
-            .await?;
-        if let Some(row) = row {
-            claimed.push(message_from_row(&row)?);
+    for id in store::outbox::due_ids(db.pool(), now, limit).await? {
+        let lease_until = now.plus_secs(LEASE_SECS);
+        if let Some(m) = store::outbox::claim(db.pool(), id, lease_until, now).await? {
+            claimed.push(m);
         }
     }
     Ok(claimed)
 }
 
 pub async fn mark_sent(db: &Db, id: i64, now: Timestamp) -> Result<(), DomainError> {
-    sqlx::query("UPDATE outbox SET state = 'sent', sent_at = $1, lease_until = NULL, last_error = NULL WHERE id = $2")
-        .bind(now.secs())
-        .bind(id)
-        .execute(db.pool())
-        .await?;
-    Ok(())
-}
-
-async fn scrub(db: &Db, id: i64, blank: &Template) -> Result<(), DomainError> {
-    let value = serde_json::to_value(blank).map_err(|e| DomainError::Corrupt(e.to_string()))?;
-    let params = value
-        .get("params")
-        .map(|p| p.to_string())
-        .unwrap_or_else(|| "{}".to_owned());
-    sqlx::query("UPDATE outbox SET params = $1 WHERE id = $2")
-        .bind(params)
-        .bind(id)
-        .execute(db.pool())
-        .await?;
-    Ok(())
+    store::outbox::mark_sent(db.pool(), id, now).await
 }
 
 /// Records a failed attempt: retry with exponential backoff, or give up
@@ -260,46 +176,10 @@ pub async fn mark_failed(
             now.plus_secs(10 * (1 << m.attempts.clamp(0, 10))),
         )
     };
-    sqlx::query("UPDATE outbox SET state = $1, next_attempt_at = $2, lease_until = NULL, last_error = $3 WHERE id = $4")
-        .bind(state)
-        .bind(next.secs())
-        .bind(error)
-        .bind(m.id)
-        .execute(db.pool())
-        .await?;
-    Ok(())
+    store::outbox::mark_failed(db.pool(), m.id, state, next, error).await
 }
 
-/// Marks due messages whose `not_after` has passed as expired, unsent.
-pub async fn expire(db: &Db, now: Timestamp) -> Result<u64, DomainError> {
-    let r = sqlx::query(
-        "UPDATE outbox SET state = 'expired', lease_until = NULL WHERE state IN ('pending', 'sending') AND not_after IS NOT NULL AND not_after < $1",
-    )
-    .bind(now.secs())
-    .execute(db.pool())
-    .await?;
-    Ok(r.rows_affected())
-}
-
-/// The state and attempt count of the message with this idempotency key.
-pub async fn delivery_state(
-    db: &Db,
-    idempotency_key: &str,
-) -> Result<Option<(String, i64)>, DomainError> {
-    let row = sqlx::query("SELECT state, attempts FROM outbox WHERE idempotency_key = $1")
-        .bind(idempotency_key)
-        .fetch_optional(db.pool())
-        .await?;
-    row.map(|r| Ok((r.try_get("state")?, r.try_get("attempts")?)))
-        .transpose()
-}
-
-/// Newest first, for the development outbox page.
-pub async fn recent(db: &Db, limit: i64) -> Result<Vec<Message>, DomainError> {
-    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM outbox ORDER BY id DESC LIMIT $1");
-    let rows = sqlx::query(&sql).bind(limit).fetch_all(db.pool()).await?;
-    rows.iter().map(message_from_row).collect()
-}
+pub use store::outbox::{delivery_state, expire, recent};
 
 /// Something that delivers a message: SMTP, an SMS provider, or the dev outbox.
 pub trait Sender: Send + Sync + 'static {
@@ -329,7 +209,7 @@ pub async fn deliver_due<S: Sender>(
     sender: &S,
     now: Timestamp,
 ) -> Result<usize, DomainError> {
-    expire(db, now).await?;
+    expire(db.pool(), now).await?;
     let mut sent = 0;
     for m in claim_due(db, now, 50).await? {
         match sender.send(&m).await {
@@ -338,7 +218,7 @@ pub async fn deliver_due<S: Sender>(
                 if sender.scrub_after_send()
                     && let Some(blank) = m.template.scrubbed()
                 {
-                    scrub(db, m.id, &blank).await?;
+                    store::outbox::replace_template(db.pool(), m.id, &blank).await?;
                 }
                 sent += 1;
             }

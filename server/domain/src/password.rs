@@ -1,5 +1,5 @@
 //! Password hashing: argon2id with PHC strings, run on the blocking pool
-//! behind a semaphore (security.md #6, #7).
+//! behind a semaphore (docs/security.md #6, #7).
 //!
 //! One argon2 hash at m=19456 KiB takes ~16 ms of a core and 19 MiB of RAM,
 //! so an unbounded number of them is the cheapest denial of service against
@@ -70,12 +70,12 @@ pub struct Hasher {
     permits: Arc<Semaphore>,
     queue_timeout: Duration,
     /// Verified against when the account is unknown, so that path costs the
-    /// same argon2 work as a real one (security.md #8).
+    /// same argon2 work as a real one (docs/security.md #8).
     dummy_hash: Arc<str>,
     hashes: Arc<AtomicU64>,
 }
 
-/// A password after the byte cap and NFKC (security.md #2, #4). No case
+/// A password after the byte cap and NFKC (docs/security.md #2, #4). No case
 /// folding: "Password" and "password" stay different.
 #[derive(Clone)]
 pub struct Normalized(String);
@@ -239,7 +239,7 @@ mod tests {
     #[tokio::test]
     async fn hash_is_argon2id_phc_and_verifies_nfkc_equivalents() {
         let h = Hasher::new(&HashingConfig::default()).unwrap();
-        // security.md #4: U+212B ANGSTROM SIGN and U+00C5 are the same after NFKC.
+        // docs/security.md #4: U+212B ANGSTROM SIGN and U+00C5 are the same after NFKC.
         let stored = h
             .hash(&Normalized::new("\u{212B}ngström-pass").unwrap())
             .await
@@ -295,7 +295,7 @@ mod tests {
 
     #[test]
     fn over_long_input_is_refused_before_hashing() {
-        // security.md #2: 4096-byte cap.
+        // docs/security.md #2: 4096-byte cap.
         assert!(Normalized::new(&"a".repeat(MAX_PASSWORD_BYTES)).is_ok());
         assert!(matches!(
             Normalized::new(&"a".repeat(MAX_PASSWORD_BYTES + 1)),

@@ -1,17 +1,17 @@
 //! Changing a known password (signed in): the current password is checked
-//! like a sign-in (a wrong one counts toward the lockout, security.md #9),
+//! like a sign-in (a wrong one counts toward the lockout, docs/security.md #9),
 //! the new one against the policy, and the change commits in one
 //! transaction with the sessions it ends, its audit row and the notice to
 //! the owner.
 
-use crate::audit::{self, Event};
+use std::net::IpAddr;
+
+use crate::audit::{self, Event, Kind as AuditKind, Outcome};
 use crate::auth::{self, SignInError};
-use crate::outbox::{self, Channel, NewMessage, Template};
 use crate::password::{HashError, Normalized};
 use crate::password_policy::{self, Reason, Rules};
-use crate::secrets::token_hash;
 use crate::users::User;
-use crate::{DomainError, Services, Timestamp, methods, policy};
+use crate::{DomainError, Services, Timestamp, methods, notices, policy, sessions, store};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChangeError {
@@ -20,7 +20,7 @@ pub enum ChangeError {
     #[error("the current password is wrong")]
     InvalidCredentials,
     #[error("the new password is refused: {0:?}")]
-    Rejected(Vec<Reason>),
+    Rejected(Vec<Reason>, Rules),
     #[error("the password is longer than the limit")]
     PasswordTooLong,
     #[error("server busy")]
@@ -65,13 +65,13 @@ pub struct ChangeRequest<'a> {
     pub confirm: &'a str,
     /// End the user's other sessions (the default in the UI).
     pub sign_out_others: bool,
-    pub ip: Option<&'a str>,
+    pub ip: Option<IpAddr>,
 }
 
 /// The rules that apply to `user` now, for the live checklist.
 pub async fn rules(s: &Services, user: &User) -> Result<Rules, DomainError> {
     let policy = policy::load(&s.db).await?;
-    let has_other = methods::counted(&methods::list(&s.db, user.id).await?) > 0;
+    let has_other = methods::counted(&methods::list(s.db.pool(), user.id).await?) > 0;
     Ok(password_policy::rules_for(&policy, user, has_other))
 }
 
@@ -116,7 +116,7 @@ pub async fn change(
         Some(current.as_str()),
     );
     if !reasons.is_empty() {
-        return Err(ChangeError::Rejected(reasons));
+        return Err(ChangeError::Rejected(reasons, rules));
     }
     // Checked like a sign-in: throttled, and a wrong one counts.
     let (_, checked) =
@@ -130,72 +130,24 @@ pub async fn change(
     let mut tx = s.db.pool().begin().await?;
     // Conditional on the hash just verified: two changes racing cannot both
     // win, and neither overwrites the other unseen.
-    let updated = sqlx::query(
-        "UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3 AND password_hash = $4",
-    )
-    .bind(&hash)
-    .bind(now.secs())
-    .bind(user.id)
-    .bind(&old_hash)
-    .execute(&mut *tx)
-    .await?;
-    if updated.rows_affected() != 1 {
+    let replaced =
+        store::users::set_password_hash(&mut *tx, user.id, Some(&old_hash), &hash, Some(now))
+            .await?;
+    if !replaced {
         tx.rollback().await?;
         return Err(ChangeError::Conflict);
     }
     let ended = if req.sign_out_others {
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
-            .bind(user.id)
-            .bind(token_hash(req.session_token))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
+        sessions::revoke_others(&mut *tx, user.id, req.session_token).await?
     } else {
         0
     };
     let detail = format!("other_sessions_ended={ended}");
-    audit::record(
-        &mut *tx,
-        &Event {
-            event: "password_changed",
-            outcome: "success",
-            actor_user_id: Some(user.id),
-            subject_user_id: Some(user.id),
-            ip: req.ip,
-            detail: Some(&detail),
-            ..Event::default()
-        },
-        now,
-    )
-    .await?;
-    notify_password_changed(s, &mut tx, &user, now).await?;
+    let event = Event::by_self(AuditKind::PasswordChanged, Outcome::Success, user.id)
+        .ip(req.ip)
+        .detail(detail);
+    audit::record(&mut *tx, &event, now).await?;
+    notices::password_changed(s, &mut tx, &user, now).await?;
     tx.commit().await?;
-    Ok(())
-}
-
-/// Queues "your password was changed" to every address the user has.
-pub async fn notify_password_changed(
-    s: &Services,
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    user: &User,
-    now: Timestamp,
-) -> Result<(), DomainError> {
-    let addresses = crate::users::contact_addresses(tx, user).await?;
-    for to in addresses {
-        let m = NewMessage {
-            channel: Channel::Email,
-            idempotency_key: format!("password-changed:{}:{}:{to}", user.id, now.secs()),
-            recipient: to,
-            locale: user
-                .locale
-                .clone()
-                .unwrap_or_else(|| s.config.default_locale.clone()),
-            template: Template::PasswordChanged {
-                display_name: user.display_name.clone(),
-            },
-            not_after: None,
-        };
-        outbox::enqueue(&mut **tx, &m, now).await?;
-    }
     Ok(())
 }

@@ -173,7 +173,7 @@ mod tests {
 
     #[test]
     fn common_passwords_are_caught_with_their_usual_disguises() {
-        // security.md #5: "password123456789" rejected as commonly used.
+        // docs/security.md #5: "password123456789" rejected as commonly used.
         assert!(is_common("password123456789"));
         assert!(is_common("P@ssw0rd"));
         assert!(is_common("!!Sunshine2024!!"));

@@ -1,7 +1,7 @@
 //! Phone numbers: parsed with libphonenumber's metadata (the `phonenumber`
 //! crate) and stored as E.164. Only numbers from the admin's allowed regions,
 //! and only types that can receive a call or text, are accepted
-//! (security.md #39: premium and international-network ranges are refused).
+//! (docs/security.md #39: premium and international-network ranges are refused).
 
 use phonenumber::{Mode, PhoneNumber, country};
 

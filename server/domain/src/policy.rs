@@ -3,9 +3,21 @@
 //! with no row, the defaults apply.
 
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 
-use crate::{Db, DomainError, Timestamp};
+use crate::{Db, DomainError, Timestamp, password_policy, questions, store};
+
+/// Who may reset their own password. Admins always may.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SsprScope {
+    /// Everyone.
+    #[default]
+    All,
+    /// Nobody but admins.
+    None,
+    /// Members of `sspr_groups`.
+    Groups,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -46,7 +58,7 @@ pub struct Policy {
     pub banned_words: Vec<String>,
     /// Who may reset: `all`, `none` or `groups` (members of
     /// `sspr_groups`). Admins always may.
-    pub sspr_scope: String,
+    pub sspr_scope: SsprScope,
     pub sspr_groups: Vec<String>,
     /// A locked-out user who knows the password may unlock the account
     /// through the reset gates without changing it.
@@ -86,7 +98,7 @@ impl Default for Policy {
             max_sends_per_account_per_hour: 10,
             password_min_length: 8,
             banned_words: Vec::new(),
-            sspr_scope: "all".into(),
+            sspr_scope: SsprScope::All,
             sspr_groups: Vec::new(),
             allow_unlock: true,
             notify_admins_on_admin_reset: true,
@@ -107,29 +119,55 @@ impl Policy {
     }
 }
 
-pub async fn load(db: &Db) -> Result<Policy, DomainError> {
-    let row = sqlx::query("SELECT value FROM settings WHERE setting_key = 'policy'")
-        .fetch_optional(db.pool())
-        .await?;
-    match row {
-        None => Ok(Policy::default()),
-        Some(r) => {
-            let text: String = r.try_get("value")?;
-            serde_json::from_str(&text)
-                .map_err(|e| DomainError::Corrupt(format!("settings.policy: {e}")))
+/// A policy that cannot be saved, with the rule it breaks.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Internal(#[from] DomainError),
+}
+
+impl Policy {
+    /// Checks every rule a stored policy must keep; `save` runs it, so no
+    /// caller can store a policy the product would misread.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        let fail = |m: String| Err(PolicyError::Invalid(m));
+        if !(1..=2).contains(&self.methods_required) {
+            return fail("methods_required must be 1 or 2".into());
         }
+        let min = usize::from(self.password_min_length);
+        if !(password_policy::FLOOR..=password_policy::MAX).contains(&min) {
+            return fail("password_min_length must be 8 to 128".into());
+        }
+        if !password_policy::valid_banned_words(&self.banned_words) {
+            return fail("banned_words: at most 1000 words of 4 to 16 characters".into());
+        }
+        if !(1..=questions::MAX_QUESTIONS).contains(&usize::from(self.questions_to_register)) {
+            return fail(format!(
+                "questions_to_register must be 1 to {}",
+                questions::MAX_QUESTIONS
+            ));
+        }
+        Ok(())
     }
 }
 
-pub async fn save(db: &Db, p: &Policy, now: Timestamp) -> Result<(), DomainError> {
+/// The `settings` key the policy is stored under.
+const KEY: &str = "policy";
+
+pub async fn load(db: &Db) -> Result<Policy, DomainError> {
+    match store::settings::get(db.pool(), KEY).await? {
+        None => Ok(Policy::default()),
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|e| DomainError::Corrupt(format!("settings.policy: {e}"))),
+    }
+}
+
+/// Validates and stores the policy.
+pub async fn save(db: &Db, p: &Policy, now: Timestamp) -> Result<(), PolicyError> {
+    p.validate()?;
     let text = serde_json::to_string(p).map_err(|e| DomainError::Corrupt(e.to_string()))?;
-    sqlx::query(
-        "INSERT INTO settings (setting_key, value, updated_at) VALUES ('policy', $1, $2) \
-         ON CONFLICT (setting_key) DO UPDATE SET value = $1, updated_at = $2",
-    )
-    .bind(text)
-    .bind(now.secs())
-    .execute(db.pool())
-    .await?;
+    store::settings::put(db.pool(), KEY, &text, now).await?;
     Ok(())
 }

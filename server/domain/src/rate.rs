@@ -1,13 +1,15 @@
-//! Fixed-window counters in the database, shared by all instances
-//! (security.md #34, #37, #39): "at most N sends to this destination per
-//! hour". One atomic upsert per hit, so parallel requests cannot slip past
-//! the limit.
+//! Fixed-window limits in the database, shared by all instances
+//! (docs/security.md #34, #37, #39): "at most N sends to this destination
+//! per hour". One atomic upsert per hit, so parallel requests cannot slip
+//! past a limit. The keys are typed; each renders exactly the string
+//! earlier versions stored, so an upgrade keeps everyone's counts.
 
+use std::fmt;
 use std::net::IpAddr;
 
-use sqlx::Row;
-
-use crate::{Db, DomainError, Timestamp};
+use crate::methods::Kind;
+use crate::store::{self, Exec};
+use crate::{DomainError, Timestamp};
 
 /// No limit counts over a longer window than this (the reset's 24-hour
 /// method block is the longest), so older counters can be deleted
@@ -16,94 +18,171 @@ pub const LONGEST_WINDOW_SECS: i64 = 24 * 3600;
 
 /// The unit per-address limits count: an IPv4 address, or the /64 an IPv6
 /// address lies in (a subscriber is usually given a whole /64 and could
-/// otherwise take a fresh address for every request). Anything else, and
-/// no address at all, share one bucket.
-pub fn address_key(ip: Option<&str>) -> String {
-    match ip
-        .and_then(|ip| ip.parse::<IpAddr>().ok())
-        .map(|ip| ip.to_canonical())
-    {
-        Some(IpAddr::V4(v4)) => v4.to_string(),
-        Some(IpAddr::V6(v6)) => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+/// otherwise take a fresh address for every request). No address at all
+/// is one shared bucket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Network {
+    V4(std::net::Ipv4Addr),
+    V6Prefix([u16; 4]),
+    Unknown,
+}
+
+impl Network {
+    pub fn of(ip: Option<IpAddr>) -> Network {
+        match ip.map(|ip| ip.to_canonical()) {
+            Some(IpAddr::V4(v4)) => Network::V4(v4),
+            Some(IpAddr::V6(v6)) => {
+                let s = v6.segments();
+                Network::V6Prefix([s[0], s[1], s[2], s[3]])
+            }
+            None => Network::Unknown,
         }
-        None => "unknown".into(),
+    }
+}
+
+impl fmt::Display for Network {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Network::V4(v4) => write!(f, "{v4}"),
+            Network::V6Prefix([a, b, c, d]) => write!(f, "{a:x}:{b:x}:{c:x}:{d:x}::/64"),
+            Network::Unknown => f.write_str("unknown"),
+        }
+    }
+}
+
+/// What a counter counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CounterKey<'a> {
+    /// Reset wizards started from one network.
+    ResetStarts(Network),
+    /// Of those, started without a solved CAPTCHA.
+    ResetStartsWithoutCaptcha(Network),
+    /// Reset wizards started from everywhere (the surge alert).
+    ResetStartsTotal,
+    /// Failed checks of one gate kind for one typed user ID (its keyed hash).
+    ResetFailures { identifier: &'a str, kind: Kind },
+    /// The 24-hour block of one gate kind for one typed user ID.
+    ResetBlock { identifier: &'a str, kind: Kind },
+    /// Reset codes sent for one typed user ID.
+    ResetSends { identifier: &'a str },
+    /// Registration codes sent to one destination.
+    SendsToDestination(&'a str),
+    /// Registration codes sent for one account.
+    SendsForAccount(i64),
+    /// A CAPTCHA solution already spent.
+    CaptchaSpent(&'a str),
+}
+
+/// The prefix of [`CounterKey::CaptchaSpent`] keys (housekeeping purges
+/// them sooner than counters).
+pub const CAPTCHA_MARK_PREFIX: &str = "altcha:";
+
+impl fmt::Display for CounterKey<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CounterKey::ResetStarts(n) => write!(f, "reset-start:{n}"),
+            CounterKey::ResetStartsWithoutCaptcha(n) => write!(f, "reset-nojs:{n}"),
+            CounterKey::ResetStartsTotal => f.write_str("reset-starts-total"),
+            CounterKey::ResetFailures { identifier, kind } => {
+                write!(f, "reset-fail-{}:{identifier}", kind.as_str())
+            }
+            CounterKey::ResetBlock { identifier, kind } => {
+                write!(f, "reset-block-{}:{identifier}", kind.as_str())
+            }
+            CounterKey::ResetSends { identifier } => write!(f, "reset-send:{identifier}"),
+            CounterKey::SendsToDestination(d) => write!(f, "send:dest:{d}"),
+            CounterKey::SendsForAccount(id) => write!(f, "send:user:{id}"),
+            CounterKey::CaptchaSpent(sig) => write!(f, "{CAPTCHA_MARK_PREFIX}{sig}"),
+        }
     }
 }
 
 /// Counts a hit on `key` and says whether it is within `limit` per
 /// `window_secs`. A refused hit is still counted (fail closed).
-pub async fn hit(
-    db: &Db,
-    key: &str,
+pub async fn hit<'e>(
+    exec: impl Exec<'e>,
+    key: CounterKey<'_>,
     window_secs: i64,
     limit: i64,
     now: Timestamp,
 ) -> Result<bool, DomainError> {
-    Ok(count(db, key, window_secs, now).await? <= limit)
+    Ok(count(exec, key, window_secs, now).await? <= limit)
 }
 
 /// Counts a hit on `key` and returns the hits in the current window, this
-/// one included. The update is atomic, so on a key nobody refunds each hit
-/// sees its own number: exactly one caller sees any given count.
-pub async fn count(
-    db: &Db,
-    key: &str,
+/// one included. On a key nobody refunds, exactly one caller sees any
+/// given count.
+pub async fn count<'e>(
+    exec: impl Exec<'e>,
+    key: CounterKey<'_>,
     window_secs: i64,
     now: Timestamp,
 ) -> Result<i64, DomainError> {
-    let row = sqlx::query(
-        "INSERT INTO rate_counters (counter_key, window_start, hits) VALUES ($1, $2, 1) \
-         ON CONFLICT (counter_key) DO UPDATE SET \
-           hits = CASE WHEN rate_counters.window_start <= $3 THEN 1 ELSE rate_counters.hits + 1 END, \
-           window_start = CASE WHEN rate_counters.window_start <= $3 THEN $2 ELSE rate_counters.window_start END \
-         RETURNING hits",
-    )
-    .bind(key)
-    .bind(now.secs())
-    .bind(now.minus_secs(window_secs).secs())
-    .fetch_one(db.pool())
-    .await?;
-    Ok(row.try_get("hits")?)
+    store::counters::hit(exec, &key.to_string(), window_secs, now).await
 }
 
 /// Hits counted in the current window (0 when none).
-pub async fn current(
-    db: &Db,
-    key: &str,
+pub async fn current<'e>(
+    exec: impl Exec<'e>,
+    key: CounterKey<'_>,
     window_secs: i64,
     now: Timestamp,
 ) -> Result<i64, DomainError> {
-    let row = sqlx::query("SELECT hits, window_start FROM rate_counters WHERE counter_key = $1")
-        .bind(key)
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(match row {
-        Some(r) if r.try_get::<i64, _>("window_start")? > now.minus_secs(window_secs).secs() => {
-            r.try_get("hits")?
-        }
-        _ => 0,
-    })
+    store::counters::current(exec, &key.to_string(), window_secs, now).await
+}
+
+/// Gives one hit back.
+pub async fn refund<'e>(exec: impl Exec<'e>, key: CounterKey<'_>) -> Result<(), DomainError> {
+    store::counters::refund(exec, &key.to_string()).await
 }
 
 #[cfg(test)]
 mod tests {
-    use super::address_key;
+    use super::*;
+
+    fn net(s: &str) -> String {
+        Network::of(s.parse().ok()).to_string()
+    }
 
     #[test]
     fn ipv6_counts_by_its_64_and_mapped_ipv4_as_ipv4() {
-        assert_eq!(address_key(Some("198.51.100.7")), "198.51.100.7");
-        assert_eq!(address_key(Some("::ffff:198.51.100.7")), "198.51.100.7");
+        assert_eq!(net("198.51.100.7"), "198.51.100.7");
+        assert_eq!(net("::ffff:198.51.100.7"), "198.51.100.7");
         assert_eq!(
-            address_key(Some("2001:db8:1:2:aaaa::1")),
-            address_key(Some("2001:db8:1:2:ffff:ffff:ffff:ffff"))
+            net("2001:db8:1:2:aaaa::1"),
+            net("2001:db8:1:2:ffff:ffff:ffff:ffff")
         );
-        assert_ne!(
-            address_key(Some("2001:db8:1:2::1")),
-            address_key(Some("2001:db8:1:3::1"))
-        );
-        assert_eq!(address_key(None), "unknown");
-        assert_eq!(address_key(Some("not an address")), "unknown");
+        assert_eq!(net("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_ne!(net("2001:db8:1:2::1"), net("2001:db8:1:3::1"));
+        assert_eq!(Network::of(None).to_string(), "unknown");
+        assert_eq!(net("not an address"), "unknown");
+    }
+
+    /// An upgrade must not reset anyone's throttles: every key renders the
+    /// string earlier versions stored.
+    #[test]
+    fn keys_render_the_stored_strings() {
+        let n = Network::of("192.0.2.1".parse().ok());
+        let id = "00ff";
+        let cases = [
+            (CounterKey::ResetStarts(n), "reset-start:192.0.2.1"),
+            (CounterKey::ResetStartsWithoutCaptcha(n), "reset-nojs:192.0.2.1"),
+            (CounterKey::ResetStartsTotal, "reset-starts-total"),
+            (
+                CounterKey::ResetFailures { identifier: id, kind: Kind::Authenticator },
+                "reset-fail-authenticator:00ff",
+            ),
+            (
+                CounterKey::ResetBlock { identifier: id, kind: Kind::Email },
+                "reset-block-email:00ff",
+            ),
+            (CounterKey::ResetSends { identifier: id }, "reset-send:00ff"),
+            (CounterKey::SendsToDestination("+15550100"), "send:dest:+15550100"),
+            (CounterKey::SendsForAccount(7), "send:user:7"),
+            (CounterKey::CaptchaSpent("sig"), "altcha:sig"),
+        ];
+        for (key, stored) in cases {
+            assert_eq!(key.to_string(), stored);
+        }
     }
 }

@@ -1,12 +1,12 @@
 //! Server-side sessions. The cookie carries a 256-bit random token; the
 //! table stores only its SHA-256, so a database dump holds no usable
-//! session (security.md #42). Sessions end after an idle period and after
-//! an absolute lifetime (#43).
+//! session (docs/security.md #42). Sessions end after an idle period and after
+//! an absolute lifetime (docs/security.md #43).
 
 use serde::Deserialize;
-use sqlx::Row;
 
 use crate::secrets::{random_token, token_hash};
+use crate::store::{self, Exec};
 use crate::{Db, DomainError, Timestamp};
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -40,6 +40,9 @@ pub struct Session {
 /// Creates a session and returns the token for the cookie. `replaces` (the
 /// token the browser sent, if any) is deleted in the same transaction, so
 /// an id planted before sign-in is dead afterwards (fixation).
+/// Rows purged per round.
+const PURGE_BATCH: i64 = 1000;
+
 pub async fn create(
     db: &Db,
     cfg: &SessionConfig,
@@ -50,25 +53,14 @@ pub async fn create(
     let token = random_token();
     let mut tx = db.pool().begin().await?;
     if let Some(old) = replaces {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-            .bind(token_hash(old))
-            .execute(&mut *tx)
-            .await?;
+        store::sessions::delete(&mut *tx, &token_hash(old)).await?;
     }
-    sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, created_at, authenticated_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $3, $3, $4)",
-    )
-    .bind(token_hash(&token))
-    .bind(user_id)
-    .bind(now.secs())
-    .bind(now.plus_secs(cfg.absolute_timeout_secs).secs())
-    .execute(&mut *tx)
-    .await?;
+    let expires_at = now.plus_secs(cfg.absolute_timeout_secs);
+    store::sessions::insert(&mut *tx, &token_hash(&token), user_id, expires_at, now).await?;
     tx.commit().await?;
     Ok(token)
 }
 
-/// The live session for `token`, refreshing its idle timer.
 pub async fn lookup(
     db: &Db,
     cfg: &SessionConfig,
@@ -76,80 +68,47 @@ pub async fn lookup(
     now: Timestamp,
 ) -> Result<Option<Session>, DomainError> {
     let hash = token_hash(token);
-    let row = sqlx::query(
-        "SELECT s.user_id, s.authenticated_at, s.last_seen_at, s.expires_at FROM sessions s \
-         JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND u.enabled = 1",
-    )
-    .bind(&hash)
-    .fetch_optional(db.pool())
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    let last_seen: i64 = row.try_get("last_seen_at")?;
-    let expires_at: i64 = row.try_get("expires_at")?;
-    if now.secs() >= expires_at || now.secs() - last_seen >= cfg.idle_timeout_secs {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-            .bind(&hash)
-            .execute(db.pool())
-            .await?;
+    let Some(row) = store::sessions::find(db.pool(), &hash).await? else {
+        return Ok(None);
+    };
+    let idle = now.secs() - row.last_seen_at.secs();
+    if now >= row.expires_at || idle >= cfg.idle_timeout_secs {
+        store::sessions::delete(db.pool(), &hash).await?;
         return Ok(None);
     }
-    if now.secs() - last_seen >= TOUCH_INTERVAL_SECS {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
-            .bind(now.secs())
-            .bind(&hash)
-            .execute(db.pool())
-            .await?;
+    if idle >= TOUCH_INTERVAL_SECS {
+        store::sessions::touch(db.pool(), &hash, now).await?;
     }
     Ok(Some(Session {
-        user_id: row.try_get("user_id")?,
-        authenticated_at: Timestamp(row.try_get("authenticated_at")?),
-        expires_at: Timestamp(expires_at),
+        user_id: row.user_id,
+        authenticated_at: row.authenticated_at,
+        expires_at: row.expires_at,
     }))
 }
 
-/// Records that the user just proved their password again.
 pub async fn mark_authenticated(db: &Db, token: &str, now: Timestamp) -> Result<(), DomainError> {
-    sqlx::query("UPDATE sessions SET authenticated_at = $1, last_seen_at = $1 WHERE id_hash = $2")
-        .bind(now.secs())
-        .bind(token_hash(token))
-        .execute(db.pool())
-        .await?;
-    Ok(())
+    store::sessions::mark_authenticated(db.pool(), &token_hash(token), now).await
 }
 
-/// Ends one session. Returns whether it existed.
 pub async fn revoke(db: &Db, token: &str) -> Result<bool, DomainError> {
-    let r = sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-        .bind(token_hash(token))
-        .execute(db.pool())
-        .await?;
-    Ok(r.rows_affected() > 0)
+    store::sessions::delete(db.pool(), &token_hash(token)).await
 }
 
-/// Ends every session of a user (password reset, admin action).
-pub async fn revoke_all<'e, E>(exec: E, user_id: i64) -> Result<u64, DomainError>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-        .bind(user_id)
-        .execute(exec)
-        .await?
-        .rows_affected())
+/// Ends every session of the user.
+pub async fn revoke_all<'e>(exec: impl Exec<'e>, user_id: i64) -> Result<u64, DomainError> {
+    store::sessions::delete_all_of_user(exec, user_id, None).await
 }
 
-/// Deletes expired sessions in bounded batches (security.md #64).
+/// Ends every session of the user but the one `keep_token` names.
+pub async fn revoke_others<'e>(exec: impl Exec<'e>, user_id: i64, keep_token: &str) -> Result<u64, DomainError> {
+    store::sessions::delete_all_of_user(exec, user_id, Some(&token_hash(keep_token))).await
+}
+
 pub async fn purge_expired(
     db: &Db,
     cfg: &SessionConfig,
     now: Timestamp,
 ) -> Result<u64, DomainError> {
-    let r = sqlx::query(
-        "DELETE FROM sessions WHERE id_hash IN (SELECT id_hash FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2 LIMIT 1000)",
-    )
-    .bind(now.secs())
-    .bind(now.minus_secs(cfg.idle_timeout_secs).secs())
-    .execute(db.pool())
-    .await?;
-    Ok(r.rows_affected())
+    let idle_since = now.minus_secs(cfg.idle_timeout_secs);
+    store::sessions::purge(db.pool(), now, idle_since, PURGE_BATCH).await
 }

@@ -64,7 +64,7 @@ fn tls_parameters(cfg: &SmtpConfig) -> Result<TlsParameters, SetupError> {
 impl SmtpMailer {
     pub async fn send(&self, m: &Message, subject: &str, body: &str) -> Result<(), String> {
         // The stored address only, parsed as exactly one mailbox: never a
-        // list, never anything the request supplied (security.md #13).
+        // list, never anything the request supplied (docs/security.md #13).
         let to: Mailbox = m
             .recipient
             .parse()

@@ -1,5 +1,5 @@
 //! Request bodies over the limit get 413 before any handler runs
-//! (security.md #46), whether they declare a Content-Length or stream
+//! (docs/security.md #46), whether they declare a Content-Length or stream
 //! chunks. Bodies here are small forms, so reading them whole is cheap.
 
 use axum::body::Body;

@@ -1,7 +1,7 @@
 //! Who the client is, for per-address limits and the audit trail.
 //!
 //! `X-Forwarded-For` is believed only when the TCP peer is one of the
-//! configured `trusted_proxies` (security.md #14, #38): from anyone else it
+//! configured `trusted_proxies` (docs/security.md #14, #38): from anyone else it
 //! is a value the client picked, and believing it would let a client choose
 //! the address its requests are counted under.
 
@@ -96,7 +96,7 @@ mod tests {
 
     #[test]
     fn an_untrusted_peer_is_the_client_whatever_it_forwards() {
-        // security.md #38: spoofed X-Forwarded-For from an untrusted peer is ignored.
+        // docs/security.md #38: spoofed X-Forwarded-For from an untrusted peer is ignored.
         let none = proxies(&[]);
         assert_eq!(
             client_of(ip("198.51.100.9"), &["203.0.113.5"], &none),

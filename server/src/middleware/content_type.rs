@@ -1,5 +1,5 @@
 //! Server functions here take form-encoded input only; any other body type
-//! is refused with 415 before decoding (security.md #45). `text/plain` and
+//! is refused with 415 before decoding (docs/security.md #45). `text/plain` and
 //! `multipart/form-data` are what cross-site forms can send without a
 //! preflight, so refusing them also narrows what a CSRF attempt can try.
 

@@ -1,4 +1,4 @@
-//! CSRF guard for every state-changing request (security.md #44).
+//! CSRF guard for every state-changing request (docs/security.md #44).
 //!
 //! Leptos server functions have no CSRF defence of their own and accept a
 //! form-encoded POST, which browsers send cross-site without a preflight.

@@ -1,4 +1,4 @@
-//! Security headers on every response (security.md #47, #48), with a fresh
+//! Security headers on every response (docs/security.md #47, #48), with a fresh
 //! CSP nonce per response that the Leptos hydration scripts carry.
 
 use std::sync::Arc;

@@ -1,5 +1,5 @@
 //! Sign-in lockout, kept in the database so every instance shares it and it
-//! survives restarts (security.md #35–#37).
+//! survives restarts (docs/security.md #35–#37).
 //!
 //! An attempt *reserves* a failure before the password is checked, with a
 //! compare-and-swap on the row's version, so N parallel guesses can never be
@@ -8,8 +8,8 @@
 //! by a keyed fingerprint and counted once (Entra smart lockout).
 
 use serde::Deserialize;
-use sqlx::Row;
 
+use crate::store::{self, Exec};
 use crate::{Db, DomainError, Timestamp};
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -72,41 +72,22 @@ pub async fn reserve(
     now: Timestamp,
 ) -> Result<Reservation, DomainError> {
     for _ in 0..MAX_ROUNDS {
-        let row = sqlx::query("SELECT failures, last_failure_at, recent, version FROM throttle WHERE throttle_key = $1")
-            .bind(key)
-            .fetch_optional(db.pool())
-            .await?;
-        let Some(row) = row else {
-            sqlx::query("INSERT INTO throttle (throttle_key) VALUES ($1) ON CONFLICT (throttle_key) DO NOTHING")
-                .bind(key)
-                .execute(db.pool())
-                .await?;
+        let Some(row) = store::lockouts::find(db.pool(), key).await? else {
+            store::lockouts::ensure(db.pool(), key).await?;
             continue;
         };
-        let mut failures: i64 = row.try_get("failures")?;
-        let last: i64 = row.try_get("last_failure_at")?;
-        let recent: String = row.try_get("recent")?;
-        let version: i64 = row.try_get("version")?;
-        if now.secs() - last > cfg.reset_after_secs {
+        let mut failures = row.failures;
+        if now.secs() - row.last_failure_at.secs() > cfg.reset_after_secs {
             failures = 0;
         }
-        let until = Timestamp(last).plus_secs(cfg.lockout_secs(failures));
+        let until = row.last_failure_at.plus_secs(cfg.lockout_secs(failures));
         if failures >= cfg.threshold && until > now {
             return Ok(Reservation::Locked { until });
         }
-        if failures > 0 && recent.split(',').any(|f| f == fingerprint) {
+        if failures > 0 && row.recent.split(',').any(|f| f == fingerprint) {
             return Ok(Reservation::Repeat);
         }
-        let updated = sqlx::query(
-            "UPDATE throttle SET failures = $1, last_failure_at = $2, version = version + 1 WHERE throttle_key = $3 AND version = $4",
-        )
-        .bind(failures + 1)
-        .bind(now.secs())
-        .bind(key)
-        .bind(version)
-        .execute(db.pool())
-        .await?;
-        if updated.rows_affected() == 1 {
+        if store::lockouts::set_failures(db.pool(), key, row.version, failures + 1, now).await? {
             return Ok(Reservation::Counted {
                 failures: failures + 1,
             });
@@ -115,47 +96,28 @@ pub async fn reserve(
     Err(DomainError::Contention("sign-in throttle"))
 }
 
-/// Remembers the fingerprint of a password that turned out to be wrong.
 pub async fn remember_wrong(db: &Db, key: &str, fingerprint: &str) -> Result<(), DomainError> {
-    let row = sqlx::query("SELECT recent FROM throttle WHERE throttle_key = $1")
-        .bind(key)
-        .fetch_optional(db.pool())
-        .await?;
-    let Some(row) = row else { return Ok(()) };
-    let recent: String = row.try_get("recent")?;
-    let mut list: Vec<&str> = recent
+    let Some(row) = store::lockouts::find(db.pool(), key).await? else {
+        return Ok(());
+    };
+    let mut list: Vec<&str> = row
+        .recent
         .split(',')
         .filter(|s| !s.is_empty() && *s != fingerprint)
         .collect();
     list.push(fingerprint);
     let skip = list.len().saturating_sub(RECENT_FINGERPRINTS);
-    let joined = list[skip..].join(",");
-    // Losing a fingerprint to a concurrent writer only means a repeat is
-    // counted once more; no version check needed.
-    sqlx::query("UPDATE throttle SET recent = $1 WHERE throttle_key = $2")
-        .bind(joined)
-        .bind(key)
-        .execute(db.pool())
-        .await?;
-    Ok(())
+    store::lockouts::set_recent(db.pool(), key, &list[skip..].join(",")).await
 }
 
-/// Gives back a reserved attempt that was never evaluated (server busy).
 pub async fn refund(db: &Db, key: &str) -> Result<(), DomainError> {
-    sqlx::query("UPDATE throttle SET failures = failures - 1, version = version + 1 WHERE throttle_key = $1 AND failures > 0")
-        .bind(key)
-        .execute(db.pool())
-        .await?;
-    Ok(())
+    store::lockouts::refund(db.pool(), key).await
 }
 
-/// A successful sign-in (or a password change) clears the counter.
-pub async fn clear(db: &Db, key: &str) -> Result<(), DomainError> {
-    sqlx::query("DELETE FROM throttle WHERE throttle_key = $1")
-        .bind(key)
-        .execute(db.pool())
-        .await?;
-    Ok(())
+/// Ends the lockout (a right password, or a reset or unlock through the
+/// gates, which may run inside the caller's transaction).
+pub async fn clear<'e>(exec: impl Exec<'e>, key: &str) -> Result<(), DomainError> {
+    store::lockouts::delete(exec, key).await
 }
 
 #[cfg(test)]

@@ -1,0 +1,163 @@
+//! Every message the product sends is built here: who receives it, in
+//! which language (the user's, else the organisation's default — decided
+//! once, in [`locale_of`]), with which template and idempotency key. The
+//! messages are queued in the caller's transaction, so a notice leaves if
+//! and only if the change it tells of commits.
+
+use crate::methods::{Kind, PhoneChannel};
+use crate::outbox::{self, Channel, NewMessage, Template};
+use crate::policy::Policy;
+use crate::secrets::random_token;
+use crate::users::{self, User};
+use crate::{DomainError, Services, Timestamp, store};
+
+/// The language to write to `user` in.
+pub fn locale_of(s: &Services, user: &User) -> String {
+    user.locale_or(&s.config.default_locale).to_owned()
+}
+
+/// Who a verification code is for, which decides its idempotency key.
+pub enum CodeFor {
+    /// A reset gate (the account is not named in the key).
+    Reset,
+    /// Registering a method for this account.
+    Registration { user_id: i64 },
+}
+
+/// A one-time code to send.
+pub struct Code<'a> {
+    pub kind: Kind,
+    pub channel: Option<PhoneChannel>,
+    pub destination: &'a str,
+    pub code: String,
+    pub purpose: CodeFor,
+}
+
+/// A one-time code for its destination, never delivered after it expires
+/// (docs/security.md #59).
+pub fn code(s: &Services, policy: &Policy, user: &User, c: Code<'_>, now: Timestamp) -> NewMessage {
+    let Code {
+        kind,
+        channel,
+        destination,
+        code,
+        purpose,
+    } = c;
+    NewMessage {
+        channel: match (kind, channel) {
+            (Kind::Phone, Some(PhoneChannel::Voice)) => Channel::Voice,
+            (Kind::Phone, _) => Channel::Sms,
+            _ => Channel::Email,
+        },
+        recipient: destination.to_owned(),
+        locale: locale_of(s, user),
+        template: Template::VerificationCode {
+            code,
+            minutes: (policy.code_ttl_secs + 59) / 60,
+        },
+        idempotency_key: match purpose {
+            CodeFor::Reset => format!("reset-code:{}", random_token()),
+            CodeFor::Registration { user_id } => format!("code:{user_id}:{}", random_token()),
+        },
+        not_after: Some(now.plus_secs(policy.code_ttl_secs)),
+    }
+}
+
+/// "Your password was changed", to every address the user has.
+pub async fn password_changed(
+    s: &Services,
+    conn: &mut sqlx::AnyConnection,
+    user: &User,
+    now: Timestamp,
+) -> Result<(), DomainError> {
+    for to in users::contact_addresses(&mut *conn, user).await? {
+        let m = NewMessage {
+            channel: Channel::Email,
+            idempotency_key: format!("password-changed:{}:{}:{to}", user.id, now.secs()),
+            recipient: to,
+            locale: locale_of(s, user),
+            template: Template::PasswordChanged {
+                display_name: user.display_name.clone(),
+            },
+            not_after: None,
+        };
+        outbox::enqueue(&mut *conn, &m, now).await?;
+    }
+    Ok(())
+}
+
+/// "Your security info changed", to the user's addresses other than the
+/// one just added.
+pub async fn security_info_changed(
+    s: &Services,
+    conn: &mut sqlx::AnyConnection,
+    user: &User,
+    kind: Kind,
+    new_destination: &str,
+    removed: bool,
+    now: Timestamp,
+) -> Result<(), DomainError> {
+    let addresses = users::contact_addresses(&mut *conn, user).await?;
+    for to in addresses.into_iter().filter(|a| a != new_destination) {
+        let m = NewMessage {
+            channel: Channel::Email,
+            idempotency_key: format!(
+                "info-changed:{}:{}:{}:{removed}:{to}",
+                user.id,
+                kind.as_str(),
+                now.secs()
+            ),
+            recipient: to,
+            locale: locale_of(s, user),
+            template: Template::SecurityInfoChanged {
+                display_name: user.display_name.clone(),
+                method: kind.as_str().into(),
+                removed,
+            },
+            not_after: None,
+        };
+        outbox::enqueue(&mut *conn, &m, now).await?;
+    }
+    Ok(())
+}
+
+/// "Your account was locked", to the directory address, if there is one.
+pub fn account_locked(s: &Services, user: &User, minutes: i64, now: Timestamp) -> Option<NewMessage> {
+    let email = user.email.as_deref()?;
+    Some(NewMessage {
+        channel: Channel::Email,
+        recipient: email.to_owned(),
+        locale: locale_of(s, user),
+        template: Template::AccountLocked {
+            display_name: user.display_name.clone(),
+            minutes,
+        },
+        idempotency_key: format!("account_locked:{}:{}", user.id, now.secs()),
+        not_after: None,
+    })
+}
+
+/// Queues `template` to every enabled admin with an email address, in
+/// their language, but `except`; `topic` keeps each message's
+/// idempotency key apart from other notices.
+pub async fn email_admins(
+    s: &Services,
+    conn: &mut sqlx::AnyConnection,
+    except: Option<i64>,
+    topic: &str,
+    template: &Template,
+    now: Timestamp,
+) -> Result<(), DomainError> {
+    for (to, locale) in store::users::admin_addresses(&mut *conn, except).await? {
+        let m = NewMessage {
+            channel: Channel::Email,
+            idempotency_key: format!("{topic}:{}:{to}", now.secs()),
+            recipient: to,
+            locale: locale.unwrap_or_else(|| s.config.default_locale.clone()),
+            template: template.clone(),
+            not_after: None,
+        };
+        outbox::enqueue(&mut *conn, &m, now).await?;
+    }
+    Ok(())
+}

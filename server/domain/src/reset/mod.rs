@@ -1,0 +1,172 @@
+//! The password reset wizard ("Can't access your account?").
+//!
+//! Step 1 ([`start`]) takes a user ID and a CAPTCHA and always answers the
+//! same way: a flow is created whether or not the ID names an account that
+//! may reset, and every later step behaves identically for an account that
+//! does not exist, is disabled, or has nothing registered — codes are
+//! "sent" (only real ones leave, through the outbox) and typed codes are
+//! checked against a code nobody knows. The account's real state is
+//! revealed only once a gate has been passed, i.e. to someone who proved
+//! control of a method.
+//!
+//! The steps, one file each: [`start`] (user ID, CAPTCHA, per-address
+//! ceilings, surge alert) → [`gates`] (what may be chosen, sending codes)
+//! → [`check`] (codes, authenticator, answers; the failure throttles) →
+//! [`finish`] (eligibility, the new password, unlock only). [`hints`] is
+//! the opt-in masked-hints mode. The flow runs on [`crate::flow`].
+
+mod check;
+mod error;
+mod finish;
+mod gates;
+mod hints;
+mod start;
+
+use serde::{Deserialize, Serialize};
+
+pub use check::{verify, verify_answers};
+pub use error::ResetError;
+pub use finish::{password_rules, preview, set_password, unlock};
+pub use gates::{
+    choices, choose_authenticator, choose_questions, offered, resend, send_email_code,
+    send_email_code_to_hint, send_phone_code,
+};
+pub use hints::{Hints, hints};
+pub use start::start;
+
+use crate::flow::{self, Wizard};
+use crate::methods::{self, Kind, Method, PhoneChannel};
+use crate::questions::Question;
+use crate::rate::{self, CounterKey};
+use crate::{DomainError, Services, Timestamp};
+
+pub const FLOW_KIND: &str = "reset";
+pub const FLOW_TTL_SECS: i64 = 15 * 60;
+pub(crate) const WIZARD: Wizard = Wizard {
+    kind: FLOW_KIND,
+    ttl_secs: FLOW_TTL_SECS,
+};
+/// Failed verifications per account and method per hour (Entra: 5).
+pub const MAX_FAILURES_PER_HOUR: i64 = 5;
+/// How long a method stays blocked after too many failures.
+pub const BLOCK_SECS: i64 = 24 * 3600;
+// Housekeeping deletes counters older than the longest window.
+const _: () = assert!(BLOCK_SECS <= rate::LONGEST_WINDOW_SECS);
+/// Code sends per identifier per hour, whether or not it names an account.
+pub const MAX_SENDS_PER_IDENTIFIER: i64 = 5;
+
+/// Config `[reset]`: step 1's ceilings per client address (an IPv4 address
+/// or an IPv6 /64), the second line of defence behind the per-ID limits,
+/// and the threshold of the surge alert over all addresses.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResetConfig {
+    /// Wizards started per address per hour (docs/security.md #38: 20).
+    pub starts_per_address_per_hour: i64,
+    /// Of those, started without a solved CAPTCHA (no JavaScript).
+    pub starts_without_captcha_per_address_per_hour: i64,
+    /// Starts from all addresses together in an hour above which the admins
+    /// are alerted, once that hour (docs/security.md #38: a flood spread
+    /// over many addresses passes every per-address ceiling).
+    pub alert_starts_per_hour: i64,
+}
+
+impl Default for ResetConfig {
+    fn default() -> Self {
+        ResetConfig {
+            starts_per_address_per_hour: 20,
+            starts_without_captcha_per_address_per_hour: 3,
+            alert_starts_per_hour: 500,
+        }
+    }
+}
+
+/// The flow's state (stored as JSON in `flows.data`; the field names are
+/// part of the schema).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    /// Keyed hash of the canonical user ID: throttles are keyed on it
+    /// whether or not it names an account.
+    pub identifier: String,
+    pub gates_needed: usize,
+    /// Kinds proven so far (never two of one kind).
+    pub passed: Vec<Kind>,
+    pub pending: Option<Pending>,
+}
+
+impl State {
+    pub fn done(&self) -> bool {
+        self.passed.len() >= self.gates_needed
+    }
+    /// Records `kind` as proven.
+    fn pass(&mut self, kind: Kind) {
+        self.pending = None;
+        if !self.passed.contains(&kind) {
+            self.passed.push(kind);
+        }
+    }
+    fn failures_key(&self, kind: Kind) -> CounterKey<'_> {
+        CounterKey::ResetFailures {
+            identifier: &self.identifier,
+            kind,
+        }
+    }
+    fn block_key(&self, kind: Kind) -> CounterKey<'_> {
+        CounterKey::ResetBlock {
+            identifier: &self.identifier,
+            kind,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Pending {
+    /// A code was (or, for a non-matching destination, was not) sent.
+    Code {
+        kind: Kind,
+        /// What the user typed (for "send a new code").
+        destination: String,
+        channel: Option<PhoneChannel>,
+        code_hash: String,
+        digits: usize,
+        sent_at: i64,
+        expires_at: i64,
+        attempts: i64,
+    },
+    /// The user will type the authenticator app's current code.
+    Authenticator,
+    /// The user will answer their security questions (only ever a second
+    /// gate, so only someone who already proved a method sees them).
+    Questions { questions: Vec<Question> },
+}
+
+pub type Flow = flow::Flow<State>;
+
+/// The open reset flow behind `token`.
+pub async fn load(s: &Services, token: &str, now: Timestamp) -> Result<Flow, ResetError> {
+    Ok(WIZARD.load(s, token, now).await?)
+}
+
+/// The methods the flow's account registered (none for an unknown ID).
+async fn registered(s: &Services, user_id: Option<i64>) -> Result<Vec<Method>, DomainError> {
+    match user_id {
+        Some(id) => methods::list(s.db.pool(), id).await,
+        None => Ok(vec![]),
+    }
+}
+
+/// Refuses when this method is blocked for the identifier.
+async fn check_blocked(
+    s: &Services,
+    state: &State,
+    kind: Kind,
+    now: Timestamp,
+) -> Result<(), ResetError> {
+    if rate::current(s.db.pool(), state.block_key(kind), BLOCK_SECS, now).await? > 0 {
+        return Err(ResetError::MethodBlocked {
+            retry_after_secs: BLOCK_SECS,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! `throttle`: the sign-in lockout's failure count per account key, with
+//! the fingerprints of the last wrong passwords (a repeat is not counted
+//! twice). Changes are compare-and-swaps on `version`.
+
+use sqlx::Row;
+
+use super::Exec;
+use crate::{DomainError, Timestamp};
+
+pub struct LockoutRow {
+    pub failures: i64,
+    pub last_failure_at: Timestamp,
+    /// Comma-separated fingerprints, oldest first.
+    pub recent: String,
+    pub version: i64,
+}
+
+pub async fn find<'e>(exec: impl Exec<'e>, key: &str) -> Result<Option<LockoutRow>, DomainError> {
+    let row = sqlx::query(
+        "SELECT failures, last_failure_at, recent, version FROM throttle WHERE throttle_key = $1",
+    )
+    .bind(key)
+    .fetch_optional(exec)
+    .await?;
+    row.map(|r| {
+        Ok(LockoutRow {
+            failures: r.try_get("failures")?,
+            last_failure_at: Timestamp(r.try_get("last_failure_at")?),
+            recent: r.try_get("recent")?,
+            version: r.try_get("version")?,
+        })
+    })
+    .transpose()
+}
+
+/// Creates an empty row for `key` unless one exists.
+pub async fn ensure<'e>(exec: impl Exec<'e>, key: &str) -> Result<(), DomainError> {
+    sqlx::query("INSERT INTO throttle (throttle_key) VALUES ($1) ON CONFLICT (throttle_key) DO NOTHING")
+        .bind(key)
+        .execute(exec)
+        .await?;
+    Ok(())
+}
+
+/// Sets the failure count if nobody changed the row since `version`.
+pub async fn set_failures<'e>(
+    exec: impl Exec<'e>,
+    key: &str,
+    version: i64,
+    failures: i64,
+    now: Timestamp,
+) -> Result<bool, DomainError> {
+    let r = sqlx::query(
+        "UPDATE throttle SET failures = $1, last_failure_at = $2, version = version + 1 WHERE throttle_key = $3 AND version = $4",
+    )
+    .bind(failures)
+    .bind(now.secs())
+    .bind(key)
+    .bind(version)
+    .execute(exec)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn set_recent<'e>(exec: impl Exec<'e>, key: &str, recent: &str) -> Result<(), DomainError> {
+    sqlx::query("UPDATE throttle SET recent = $1 WHERE throttle_key = $2")
+        .bind(recent)
+        .bind(key)
+        .execute(exec)
+        .await?;
+    Ok(())
+}
+
+/// Takes one failure back (nothing was checked after all).
+pub async fn refund<'e>(exec: impl Exec<'e>, key: &str) -> Result<(), DomainError> {
+    sqlx::query("UPDATE throttle SET failures = failures - 1, version = version + 1 WHERE throttle_key = $1 AND failures > 0")
+        .bind(key)
+        .execute(exec)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete<'e>(exec: impl Exec<'e>, key: &str) -> Result<(), DomainError> {
+    sqlx::query("DELETE FROM throttle WHERE throttle_key = $1")
+        .bind(key)
+        .execute(exec)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,165 @@
+//! `outbox`: messages waiting to be delivered, written in the transaction
+//! of the action that causes them and claimed by workers with leases.
+
+use sqlx::Row;
+
+use super::Exec;
+use crate::outbox::{Channel, Message, NewMessage, Template};
+use crate::{DomainError, Timestamp};
+
+const COLUMNS: &str = "id, idempotency_key, created_at, channel, recipient, locale, template, params, state, attempts";
+
+/// The template's parameters as stored (its name is a column of its own).
+fn params_of(t: &Template) -> Result<String, DomainError> {
+    let value = serde_json::to_value(t).map_err(|e| DomainError::Corrupt(e.to_string()))?;
+    Ok(value
+        .get("params")
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| "{}".to_owned()))
+}
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<Message, DomainError> {
+    let template: String = r.try_get("template")?;
+    let params: String = r.try_get("params")?;
+    let json = format!(
+        "{{\"template\":{},\"params\":{}}}",
+        serde_json::Value::String(template),
+        params
+    );
+    let channel: String = r.try_get("channel")?;
+    Ok(Message {
+        id: r.try_get("id")?,
+        idempotency_key: r.try_get("idempotency_key")?,
+        created_at: Timestamp(r.try_get("created_at")?),
+        channel: Channel::parse(&channel)
+            .ok_or_else(|| DomainError::Corrupt(format!("channel {channel:?}")))?,
+        recipient: r.try_get("recipient")?,
+        locale: r.try_get("locale")?,
+        template: serde_json::from_str(&json).map_err(|e| DomainError::Corrupt(e.to_string()))?,
+        state: r.try_get("state")?,
+        attempts: r.try_get("attempts")?,
+    })
+}
+
+/// Queues a message; a second one with the same idempotency key is ignored.
+pub async fn insert<'e>(exec: impl Exec<'e>, m: &NewMessage, now: Timestamp) -> Result<(), DomainError> {
+    sqlx::query(
+        "INSERT INTO outbox (idempotency_key, created_at, channel, recipient, locale, template, params, state, attempts, next_attempt_at, not_after) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $2, $8) ON CONFLICT (idempotency_key) DO NOTHING",
+    )
+    .bind(&m.idempotency_key)
+    .bind(now.secs())
+    .bind(m.channel.as_str())
+    .bind(&m.recipient)
+    .bind(&m.locale)
+    .bind(m.template.name())
+    .bind(params_of(&m.template)?)
+    .bind(m.not_after.map(Timestamp::secs))
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// Ids of messages due now: pending and due, or claimed by a worker whose
+/// lease ran out.
+pub async fn due_ids<'e>(exec: impl Exec<'e>, now: Timestamp, limit: i64) -> Result<Vec<i64>, DomainError> {
+    let rows = sqlx::query(
+        "SELECT id FROM outbox WHERE (state = 'pending' AND next_attempt_at <= $1) OR (state = 'sending' AND lease_until < $1) ORDER BY id LIMIT $2",
+    )
+    .bind(now.secs())
+    .bind(limit)
+    .fetch_all(exec)
+    .await?;
+    rows.iter()
+        .map(|r| r.try_get("id").map_err(DomainError::from))
+        .collect()
+}
+
+/// Takes message `id` for `lease_until` if it is still due (one worker wins).
+pub async fn claim<'e>(
+    exec: impl Exec<'e>,
+    id: i64,
+    lease_until: Timestamp,
+    now: Timestamp,
+) -> Result<Option<Message>, DomainError> {
+    let sql = format!(
+        "UPDATE outbox SET state = 'sending', lease_until = $1, attempts = attempts + 1 \
+         WHERE id = $2 AND ((state = 'pending' AND next_attempt_at <= $3) OR (state = 'sending' AND lease_until < $3)) \
+         RETURNING {COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(lease_until.secs())
+        .bind(id)
+        .bind(now.secs())
+        .fetch_optional(exec)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub async fn mark_sent<'e>(exec: impl Exec<'e>, id: i64, now: Timestamp) -> Result<(), DomainError> {
+    sqlx::query("UPDATE outbox SET state = 'sent', sent_at = $1, lease_until = NULL, last_error = NULL WHERE id = $2")
+        .bind(now.secs())
+        .bind(id)
+        .execute(exec)
+        .await?;
+    Ok(())
+}
+
+/// Replaces the stored parameters (to blank a delivered code).
+pub async fn replace_template<'e>(exec: impl Exec<'e>, id: i64, t: &Template) -> Result<(), DomainError> {
+    sqlx::query("UPDATE outbox SET params = $1 WHERE id = $2")
+        .bind(params_of(t)?)
+        .bind(id)
+        .execute(exec)
+        .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: `state` (pending or failed), when to retry.
+pub async fn mark_failed<'e>(
+    exec: impl Exec<'e>,
+    id: i64,
+    state: &str,
+    next_attempt_at: Timestamp,
+    error: &str,
+) -> Result<(), DomainError> {
+    sqlx::query("UPDATE outbox SET state = $1, next_attempt_at = $2, lease_until = NULL, last_error = $3 WHERE id = $4")
+        .bind(state)
+        .bind(next_attempt_at.secs())
+        .bind(error)
+        .bind(id)
+        .execute(exec)
+        .await?;
+    Ok(())
+}
+
+/// Marks due messages whose `not_after` has passed as expired, unsent.
+pub async fn expire<'e>(exec: impl Exec<'e>, now: Timestamp) -> Result<u64, DomainError> {
+    let r = sqlx::query(
+        "UPDATE outbox SET state = 'expired', lease_until = NULL WHERE state IN ('pending', 'sending') AND not_after IS NOT NULL AND not_after < $1",
+    )
+    .bind(now.secs())
+    .execute(exec)
+    .await?;
+    Ok(r.rows_affected())
+}
+
+/// The state and attempt count of the message with this idempotency key.
+pub async fn delivery_state<'e>(
+    exec: impl Exec<'e>,
+    idempotency_key: &str,
+) -> Result<Option<(String, i64)>, DomainError> {
+    let row = sqlx::query("SELECT state, attempts FROM outbox WHERE idempotency_key = $1")
+        .bind(idempotency_key)
+        .fetch_optional(exec)
+        .await?;
+    row.map(|r| Ok((r.try_get("state")?, r.try_get("attempts")?)))
+        .transpose()
+}
+
+/// Newest first.
+pub async fn recent<'e>(exec: impl Exec<'e>, limit: i64) -> Result<Vec<Message>, DomainError> {
+    let sql = format!("SELECT {COLUMNS} FROM outbox ORDER BY id DESC LIMIT $1");
+    let rows = sqlx::query(&sql).bind(limit).fetch_all(exec).await?;
+    rows.iter().map(from_row).collect()
+}

@@ -1,0 +1,172 @@
+//! How many SQL statements a right reset code costs, counted from sqlx's
+//! own statement log (target `sqlx::query`), on both backends. A separate
+//! test binary: the counter is process-wide, so its tests take turns.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use sspr_domain::identity::Login;
+use sspr_domain::methods::{self, NewMethod};
+use sspr_domain::outbox::{self, Template};
+use sspr_domain::testkit::TestDb;
+use sspr_domain::users::{self, NewUser, Role};
+use sspr_domain::{Clock, captcha, reset};
+use tracing::field::{Field, Visit};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::{Layer, Registry};
+
+/// Statements seen while `ON` is set, by their first keyword.
+#[derive(Clone, Default)]
+struct Statements(Arc<Mutex<BTreeMap<String, usize>>>);
+
+static ON: AtomicBool = AtomicBool::new(false);
+/// One measurement at a time (the tests of this binary run in parallel).
+static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+struct FirstWord(Option<String>);
+
+impl Visit for FirstWord {
+    // sqlx logs a short statement whole as the event's message, a long one
+    // as a summary plus `db.statement`; the first word is the same.
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if matches!(field.name(), "summary" | "message" | "db.statement") && self.0.is_none() {
+            self.0 = value
+                .split_whitespace()
+                .next()
+                .map(|w| w.to_ascii_uppercase());
+        }
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if matches!(field.name(), "summary" | "message" | "db.statement") && self.0.is_none() {
+            self.record_str(field, &format!("{value:?}").trim_matches('"').to_owned());
+        }
+    }
+}
+
+impl<S: tracing::Subscriber> Layer<S> for Statements {
+    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+        if event.metadata().target() != "sqlx::query" || !ON.load(Ordering::SeqCst) {
+            return;
+        }
+        let mut word = FirstWord(None);
+        event.record(&mut word);
+        // The pool opening a connection sets its pragmas: not the code's.
+        let word = word.0.unwrap_or_else(|| {
+            if std::env::var_os("SQL_COUNT_DEBUG").is_some() {
+                println!("unnamed statement: {event:?}");
+            }
+            "?".into()
+        });
+        if word == "PRAGMA" {
+            return;
+        }
+        *self.0.lock().unwrap().entry(word).or_default() += 1;
+    }
+}
+
+fn counter() -> Statements {
+    static INSTALLED: std::sync::OnceLock<Statements> = std::sync::OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            let s = Statements::default();
+            tracing::subscriber::set_global_default(Registry::default().with(s.clone()))
+                .expect("one global subscriber");
+            s
+        })
+        .clone()
+}
+
+async fn measure<F: std::future::Future>(f: F) -> (F::Output, BTreeMap<String, usize>) {
+    let c = counter();
+    c.0.lock().unwrap().clear();
+    ON.store(true, Ordering::SeqCst);
+    let out = f.await;
+    ON.store(false, Ordering::SeqCst);
+    let seen = c.0.lock().unwrap().clone();
+    (out, seen)
+}
+
+const HOME: &str = "dana.home@example.org";
+
+async fn right_reset_code(t: &TestDb) -> BTreeMap<String, usize> {
+    let _turn = TURN.lock().await;
+    counter();
+    let (s, clock) = sspr_domain::testkit::services(t.db.clone(), Default::default());
+    let id = users::create(
+        &t.db,
+        &Login::parse("dana").unwrap(),
+        &NewUser {
+            login_display: "dana".into(),
+            display_name: "Dana Doe".into(),
+            email: Some("dana@contoso.example".into()),
+            role: Role::User,
+            password_hash: None,
+            locale: Some("en".into()),
+        },
+        &[],
+        clock.now(),
+    )
+    .await
+    .unwrap();
+    methods::upsert(t.db.pool(), id, &NewMethod::email(HOME), clock.now())
+        .await
+        .unwrap();
+    let nonce = "n0nce123";
+    let puzzle = captcha::issue(&s, nonce, s.now()).unwrap();
+    let solution = captcha::solve(&puzzle).unwrap();
+    let flow = reset::start(&s, "dana", &solution, nonce, "192.0.2.1".parse().ok(), s.now())
+        .await
+        .unwrap();
+    reset::send_email_code(&s, &flow, HOME, s.now())
+        .await
+        .unwrap();
+    let code = outbox::recent(t.db.pool(), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find_map(|m| match m.template {
+            Template::VerificationCode { code, .. } => Some(code),
+            _ => None,
+        })
+        .unwrap();
+    let (done, seen) = measure(reset::verify(&s, &flow, &code, s.now())).await;
+    assert!(done.unwrap(), "the right code passes the only gate");
+    seen
+}
+
+async fn check(t: &TestDb) {
+    let seen = right_reset_code(t).await;
+    let data: usize = ["SELECT", "INSERT", "UPDATE", "DELETE"]
+        .iter()
+        .filter_map(|k| seen.get(*k))
+        .sum();
+    println!("statements for a right reset code: {data} reading or writing rows, all: {seen:?}");
+    assert!(seen.get("SELECT").is_some_and(|n| *n > 0), "the counter sees statements");
+    assert!(data <= MAX_STATEMENTS, "{data} statements: {seen:?}");
+}
+
+/// The budget for a right reset code, in statements that read or write
+/// rows (transaction control aside: PostgreSQL logs its COMMIT, SQLite
+/// does not). 11 before the flow engine read the flow once and put the
+/// audit row and the refund in the flow's transaction; now 9: the policy,
+/// the flow, the method's block, the failure slot (reserved), the
+/// account's methods, the flow's compare-and-swap, the audit row, the
+/// slot given back, the account.
+const MAX_STATEMENTS: usize = 9;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_right_reset_code_costs_few_statements_sqlite() {
+    let t = TestDb::sqlite().await;
+    check(&t).await;
+    t.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_right_reset_code_costs_few_statements_postgres() {
+    let t = TestDb::postgres().await;
+    check(&t).await;
+    t.cleanup().await;
+}
