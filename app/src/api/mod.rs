@@ -1,39 +1,17 @@
 //! Server functions: the only way the browser talks to the server. Each is
 //! a thin adapter — decode the form, call the domain (in `crate::ssr`), map
 //! the outcome to an [`AppError`] code. Endpoints are pinned so URLs stay
-//! stable for no-JavaScript forms, proxies and rate-limit rules.
+//! stable for no-JavaScript forms, proxies and rate-limit rules. What they
+//! exchange is defined in `sspr_proto::views`, which `crate::ssr` uses too.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
+use sspr_proto::views::{AccountView, OutboxEntry};
 
 use crate::error::AppError;
 
 pub mod password;
 pub mod reset;
 pub mod setup;
-
-/// What the "My account" page shows.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccountView {
-    pub login: String,
-    pub display_name: String,
-    pub email: Option<String>,
-    pub is_admin: bool,
-    pub groups: Vec<String>,
-}
-
-/// One row of the development outbox, rendered in the message's language.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutboxEntry {
-    pub id: i64,
-    pub created_at: String,
-    pub channel: String,
-    pub recipient: String,
-    pub state: String,
-    pub locale: String,
-    pub subject: String,
-    pub body: String,
-}
 
 /// Signs in and goes on: to the registration wizard when the policy needs
 /// more security info, else to `next` (a local path) or "My account".

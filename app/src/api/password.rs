@@ -2,7 +2,7 @@
 //! checklist, the server's verdict on a candidate, and the change itself.
 
 use leptos::prelude::*;
-pub use sspr_password_rules::{Reason, Rules};
+use sspr_proto::{Reason, Rules};
 
 use crate::error::AppError;
 

@@ -4,57 +4,10 @@
 //! password checklist is live.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-pub use sspr_password_rules::{Reason, Rules};
+use sspr_proto::views::{CaptchaPuzzle, ResetView};
+use sspr_proto::{Reason, Rules};
 
 use crate::error::AppError;
-
-/// An ALTCHA proof-of-work challenge, as the page receives it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CaptchaPuzzle {
-    pub algorithm: String,
-    pub challenge: String,
-    pub maxnumber: u64,
-    pub salt: String,
-    pub signature: String,
-}
-
-/// A security question being asked: a predefined one by id (worded by the
-/// locale catalogs) or the user's own text.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AskedQuestion {
-    pub predefined: bool,
-    pub text: String,
-}
-
-/// What the gate pages show. The same for every account until a gate is
-/// passed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ResetView {
-    pub gates_needed: u64,
-    pub passed: u64,
-    /// `email`, `phone`, `authenticator`, `questions`: what may be chosen
-    /// next.
-    pub offered: Vec<String>,
-    /// The questions of a pending security-questions gate.
-    pub questions: Vec<AskedQuestion>,
-    /// Masked hints (`da***@example.org`, `*******78`), in the opt-in
-    /// hints mode only.
-    pub email_hint: Option<String>,
-    pub phone_hint: Option<String>,
-    /// The gate waiting for a code: its kind and the code's length.
-    pub pending: Option<(String, u64)>,
-    pub sms: bool,
-    pub voice: bool,
-    pub phone_regions: Vec<String>,
-    pub default_region: String,
-    /// Seconds until "send a new code" is accepted.
-    pub resend_in_secs: u64,
-    /// The account may be unlocked without a new password.
-    pub allow_unlock: bool,
-    /// The organisation's help desk (URL or email), or empty.
-    pub helpdesk: String,
-}
 
 /// A fresh CAPTCHA bound to this browser (a nonce in an HttpOnly cookie).
 #[server(prefix = "/api", endpoint = "reset_challenge")]

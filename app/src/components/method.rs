@@ -1,19 +1,22 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
-use crate::api::setup::{MethodView, SecurityInfoDefault, SecurityInfoDelete};
+use sspr_proto::views::MethodView;
+use sspr_proto::{MethodKind, PhoneChannel};
+
+use crate::api::setup::{SecurityInfoDefault, SecurityInfoDelete};
 use crate::components::alert::ErrorAlert;
 use crate::i18n::*;
 
 /// The localized name of a method kind.
 #[component]
-pub fn MethodLabel(kind: String) -> impl IntoView {
+pub fn MethodLabel(kind: MethodKind) -> impl IntoView {
     let i18n = use_i18n();
-    move || match kind.as_str() {
-        "email" => t!(i18n, method_email).into_any(),
-        "phone" => t!(i18n, method_phone).into_any(),
-        "authenticator" => t!(i18n, method_authenticator).into_any(),
-        _ => t!(i18n, method_questions).into_any(),
+    move || match kind {
+        MethodKind::Email => t!(i18n, method_email).into_any(),
+        MethodKind::Phone => t!(i18n, method_phone).into_any(),
+        MethodKind::Authenticator => t!(i18n, method_authenticator).into_any(),
+        MethodKind::Questions => t!(i18n, method_questions).into_any(),
     }
 }
 
@@ -89,16 +92,19 @@ pub fn MethodList(
                 .into_iter()
                 .map(|m| {
                     let id = m.id;
-                    let channel = m.channel.clone();
+                    let channel = m.channel;
                     view! {
-                        <li data-kind=m.kind.clone()>
-                            <span class="method-name"><MethodLabel kind=m.kind.clone()/></span>
+                        <li data-kind=m.kind.as_str()>
+                            <span class="method-name"><MethodLabel kind=m.kind/></span>
                             {(!m.masked_destination.is_empty()).then(|| view! {
                                 <span class="destination" dir="ltr">{m.masked_destination.clone()}</span>
                             })}
                             {channel.map(|c| view! {
                                 <span class="channel">
-                                    {move || if c == "voice" { t!(i18n, channel_voice).into_any() } else { t!(i18n, channel_sms).into_any() }}
+                                    {move || match c {
+                                        PhoneChannel::Voice => t!(i18n, channel_voice).into_any(),
+                                        PhoneChannel::Sms => t!(i18n, channel_sms).into_any(),
+                                    }}
                                 </span>
                             })}
                             {m.is_default.then(|| view! { <span class="badge">{t!(i18n, security_info_default)}</span> })}

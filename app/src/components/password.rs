@@ -1,5 +1,5 @@
 //! The new-password fields with the policy as a live checklist. The
-//! checklist runs the same rules as the server (`sspr_password_rules`) on
+//! checklist runs the same rules as the server (`sspr_proto`) on
 //! every keystroke and asks the server, after a pause, about the rest
 //! (common and banned passwords). Without JavaScript it is a plain list of
 //! the requirements and the server's answer explains any refusal.
@@ -9,7 +9,9 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::password::{Reason, Rules, password_preview};
+use sspr_proto::{Reason, Rules};
+
+use crate::api::password::password_preview;
 use crate::api::reset::reset_password_preview;
 use crate::error::reason_text;
 use crate::i18n::*;
@@ -43,7 +45,7 @@ pub fn NewPasswordFields(rules: Rules, preview: Preview) -> impl IntoView {
     let (server, set_server) = signal(None::<(String, Vec<Reason>)>);
     let local = {
         let rules = rules.clone();
-        Memo::new(move |_| sspr_password_rules::check(&typed.get(), &rules))
+        Memo::new(move |_| sspr_proto::check(&typed.get(), &rules))
     };
 
     // Debounced: each keystroke cancels the pending request.

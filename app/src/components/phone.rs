@@ -2,6 +2,7 @@
 //! gate: country, number, and text or call.
 
 use leptos::prelude::*;
+use sspr_proto::PhoneChannel;
 
 use crate::i18n::*;
 
@@ -44,13 +45,13 @@ pub fn PhoneFields(
             <legend>{t!(i18n, field_phone_channel)}</legend>
             {sms.then(|| view! {
                 <label class="choice">
-                    <input type="radio" name="channel" value="sms" checked=true/>
+                    <input type="radio" name="channel" value=PhoneChannel::Sms.as_str() checked=true/>
                     {t!(i18n, channel_sms)}
                 </label>
             })}
             {voice.then(|| view! {
                 <label class="choice">
-                    <input type="radio" name="channel" value="voice" checked=!sms/>
+                    <input type="radio" name="channel" value=PhoneChannel::Voice.as_str() checked=!sms/>
                     {t!(i18n, channel_voice)}
                 </label>
             })}

@@ -3,7 +3,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
-use crate::api::{AccountView, SignOut, current_account};
+use sspr_proto::views::AccountView;
+
+use crate::api::{SignOut, current_account};
 use crate::components::alert::ErrorAlert;
 use crate::error::AppError;
 use crate::i18n::*;

@@ -1,6 +1,6 @@
 //! Change password (signed in, knowing the current one), with the policy
 //! shown as a live checklist while typing. The checklist runs the same
-//! rules as the server (`sspr_password_rules`) on every keystroke and asks
+//! rules as the server (`sspr_proto`) on every keystroke and asks
 //! the server, after a pause, about the rest (common and banned passwords).
 //! Without JavaScript it is a plain list and the server's answer explains
 //! any refusal.
@@ -10,7 +10,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
-use crate::api::password::{ChangePassword, Rules, password_rules};
+use sspr_proto::Rules;
+
+use crate::api::password::{ChangePassword, password_rules};
 use crate::components::alert::ErrorAlert;
 use crate::components::password::{NewPasswordFields, Preview};
 use crate::error::AppError;

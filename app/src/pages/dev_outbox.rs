@@ -1,7 +1,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::{OutboxEntry, dev_outbox};
+use sspr_proto::views::OutboxEntry;
+
+use crate::api::dev_outbox;
 use crate::components::alert::ErrorAlert;
 use crate::i18n::*;
 

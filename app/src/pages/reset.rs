@@ -6,11 +6,13 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use sha2::{Digest, Sha256};
+use sspr_proto::MethodKind;
+use sspr_proto::views::{CaptchaPuzzle, ResetView};
 
 use crate::api::reset::{
-    CaptchaPuzzle, ResetAnswers, ResetAuthenticator, ResetEmail, ResetEmailHint, ResetPassword,
-    ResetPhone, ResetQuestions, ResetResend, ResetStart, ResetUnlock, ResetVerify, ResetView,
-    reset_challenge, reset_helpdesk, reset_password_rules, reset_state,
+    ResetAnswers, ResetAuthenticator, ResetEmail, ResetEmailHint, ResetPassword, ResetPhone,
+    ResetQuestions, ResetResend, ResetStart, ResetUnlock, ResetVerify, reset_challenge,
+    reset_helpdesk, reset_password_rules, reset_state,
 };
 use crate::components::alert::ErrorAlert;
 use crate::components::method::{MethodLabel, QuestionText};
@@ -192,15 +194,15 @@ pub fn ResetVerifyPage() -> impl IntoView {
         <section class="card" aria-labelledby="page-title">
             <h1 id="page-title">{t!(i18n, reset_verify_title)}</h1>
             <WithReset page=move |v: ResetView| {
-                let offers = |k: &str| v.offered.iter().any(|o| o == k);
+                let offers = |k: MethodKind| v.offered.contains(&k);
                 view! {
                     <Step current=2/>
                     <p class="progress">{t!(i18n, reset_gate_progress, current = (v.passed + 1).min(v.gates_needed), total = v.gates_needed)}</p>
                     <p>{t!(i18n, reset_choose_method)}</p>
                     <ErrorAlert error/>
-                    {offers("email").then(|| view! {
+                    {offers(MethodKind::Email).then(|| view! {
                         <section class="gate" aria-labelledby="gate-email">
-                            <h2 id="gate-email"><MethodLabel kind="email".to_owned()/></h2>
+                            <h2 id="gate-email"><MethodLabel kind=MethodKind::Email/></h2>
                             {match v.email_hint.clone() {
                                 // Hints mode: the masked address, nothing to type.
                                 Some(hint) => view! {
@@ -223,9 +225,9 @@ pub fn ResetVerifyPage() -> impl IntoView {
                             }}
                         </section>
                     })}
-                    {offers("phone").then(|| view! {
+                    {offers(MethodKind::Phone).then(|| view! {
                         <section class="gate" aria-labelledby="gate-phone">
-                            <h2 id="gate-phone"><MethodLabel kind="phone".to_owned()/></h2>
+                            <h2 id="gate-phone"><MethodLabel kind=MethodKind::Phone/></h2>
                             <ActionForm action=phone>
                                 <PhoneFields regions=v.phone_regions.clone() default_region=v.default_region.clone()
                                     sms=v.sms voice=v.voice hint=v.phone_hint.clone()>
@@ -235,18 +237,18 @@ pub fn ResetVerifyPage() -> impl IntoView {
                             </ActionForm>
                         </section>
                     })}
-                    {offers("authenticator").then(|| view! {
+                    {offers(MethodKind::Authenticator).then(|| view! {
                         <section class="gate" aria-labelledby="gate-app">
-                            <h2 id="gate-app"><MethodLabel kind="authenticator".to_owned()/></h2>
+                            <h2 id="gate-app"><MethodLabel kind=MethodKind::Authenticator/></h2>
                             <p class="hint">{t!(i18n, reset_app_hint)}</p>
                             <ActionForm action=app>
                                 <button type="submit" class="secondary">{t!(i18n, action_use_app)}</button>
                             </ActionForm>
                         </section>
                     })}
-                    {offers("questions").then(|| view! {
+                    {offers(MethodKind::Questions).then(|| view! {
                         <section class="gate" aria-labelledby="gate-questions">
-                            <h2 id="gate-questions"><MethodLabel kind="questions".to_owned()/></h2>
+                            <h2 id="gate-questions"><MethodLabel kind=MethodKind::Questions/></h2>
                             <p class="hint">{t!(i18n, reset_questions_hint)}</p>
                             <ActionForm action=questions>
                                 <button type="submit" class="secondary">{t!(i18n, action_answer_questions)}</button>
@@ -275,12 +277,12 @@ pub fn ResetCodePage() -> impl IntoView {
         <Title text=t_string!(i18n, reset_code_title).to_string()/>
         <section class="card" aria-labelledby="page-title">
             <h1 id="page-title">{t!(i18n, reset_code_title)}</h1>
-            <WithReset page=move |v: ResetView| match v.pending.clone() {
-                Some((kind, digits)) if kind != "questions" => view! {
+            <WithReset page=move |v: ResetView| match v.pending {
+                Some((kind, digits)) if kind != MethodKind::Questions => view! {
                     <Step current=2/>
                     <p class="progress">{t!(i18n, reset_gate_progress, current = (v.passed + 1).min(v.gates_needed), total = v.gates_needed)}</p>
                     <p>
-                        {if kind == "authenticator" {
+                        {if kind == MethodKind::Authenticator {
                             t!(i18n, reset_code_app).into_any()
                         } else {
                             t!(i18n, reset_code_sent).into_any()
@@ -295,7 +297,7 @@ pub fn ResetCodePage() -> impl IntoView {
                         </div>
                         <button type="submit" class="primary">{t!(i18n, action_verify)}</button>
                     </ActionForm>
-                    {(kind != "authenticator").then(|| view! {
+                    {(kind != MethodKind::Authenticator).then(|| view! {
                         <ActionForm action=resend>
                             <button type="submit" class="secondary">{t!(i18n, action_resend)}</button>
                         </ActionForm>

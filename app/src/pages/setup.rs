@@ -6,11 +6,12 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
+use sspr_proto::views::{CUSTOM_QUESTION, PendingView, SetupView};
+use sspr_proto::{MethodKind, PhoneChannel};
 
 use crate::api::setup::{
-    CUSTOM_QUESTION, PendingView, SetupAuthenticatorVerify, SetupCancel, SetupEmail, SetupFinish,
-    SetupPhone, SetupQuestions, SetupReconfirm, SetupResend, SetupSkip, SetupVerify, SetupView,
-    setup_authenticator_key, setup_state,
+    SetupAuthenticatorVerify, SetupCancel, SetupEmail, SetupFinish, SetupPhone, SetupQuestions,
+    SetupReconfirm, SetupResend, SetupSkip, SetupVerify, setup_authenticator_key, setup_state,
 };
 use crate::components::alert::ErrorAlert;
 use crate::components::method::{MethodLabel, MethodList, QuestionText};
@@ -118,16 +119,16 @@ fn SetupOverview(v: SetupView) -> impl IntoView {
         <h2>{t!(i18n, setup_add_heading)}</h2>
         <ul class="choices">
             {allowed.authenticator.then(|| view! {
-                <li><a href="/security-info/setup/app"><MethodLabel kind="authenticator".to_owned()/></a></li>
+                <li><a href="/security-info/setup/app"><MethodLabel kind=MethodKind::Authenticator/></a></li>
             })}
             {(allowed.sms || allowed.voice).then(|| view! {
-                <li><a href="/security-info/setup/phone"><MethodLabel kind="phone".to_owned()/></a></li>
+                <li><a href="/security-info/setup/phone"><MethodLabel kind=MethodKind::Phone/></a></li>
             })}
             {allowed.email.then(|| view! {
-                <li><a href="/security-info/setup/email"><MethodLabel kind="email".to_owned()/></a></li>
+                <li><a href="/security-info/setup/email"><MethodLabel kind=MethodKind::Email/></a></li>
             })}
             {allowed.questions.then(|| view! {
-                <li><a href="/security-info/setup/questions"><MethodLabel kind="questions".to_owned()/></a></li>
+                <li><a href="/security-info/setup/questions"><MethodLabel kind=MethodKind::Questions/></a></li>
             })}
         </ul>
         <div class="actions">
@@ -234,9 +235,9 @@ pub fn SetupVerifyPage() -> impl IntoView {
                         </p>
                     })}
                     <p>
-                        {match channel.as_deref() {
-                            Some("voice") => t!(i18n, setup_verify_sent_voice, destination = move || view! { <bdi dir="ltr">{destination.clone()}</bdi> }).into_any(),
-                            _ => t!(i18n, setup_verify_sent, destination = move || view! { <bdi dir="ltr">{destination.clone()}</bdi> }).into_any(),
+                        {match channel {
+                            Some(PhoneChannel::Voice) => t!(i18n, setup_verify_sent_voice, destination = move || view! { <bdi dir="ltr">{destination.clone()}</bdi> }).into_any(),
+                            Some(PhoneChannel::Sms) | None => t!(i18n, setup_verify_sent, destination = move || view! { <bdi dir="ltr">{destination.clone()}</bdi> }).into_any(),
                         }}
                     </p>
                     <ErrorAlert error/>

@@ -1,8 +1,8 @@
 use sspr_domain::auth::{self, SignInError, SignInRequest};
 use sspr_domain::{registration, users};
+use sspr_proto::views::AccountView;
 
 use super::{clear_session_cookie, client_ip, internal, session_token, set_session_cookie, state};
-use crate::api::AccountView;
 use crate::error::AppError;
 
 /// A redirect target taken from a form: a local path only (no scheme, no

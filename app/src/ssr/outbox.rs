@@ -1,9 +1,9 @@
 use sspr_domain::outbox::{self, DeliveryMode};
+use sspr_proto::views::OutboxEntry;
 use time::OffsetDateTime;
 use time::macros::format_description;
 
 use super::{internal, state};
-use crate::api::OutboxEntry;
 use crate::error::AppError;
 
 pub async fn list() -> Result<Vec<OutboxEntry>, AppError> {

@@ -54,8 +54,8 @@ fn change_error(e: ChangeError, rules: Option<&Rules>) -> AppError {
             None => rejected(
                 reasons,
                 &Rules {
-                    min_length: sspr_password_rules::FLOOR,
-                    max_length: sspr_password_rules::MAX,
+                    min_length: sspr_proto::FLOOR,
+                    max_length: sspr_proto::MAX,
                     context_words: vec![],
                 },
             ),

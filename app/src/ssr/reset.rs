@@ -1,15 +1,14 @@
 //! Server halves of the reset wizard's server functions.
 
 use sspr_domain::captcha::{self, CaptchaError};
-use sspr_domain::methods::{Kind, PhoneChannel};
 use sspr_domain::phone::PhoneError;
 use sspr_domain::policy;
 use sspr_domain::questions::Question;
 use sspr_domain::reset::{self, Pending, ResetError};
-use sspr_password_rules::Rules;
+use sspr_proto::views::{AskedQuestion, CaptchaPuzzle, ResetView};
+use sspr_proto::{MethodKind, PhoneChannel, Reason, Rules};
 
 use super::{AppState, append_cookie_value, client_ip, cookie_jar, internal, state};
-use crate::api::reset::{AskedQuestion, CaptchaPuzzle, Reason, ResetView};
 use crate::error::AppError;
 
 /// The reset flow's cookie and the CAPTCHA nonce's (HttpOnly, Strict).
@@ -141,7 +140,7 @@ pub async fn view() -> Result<ResetView, AppError> {
     Ok(ResetView {
         gates_needed: flow.state.gates_needed as u64,
         passed: flow.state.passed.len() as u64,
-        offered: offered.iter().map(|k| k.as_str().to_owned()).collect(),
+        offered,
         questions: match &flow.state.pending {
             Some(Pending::Questions { questions }) => questions
                 .iter()
@@ -161,27 +160,18 @@ pub async fn view() -> Result<ResetView, AppError> {
         email_hint: hints.email,
         phone_hint: hints.phone,
         pending: flow.state.pending.as_ref().map(|p| match p {
-            Pending::Code { kind, digits, .. } => (kind.as_str().to_owned(), *digits as u64),
+            Pending::Code { kind, digits, .. } => (*kind, *digits as u64),
             Pending::Authenticator => (
-                Kind::Authenticator.as_str().to_owned(),
+                MethodKind::Authenticator,
                 sspr_domain::authenticator::DIGITS as u64,
             ),
-            Pending::Questions { questions } => {
-                (Kind::Questions.as_str().to_owned(), questions.len() as u64)
-            }
+            Pending::Questions { questions } => (MethodKind::Questions, questions.len() as u64),
         }),
         sms: policy.allow_phone_sms,
         voice: policy.allow_phone_voice,
         phone_regions: policy.phone_regions.clone(),
         default_region: policy.default_phone_region.clone(),
-        resend_in_secs: match &flow.state.pending {
-            Some(Pending::Code { sent_at, .. }) => {
-                secs(sent_at + policy.resend_cooldown_secs - s.now().secs())
-            }
-            _ => 0,
-        },
         allow_unlock: policy.allow_unlock,
-        helpdesk: policy.helpdesk_contact.clone(),
     })
 }
 

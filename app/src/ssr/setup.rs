@@ -2,7 +2,7 @@
 
 use qrcode::QrCode;
 use qrcode::render::svg;
-use sspr_domain::methods::{self, Kind, PhoneChannel};
+use sspr_domain::methods;
 use sspr_domain::password::HashError;
 use sspr_domain::phone::PhoneError;
 use sspr_domain::questions::{self, Question, QuestionError};
@@ -12,10 +12,12 @@ use sspr_domain::{Timestamp, auth, authenticator, policy};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use super::{AppState, append_cookie_value, cookie_jar, internal, session_token};
-use crate::api::setup::{
+use sspr_proto::views::{
     Allowed, AuthenticatorKey, CUSTOM_QUESTION, MethodView, PendingView, QuestionInput, SetupView,
 };
+use sspr_proto::{MethodKind, PhoneChannel};
+
+use super::{AppState, append_cookie_value, cookie_jar, internal, session_token};
 use crate::error::AppError;
 
 /// The registration flow's cookie (HttpOnly, SameSite=Strict).
@@ -176,14 +178,12 @@ pub async fn view() -> Result<SetupView, AppError> {
             destination,
             channel,
             digits,
-            sent_at,
             ..
         } => PendingView::Code {
-            kind: method.as_str().to_owned(),
+            kind: method,
             destination,
-            channel: channel.map(|c| c.as_str().to_owned()),
+            channel,
             digits: digits as u64,
-            resend_in_secs: secs(sent_at + policy.resend_cooldown_secs - ctx.now().secs()),
             delivery_failed,
         },
         Pending::Authenticator { .. } => PendingView::Authenticator,
@@ -196,19 +196,19 @@ pub async fn view() -> Result<SetupView, AppError> {
             .iter()
             .map(|m| MethodView {
                 id: m.id,
-                kind: m.kind.as_str().to_owned(),
+                kind: m.kind,
                 masked_destination: m.masked_destination(),
-                channel: m.phone_channel.map(|c| c.as_str().to_owned()),
+                channel: m.phone_channel,
                 is_default: m.is_default,
                 verified_at: fmt_time(m.verified_at),
             })
             .collect(),
         allowed: Allowed {
-            email: reg::allowed(&policy, &ctx.user, Kind::Email),
+            email: reg::allowed(&policy, &ctx.user, MethodKind::Email),
             sms: policy.allow_phone_sms,
             voice: policy.allow_phone_voice,
-            authenticator: reg::allowed(&policy, &ctx.user, Kind::Authenticator),
-            questions: reg::allowed(&policy, &ctx.user, Kind::Questions),
+            authenticator: reg::allowed(&policy, &ctx.user, MethodKind::Authenticator),
+            questions: reg::allowed(&policy, &ctx.user, MethodKind::Questions),
         },
         pending,
         must_register: standing.must_register,

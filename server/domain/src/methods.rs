@@ -1,62 +1,11 @@
 //! Registered security info: the methods a user can verify with.
 
-use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Event, Kind as AuditKind, Outcome};
 use crate::users::User;
 use crate::{Db, DomainError, Services, Timestamp, notices, store};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Email,
-    Phone,
-    Authenticator,
-    Questions,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Email => "email",
-            Kind::Phone => "phone",
-            Kind::Authenticator => "authenticator",
-            Kind::Questions => "questions",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Kind> {
-        match s {
-            "email" => Some(Kind::Email),
-            "phone" => Some(Kind::Phone),
-            "authenticator" => Some(Kind::Authenticator),
-            "questions" => Some(Kind::Questions),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PhoneChannel {
-    Sms,
-    Voice,
-}
-
-impl PhoneChannel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PhoneChannel::Sms => "sms",
-            PhoneChannel::Voice => "voice",
-        }
-    }
-    pub fn parse(s: &str) -> Option<PhoneChannel> {
-        match s {
-            "sms" => Some(PhoneChannel::Sms),
-            "voice" => Some(PhoneChannel::Voice),
-            _ => None,
-        }
-    }
-}
+pub use sspr_proto::{MethodKind as Kind, PhoneChannel};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Method {

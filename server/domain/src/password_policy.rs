@@ -1,5 +1,5 @@
 //! The password policy, server side: the shared cheap rules
-//! (`sspr_password_rules`) plus those that need data the browser must not
+//! (`sspr_proto`) plus those that need data the browser must not
 //! carry — the bundled common-password list, the admin's banned words —
 //! and the current password. Server-authoritative: the browser's checklist
 //! is a preview.
@@ -8,9 +8,9 @@ use std::collections::HashSet;
 use std::io::Read;
 use std::sync::OnceLock;
 
-use sspr_password_rules::unleet;
-pub use sspr_password_rules::{FLOOR, MAX};
-pub use sspr_password_rules::{Reason, Rules};
+use sspr_proto::unleet;
+pub use sspr_proto::{FLOOR, MAX};
+pub use sspr_proto::{Reason, Rules};
 
 use crate::policy::Policy;
 use crate::users::User;
@@ -133,7 +133,7 @@ pub fn evaluate(
     confirm: Option<&str>,
     current: Option<&str>,
 ) -> Vec<Reason> {
-    let mut reasons = sspr_password_rules::check(new, rules);
+    let mut reasons = sspr_proto::check(new, rules);
     // Past the maximum nothing else is worth computing.
     if new.chars().count() <= MAX {
         if is_common(new) {
