@@ -1,4 +1,4 @@
-use sspr_domain::auth::{self, SignInError, SignInRequest};
+use sspr_domain::auth::{self, SignInRequest};
 use sspr_domain::{registration, users};
 use sspr_proto::views::AccountView;
 
@@ -23,13 +23,13 @@ pub async fn sign_in(login: String, password: String, next: String) -> Result<()
     let req = SignInRequest {
         login: &login,
         password: &password,
-        ip: ip.as_deref(),
+        ip,
         previous_session: previous.as_deref(),
     };
     match auth::sign_in(s, req, s.now()).await {
         Ok(signed_in) => {
             set_session_cookie(&st.cookies, signed_in.session_token);
-            let standing = match users::find_by_id(&s.db, signed_in.user_id)
+            let standing = match users::find_by_id(s.db.pool(), signed_in.user_id)
                 .await
                 .map_err(internal)?
             {
@@ -48,18 +48,10 @@ pub async fn sign_in(login: String, password: String, next: String) -> Result<()
             leptos_axum::redirect(target);
             Ok(())
         }
-        Err(e) => Err(sign_in_error(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
-fn sign_in_error(e: SignInError) -> AppError {
-    match e {
-        SignInError::InvalidCredentials => AppError::InvalidCredentials,
-        SignInError::PasswordTooLong => AppError::PasswordTooLong,
-        SignInError::Busy { retry_after_secs } => AppError::Busy { retry_after_secs },
-        SignInError::Internal(e) => internal(e),
-    }
-}
 
 pub async fn reauthenticate(password: String, next: String) -> Result<(), AppError> {
     let st = state()?;
@@ -68,9 +60,8 @@ pub async fn reauthenticate(password: String, next: String) -> Result<(), AppErr
         return Err(AppError::NotSignedIn);
     };
     let ip = client_ip().await;
-    auth::reauthenticate(s, &token, &password, ip.as_deref(), s.now())
-        .await
-        .map_err(sign_in_error)?;
+    auth::reauthenticate(s, &token, &password, ip, s.now())
+        .await?;
     leptos_axum::redirect(local_path(&next).unwrap_or("/security-info"));
     Ok(())
 }
@@ -80,7 +71,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     let s = &st.services;
     if let Some(token) = session_token(&st.cookies).await {
         let ip = client_ip().await;
-        auth::sign_out(s, &token, ip.as_deref(), s.now())
+        auth::sign_out(s, &token, ip, s.now())
             .await
             .map_err(internal)?;
     }
@@ -101,7 +92,7 @@ pub async fn current_account() -> Result<Option<AccountView>, AppError> {
     else {
         return Ok(None);
     };
-    let groups = users::groups_of(&s.db, user.id).await.map_err(internal)?;
+    let groups = users::groups_of(s.db.pool(), user.id).await.map_err(internal)?;
     Ok(Some(AccountView {
         login: user.login_display,
         display_name: user.display_name,

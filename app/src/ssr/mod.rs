@@ -2,6 +2,7 @@
 //! application state, cookies, error mapping. Compiled only with `ssr`.
 
 pub mod auth;
+pub mod errors;
 pub mod messages;
 pub mod outbox;
 pub mod password;
@@ -61,14 +62,7 @@ pub fn state() -> Result<AppState, AppError> {
 
 /// Logs `cause` with a fresh correlation id and returns the generic error
 /// that carries only that id (security.md #50).
-pub fn internal(cause: impl std::fmt::Display) -> AppError {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    let short = id.get(..12).unwrap_or(&id).to_owned();
-    tracing::error!(correlation_id = %short, error = %cause, "internal error");
-    AppError::Internal {
-        correlation_id: short,
-    }
-}
+pub use errors::internal;
 
 pub async fn cookie_jar() -> CookieJar {
     leptos_axum::extract::<CookieJar>()
@@ -130,9 +124,9 @@ pub fn clear_session_cookie(policy: &CookiePolicy) {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientAddr(pub std::net::IpAddr);
 
-pub async fn client_ip() -> Option<String> {
+pub async fn client_ip() -> Option<std::net::IpAddr> {
     leptos_axum::extract::<axum::Extension<ClientAddr>>()
         .await
         .ok()
-        .map(|c| c.0.0.to_string())
+        .map(|c| c.0.0)
 }

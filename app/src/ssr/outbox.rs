@@ -12,7 +12,7 @@ pub async fn list() -> Result<Vec<OutboxEntry>, AppError> {
     if s.config.delivery.mode != DeliveryMode::Outbox {
         return Err(AppError::NotFound);
     }
-    let messages = outbox::recent(&s.db, 100).await.map_err(internal)?;
+    let messages = outbox::recent(s.db.pool(), 100).await.map_err(internal)?;
     let fmt = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
     Ok(messages
         .into_iter()

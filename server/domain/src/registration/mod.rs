@@ -12,6 +12,7 @@ mod error;
 mod prove;
 mod send;
 mod standing;
+mod view;
 
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +23,7 @@ pub use prove::{
 };
 pub use send::{resend, send_email_code, send_phone_code};
 pub use standing::{Standing, reconfirm, remove_method, skip, standing};
+pub use view::view;
 
 use crate::flow::{self, Wizard};
 use crate::methods::{Kind, PhoneChannel};

@@ -13,7 +13,8 @@
 //! ceilings, surge alert) → [`gates`] (what may be chosen, sending codes)
 //! → [`check`] (codes, authenticator, answers; the failure throttles) →
 //! [`finish`] (eligibility, the new password, unlock only). [`hints`] is
-//! the opt-in masked-hints mode. The flow runs on [`crate::flow`].
+//! the opt-in masked-hints mode; [`view`] projects the flow into what the
+//! pages show. The flow runs on [`crate::flow`].
 
 mod check;
 mod error;
@@ -21,6 +22,7 @@ mod finish;
 mod gates;
 mod hints;
 mod start;
+mod view;
 
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +35,7 @@ pub use gates::{
 };
 pub use hints::{Hints, hints};
 pub use start::start;
+pub use view::view;
 
 use crate::flow::{self, Wizard};
 use crate::methods::{self, Kind, Method, PhoneChannel};
