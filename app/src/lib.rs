@@ -32,7 +32,6 @@ use crate::pages::change_password::{ChangePasswordDonePage, ChangePasswordPage};
 use crate::pages::dev_outbox::DevOutboxPage;
 use crate::pages::home::HomePage;
 use crate::pages::not_found::NotFound;
-use crate::pages::placeholders;
 use crate::pages::reset::{
     ResetCodePage, ResetDonePage, ResetPage, ResetPasswordPage, ResetQuestionsPage,
     ResetUnlockedPage, ResetVerifyPage,
@@ -41,6 +40,7 @@ use crate::pages::security_info::{ReauthPage, SecurityInfoPage};
 use crate::pages::setup::{
     SetupAppPage, SetupEmailPage, SetupPage, SetupPhonePage, SetupQuestionsPage, SetupVerifyPage,
 };
+use crate::pages::short_links::SetupAlias;
 use crate::pages::sign_in::SignInPage;
 
 /// The HTML document. `lang` and `dir` on `<html>` come from the locale
@@ -99,7 +99,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/security-info/setup/verify") view=SetupVerifyPage ssr=SsrMode::Async/>
                         <Route path=path!("/security-info/setup/app") view=SetupAppPage ssr=SsrMode::Async/>
                         <Route path=path!("/security-info/setup/questions") view=SetupQuestionsPage ssr=SsrMode::Async/>
-                        <Route path=path!("/ssprsetup") view=placeholders::SetupAlias/>
+                        <Route path=path!("/ssprsetup") view=SetupAlias/>
                         <Route path=path!("/dev/outbox") view=DevOutboxPage ssr=SsrMode::Async/>
                     </Routes>
                 </Layout>

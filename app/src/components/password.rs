@@ -13,6 +13,7 @@ use sspr_proto::{Reason, Rules};
 
 use crate::api::password::password_preview;
 use crate::api::reset::reset_password_preview;
+use crate::components::field::{Input, TextField};
 use crate::error::reason_text;
 use crate::i18n::*;
 
@@ -120,18 +121,13 @@ pub fn NewPasswordFields(rules: Rules, preview: Preview) -> impl IntoView {
     ];
 
     view! {
-        <div class="field">
-            <label for="new_password">{t!(i18n, field_new_password)}</label>
-            <input id="new_password" name="new_password" type="password" autocomplete="new-password"
-                required maxlength="4096" aria-describedby="password-rules"
-                on:input=move |ev| set_typed.set(event_target_value(&ev))/>
-        </div>
-        <div class="field">
-            <label for="confirm_password">{t!(i18n, field_confirm_password)}</label>
-            <input id="confirm_password" name="confirm_password" type="password" autocomplete="new-password"
-                required maxlength="4096"
-                on:input=move |ev| set_confirm.set(event_target_value(&ev))/>
-        </div>
+        <TextField id="new_password" input=Input::NewPassword described_by="password-rules"
+            on_input=move |v: String| set_typed.set(v)>
+            {t!(i18n, field_new_password)}
+        </TextField>
+        <TextField id="confirm_password" input=Input::NewPassword on_input=move |v: String| set_confirm.set(v)>
+            {t!(i18n, field_confirm_password)}
+        </TextField>
         <div id="password-rules" class="rules">
             <p>{t!(i18n, password_rules_heading)}</p>
             <ul class="checklist" aria-live="polite">

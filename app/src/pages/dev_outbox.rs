@@ -1,10 +1,10 @@
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use sspr_proto::views::OutboxEntry;
 
 use crate::api::dev_outbox;
 use crate::components::alert::ErrorAlert;
+use crate::components::page::Page;
 use crate::i18n::*;
 
 #[component]
@@ -12,9 +12,7 @@ pub fn DevOutboxPage() -> impl IntoView {
     let i18n = use_i18n();
     let messages = Resource::new_blocking(|| (), |_| dev_outbox());
     view! {
-        <Title text=t_string!(i18n, outbox_title).to_string()/>
-        <section class="card wide" aria-labelledby="page-title">
-            <h1 id="page-title">{t!(i18n, outbox_title)}</h1>
+        <Page title=move || t_string!(i18n, outbox_title).to_string() wide=true>
             <p>{t!(i18n, outbox_intro)}</p>
             <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
                 {move || Suspend::new(async move {
@@ -25,7 +23,7 @@ pub fn DevOutboxPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-        </section>
+        </Page>
     }
 }
 

@@ -4,7 +4,6 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use sspr_proto::views::{CUSTOM_QUESTION, PendingView, SetupView};
 use sspr_proto::{MethodKind, PhoneChannel};
@@ -14,42 +13,26 @@ use crate::api::setup::{
     SetupReconfirm, SetupResend, SetupSkip, SetupVerify, setup_authenticator_key, setup_state,
 };
 use crate::components::alert::ErrorAlert;
+use crate::components::field::{Input, TextField};
+use crate::components::loader::WithView;
 use crate::components::method::{MethodLabel, MethodList, QuestionText};
+use crate::components::page::{Page, PageHeading};
 use crate::components::phone::PhoneFields;
 use crate::error::AppError;
 use crate::i18n::*;
 
 const SIGN_IN: &str = "/sign-in?next=%2Fsecurity-info%2Fsetup";
 
-/// Loads the wizard's state and renders `page` with it; visitors who are not
-/// signed in go to sign-in and come back here.
-#[component]
-fn WithSetup<F, V>(page: F) -> impl IntoView
-where
-    F: Fn(SetupView) -> V + Clone + Send + Sync + 'static,
-    V: IntoView + 'static,
-{
-    let i18n = use_i18n();
-    let state = Resource::new_blocking(|| (), |_| setup_state());
-    view! {
-        <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
-            {
-                let page = page.clone();
-                move || {
-                    let page = page.clone();
-                    Suspend::new(async move {
-                        match state.await {
-                            Ok(v) => page(v).into_any(),
-                            Err(AppError::NotSignedIn) => view! { <Redirect path=SIGN_IN/> }.into_any(),
-                            Err(AppError::ReauthenticationRequired) => {
-                                view! { <Redirect path="/security-info/reauth?next=%2Fsecurity-info%2Fsetup"/> }.into_any()
-                            }
-                            Err(e) => view! { <ErrorAlert error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
-                        }
-                    })
-                }
-            }
-        </Suspense>
+/// The wizard's state could not be loaded: visitors who are not signed in
+/// (or not recently enough) go to sign-in and come back here.
+fn setup_error(e: AppError) -> AnyView {
+    match e {
+        AppError::NotSignedIn => view! { <Redirect path=SIGN_IN/> }.into_any(),
+        AppError::ReauthenticationRequired => {
+            view! { <Redirect path="/security-info/reauth?next=%2Fsecurity-info%2Fsetup"/> }
+                .into_any()
+        }
+        e => view! { <ErrorAlert error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
     }
 }
 
@@ -71,10 +54,9 @@ fn Progress(have: u64, need: u64) -> impl IntoView {
 pub fn SetupPage() -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <Title text=t_string!(i18n, setup_title).to_string()/>
-        <section class="card" aria-labelledby="page-title">
-            <WithSetup page=|v: SetupView| view! { <SetupOverview v/> }/>
-        </section>
+        <Page title=move || t_string!(i18n, setup_title).to_string() own_heading=true>
+            <WithView load=setup_state error=setup_error page=|v: SetupView| view! { <SetupOverview v/> }/>
+        </Page>
     }
 }
 
@@ -97,7 +79,7 @@ fn SetupOverview(v: SetupView) -> impl IntoView {
     let pending = v.pending.is_some();
     let allowed = v.allowed.clone();
     view! {
-        <h1 id="page-title">
+        <PageHeading>
             {if v.must_register {
                 t!(i18n, setup_more_info_title).into_any()
             } else if v.must_reconfirm {
@@ -105,7 +87,7 @@ fn SetupOverview(v: SetupView) -> impl IntoView {
             } else {
                 t!(i18n, setup_title).into_any()
             }}
-        </h1>
+        </PageHeading>
         <Progress have=v.have need=v.need/>
         <p>{t!(i18n, setup_intro, need = need)}</p>
         <ErrorAlert error/>
@@ -157,24 +139,21 @@ pub fn SetupEmailPage() -> impl IntoView {
     let action = ServerAction::<SetupEmail>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     view! {
-        <Title text=t_string!(i18n, setup_email_title).to_string()/>
-        <section class="card" aria-labelledby="page-title">
-            <WithSetup page=move |v: SetupView| view! {
-                <h1 id="page-title">{t!(i18n, setup_email_title)}</h1>
+        <Page title=move || t_string!(i18n, setup_email_title).to_string() own_heading=true>
+            <WithView load=setup_state error=setup_error page=move |v: SetupView| view! {
+                <PageHeading>{t!(i18n, setup_email_title)}</PageHeading>
                 <Progress have=v.have need=v.need/>
                 <p>{t!(i18n, setup_email_intro)}</p>
                 <ErrorAlert error/>
                 <ActionForm action=action>
-                    <div class="field">
-                        <label for="address">{t!(i18n, field_email)}</label>
-                        <input id="address" name="address" type="email" autocomplete="email" dir="ltr"
-                            inputmode="email" required autofocus maxlength="254"/>
-                    </div>
+                    <TextField id="address" input=Input::Email autofocus=true>
+                        {t!(i18n, field_email)}
+                    </TextField>
                     <button type="submit" class="primary">{t!(i18n, action_send_code)}</button>
                 </ActionForm>
                 <p><a href="/security-info/setup">{t!(i18n, action_back)}</a></p>
             }/>
-        </section>
+        </Page>
     }
 }
 
@@ -184,11 +163,10 @@ pub fn SetupPhonePage() -> impl IntoView {
     let action = ServerAction::<SetupPhone>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     view! {
-        <Title text=t_string!(i18n, setup_phone_title).to_string()/>
-        <section class="card" aria-labelledby="page-title">
-            <WithSetup page=move |v: SetupView| {
+        <Page title=move || t_string!(i18n, setup_phone_title).to_string() own_heading=true>
+            <WithView load=setup_state error=setup_error page=move |v: SetupView| {
                 view! {
-                    <h1 id="page-title">{t!(i18n, setup_phone_title)}</h1>
+                    <PageHeading>{t!(i18n, setup_phone_title)}</PageHeading>
                     <Progress have=v.have need=v.need/>
                     <p>{t!(i18n, setup_phone_intro)}</p>
                     <ErrorAlert error/>
@@ -202,7 +180,7 @@ pub fn SetupPhonePage() -> impl IntoView {
                     <p><a href="/security-info/setup">{t!(i18n, action_back)}</a></p>
                 }
             }/>
-        </section>
+        </Page>
     }
 }
 
@@ -221,11 +199,10 @@ pub fn SetupVerifyPage() -> impl IntoView {
             .or_else(|| cancel.value().get().and_then(Result::err))
     });
     view! {
-        <Title text=t_string!(i18n, setup_verify_title).to_string()/>
-        <section class="card" aria-labelledby="page-title">
-            <WithSetup page=move |v: SetupView| match v.pending.clone() {
+        <Page title=move || t_string!(i18n, setup_verify_title).to_string() own_heading=true>
+            <WithView load=setup_state error=setup_error page=move |v: SetupView| match v.pending.clone() {
                 Some(PendingView::Code { destination, digits, channel, delivery_failed, .. }) => view! {
-                    <h1 id="page-title">{t!(i18n, setup_verify_title)}</h1>
+                    <PageHeading>{t!(i18n, setup_verify_title)}</PageHeading>
                     <Progress have=v.have need=v.need/>
                     {delivery_failed.then(|| view! {
                         <p class="alert alert-error" role="status" data-code="delivery_failed">
@@ -242,11 +219,9 @@ pub fn SetupVerifyPage() -> impl IntoView {
                     </p>
                     <ErrorAlert error/>
                     <ActionForm action=verify>
-                        <div class="field">
-                            <label for="code">{t!(i18n, field_code, digits = digits)}</label>
-                            <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code"
-                                dir="ltr" required autofocus maxlength="32" spellcheck="false"/>
-                        </div>
+                        <TextField id="code" input=Input::Code autofocus=true>
+                            {t!(i18n, field_code, digits = digits)}
+                        </TextField>
                         <button type="submit" class="primary">{t!(i18n, action_verify)}</button>
                     </ActionForm>
                     <div class="actions">
@@ -259,13 +234,13 @@ pub fn SetupVerifyPage() -> impl IntoView {
                     </div>
                 }.into_any(),
                 _ => view! {
-                    <h1 id="page-title">{t!(i18n, setup_verify_title)}</h1>
+                    <PageHeading>{t!(i18n, setup_verify_title)}</PageHeading>
                     <ErrorAlert error/>
                     <p>{t!(i18n, error_no_pending_code)}</p>
                     <p><a href="/security-info/setup">{t!(i18n, action_back)}</a></p>
                 }.into_any(),
             }/>
-        </section>
+        </Page>
     }
 }
 
@@ -283,10 +258,9 @@ pub fn SetupAppPage() -> impl IntoView {
     });
     let key = Resource::new_blocking(|| (), |_| setup_authenticator_key());
     view! {
-        <Title text=t_string!(i18n, setup_app_title).to_string()/>
-        <section class="card" aria-labelledby="page-title">
-            <WithSetup page=move |v: SetupView| view! {
-                <h1 id="page-title">{t!(i18n, setup_app_title)}</h1>
+        <Page title=move || t_string!(i18n, setup_app_title).to_string() own_heading=true>
+            <WithView load=setup_state error=setup_error page=move |v: SetupView| view! {
+                <PageHeading>{t!(i18n, setup_app_title)}</PageHeading>
                 <Progress have=v.have need=v.need/>
                 <ol class="steps">
                     <li>{t!(i18n, setup_app_step_install)}</li>
@@ -312,18 +286,16 @@ pub fn SetupAppPage() -> impl IntoView {
                 </Suspense>
                 <ErrorAlert error/>
                 <ActionForm action=verify>
-                    <div class="field">
-                        <label for="code">{t!(i18n, field_code, digits = 6)}</label>
-                        <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code"
-                            dir="ltr" required maxlength="32" spellcheck="false"/>
-                    </div>
+                    <TextField id="code" input=Input::Code>
+                        {t!(i18n, field_code, digits = 6)}
+                    </TextField>
                     <button type="submit" class="primary">{t!(i18n, action_verify)}</button>
                 </ActionForm>
                 <ActionForm action=cancel>
                     <button type="submit" class="secondary">{t!(i18n, action_cancel)}</button>
                 </ActionForm>
             }/>
-        </section>
+        </Page>
     }
 }
 
@@ -333,13 +305,12 @@ pub fn SetupQuestionsPage() -> impl IntoView {
     let action = ServerAction::<SetupQuestions>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     view! {
-        <Title text=t_string!(i18n, setup_questions_title).to_string()/>
-        <section class="card" aria-labelledby="page-title">
-            <WithSetup page=move |v: SetupView| {
+        <Page title=move || t_string!(i18n, setup_questions_title).to_string() own_heading=true>
+            <WithView load=setup_state error=setup_error page=move |v: SetupView| {
                 let count = v.questions_needed;
                 let predefined = v.predefined_questions.clone();
                 view! {
-                    <h1 id="page-title">{t!(i18n, setup_questions_title)}</h1>
+                    <PageHeading>{t!(i18n, setup_questions_title)}</PageHeading>
                     <Progress have=v.have need=v.need/>
                     <p>{t!(i18n, setup_questions_intro, count = count)}</p>
                     <p class="notice">{t!(i18n, setup_questions_not_alone)}</p>
@@ -375,6 +346,6 @@ pub fn SetupQuestionsPage() -> impl IntoView {
                     <p><a href="/security-info/setup">{t!(i18n, action_back)}</a></p>
                 }
             }/>
-        </section>
+        </Page>
     }
 }
