@@ -29,19 +29,28 @@ pub fn Captcha() -> impl IntoView {
         }
     });
     view! {
-        <input type="hidden" name="captcha" prop:value=move || solution.get()/>
+        <input type="hidden" name="captcha" prop:value=move || solution.get() />
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                puzzle.await.err().map(|e| view! { <ErrorAlert error=Signal::derive(move || Some(e.clone()))/> })
+                puzzle
+                    .await
+                    .err()
+                    .map(|e| view! { <ErrorAlert error=Signal::derive(move || Some(e.clone())) /> })
             })}
         </Suspense>
-        <p class="captcha-status" aria-live="polite" data-solved=move || (!solution.get().is_empty()).to_string()>
-            {move || if !hydrated.get() {
-                t_string!(i18n, reset_captcha_nojs).to_string()
-            } else if solution.get().is_empty() {
-                t_string!(i18n, reset_captcha_working).to_string()
-            } else {
-                t_string!(i18n, reset_captcha_done).to_string()
+        <p
+            class="captcha-status"
+            aria-live="polite"
+            data-solved=move || (!solution.get().is_empty()).to_string()
+        >
+            {move || {
+                if !hydrated.get() {
+                    t_string!(i18n, reset_captcha_nojs).to_string()
+                } else if solution.get().is_empty() {
+                    t_string!(i18n, reset_captcha_working).to_string()
+                } else {
+                    t_string!(i18n, reset_captcha_done).to_string()
+                }
             }}
         </p>
     }

@@ -153,7 +153,14 @@ pub fn TextField(
                     }
                 }
             />
-            {hint.map(|h| view! { <p class="hint" id=hint_id data-testid=hint_testid>{h.run()}</p> })}
+            {hint
+                .map(|h| {
+                    view! {
+                        <p class="hint" id=hint_id data-testid=hint_testid>
+                            {h.run()}
+                        </p>
+                    }
+                })}
         </div>
     }
 }

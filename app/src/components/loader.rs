@@ -25,7 +25,9 @@ where
     let i18n = use_i18n();
     let state = Resource::new_blocking(|| (), move |_| load());
     view! {
-        <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
+        <Suspense fallback=move || {
+            view! { <p class="loading">{t!(i18n, loading)}</p> }
+        }>
             {
                 let page = page.clone();
                 move || {

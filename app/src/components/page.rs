@@ -30,11 +30,12 @@ pub fn Page(
     let heading = title.clone();
     let class = if wide { "card wide" } else { "card" };
     view! {
-        <Title text=title/>
+        <Title text=title />
         <section class=class aria-labelledby="page-title">
-            {(!own_heading).then(|| view! { <PageHeading>{move || heading.get().to_string()}</PageHeading> })}
+            {(!own_heading)
+                .then(|| view! { <PageHeading>{move || heading.get().to_string()}</PageHeading> })}
             {children()}
-            {helpdesk.then(|| view! { <Helpdesk/> })}
+            {helpdesk.then(|| view! { <Helpdesk /> })}
         </section>
     }
 }
@@ -54,20 +55,21 @@ fn Helpdesk() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let c = contact.await.unwrap_or_default();
-                (!c.is_empty()).then(|| {
-                    let href = if c.contains('@') && !c.contains("://") {
-                        format!("mailto:{c}")
-                    } else {
-                        c.clone()
-                    };
-                    view! {
-                        <p class="helpdesk">
-                            {t!(i18n, reset_helpdesk)}
-                            " "
-                            <a href=href dir="ltr">{c}</a>
-                        </p>
-                    }
-                })
+                (!c.is_empty())
+                    .then(|| {
+                        let href = if c.contains('@') && !c.contains("://") {
+                            format!("mailto:{c}")
+                        } else {
+                            c.clone()
+                        };
+                        view! {
+                            <p class="helpdesk">
+                                {t!(i18n, reset_helpdesk)} " " <a href=href dir="ltr">
+                                    {c}
+                                </a>
+                            </p>
+                        }
+                    })
             })}
         </Suspense>
     }

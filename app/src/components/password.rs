@@ -121,43 +121,61 @@ pub fn NewPasswordFields(rules: Rules, preview: Preview) -> impl IntoView {
     ];
 
     view! {
-        <TextField id="new_password" input=Input::NewPassword described_by="password-rules"
-            on_input=move |v: String| set_typed.set(v)>
+        <TextField
+            id="new_password"
+            input=Input::NewPassword
+            described_by="password-rules"
+            on_input=move |v: String| set_typed.set(v)
+        >
             {t!(i18n, field_new_password)}
         </TextField>
-        <TextField id="confirm_password" input=Input::NewPassword on_input=move |v: String| set_confirm.set(v)>
+        <TextField
+            id="confirm_password"
+            input=Input::NewPassword
+            on_input=move |v: String| set_confirm.set(v)
+        >
             {t!(i18n, field_confirm_password)}
         </TextField>
         <div id="password-rules" class="rules">
             <p>{t!(i18n, password_rules_heading)}</p>
             <ul class="checklist" aria-live="polite">
-                {checklist.into_iter().map(|reason| {
-                    let state = move || state_of(reason);
-                    view! {
-                        <li data-rule=reason.code() data-state=move || match state() {
-                            State::Unknown => "unknown",
-                            State::Met => "met",
-                            State::Unmet => "unmet",
-                        }>
-                            <span class="mark" aria-hidden="true">
-                                {move || match state() {
-                                    State::Unknown => "•",
-                                    State::Met => "✓",
-                                    State::Unmet => "✗",
-                                }}
-                            </span>
-                            " "
-                            {move || reason_text(i18n.get_locale(), reason, min, max)}
-                            <span class="visually-hidden">
-                                {move || match state() {
-                                    State::Unknown => String::new(),
-                                    State::Met => format!(" {}", t_string!(i18n, password_rule_met)),
-                                    State::Unmet => format!(" {}", t_string!(i18n, password_rule_unmet)),
-                                }}
-                            </span>
-                        </li>
-                    }
-                }).collect_view()}
+                {checklist
+                    .into_iter()
+                    .map(|reason| {
+                        let state = move || state_of(reason);
+                        view! {
+                            <li
+                                data-rule=reason.code()
+                                data-state=move || match state() {
+                                    State::Unknown => "unknown",
+                                    State::Met => "met",
+                                    State::Unmet => "unmet",
+                                }
+                            >
+                                <span class="mark" aria-hidden="true">
+                                    {move || match state() {
+                                        State::Unknown => "•",
+                                        State::Met => "✓",
+                                        State::Unmet => "✗",
+                                    }}
+                                </span>
+                                " "
+                                {move || reason_text(i18n.get_locale(), reason, min, max)}
+                                <span class="visually-hidden">
+                                    {move || match state() {
+                                        State::Unknown => String::new(),
+                                        State::Met => {
+                                            format!(" {}", t_string!(i18n, password_rule_met))
+                                        }
+                                        State::Unmet => {
+                                            format!(" {}", t_string!(i18n, password_rule_unmet))
+                                        }
+                                    }}
+                                </span>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
             </ul>
             <p class="hint">{t!(i18n, password_rules_hint)}</p>
         </div>

@@ -35,10 +35,17 @@ pub fn PhoneFields(
         <div class="field">
             <label for="region">{t!(i18n, field_country)}</label>
             <select id="region" name="region" autocomplete="country">
-                {regions.iter().map(|r| {
-                    let selected = *r == default_region;
-                    view! { <option value=r.clone() selected=selected>{region_name(r)}</option> }
-                }).collect_view()}
+                {regions
+                    .iter()
+                    .map(|r| {
+                        let selected = *r == default_region;
+                        view! {
+                            <option value=r.clone() selected=selected>
+                                {region_name(r)}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
             </select>
         </div>
         <TextField id="number" input=Input::Tel autofocus hint hint_testid="phone-hint">
@@ -46,18 +53,34 @@ pub fn PhoneFields(
         </TextField>
         <fieldset class="field">
             <legend>{t!(i18n, field_phone_channel)}</legend>
-            {sms.then(|| view! {
-                <label class="choice">
-                    <input type="radio" name="channel" value=PhoneChannel::Sms.as_str() checked=true/>
-                    {t!(i18n, channel_sms)}
-                </label>
-            })}
-            {voice.then(|| view! {
-                <label class="choice">
-                    <input type="radio" name="channel" value=PhoneChannel::Voice.as_str() checked=!sms/>
-                    {t!(i18n, channel_voice)}
-                </label>
-            })}
+            {sms
+                .then(|| {
+                    view! {
+                        <label class="choice">
+                            <input
+                                type="radio"
+                                name="channel"
+                                value=PhoneChannel::Sms.as_str()
+                                checked=true
+                            />
+                            {t!(i18n, channel_sms)}
+                        </label>
+                    }
+                })}
+            {voice
+                .then(|| {
+                    view! {
+                        <label class="choice">
+                            <input
+                                type="radio"
+                                name="channel"
+                                value=PhoneChannel::Voice.as_str()
+                                checked=!sms
+                            />
+                            {t!(i18n, channel_voice)}
+                        </label>
+                    }
+                })}
         </fieldset>
     }
 }

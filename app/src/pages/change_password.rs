@@ -25,18 +25,26 @@ pub fn ChangePasswordPage() -> impl IntoView {
     let rules = Resource::new_blocking(|| (), |_| password_rules());
     view! {
         <Page title=move || t_string!(i18n, account_change_password).to_string()>
-            <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
+            <Suspense fallback=move || {
+                view! { <p class="loading">{t!(i18n, loading)}</p> }
+            }>
                 {move || Suspend::new(async move {
                     match rules.await {
-                        Ok(r) => view! { <ChangePasswordForm rules=r/> }.into_any(),
+                        Ok(r) => view! { <ChangePasswordForm rules=r /> }.into_any(),
                         Err(AppError::NotSignedIn) => {
-                            view! { <Redirect path="/sign-in?next=%2Faccount%2Fpassword"/> }.into_any()
+                            view! { <Redirect path="/sign-in?next=%2Faccount%2Fpassword" /> }
+                                .into_any()
                         }
-                        Err(e) => view! { <ErrorAlert error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                        Err(e) => {
+                            view! { <ErrorAlert error=Signal::derive(move || Some(e.clone())) /> }
+                                .into_any()
+                        }
                     }
                 })}
             </Suspense>
-            <p><a href="/account">{t!(i18n, link_back_to_account)}</a></p>
+            <p>
+                <a href="/account">{t!(i18n, link_back_to_account)}</a>
+            </p>
         </Page>
     }
 }
@@ -48,17 +56,24 @@ fn ChangePasswordForm(rules: Rules) -> impl IntoView {
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     view! {
         <p>{t!(i18n, change_password_intro)}</p>
-        <ErrorAlert error/>
+        <ErrorAlert error />
         <ActionForm action=action>
-            <TextField id="current_password" input=Input::CurrentPassword maxlength=4096 autofocus=true>
+            <TextField
+                id="current_password"
+                input=Input::CurrentPassword
+                maxlength=4096
+                autofocus=true
+            >
                 {t!(i18n, field_current_password)}
             </TextField>
-            <NewPasswordFields rules preview=Preview::Change/>
+            <NewPasswordFields rules preview=Preview::Change />
             <label class="choice">
-                <input type="checkbox" name="sign_out_others" value="on" checked=true/>
+                <input type="checkbox" name="sign_out_others" value="on" checked=true />
                 {t!(i18n, change_password_sign_out_others)}
             </label>
-            <button type="submit" class="primary">{t!(i18n, action_change_password)}</button>
+            <button type="submit" class="primary">
+                {t!(i18n, action_change_password)}
+            </button>
         </ActionForm>
     }
 }
@@ -69,7 +84,9 @@ pub fn ChangePasswordDonePage() -> impl IntoView {
     view! {
         <Page title=move || t_string!(i18n, change_password_done_title).to_string()>
             <p role="status">{t!(i18n, change_password_done)}</p>
-            <p><a href="/account">{t!(i18n, link_back_to_account)}</a></p>
+            <p>
+                <a href="/account">{t!(i18n, link_back_to_account)}</a>
+            </p>
         </Page>
     }
 }

@@ -14,12 +14,19 @@ pub fn DevOutboxPage() -> impl IntoView {
     view! {
         <Page title=move || t_string!(i18n, outbox_title).to_string() wide=true>
             <p>{t!(i18n, outbox_intro)}</p>
-            <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
+            <Suspense fallback=move || {
+                view! { <p class="loading">{t!(i18n, loading)}</p> }
+            }>
                 {move || Suspend::new(async move {
                     match messages.await {
-                        Ok(list) if list.is_empty() => view! { <p>{t!(i18n, outbox_empty)}</p> }.into_any(),
-                        Ok(list) => view! { <OutboxTable list/> }.into_any(),
-                        Err(e) => view! { <ErrorAlert error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                        Ok(list) if list.is_empty() => {
+                            view! { <p>{t!(i18n, outbox_empty)}</p> }.into_any()
+                        }
+                        Ok(list) => view! { <OutboxTable list /> }.into_any(),
+                        Err(e) => {
+                            view! { <ErrorAlert error=Signal::derive(move || Some(e.clone())) /> }
+                                .into_any()
+                        }
                     }
                 })}
             </Suspense>
@@ -56,7 +63,9 @@ fn OutboxTable(list: Vec<OutboxEntry>) -> impl IntoView {
                                         _ => t!(i18n, channel_email).into_any(),
                                     }}
                                 </td>
-                                <td dir="ltr" class="recipient">{m.recipient}</td>
+                                <td dir="ltr" class="recipient">
+                                    {m.recipient}
+                                </td>
                                 <td>{m.state}</td>
                                 <td lang=m.locale.clone() dir="auto">
                                     <strong class="subject">{m.subject}</strong>

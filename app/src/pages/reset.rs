@@ -38,7 +38,9 @@ fn Step(current: u64) -> impl IntoView {
 fn GateProgress(passed: u64, needed: u64) -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <p class="progress">{t!(i18n, reset_gate_progress, current = (passed + 1).min(needed), total = needed)}</p>
+        <p class="progress">
+            {t!(i18n, reset_gate_progress, current = (passed + 1).min(needed), total = needed)}
+        </p>
     }
 }
 
@@ -46,8 +48,8 @@ fn GateProgress(passed: u64, needed: u64) -> impl IntoView {
 /// offer to start again.
 fn flow_error(e: AppError) -> AnyView {
     view! {
-        <ErrorAlert error=Signal::derive(move || Some(e.clone()))/>
-        <StartOver/>
+        <ErrorAlert error=Signal::derive(move || Some(e.clone())) />
+        <StartOver />
     }
     .into_any()
 }
@@ -55,7 +57,11 @@ fn flow_error(e: AppError) -> AnyView {
 #[component]
 fn StartOver() -> impl IntoView {
     let i18n = use_i18n();
-    view! { <p><a href="/reset">{t!(i18n, reset_start_over)}</a></p> }
+    view! {
+        <p>
+            <a href="/reset">{t!(i18n, reset_start_over)}</a>
+        </p>
+    }
 }
 
 #[component]
@@ -65,17 +71,21 @@ pub fn ResetPage() -> impl IntoView {
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     view! {
         <Page title=move || t_string!(i18n, reset_title).to_string() helpdesk=true>
-            <Step current=1/>
+            <Step current=1 />
             <p>{t!(i18n, reset_intro)}</p>
-            <ErrorAlert error/>
+            <ErrorAlert error />
             <ActionForm action=action>
                 <TextField id="login" input=Input::UserId maxlength=256 autofocus=true>
                     {t!(i18n, field_user_id)}
                 </TextField>
-                <Captcha/>
-                <button type="submit" class="primary">{t!(i18n, action_next)}</button>
+                <Captcha />
+                <button type="submit" class="primary">
+                    {t!(i18n, action_next)}
+                </button>
             </ActionForm>
-            <p><a href="/sign-in">{t!(i18n, link_back_to_sign_in)}</a></p>
+            <p>
+                <a href="/sign-in">{t!(i18n, link_back_to_sign_in)}</a>
+            </p>
         </Page>
     }
 }
@@ -100,68 +110,117 @@ pub fn ResetVerifyPage() -> impl IntoView {
     });
     view! {
         <Page title=move || t_string!(i18n, reset_verify_title).to_string() helpdesk=true>
-            <WithView load=reset_state error=flow_error page=move |v: ResetView| {
-                let offers = |k: MethodKind| v.offered.contains(&k);
-                view! {
-                    <Step current=2/>
-                    <GateProgress passed=v.passed needed=v.gates_needed/>
-                    <p>{t!(i18n, reset_choose_method)}</p>
-                    <ErrorAlert error/>
-                    {offers(MethodKind::Email).then(|| view! {
-                        <section class="gate" aria-labelledby="gate-email">
-                            <h2 id="gate-email"><MethodLabel kind=MethodKind::Email/></h2>
-                            {match v.email_hint.clone() {
-                                // Hints mode: the masked address, nothing to type.
-                                Some(hint) => view! {
-                                    <p data-testid="email-hint">{t!(i18n, reset_email_to_hint, hint = move || view! { <bdi dir="ltr">{hint.clone()}</bdi> })}</p>
-                                    <ActionForm action=email_hint>
-                                        <button type="submit" class="primary">{t!(i18n, action_send_code)}</button>
-                                    </ActionForm>
-                                }.into_any(),
-                                None => view! {
-                                    <ActionForm action=email>
-                                        <TextField id="address" input=Input::Email>
-                                            {t!(i18n, reset_email_label)}
-                                        </TextField>
-                                        <p class="hint">{t!(i18n, reset_email_hint)}</p>
-                                        <button type="submit" class="primary">{t!(i18n, action_send_code)}</button>
-                                    </ActionForm>
-                                }.into_any(),
-                            }}
-                        </section>
-                    })}
-                    {offers(MethodKind::Phone).then(|| view! {
-                        <section class="gate" aria-labelledby="gate-phone">
-                            <h2 id="gate-phone"><MethodLabel kind=MethodKind::Phone/></h2>
-                            <ActionForm action=phone>
-                                <PhoneFields regions=v.phone_regions.clone() default_region=v.default_region.clone()
-                                    sms=v.sms voice=v.voice hint=v.phone_hint.clone()>
-                                    {t!(i18n, reset_phone_label)}
-                                </PhoneFields>
-                                <button type="submit" class="primary">{t!(i18n, action_send_code)}</button>
-                            </ActionForm>
-                        </section>
-                    })}
-                    {offers(MethodKind::Authenticator).then(|| view! {
-                        <section class="gate" aria-labelledby="gate-app">
-                            <h2 id="gate-app"><MethodLabel kind=MethodKind::Authenticator/></h2>
-                            <p class="hint">{t!(i18n, reset_app_hint)}</p>
-                            <ActionForm action=app>
-                                <button type="submit" class="secondary">{t!(i18n, action_use_app)}</button>
-                            </ActionForm>
-                        </section>
-                    })}
-                    {offers(MethodKind::Questions).then(|| view! {
-                        <section class="gate" aria-labelledby="gate-questions">
-                            <h2 id="gate-questions"><MethodLabel kind=MethodKind::Questions/></h2>
-                            <p class="hint">{t!(i18n, reset_questions_hint)}</p>
-                            <ActionForm action=questions>
-                                <button type="submit" class="secondary">{t!(i18n, action_answer_questions)}</button>
-                            </ActionForm>
-                        </section>
-                    })}
+            <WithView
+                load=reset_state
+                error=flow_error
+                page=move |v: ResetView| {
+                    let offers = |k: MethodKind| v.offered.contains(&k);
+                    view! {
+                        <Step current=2 />
+                        <GateProgress passed=v.passed needed=v.gates_needed />
+                        <p>{t!(i18n, reset_choose_method)}</p>
+                        <ErrorAlert error />
+                        {offers(MethodKind::Email)
+                            .then(|| {
+                                view! {
+                                    <section class="gate" aria-labelledby="gate-email">
+                                        <h2 id="gate-email">
+                                            <MethodLabel kind=MethodKind::Email />
+                                        </h2>
+                                        {match v.email_hint.clone() {
+                                            Some(hint) => {
+                                                // Hints mode: the masked address, nothing to type.
+                                                view! {
+                                                    <p data-testid="email-hint">
+                                                        {t!(
+                                                            i18n, reset_email_to_hint, hint = move || view! { <bdi dir="ltr">{hint.clone()}</bdi> }
+                                                        )}
+                                                    </p>
+                                                    <ActionForm action=email_hint>
+                                                        <button type="submit" class="primary">
+                                                            {t!(i18n, action_send_code)}
+                                                        </button>
+                                                    </ActionForm>
+                                                }
+                                                    .into_any()
+                                            }
+                                            None => {
+                                                view! {
+                                                    <ActionForm action=email>
+                                                        <TextField id="address" input=Input::Email>
+                                                            {t!(i18n, reset_email_label)}
+                                                        </TextField>
+                                                        <p class="hint">{t!(i18n, reset_email_hint)}</p>
+                                                        <button type="submit" class="primary">
+                                                            {t!(i18n, action_send_code)}
+                                                        </button>
+                                                    </ActionForm>
+                                                }
+                                                    .into_any()
+                                            }
+                                        }}
+                                    </section>
+                                }
+                            })}
+                        {offers(MethodKind::Phone)
+                            .then(|| {
+                                view! {
+                                    <section class="gate" aria-labelledby="gate-phone">
+                                        <h2 id="gate-phone">
+                                            <MethodLabel kind=MethodKind::Phone />
+                                        </h2>
+                                        <ActionForm action=phone>
+                                            <PhoneFields
+                                                regions=v.phone_regions.clone()
+                                                default_region=v.default_region.clone()
+                                                sms=v.sms
+                                                voice=v.voice
+                                                hint=v.phone_hint.clone()
+                                            >
+                                                {t!(i18n, reset_phone_label)}
+                                            </PhoneFields>
+                                            <button type="submit" class="primary">
+                                                {t!(i18n, action_send_code)}
+                                            </button>
+                                        </ActionForm>
+                                    </section>
+                                }
+                            })}
+                        {offers(MethodKind::Authenticator)
+                            .then(|| {
+                                view! {
+                                    <section class="gate" aria-labelledby="gate-app">
+                                        <h2 id="gate-app">
+                                            <MethodLabel kind=MethodKind::Authenticator />
+                                        </h2>
+                                        <p class="hint">{t!(i18n, reset_app_hint)}</p>
+                                        <ActionForm action=app>
+                                            <button type="submit" class="secondary">
+                                                {t!(i18n, action_use_app)}
+                                            </button>
+                                        </ActionForm>
+                                    </section>
+                                }
+                            })}
+                        {offers(MethodKind::Questions)
+                            .then(|| {
+                                view! {
+                                    <section class="gate" aria-labelledby="gate-questions">
+                                        <h2 id="gate-questions">
+                                            <MethodLabel kind=MethodKind::Questions />
+                                        </h2>
+                                        <p class="hint">{t!(i18n, reset_questions_hint)}</p>
+                                        <ActionForm action=questions>
+                                            <button type="submit" class="secondary">
+                                                {t!(i18n, action_answer_questions)}
+                                            </button>
+                                        </ActionForm>
+                                    </section>
+                                }
+                            })}
+                    }
                 }
-            }/>
+            />
         </Page>
     }
 }
@@ -180,40 +239,59 @@ pub fn ResetCodePage() -> impl IntoView {
     });
     view! {
         <Page title=move || t_string!(i18n, reset_code_title).to_string() helpdesk=true>
-            <WithView load=reset_state error=flow_error page=move |v: ResetView| match v.pending {
-                Some((kind, digits)) if kind != MethodKind::Questions => {
-                    let by_app = kind == MethodKind::Authenticator;
-                    view! {
-                        <Step current=2/>
-                        <GateProgress passed=v.passed needed=v.gates_needed/>
-                        <p>
-                            {if by_app {
-                                t!(i18n, reset_code_app).into_any()
-                            } else {
-                                t!(i18n, reset_code_sent).into_any()
-                            }}
-                        </p>
-                        <ErrorAlert error/>
-                        <ActionForm action=verify>
-                            <TextField id="code" input=Input::Code autofocus=true>
-                                {t!(i18n, field_code, digits = digits)}
-                            </TextField>
-                            <button type="submit" class="primary">{t!(i18n, action_verify)}</button>
-                        </ActionForm>
-                        {(!by_app).then(|| view! {
-                            <ActionForm action=resend>
-                                <button type="submit" class="secondary">{t!(i18n, action_resend)}</button>
+            <WithView
+                load=reset_state
+                error=flow_error
+                page=move |v: ResetView| match v.pending {
+                    Some((kind, digits)) if kind != MethodKind::Questions => {
+                        let by_app = kind == MethodKind::Authenticator;
+                        view! {
+                            <Step current=2 />
+                            <GateProgress passed=v.passed needed=v.gates_needed />
+                            <p>
+                                {if by_app {
+                                    t!(i18n, reset_code_app).into_any()
+                                } else {
+                                    t!(i18n, reset_code_sent).into_any()
+                                }}
+                            </p>
+                            <ErrorAlert error />
+                            <ActionForm action=verify>
+                                <TextField id="code" input=Input::Code autofocus=true>
+                                    {t!(i18n, field_code, digits = digits)}
+                                </TextField>
+                                <button type="submit" class="primary">
+                                    {t!(i18n, action_verify)}
+                                </button>
                             </ActionForm>
-                        })}
-                        <p><a href="/reset/verify">{t!(i18n, reset_other_method)}</a></p>
-                    }.into_any()
+                            {(!by_app)
+                                .then(|| {
+                                    view! {
+                                        <ActionForm action=resend>
+                                            <button type="submit" class="secondary">
+                                                {t!(i18n, action_resend)}
+                                            </button>
+                                        </ActionForm>
+                                    }
+                                })}
+                            <p>
+                                <a href="/reset/verify">{t!(i18n, reset_other_method)}</a>
+                            </p>
+                        }
+                            .into_any()
+                    }
+                    _ => {
+                        view! {
+                            <ErrorAlert error />
+                            <p>{t!(i18n, error_no_pending_code)}</p>
+                            <p>
+                                <a href="/reset/verify">{t!(i18n, reset_other_method)}</a>
+                            </p>
+                        }
+                            .into_any()
+                    }
                 }
-                _ => view! {
-                    <ErrorAlert error/>
-                    <p>{t!(i18n, error_no_pending_code)}</p>
-                    <p><a href="/reset/verify">{t!(i18n, reset_other_method)}</a></p>
-                }.into_any(),
-            }/>
+            />
         </Page>
     }
 }
@@ -227,37 +305,57 @@ pub fn ResetQuestionsPage() -> impl IntoView {
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     view! {
         <Page title=move || t_string!(i18n, reset_questions_title).to_string() helpdesk=true>
-            <WithView load=reset_state error=flow_error page=move |v: ResetView| {
-                if v.questions.is_empty() {
-                    return view! {
-                        <p>{t!(i18n, error_no_pending_code)}</p>
-                        <p><a href="/reset/verify">{t!(i18n, reset_other_method)}</a></p>
-                    }.into_any();
+            <WithView
+                load=reset_state
+                error=flow_error
+                page=move |v: ResetView| {
+                    if v.questions.is_empty() {
+                        return view! {
+                            <p>{t!(i18n, error_no_pending_code)}</p>
+                            <p>
+                                <a href="/reset/verify">{t!(i18n, reset_other_method)}</a>
+                            </p>
+                        }
+                            .into_any();
+                    }
+                    view! {
+                        <Step current=2 />
+                        <GateProgress passed=v.passed needed=v.gates_needed />
+                        <p>{t!(i18n, reset_questions_intro)}</p>
+                        <ErrorAlert error />
+                        <ActionForm action=action>
+                            {v
+                                .questions
+                                .iter()
+                                .enumerate()
+                                .map(|(i, q)| {
+                                    let label = if q.predefined {
+                                        view! { <QuestionText id=q.text.clone() /> }.into_any()
+                                    } else {
+                                        view! { <bdi>{q.text.clone()}</bdi> }.into_any()
+                                    };
+                                    view! {
+                                        <TextField
+                                            id=format!("answer-{}", i + 1)
+                                            name=format!("answers[{i}]")
+                                            input=Input::Answer
+                                            autofocus=i == 0
+                                        >
+                                            {label}
+                                        </TextField>
+                                    }
+                                })
+                                .collect_view()} <button type="submit" class="primary">
+                                {t!(i18n, action_verify)}
+                            </button>
+                        </ActionForm>
+                        <p>
+                            <a href="/reset/verify">{t!(i18n, reset_other_method)}</a>
+                        </p>
+                    }
+                        .into_any()
                 }
-                view! {
-                    <Step current=2/>
-                    <GateProgress passed=v.passed needed=v.gates_needed/>
-                    <p>{t!(i18n, reset_questions_intro)}</p>
-                    <ErrorAlert error/>
-                    <ActionForm action=action>
-                        {v.questions.iter().enumerate().map(|(i, q)| {
-                            let label = if q.predefined {
-                                view! { <QuestionText id=q.text.clone()/> }.into_any()
-                            } else {
-                                view! { <bdi>{q.text.clone()}</bdi> }.into_any()
-                            };
-                            view! {
-                                <TextField id=format!("answer-{}", i + 1) name=format!("answers[{i}]")
-                                    input=Input::Answer autofocus={i == 0}>
-                                    {label}
-                                </TextField>
-                            }
-                        }).collect_view()}
-                        <button type="submit" class="primary">{t!(i18n, action_verify)}</button>
-                    </ActionForm>
-                    <p><a href="/reset/verify">{t!(i18n, reset_other_method)}</a></p>
-                }.into_any()
-            }/>
+            />
         </Page>
     }
 }
@@ -278,32 +376,48 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let view_state = Resource::new_blocking(|| (), |_| reset_state());
     view! {
         <Page title=move || t_string!(i18n, reset_password_title).to_string() helpdesk=true>
-            <Step current=3/>
-            <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
+            <Step current=3 />
+            <Suspense fallback=move || {
+                view! { <p class="loading">{t!(i18n, loading)}</p> }
+            }>
                 {move || Suspend::new(async move {
                     let allow_unlock = view_state.await.map(|v| v.allow_unlock).unwrap_or(false);
                     match rules.await {
-                        Ok(r) => view! {
-                            <ErrorAlert error/>
-                            <ActionForm action=action>
-                                <NewPasswordFields rules=r preview=Preview::Reset/>
-                                <button type="submit" class="primary">{t!(i18n, action_reset_password)}</button>
-                            </ActionForm>
-                            {allow_unlock.then(|| view! {
-                                <section class="unlock">
-                                    <p>{t!(i18n, reset_unlock_intro)}</p>
-                                    <ActionForm action=unlock>
-                                        <button type="submit" class="secondary">{t!(i18n, action_unlock)}</button>
-                                    </ActionForm>
-                                </section>
-                            })}
-                        }.into_any(),
-                        Err(e) => {
-                            let start_over = matches!(e, AppError::FlowExpired | AppError::GatesIncomplete);
+                        Ok(r) => {
                             view! {
-                                <ErrorAlert error=Signal::derive(move || Some(e.clone()))/>
-                                {start_over.then(|| view! { <StartOver/> })}
-                            }.into_any()
+                                <ErrorAlert error />
+                                <ActionForm action=action>
+                                    <NewPasswordFields rules=r preview=Preview::Reset />
+                                    <button type="submit" class="primary">
+                                        {t!(i18n, action_reset_password)}
+                                    </button>
+                                </ActionForm>
+                                {allow_unlock
+                                    .then(|| {
+                                        view! {
+                                            <section class="unlock">
+                                                <p>{t!(i18n, reset_unlock_intro)}</p>
+                                                <ActionForm action=unlock>
+                                                    <button type="submit" class="secondary">
+                                                        {t!(i18n, action_unlock)}
+                                                    </button>
+                                                </ActionForm>
+                                            </section>
+                                        }
+                                    })}
+                            }
+                                .into_any()
+                        }
+                        Err(e) => {
+                            let start_over = matches!(
+                                e,
+                                AppError::FlowExpired | AppError::GatesIncomplete
+                            );
+                            view! {
+                                <ErrorAlert error=Signal::derive(move || Some(e.clone())) />
+                                {start_over.then(|| view! { <StartOver /> })}
+                            }
+                                .into_any()
                         }
                     }
                 })}
@@ -318,7 +432,11 @@ pub fn ResetUnlockedPage() -> impl IntoView {
     view! {
         <Page title=move || t_string!(i18n, reset_unlocked_title).to_string()>
             <p role="status">{t!(i18n, reset_unlocked)}</p>
-            <p><a class="button primary" href="/sign-in">{t!(i18n, action_sign_in)}</a></p>
+            <p>
+                <a class="button primary" href="/sign-in">
+                    {t!(i18n, action_sign_in)}
+                </a>
+            </p>
         </Page>
     }
 }
@@ -328,9 +446,13 @@ pub fn ResetDonePage() -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <Page title=move || t_string!(i18n, reset_done_title).to_string()>
-            <Step current=4/>
+            <Step current=4 />
             <p role="status">{t!(i18n, reset_done)}</p>
-            <p><a class="button primary" href="/sign-in">{t!(i18n, action_sign_in)}</a></p>
+            <p>
+                <a class="button primary" href="/sign-in">
+                    {t!(i18n, action_sign_in)}
+                </a>
+            </p>
         </Page>
     }
 }

@@ -24,20 +24,36 @@ pub fn SecurityInfoPage() -> impl IntoView {
     view! {
         <Page title=move || t_string!(i18n, security_info_title).to_string()>
             <p>{t!(i18n, security_info_intro)}</p>
-            <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
+            <Suspense fallback=move || {
+                view! { <p class="loading">{t!(i18n, loading)}</p> }
+            }>
                 {move || Suspend::new(async move {
                     match state.await {
-                        Ok(v) => view! {
-                            <p>{t!(i18n, setup_registered_heading, have = v.have)}</p>
-                            <MethodList methods=v.methods.clone() actions=actions/>
-                            <p><a class="button" href="/security-info/setup">{t!(i18n, action_add_method)}</a></p>
-                        }.into_any(),
-                        Err(AppError::NotSignedIn) => view! { <Redirect path="/sign-in?next=%2Fsecurity-info"/> }.into_any(),
-                        Err(e) => view! { <ErrorAlert error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                        Ok(v) => {
+                            view! {
+                                <p>{t!(i18n, setup_registered_heading, have = v.have)}</p>
+                                <MethodList methods=v.methods.clone() actions=actions />
+                                <p>
+                                    <a class="button" href="/security-info/setup">
+                                        {t!(i18n, action_add_method)}
+                                    </a>
+                                </p>
+                            }
+                                .into_any()
+                        }
+                        Err(AppError::NotSignedIn) => {
+                            view! { <Redirect path="/sign-in?next=%2Fsecurity-info" /> }.into_any()
+                        }
+                        Err(e) => {
+                            view! { <ErrorAlert error=Signal::derive(move || Some(e.clone())) /> }
+                                .into_any()
+                        }
                     }
                 })}
             </Suspense>
-            <p><a href="/account">{t!(i18n, link_back_to_account)}</a></p>
+            <p>
+                <a href="/account">{t!(i18n, link_back_to_account)}</a>
+            </p>
         </Page>
     }
 }
@@ -58,13 +74,15 @@ pub fn ReauthPage() -> impl IntoView {
     view! {
         <Page title=move || t_string!(i18n, reauth_title).to_string()>
             <p>{t!(i18n, error_reauthentication_required)}</p>
-            <ErrorAlert error/>
+            <ErrorAlert error />
             <ActionForm action=action>
-                <input type="hidden" name="next" value=next/>
+                <input type="hidden" name="next" value=next />
                 <TextField id="password" input=Input::CurrentPassword ltr=true autofocus=true>
                     {t!(i18n, field_password)}
                 </TextField>
-                <button type="submit" class="primary">{t!(i18n, action_continue)}</button>
+                <button type="submit" class="primary">
+                    {t!(i18n, action_continue)}
+                </button>
             </ActionForm>
         </Page>
     }

@@ -22,9 +22,9 @@ pub fn SignInPage() -> impl IntoView {
     view! {
         <Page title=move || t_string!(i18n, sign_in_title).to_string()>
             <p>{t!(i18n, sign_in_intro)}</p>
-            <ErrorAlert error/>
+            <ErrorAlert error />
             <ActionForm action=action>
-                <input type="hidden" name="next" value=next/>
+                <input type="hidden" name="next" value=next />
                 <TextField id="login" input=Input::UserId autofocus=true invalid>
                     {t!(i18n, field_user_id)}
                 </TextField>
