@@ -6,6 +6,7 @@ set -euo pipefail
 
 CARGO_LEPTOS_VERSION=0.3.10     # 0.3.11 needs rustc 1.96
 WASM_BINDGEN_VERSION=0.2.130    # must equal the wasm-bindgen pin in Cargo.toml
+LEPTOSFMT_VERSION=0.1.33        # formats view! macros (leptosfmt.toml)
 
 say() { printf '\n==> %s\n' "$*"; }
 
@@ -36,6 +37,10 @@ setup_rust() {
     say "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 5 minutes, once)"
     # --locked fails on a lock entry missing from the index; resolve afresh.
     cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  fi
+  if ! leptosfmt --version 2>/dev/null | grep -q "$LEPTOSFMT_VERSION"; then
+    say "cargo install leptosfmt $LEPTOSFMT_VERSION (about 2 minutes, once)"
+    cargo install leptosfmt --version "$LEPTOSFMT_VERSION" --locked
   fi
 }
 

@@ -32,7 +32,6 @@ use crate::pages::change_password::{ChangePasswordDonePage, ChangePasswordPage};
 use crate::pages::dev_outbox::DevOutboxPage;
 use crate::pages::home::HomePage;
 use crate::pages::not_found::NotFound;
-use crate::pages::placeholders;
 use crate::pages::reset::{
     ResetCodePage, ResetDonePage, ResetPage, ResetPasswordPage, ResetQuestionsPage,
     ResetUnlockedPage, ResetVerifyPage,
@@ -41,6 +40,7 @@ use crate::pages::security_info::{ReauthPage, SecurityInfoPage};
 use crate::pages::setup::{
     SetupAppPage, SetupEmailPage, SetupPage, SetupPhonePage, SetupQuestionsPage, SetupVerifyPage,
 };
+use crate::pages::short_links::SetupAlias;
 use crate::pages::sign_in::SignInPage;
 
 /// The HTML document. `lang` and `dir` on `<html>` come from the locale
@@ -50,15 +50,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         <!DOCTYPE html>
         <html>
             <head>
-                <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
-                <MetaTags/>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
             </head>
             <body>
-                <App/>
+                <App />
             </body>
         </html>
     }
@@ -72,35 +72,79 @@ pub fn App() -> impl IntoView {
         .max_age(365_i64 * 24 * 3600 * 1000);
     view! {
         <I18nContextProvider cookie_name=locale::COOKIE_NAME cookie_options=cookie>
-            <Stylesheet id="leptos" href="/pkg/sspr.css"/>
+            <Stylesheet id="leptos" href="/pkg/sspr.css" />
             <Router>
                 <Layout>
                     // Pages that load data render it fully before sending
                     // (SsrMode::Async): a browser without JavaScript cannot
                     // swap in streamed fragments.
                     <Routes fallback=NotFound>
-                        <Route path=StaticSegment("") view=HomePage/>
-                        <Route path=path!("/sign-in") view=SignInPage/>
-                        <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
-                        <Route path=path!("/account/password") view=ChangePasswordPage ssr=SsrMode::Async/>
-                        <Route path=path!("/account/password/done") view=ChangePasswordDonePage/>
-                        <Route path=path!("/reset") view=ResetPage ssr=SsrMode::Async/>
-                        <Route path=path!("/reset/verify") view=ResetVerifyPage ssr=SsrMode::Async/>
-                        <Route path=path!("/reset/code") view=ResetCodePage ssr=SsrMode::Async/>
-                        <Route path=path!("/reset/questions") view=ResetQuestionsPage ssr=SsrMode::Async/>
-                        <Route path=path!("/reset/password") view=ResetPasswordPage ssr=SsrMode::Async/>
-                        <Route path=path!("/reset/done") view=ResetDonePage/>
-                        <Route path=path!("/reset/unlocked") view=ResetUnlockedPage/>
-                        <Route path=path!("/security-info") view=SecurityInfoPage ssr=SsrMode::Async/>
-                        <Route path=path!("/security-info/reauth") view=ReauthPage/>
-                        <Route path=path!("/security-info/setup") view=SetupPage ssr=SsrMode::Async/>
-                        <Route path=path!("/security-info/setup/email") view=SetupEmailPage ssr=SsrMode::Async/>
-                        <Route path=path!("/security-info/setup/phone") view=SetupPhonePage ssr=SsrMode::Async/>
-                        <Route path=path!("/security-info/setup/verify") view=SetupVerifyPage ssr=SsrMode::Async/>
-                        <Route path=path!("/security-info/setup/app") view=SetupAppPage ssr=SsrMode::Async/>
-                        <Route path=path!("/security-info/setup/questions") view=SetupQuestionsPage ssr=SsrMode::Async/>
-                        <Route path=path!("/ssprsetup") view=placeholders::SetupAlias/>
-                        <Route path=path!("/dev/outbox") view=DevOutboxPage ssr=SsrMode::Async/>
+                        <Route path=StaticSegment("") view=HomePage />
+                        <Route path=path!("/sign-in") view=SignInPage />
+                        <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                        <Route
+                            path=path!("/account/password")
+                            view=ChangePasswordPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route path=path!("/account/password/done") view=ChangePasswordDonePage />
+                        <Route path=path!("/reset") view=ResetPage ssr=SsrMode::Async />
+                        <Route
+                            path=path!("/reset/verify")
+                            view=ResetVerifyPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route path=path!("/reset/code") view=ResetCodePage ssr=SsrMode::Async />
+                        <Route
+                            path=path!("/reset/questions")
+                            view=ResetQuestionsPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/reset/password")
+                            view=ResetPasswordPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route path=path!("/reset/done") view=ResetDonePage />
+                        <Route path=path!("/reset/unlocked") view=ResetUnlockedPage />
+                        <Route
+                            path=path!("/security-info")
+                            view=SecurityInfoPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route path=path!("/security-info/reauth") view=ReauthPage />
+                        <Route
+                            path=path!("/security-info/setup")
+                            view=SetupPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/security-info/setup/email")
+                            view=SetupEmailPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/security-info/setup/phone")
+                            view=SetupPhonePage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/security-info/setup/verify")
+                            view=SetupVerifyPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/security-info/setup/app")
+                            view=SetupAppPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/security-info/setup/questions")
+                            view=SetupQuestionsPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route path=path!("/ssprsetup") view=SetupAlias />
+                        <Route path=path!("/dev/outbox") view=DevOutboxPage ssr=SsrMode::Async />
                     </Routes>
                 </Layout>
             </Router>

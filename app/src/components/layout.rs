@@ -17,12 +17,18 @@ pub fn Layout(children: Children) -> impl IntoView {
     focus_each_new_step();
     view! {
         <div class="page" data-hydrated=move || hydrated.get().then_some("true")>
-            <a class="skip-link" href="#main">{t!(i18n, skip_to_content)}</a>
+            <a class="skip-link" href="#main">
+                {t!(i18n, skip_to_content)}
+            </a>
             <header class="site-header">
-                <a class="brand" href="/">{t!(i18n, app_name)}</a>
-                <LanguagePicker/>
+                <a class="brand" href="/">
+                    {t!(i18n, app_name)}
+                </a>
+                <LanguagePicker />
             </header>
-            <main id="main" tabindex="-1">{children()}</main>
+            <main id="main" tabindex="-1">
+                {children()}
+            </main>
         </div>
     }
 }
@@ -41,14 +47,20 @@ fn LanguagePicker() -> impl IntoView {
                     .map(|l| {
                         let l = *l;
                         view! {
-                            <option value=l.as_str() lang=l.as_str() selected=move || i18n.get_locale() == l>
+                            <option
+                                value=l.as_str()
+                                lang=l.as_str()
+                                selected=move || i18n.get_locale() == l
+                            >
                                 {td_string!(l, language_name)}
                             </option>
                         }
                     })
                     .collect_view()}
             </select>
-            <button type="submit" class="secondary">{t!(i18n, nav_change_language)}</button>
+            <button type="submit" class="secondary">
+                {t!(i18n, nav_change_language)}
+            </button>
         </form>
     }
 }

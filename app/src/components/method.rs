@@ -86,7 +86,7 @@ pub fn MethodList(
         return view! { <p class="empty">{t!(i18n, security_info_none)}</p> }.into_any();
     }
     view! {
-        <ErrorAlert error/>
+        <ErrorAlert error />
         <ul class="methods">
             {methods
                 .into_iter()
@@ -95,34 +95,61 @@ pub fn MethodList(
                     let channel = m.channel;
                     view! {
                         <li data-kind=m.kind.as_str()>
-                            <span class="method-name"><MethodLabel kind=m.kind/></span>
-                            {(!m.masked_destination.is_empty()).then(|| view! {
-                                <span class="destination" dir="ltr">{m.masked_destination.clone()}</span>
-                            })}
-                            {channel.map(|c| view! {
-                                <span class="channel">
-                                    {move || match c {
-                                        PhoneChannel::Voice => t!(i18n, channel_voice).into_any(),
-                                        PhoneChannel::Sms => t!(i18n, channel_sms).into_any(),
-                                    }}
-                                </span>
-                            })}
-                            {m.is_default.then(|| view! { <span class="badge">{t!(i18n, security_info_default)}</span> })}
-                            <span class="verified">{t!(i18n, security_info_verified, when = m.verified_at.clone())}</span>
-                            {manage.then(|| view! {
-                                <div class="row-actions">
-                                    {(!m.is_default).then(|| view! {
-                                        <ActionForm action=make_default>
-                                            <input type="hidden" name="id" value=id/>
-                                            <button type="submit" class="link">{t!(i18n, action_make_default)}</button>
-                                        </ActionForm>
-                                    })}
-                                    <ActionForm action=delete>
-                                        <input type="hidden" name="id" value=id/>
-                                        <button type="submit" class="link danger">{t!(i18n, action_delete)}</button>
-                                    </ActionForm>
-                                </div>
-                            })}
+                            <span class="method-name">
+                                <MethodLabel kind=m.kind />
+                            </span>
+                            {(!m.masked_destination.is_empty())
+                                .then(|| {
+                                    view! {
+                                        <span class="destination" dir="ltr">
+                                            {m.masked_destination.clone()}
+                                        </span>
+                                    }
+                                })}
+                            {channel
+                                .map(|c| {
+                                    view! {
+                                        <span class="channel">
+                                            {move || match c {
+                                                PhoneChannel::Voice => t!(i18n, channel_voice).into_any(),
+                                                PhoneChannel::Sms => t!(i18n, channel_sms).into_any(),
+                                            }}
+                                        </span>
+                                    }
+                                })}
+                            {m
+                                .is_default
+                                .then(|| {
+                                    view! {
+                                        <span class="badge">{t!(i18n, security_info_default)}</span>
+                                    }
+                                })}
+                            <span class="verified">
+                                {t!(i18n, security_info_verified, when = m.verified_at.clone())}
+                            </span>
+                            {manage
+                                .then(|| {
+                                    view! {
+                                        <div class="row-actions">
+                                            {(!m.is_default)
+                                                .then(|| {
+                                                    view! {
+                                                        <ActionForm action=make_default>
+                                                            <input type="hidden" name="id" value=id />
+                                                            <button type="submit" class="link">
+                                                                {t!(i18n, action_make_default)}
+                                                            </button>
+                                                        </ActionForm>
+                                                    }
+                                                })} <ActionForm action=delete>
+                                                <input type="hidden" name="id" value=id />
+                                                <button type="submit" class="link danger">
+                                                    {t!(i18n, action_delete)}
+                                                </button>
+                                            </ActionForm>
+                                        </div>
+                                    }
+                                })}
                         </li>
                     }
                 })

@@ -1,5 +1,9 @@
 pub mod alert;
+pub mod captcha;
+pub mod field;
 pub mod layout;
+pub mod loader;
 pub mod method;
+pub mod page;
 pub mod password;
 pub mod phone;

@@ -13,6 +13,7 @@ use sspr_proto::{Reason, Rules};
 
 use crate::api::password::password_preview;
 use crate::api::reset::reset_password_preview;
+use crate::components::field::{Input, TextField};
 use crate::error::reason_text;
 use crate::i18n::*;
 
@@ -120,48 +121,61 @@ pub fn NewPasswordFields(rules: Rules, preview: Preview) -> impl IntoView {
     ];
 
     view! {
-        <div class="field">
-            <label for="new_password">{t!(i18n, field_new_password)}</label>
-            <input id="new_password" name="new_password" type="password" autocomplete="new-password"
-                required maxlength="4096" aria-describedby="password-rules"
-                on:input=move |ev| set_typed.set(event_target_value(&ev))/>
-        </div>
-        <div class="field">
-            <label for="confirm_password">{t!(i18n, field_confirm_password)}</label>
-            <input id="confirm_password" name="confirm_password" type="password" autocomplete="new-password"
-                required maxlength="4096"
-                on:input=move |ev| set_confirm.set(event_target_value(&ev))/>
-        </div>
+        <TextField
+            id="new_password"
+            input=Input::NewPassword
+            described_by="password-rules"
+            on_input=move |v: String| set_typed.set(v)
+        >
+            {t!(i18n, field_new_password)}
+        </TextField>
+        <TextField
+            id="confirm_password"
+            input=Input::NewPassword
+            on_input=move |v: String| set_confirm.set(v)
+        >
+            {t!(i18n, field_confirm_password)}
+        </TextField>
         <div id="password-rules" class="rules">
             <p>{t!(i18n, password_rules_heading)}</p>
             <ul class="checklist" aria-live="polite">
-                {checklist.into_iter().map(|reason| {
-                    let state = move || state_of(reason);
-                    view! {
-                        <li data-rule=reason.code() data-state=move || match state() {
-                            State::Unknown => "unknown",
-                            State::Met => "met",
-                            State::Unmet => "unmet",
-                        }>
-                            <span class="mark" aria-hidden="true">
-                                {move || match state() {
-                                    State::Unknown => "•",
-                                    State::Met => "✓",
-                                    State::Unmet => "✗",
-                                }}
-                            </span>
-                            " "
-                            {move || reason_text(i18n.get_locale(), reason, min, max)}
-                            <span class="visually-hidden">
-                                {move || match state() {
-                                    State::Unknown => String::new(),
-                                    State::Met => format!(" {}", t_string!(i18n, password_rule_met)),
-                                    State::Unmet => format!(" {}", t_string!(i18n, password_rule_unmet)),
-                                }}
-                            </span>
-                        </li>
-                    }
-                }).collect_view()}
+                {checklist
+                    .into_iter()
+                    .map(|reason| {
+                        let state = move || state_of(reason);
+                        view! {
+                            <li
+                                data-rule=reason.code()
+                                data-state=move || match state() {
+                                    State::Unknown => "unknown",
+                                    State::Met => "met",
+                                    State::Unmet => "unmet",
+                                }
+                            >
+                                <span class="mark" aria-hidden="true">
+                                    {move || match state() {
+                                        State::Unknown => "•",
+                                        State::Met => "✓",
+                                        State::Unmet => "✗",
+                                    }}
+                                </span>
+                                " "
+                                {move || reason_text(i18n.get_locale(), reason, min, max)}
+                                <span class="visually-hidden">
+                                    {move || match state() {
+                                        State::Unknown => String::new(),
+                                        State::Met => {
+                                            format!(" {}", t_string!(i18n, password_rule_met))
+                                        }
+                                        State::Unmet => {
+                                            format!(" {}", t_string!(i18n, password_rule_unmet))
+                                        }
+                                    }}
+                                </span>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
             </ul>
             <p class="hint">{t!(i18n, password_rules_hint)}</p>
         </div>

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use sspr_proto::PhoneChannel;
 
+use crate::components::field::{Input, TextField};
 use crate::i18n::*;
 
 /// Country, number and channel, posted as `region`, `number`, `channel`.
@@ -20,41 +21,66 @@ pub fn PhoneFields(
     children: Children,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let described_by = hint.as_ref().map(|_| "number-hint");
+    let hint = hint.map(|hint| {
+        ViewFn::from(move || {
+            let hint = hint.clone();
+            t!(
+                i18n,
+                reset_phone_ends_with,
+                hint = move || view! { <bdi dir="ltr">{hint.clone()}</bdi> }
+            )
+        })
+    });
     view! {
         <div class="field">
             <label for="region">{t!(i18n, field_country)}</label>
             <select id="region" name="region" autocomplete="country">
-                {regions.iter().map(|r| {
-                    let selected = *r == default_region;
-                    view! { <option value=r.clone() selected=selected>{region_name(r)}</option> }
-                }).collect_view()}
+                {regions
+                    .iter()
+                    .map(|r| {
+                        let selected = *r == default_region;
+                        view! {
+                            <option value=r.clone() selected=selected>
+                                {region_name(r)}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
             </select>
         </div>
-        <div class="field">
-            <label for="number">{children()}</label>
-            <input id="number" name="number" type="tel" autocomplete="tel-national" dir="ltr"
-                inputmode="tel" required autofocus=autofocus maxlength="32" aria-describedby=described_by/>
-            {hint.map(|hint| view! {
-                <p class="hint" id="number-hint" data-testid="phone-hint">
-                    {t!(i18n, reset_phone_ends_with, hint = move || view! { <bdi dir="ltr">{hint.clone()}</bdi> })}
-                </p>
-            })}
-        </div>
+        <TextField id="number" input=Input::Tel autofocus hint hint_testid="phone-hint">
+            {children()}
+        </TextField>
         <fieldset class="field">
             <legend>{t!(i18n, field_phone_channel)}</legend>
-            {sms.then(|| view! {
-                <label class="choice">
-                    <input type="radio" name="channel" value=PhoneChannel::Sms.as_str() checked=true/>
-                    {t!(i18n, channel_sms)}
-                </label>
-            })}
-            {voice.then(|| view! {
-                <label class="choice">
-                    <input type="radio" name="channel" value=PhoneChannel::Voice.as_str() checked=!sms/>
-                    {t!(i18n, channel_voice)}
-                </label>
-            })}
+            {sms
+                .then(|| {
+                    view! {
+                        <label class="choice">
+                            <input
+                                type="radio"
+                                name="channel"
+                                value=PhoneChannel::Sms.as_str()
+                                checked=true
+                            />
+                            {t!(i18n, channel_sms)}
+                        </label>
+                    }
+                })}
+            {voice
+                .then(|| {
+                    view! {
+                        <label class="choice">
+                            <input
+                                type="radio"
+                                name="channel"
+                                value=PhoneChannel::Voice.as_str()
+                                checked=!sms
+                            />
+                            {t!(i18n, channel_voice)}
+                        </label>
+                    }
+                })}
         </fieldset>
     }
 }

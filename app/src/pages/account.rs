@@ -17,13 +17,20 @@ pub fn AccountPage() -> impl IntoView {
     // answer with the page or a redirect to sign-in.
     let account = Resource::new_blocking(|| (), |_| current_account());
     view! {
-        <Title text=t_string!(i18n, account_title).to_string()/>
-        <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
+        <Title text=t_string!(i18n, account_title).to_string() />
+        <Suspense fallback=move || {
+            view! { <p class="loading">{t!(i18n, loading)}</p> }
+        }>
             {move || Suspend::new(async move {
                 match account.await {
-                    Ok(Some(a)) => view! { <AccountCard account=a/> }.into_any(),
-                    Ok(None) | Err(AppError::NotSignedIn) => view! { <Redirect path="/sign-in"/> }.into_any(),
-                    Err(e) => view! { <ErrorAlert error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                    Ok(Some(a)) => view! { <AccountCard account=a /> }.into_any(),
+                    Ok(None) | Err(AppError::NotSignedIn) => {
+                        view! { <Redirect path="/sign-in" /> }.into_any()
+                    }
+                    Err(e) => {
+                        view! { <ErrorAlert error=Signal::derive(move || Some(e.clone())) /> }
+                            .into_any()
+                    }
                 }
             })}
         </Suspense>
@@ -45,10 +52,14 @@ fn AccountCard(account: AccountView) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="page-title">
             <h1 id="page-title">{t!(i18n, account_title)}</h1>
-            <p class="greeting">{t!(i18n, account_greeting, name = move || view! { <bdi>{name.clone()}</bdi> })}</p>
+            <p class="greeting">
+                {t!(i18n, account_greeting, name = move || view! { <bdi>{name.clone()}</bdi> })}
+            </p>
             <dl class="facts">
                 <dt>{t!(i18n, account_user_id)}</dt>
-                <dd dir="ltr" data-testid="login">{account.login}</dd>
+                <dd dir="ltr" data-testid="login">
+                    {account.login}
+                </dd>
                 <dt>{t!(i18n, account_email)}</dt>
                 <dd dir="ltr">
                     {match account.email {
@@ -58,7 +69,13 @@ fn AccountCard(account: AccountView) -> impl IntoView {
                 </dd>
                 <dt>{t!(i18n, account_role)}</dt>
                 <dd>
-                    {move || if is_admin { t!(i18n, role_admin).into_any() } else { t!(i18n, role_user).into_any() }}
+                    {move || {
+                        if is_admin {
+                            t!(i18n, role_admin).into_any()
+                        } else {
+                            t!(i18n, role_user).into_any()
+                        }
+                    }}
                 </dd>
                 <dt>{t!(i18n, account_groups)}</dt>
                 <dd>
@@ -78,9 +95,11 @@ fn AccountCard(account: AccountView) -> impl IntoView {
                     <p>{t!(i18n, account_change_password_desc)}</p>
                 </li>
             </ul>
-            <ErrorAlert error/>
+            <ErrorAlert error />
             <ActionForm action=sign_out>
-                <button type="submit" class="secondary">{t!(i18n, action_sign_out)}</button>
+                <button type="submit" class="secondary">
+                    {t!(i18n, action_sign_out)}
+                </button>
             </ActionForm>
         </section>
     }

@@ -7,13 +7,14 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
 use sspr_proto::Rules;
 
 use crate::api::password::{ChangePassword, password_rules};
 use crate::components::alert::ErrorAlert;
+use crate::components::field::{Input, TextField};
+use crate::components::page::Page;
 use crate::components::password::{NewPasswordFields, Preview};
 use crate::error::AppError;
 use crate::i18n::*;
@@ -23,22 +24,28 @@ pub fn ChangePasswordPage() -> impl IntoView {
     let i18n = use_i18n();
     let rules = Resource::new_blocking(|| (), |_| password_rules());
     view! {
-        <Title text=t_string!(i18n, account_change_password).to_string()/>
-        <section class="card" aria-labelledby="page-title">
-            <h1 id="page-title">{t!(i18n, account_change_password)}</h1>
-            <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
+        <Page title=move || t_string!(i18n, account_change_password).to_string()>
+            <Suspense fallback=move || {
+                view! { <p class="loading">{t!(i18n, loading)}</p> }
+            }>
                 {move || Suspend::new(async move {
                     match rules.await {
-                        Ok(r) => view! { <ChangePasswordForm rules=r/> }.into_any(),
+                        Ok(r) => view! { <ChangePasswordForm rules=r /> }.into_any(),
                         Err(AppError::NotSignedIn) => {
-                            view! { <Redirect path="/sign-in?next=%2Faccount%2Fpassword"/> }.into_any()
+                            view! { <Redirect path="/sign-in?next=%2Faccount%2Fpassword" /> }
+                                .into_any()
                         }
-                        Err(e) => view! { <ErrorAlert error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                        Err(e) => {
+                            view! { <ErrorAlert error=Signal::derive(move || Some(e.clone())) /> }
+                                .into_any()
+                        }
                     }
                 })}
             </Suspense>
-            <p><a href="/account">{t!(i18n, link_back_to_account)}</a></p>
-        </section>
+            <p>
+                <a href="/account">{t!(i18n, link_back_to_account)}</a>
+            </p>
+        </Page>
     }
 }
 
@@ -49,19 +56,24 @@ fn ChangePasswordForm(rules: Rules) -> impl IntoView {
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     view! {
         <p>{t!(i18n, change_password_intro)}</p>
-        <ErrorAlert error/>
+        <ErrorAlert error />
         <ActionForm action=action>
-            <div class="field">
-                <label for="current_password">{t!(i18n, field_current_password)}</label>
-                <input id="current_password" name="current_password" type="password"
-                    autocomplete="current-password" required autofocus maxlength="4096"/>
-            </div>
-            <NewPasswordFields rules preview=Preview::Change/>
+            <TextField
+                id="current_password"
+                input=Input::CurrentPassword
+                maxlength=4096
+                autofocus=true
+            >
+                {t!(i18n, field_current_password)}
+            </TextField>
+            <NewPasswordFields rules preview=Preview::Change />
             <label class="choice">
-                <input type="checkbox" name="sign_out_others" value="on" checked=true/>
+                <input type="checkbox" name="sign_out_others" value="on" checked=true />
                 {t!(i18n, change_password_sign_out_others)}
             </label>
-            <button type="submit" class="primary">{t!(i18n, action_change_password)}</button>
+            <button type="submit" class="primary">
+                {t!(i18n, action_change_password)}
+            </button>
         </ActionForm>
     }
 }
@@ -70,11 +82,11 @@ fn ChangePasswordForm(rules: Rules) -> impl IntoView {
 pub fn ChangePasswordDonePage() -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <Title text=t_string!(i18n, change_password_done_title).to_string()/>
-        <section class="card" aria-labelledby="page-title">
-            <h1 id="page-title">{t!(i18n, change_password_done_title)}</h1>
+        <Page title=move || t_string!(i18n, change_password_done_title).to_string()>
             <p role="status">{t!(i18n, change_password_done)}</p>
-            <p><a href="/account">{t!(i18n, link_back_to_account)}</a></p>
-        </section>
+            <p>
+                <a href="/account">{t!(i18n, link_back_to_account)}</a>
+            </p>
+        </Page>
     }
 }

@@ -1,10 +1,10 @@
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use sspr_proto::views::OutboxEntry;
 
 use crate::api::dev_outbox;
 use crate::components::alert::ErrorAlert;
+use crate::components::page::Page;
 use crate::i18n::*;
 
 #[component]
@@ -12,20 +12,25 @@ pub fn DevOutboxPage() -> impl IntoView {
     let i18n = use_i18n();
     let messages = Resource::new_blocking(|| (), |_| dev_outbox());
     view! {
-        <Title text=t_string!(i18n, outbox_title).to_string()/>
-        <section class="card wide" aria-labelledby="page-title">
-            <h1 id="page-title">{t!(i18n, outbox_title)}</h1>
+        <Page title=move || t_string!(i18n, outbox_title).to_string() wide=true>
             <p>{t!(i18n, outbox_intro)}</p>
-            <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
+            <Suspense fallback=move || {
+                view! { <p class="loading">{t!(i18n, loading)}</p> }
+            }>
                 {move || Suspend::new(async move {
                     match messages.await {
-                        Ok(list) if list.is_empty() => view! { <p>{t!(i18n, outbox_empty)}</p> }.into_any(),
-                        Ok(list) => view! { <OutboxTable list/> }.into_any(),
-                        Err(e) => view! { <ErrorAlert error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                        Ok(list) if list.is_empty() => {
+                            view! { <p>{t!(i18n, outbox_empty)}</p> }.into_any()
+                        }
+                        Ok(list) => view! { <OutboxTable list /> }.into_any(),
+                        Err(e) => {
+                            view! { <ErrorAlert error=Signal::derive(move || Some(e.clone())) /> }
+                                .into_any()
+                        }
                     }
                 })}
             </Suspense>
-        </section>
+        </Page>
     }
 }
 
@@ -58,7 +63,9 @@ fn OutboxTable(list: Vec<OutboxEntry>) -> impl IntoView {
                                         _ => t!(i18n, channel_email).into_any(),
                                     }}
                                 </td>
-                                <td dir="ltr" class="recipient">{m.recipient}</td>
+                                <td dir="ltr" class="recipient">
+                                    {m.recipient}
+                                </td>
                                 <td>{m.state}</td>
                                 <td lang=m.locale.clone() dir="auto">
                                     <strong class="subject">{m.subject}</strong>

@@ -5,5 +5,5 @@ use leptos_router::components::Redirect;
 /// on to the sign-in page.
 #[component]
 pub fn HomePage() -> impl IntoView {
-    view! { <Redirect path="/account"/> }
+    view! { <Redirect path="/account" /> }
 }

@@ -11,7 +11,7 @@ pub fn NotFound() -> impl IntoView {
     }
     let i18n = use_i18n();
     view! {
-        <Title text=t_string!(i18n, not_found_title).to_string()/>
+        <Title text=t_string!(i18n, not_found_title).to_string() />
         <section class="card">
             <h1>{t!(i18n, not_found_title)}</h1>
             <p>{t!(i18n, not_found_text)}</p>

@@ -2,14 +2,15 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::Reauthenticate;
 use crate::api::setup::setup_state;
 use crate::components::alert::ErrorAlert;
+use crate::components::field::{Input, TextField};
 use crate::components::method::{MethodActions, MethodList};
+use crate::components::page::Page;
 use crate::error::AppError;
 use crate::i18n::*;
 
@@ -21,25 +22,39 @@ pub fn SecurityInfoPage() -> impl IntoView {
     // redirect leads back to this same page.
     let state = Resource::new_blocking(move || actions.version(), |_| setup_state());
     view! {
-        <Title text=t_string!(i18n, security_info_title).to_string()/>
-        <section class="card" aria-labelledby="page-title">
-            <h1 id="page-title">{t!(i18n, security_info_title)}</h1>
+        <Page title=move || t_string!(i18n, security_info_title).to_string()>
             <p>{t!(i18n, security_info_intro)}</p>
-            <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
+            <Suspense fallback=move || {
+                view! { <p class="loading">{t!(i18n, loading)}</p> }
+            }>
                 {move || Suspend::new(async move {
                     match state.await {
-                        Ok(v) => view! {
-                            <p>{t!(i18n, setup_registered_heading, have = v.have)}</p>
-                            <MethodList methods=v.methods.clone() actions=actions/>
-                            <p><a class="button" href="/security-info/setup">{t!(i18n, action_add_method)}</a></p>
-                        }.into_any(),
-                        Err(AppError::NotSignedIn) => view! { <Redirect path="/sign-in?next=%2Fsecurity-info"/> }.into_any(),
-                        Err(e) => view! { <ErrorAlert error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                        Ok(v) => {
+                            view! {
+                                <p>{t!(i18n, setup_registered_heading, have = v.have)}</p>
+                                <MethodList methods=v.methods.clone() actions=actions />
+                                <p>
+                                    <a class="button" href="/security-info/setup">
+                                        {t!(i18n, action_add_method)}
+                                    </a>
+                                </p>
+                            }
+                                .into_any()
+                        }
+                        Err(AppError::NotSignedIn) => {
+                            view! { <Redirect path="/sign-in?next=%2Fsecurity-info" /> }.into_any()
+                        }
+                        Err(e) => {
+                            view! { <ErrorAlert error=Signal::derive(move || Some(e.clone())) /> }
+                                .into_any()
+                        }
                     }
                 })}
             </Suspense>
-            <p><a href="/account">{t!(i18n, link_back_to_account)}</a></p>
-        </section>
+            <p>
+                <a href="/account">{t!(i18n, link_back_to_account)}</a>
+            </p>
+        </Page>
     }
 }
 
@@ -57,20 +72,18 @@ pub fn ReauthPage() -> impl IntoView {
             .unwrap_or_else(|| "/security-info".to_owned())
     };
     view! {
-        <Title text=t_string!(i18n, reauth_title).to_string()/>
-        <section class="card" aria-labelledby="page-title">
-            <h1 id="page-title">{t!(i18n, reauth_title)}</h1>
+        <Page title=move || t_string!(i18n, reauth_title).to_string()>
             <p>{t!(i18n, error_reauthentication_required)}</p>
-            <ErrorAlert error/>
+            <ErrorAlert error />
             <ActionForm action=action>
-                <input type="hidden" name="next" value=next/>
-                <div class="field">
-                    <label for="password">{t!(i18n, field_password)}</label>
-                    <input id="password" name="password" type="password" autocomplete="current-password"
-                        dir="ltr" required autofocus/>
-                </div>
-                <button type="submit" class="primary">{t!(i18n, action_continue)}</button>
+                <input type="hidden" name="next" value=next />
+                <TextField id="password" input=Input::CurrentPassword ltr=true autofocus=true>
+                    {t!(i18n, field_password)}
+                </TextField>
+                <button type="submit" class="primary">
+                    {t!(i18n, action_continue)}
+                </button>
             </ActionForm>
-        </section>
+        </Page>
     }
 }

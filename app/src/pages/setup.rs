@@ -4,7 +4,6 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use sspr_proto::views::{CUSTOM_QUESTION, PendingView, SetupView};
 use sspr_proto::{MethodKind, PhoneChannel};
@@ -14,42 +13,26 @@ use crate::api::setup::{
     SetupReconfirm, SetupResend, SetupSkip, SetupVerify, setup_authenticator_key, setup_state,
 };
 use crate::components::alert::ErrorAlert;
+use crate::components::field::{Input, TextField};
+use crate::components::loader::WithView;
 use crate::components::method::{MethodLabel, MethodList, QuestionText};
+use crate::components::page::{Page, PageHeading};
 use crate::components::phone::PhoneFields;
 use crate::error::AppError;
 use crate::i18n::*;
 
 const SIGN_IN: &str = "/sign-in?next=%2Fsecurity-info%2Fsetup";
 
-/// Loads the wizard's state and renders `page` with it; visitors who are not
-/// signed in go to sign-in and come back here.
-#[component]
-fn WithSetup<F, V>(page: F) -> impl IntoView
-where
-    F: Fn(SetupView) -> V + Clone + Send + Sync + 'static,
-    V: IntoView + 'static,
-{
-    let i18n = use_i18n();
-    let state = Resource::new_blocking(|| (), |_| setup_state());
-    view! {
-        <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
-            {
-                let page = page.clone();
-                move || {
-                    let page = page.clone();
-                    Suspend::new(async move {
-                        match state.await {
-                            Ok(v) => page(v).into_any(),
-                            Err(AppError::NotSignedIn) => view! { <Redirect path=SIGN_IN/> }.into_any(),
-                            Err(AppError::ReauthenticationRequired) => {
-                                view! { <Redirect path="/security-info/reauth?next=%2Fsecurity-info%2Fsetup"/> }.into_any()
-                            }
-                            Err(e) => view! { <ErrorAlert error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
-                        }
-                    })
-                }
-            }
-        </Suspense>
+/// The wizard's state could not be loaded: visitors who are not signed in
+/// (or not recently enough) go to sign-in and come back here.
+fn setup_error(e: AppError) -> AnyView {
+    match e {
+        AppError::NotSignedIn => view! { <Redirect path=SIGN_IN /> }.into_any(),
+        AppError::ReauthenticationRequired => {
+            view! { <Redirect path="/security-info/reauth?next=%2Fsecurity-info%2Fsetup" /> }
+                .into_any()
+        }
+        e => view! { <ErrorAlert error=Signal::derive(move || Some(e.clone())) /> }.into_any(),
     }
 }
 
@@ -71,10 +54,13 @@ fn Progress(have: u64, need: u64) -> impl IntoView {
 pub fn SetupPage() -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <Title text=t_string!(i18n, setup_title).to_string()/>
-        <section class="card" aria-labelledby="page-title">
-            <WithSetup page=|v: SetupView| view! { <SetupOverview v/> }/>
-        </section>
+        <Page title=move || t_string!(i18n, setup_title).to_string() own_heading=true>
+            <WithView
+                load=setup_state
+                error=setup_error
+                page=|v: SetupView| view! { <SetupOverview v /> }
+            />
+        </Page>
     }
 }
 
@@ -97,7 +83,7 @@ fn SetupOverview(v: SetupView) -> impl IntoView {
     let pending = v.pending.is_some();
     let allowed = v.allowed.clone();
     view! {
-        <h1 id="page-title">
+        <PageHeading>
             {if v.must_register {
                 t!(i18n, setup_more_info_title).into_any()
             } else if v.must_reconfirm {
@@ -105,48 +91,98 @@ fn SetupOverview(v: SetupView) -> impl IntoView {
             } else {
                 t!(i18n, setup_title).into_any()
             }}
-        </h1>
-        <Progress have=v.have need=v.need/>
+        </PageHeading>
+        <Progress have=v.have need=v.need />
         <p>{t!(i18n, setup_intro, need = need)}</p>
-        <ErrorAlert error/>
-        {pending.then(|| view! {
-            <p class="notice">
-                <a href="/security-info/setup/verify">{t!(i18n, setup_continue_pending)}</a>
-            </p>
-        })}
+        <ErrorAlert error />
+        {pending
+            .then(|| {
+                view! {
+                    <p class="notice">
+                        <a href="/security-info/setup/verify">{t!(i18n, setup_continue_pending)}</a>
+                    </p>
+                }
+            })}
         <h2>{t!(i18n, setup_registered_heading, have = have)}</h2>
-        <MethodList methods=v.methods.clone()/>
+        <MethodList methods=v.methods.clone() />
         <h2>{t!(i18n, setup_add_heading)}</h2>
         <ul class="choices">
-            {allowed.authenticator.then(|| view! {
-                <li><a href="/security-info/setup/app"><MethodLabel kind=MethodKind::Authenticator/></a></li>
-            })}
-            {(allowed.sms || allowed.voice).then(|| view! {
-                <li><a href="/security-info/setup/phone"><MethodLabel kind=MethodKind::Phone/></a></li>
-            })}
-            {allowed.email.then(|| view! {
-                <li><a href="/security-info/setup/email"><MethodLabel kind=MethodKind::Email/></a></li>
-            })}
-            {allowed.questions.then(|| view! {
-                <li><a href="/security-info/setup/questions"><MethodLabel kind=MethodKind::Questions/></a></li>
-            })}
+            {allowed
+                .authenticator
+                .then(|| {
+                    view! {
+                        <li>
+                            <a href="/security-info/setup/app">
+                                <MethodLabel kind=MethodKind::Authenticator />
+                            </a>
+                        </li>
+                    }
+                })}
+            {(allowed.sms || allowed.voice)
+                .then(|| {
+                    view! {
+                        <li>
+                            <a href="/security-info/setup/phone">
+                                <MethodLabel kind=MethodKind::Phone />
+                            </a>
+                        </li>
+                    }
+                })}
+            {allowed
+                .email
+                .then(|| {
+                    view! {
+                        <li>
+                            <a href="/security-info/setup/email">
+                                <MethodLabel kind=MethodKind::Email />
+                            </a>
+                        </li>
+                    }
+                })}
+            {allowed
+                .questions
+                .then(|| {
+                    view! {
+                        <li>
+                            <a href="/security-info/setup/questions">
+                                <MethodLabel kind=MethodKind::Questions />
+                            </a>
+                        </li>
+                    }
+                })}
         </ul>
         <div class="actions">
-            {enough.then(|| view! {
-                <ActionForm action=finish>
-                    <button type="submit" class="primary">{t!(i18n, action_finish)}</button>
-                </ActionForm>
-            })}
-            {(v.must_reconfirm && enough).then(|| view! {
-                <ActionForm action=reconfirm>
-                    <button type="submit" class="secondary">{t!(i18n, action_looks_good)}</button>
-                </ActionForm>
-            })}
-            {v.may_skip.then(|| view! {
-                <ActionForm action=skip>
-                    <button type="submit" class="secondary">{t!(i18n, action_ask_later)}</button>
-                </ActionForm>
-            })}
+            {enough
+                .then(|| {
+                    view! {
+                        <ActionForm action=finish>
+                            <button type="submit" class="primary">
+                                {t!(i18n, action_finish)}
+                            </button>
+                        </ActionForm>
+                    }
+                })}
+            {(v.must_reconfirm && enough)
+                .then(|| {
+                    view! {
+                        <ActionForm action=reconfirm>
+                            <button type="submit" class="secondary">
+                                {t!(i18n, action_looks_good)}
+                            </button>
+                        </ActionForm>
+                    }
+                })}
+            {v
+                .may_skip
+                .then(|| {
+                    view! {
+                        <ActionForm action=skip>
+                            <button type="submit" class="secondary">
+                                {t!(i18n, action_ask_later)}
+                            </button>
+                        </ActionForm>
+                    }
+                })}
         </div>
     }
 }
@@ -157,24 +193,31 @@ pub fn SetupEmailPage() -> impl IntoView {
     let action = ServerAction::<SetupEmail>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     view! {
-        <Title text=t_string!(i18n, setup_email_title).to_string()/>
-        <section class="card" aria-labelledby="page-title">
-            <WithSetup page=move |v: SetupView| view! {
-                <h1 id="page-title">{t!(i18n, setup_email_title)}</h1>
-                <Progress have=v.have need=v.need/>
-                <p>{t!(i18n, setup_email_intro)}</p>
-                <ErrorAlert error/>
-                <ActionForm action=action>
-                    <div class="field">
-                        <label for="address">{t!(i18n, field_email)}</label>
-                        <input id="address" name="address" type="email" autocomplete="email" dir="ltr"
-                            inputmode="email" required autofocus maxlength="254"/>
-                    </div>
-                    <button type="submit" class="primary">{t!(i18n, action_send_code)}</button>
-                </ActionForm>
-                <p><a href="/security-info/setup">{t!(i18n, action_back)}</a></p>
-            }/>
-        </section>
+        <Page title=move || t_string!(i18n, setup_email_title).to_string() own_heading=true>
+            <WithView
+                load=setup_state
+                error=setup_error
+                page=move |v: SetupView| {
+                    view! {
+                        <PageHeading>{t!(i18n, setup_email_title)}</PageHeading>
+                        <Progress have=v.have need=v.need />
+                        <p>{t!(i18n, setup_email_intro)}</p>
+                        <ErrorAlert error />
+                        <ActionForm action=action>
+                            <TextField id="address" input=Input::Email autofocus=true>
+                                {t!(i18n, field_email)}
+                            </TextField>
+                            <button type="submit" class="primary">
+                                {t!(i18n, action_send_code)}
+                            </button>
+                        </ActionForm>
+                        <p>
+                            <a href="/security-info/setup">{t!(i18n, action_back)}</a>
+                        </p>
+                    }
+                }
+            />
+        </Page>
     }
 }
 
@@ -184,25 +227,37 @@ pub fn SetupPhonePage() -> impl IntoView {
     let action = ServerAction::<SetupPhone>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     view! {
-        <Title text=t_string!(i18n, setup_phone_title).to_string()/>
-        <section class="card" aria-labelledby="page-title">
-            <WithSetup page=move |v: SetupView| {
-                view! {
-                    <h1 id="page-title">{t!(i18n, setup_phone_title)}</h1>
-                    <Progress have=v.have need=v.need/>
-                    <p>{t!(i18n, setup_phone_intro)}</p>
-                    <ErrorAlert error/>
-                    <ActionForm action=action>
-                        <PhoneFields regions=v.phone_regions.clone() default_region=v.default_region.clone()
-                            sms=v.allowed.sms voice=v.allowed.voice autofocus=true>
-                            {t!(i18n, field_phone)}
-                        </PhoneFields>
-                        <button type="submit" class="primary">{t!(i18n, action_send_code)}</button>
-                    </ActionForm>
-                    <p><a href="/security-info/setup">{t!(i18n, action_back)}</a></p>
+        <Page title=move || t_string!(i18n, setup_phone_title).to_string() own_heading=true>
+            <WithView
+                load=setup_state
+                error=setup_error
+                page=move |v: SetupView| {
+                    view! {
+                        <PageHeading>{t!(i18n, setup_phone_title)}</PageHeading>
+                        <Progress have=v.have need=v.need />
+                        <p>{t!(i18n, setup_phone_intro)}</p>
+                        <ErrorAlert error />
+                        <ActionForm action=action>
+                            <PhoneFields
+                                regions=v.phone_regions.clone()
+                                default_region=v.default_region.clone()
+                                sms=v.allowed.sms
+                                voice=v.allowed.voice
+                                autofocus=true
+                            >
+                                {t!(i18n, field_phone)}
+                            </PhoneFields>
+                            <button type="submit" class="primary">
+                                {t!(i18n, action_send_code)}
+                            </button>
+                        </ActionForm>
+                        <p>
+                            <a href="/security-info/setup">{t!(i18n, action_back)}</a>
+                        </p>
+                    }
                 }
-            }/>
-        </section>
+            />
+        </Page>
     }
 }
 
@@ -221,51 +276,87 @@ pub fn SetupVerifyPage() -> impl IntoView {
             .or_else(|| cancel.value().get().and_then(Result::err))
     });
     view! {
-        <Title text=t_string!(i18n, setup_verify_title).to_string()/>
-        <section class="card" aria-labelledby="page-title">
-            <WithSetup page=move |v: SetupView| match v.pending.clone() {
-                Some(PendingView::Code { destination, digits, channel, delivery_failed, .. }) => view! {
-                    <h1 id="page-title">{t!(i18n, setup_verify_title)}</h1>
-                    <Progress have=v.have need=v.need/>
-                    {delivery_failed.then(|| view! {
-                        <p class="alert alert-error" role="status" data-code="delivery_failed">
-                            {t!(i18n, setup_delivery_failed)}
-                            " "
-                            <a href="/security-info/setup">{t!(i18n, setup_choose_another)}</a>
-                        </p>
-                    })}
-                    <p>
-                        {match channel {
-                            Some(PhoneChannel::Voice) => t!(i18n, setup_verify_sent_voice, destination = move || view! { <bdi dir="ltr">{destination.clone()}</bdi> }).into_any(),
-                            Some(PhoneChannel::Sms) | None => t!(i18n, setup_verify_sent, destination = move || view! { <bdi dir="ltr">{destination.clone()}</bdi> }).into_any(),
-                        }}
-                    </p>
-                    <ErrorAlert error/>
-                    <ActionForm action=verify>
-                        <div class="field">
-                            <label for="code">{t!(i18n, field_code, digits = digits)}</label>
-                            <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code"
-                                dir="ltr" required autofocus maxlength="32" spellcheck="false"/>
-                        </div>
-                        <button type="submit" class="primary">{t!(i18n, action_verify)}</button>
-                    </ActionForm>
-                    <div class="actions">
-                        <ActionForm action=resend>
-                            <button type="submit" class="secondary">{t!(i18n, action_resend)}</button>
-                        </ActionForm>
-                        <ActionForm action=cancel>
-                            <button type="submit" class="secondary">{t!(i18n, action_cancel)}</button>
-                        </ActionForm>
-                    </div>
-                }.into_any(),
-                _ => view! {
-                    <h1 id="page-title">{t!(i18n, setup_verify_title)}</h1>
-                    <ErrorAlert error/>
-                    <p>{t!(i18n, error_no_pending_code)}</p>
-                    <p><a href="/security-info/setup">{t!(i18n, action_back)}</a></p>
-                }.into_any(),
-            }/>
-        </section>
+        <Page title=move || t_string!(i18n, setup_verify_title).to_string() own_heading=true>
+            <WithView
+                load=setup_state
+                error=setup_error
+                page=move |v: SetupView| match v.pending.clone() {
+                    Some(
+                        PendingView::Code { destination, digits, channel, delivery_failed, .. },
+                    ) => {
+                        view! {
+                            <PageHeading>{t!(i18n, setup_verify_title)}</PageHeading>
+                            <Progress have=v.have need=v.need />
+                            {delivery_failed
+                                .then(|| {
+                                    view! {
+                                        <p
+                                            class="alert alert-error"
+                                            role="status"
+                                            data-code="delivery_failed"
+                                        >
+                                            {t!(i18n, setup_delivery_failed)}
+                                            " "
+                                            <a href="/security-info/setup">
+                                                {t!(i18n, setup_choose_another)}
+                                            </a>
+                                        </p>
+                                    }
+                                })}
+                            <p>
+                                {match channel {
+                                    Some(PhoneChannel::Voice) => {
+                                        t!(
+                                            i18n, setup_verify_sent_voice, destination = move || view! { <bdi dir="ltr">{destination.clone()}</bdi> }
+                                        )
+                                            .into_any()
+                                    }
+                                    Some(PhoneChannel::Sms) | None => {
+                                        t!(
+                                            i18n, setup_verify_sent, destination = move || view! { <bdi dir="ltr">{destination.clone()}</bdi> }
+                                        )
+                                            .into_any()
+                                    }
+                                }}
+                            </p>
+                            <ErrorAlert error />
+                            <ActionForm action=verify>
+                                <TextField id="code" input=Input::Code autofocus=true>
+                                    {t!(i18n, field_code, digits = digits)}
+                                </TextField>
+                                <button type="submit" class="primary">
+                                    {t!(i18n, action_verify)}
+                                </button>
+                            </ActionForm>
+                            <div class="actions">
+                                <ActionForm action=resend>
+                                    <button type="submit" class="secondary">
+                                        {t!(i18n, action_resend)}
+                                    </button>
+                                </ActionForm>
+                                <ActionForm action=cancel>
+                                    <button type="submit" class="secondary">
+                                        {t!(i18n, action_cancel)}
+                                    </button>
+                                </ActionForm>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                    _ => {
+                        view! {
+                            <PageHeading>{t!(i18n, setup_verify_title)}</PageHeading>
+                            <ErrorAlert error />
+                            <p>{t!(i18n, error_no_pending_code)}</p>
+                            <p>
+                                <a href="/security-info/setup">{t!(i18n, action_back)}</a>
+                            </p>
+                        }
+                            .into_any()
+                    }
+                }
+            />
+        </Page>
     }
 }
 
@@ -283,47 +374,70 @@ pub fn SetupAppPage() -> impl IntoView {
     });
     let key = Resource::new_blocking(|| (), |_| setup_authenticator_key());
     view! {
-        <Title text=t_string!(i18n, setup_app_title).to_string()/>
-        <section class="card" aria-labelledby="page-title">
-            <WithSetup page=move |v: SetupView| view! {
-                <h1 id="page-title">{t!(i18n, setup_app_title)}</h1>
-                <Progress have=v.have need=v.need/>
-                <ol class="steps">
-                    <li>{t!(i18n, setup_app_step_install)}</li>
-                    <li>{t!(i18n, setup_app_step_scan)}</li>
-                    <li>{t!(i18n, setup_app_step_code)}</li>
-                </ol>
-                <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
-                    {move || Suspend::new(async move {
-                        match key.await {
-                            Ok(k) => view! {
-                                <figure class="qr">
-                                    <div class="qr-code" role="img" aria-label=t_string!(i18n, setup_app_qr_label).to_string() inner_html=k.qr_svg.clone()></div>
-                                    <figcaption>
-                                        {t!(i18n, setup_app_key_label)}
-                                        " "
-                                        <code dir="ltr" data-testid="totp-key">{k.secret_text.clone()}</code>
-                                    </figcaption>
-                                </figure>
-                            }.into_any(),
-                            Err(e) => view! { <ErrorAlert error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
-                        }
-                    })}
-                </Suspense>
-                <ErrorAlert error/>
-                <ActionForm action=verify>
-                    <div class="field">
-                        <label for="code">{t!(i18n, field_code, digits = 6)}</label>
-                        <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code"
-                            dir="ltr" required maxlength="32" spellcheck="false"/>
-                    </div>
-                    <button type="submit" class="primary">{t!(i18n, action_verify)}</button>
-                </ActionForm>
-                <ActionForm action=cancel>
-                    <button type="submit" class="secondary">{t!(i18n, action_cancel)}</button>
-                </ActionForm>
-            }/>
-        </section>
+        <Page title=move || t_string!(i18n, setup_app_title).to_string() own_heading=true>
+            <WithView
+                load=setup_state
+                error=setup_error
+                page=move |v: SetupView| {
+                    view! {
+                        <PageHeading>{t!(i18n, setup_app_title)}</PageHeading>
+                        <Progress have=v.have need=v.need />
+                        <ol class="steps">
+                            <li>{t!(i18n, setup_app_step_install)}</li>
+                            <li>{t!(i18n, setup_app_step_scan)}</li>
+                            <li>{t!(i18n, setup_app_step_code)}</li>
+                        </ol>
+                        <Suspense fallback=move || {
+                            view! { <p class="loading">{t!(i18n, loading)}</p> }
+                        }>
+                            {move || Suspend::new(async move {
+                                match key.await {
+                                    Ok(k) => {
+                                        view! {
+                                            <figure class="qr">
+                                                <div
+                                                    class="qr-code"
+                                                    role="img"
+                                                    aria-label=t_string!(i18n, setup_app_qr_label).to_string()
+                                                    inner_html=k.qr_svg.clone()
+                                                ></div>
+                                                <figcaption>
+                                                    {t!(i18n, setup_app_key_label)} " "
+                                                    <code dir="ltr" data-testid="totp-key">
+                                                        {k.secret_text.clone()}
+                                                    </code>
+                                                </figcaption>
+                                            </figure>
+                                        }
+                                            .into_any()
+                                    }
+                                    Err(e) => {
+                                        view! {
+                                            <ErrorAlert error=Signal::derive(move || Some(e.clone())) />
+                                        }
+                                            .into_any()
+                                    }
+                                }
+                            })}
+                        </Suspense>
+                        <ErrorAlert error />
+                        <ActionForm action=verify>
+                            <TextField id="code" input=Input::Code>
+                                {t!(i18n, field_code, digits = 6)}
+                            </TextField>
+                            <button type="submit" class="primary">
+                                {t!(i18n, action_verify)}
+                            </button>
+                        </ActionForm>
+                        <ActionForm action=cancel>
+                            <button type="submit" class="secondary">
+                                {t!(i18n, action_cancel)}
+                            </button>
+                        </ActionForm>
+                    }
+                }
+            />
+        </Page>
     }
 }
 
@@ -333,48 +447,89 @@ pub fn SetupQuestionsPage() -> impl IntoView {
     let action = ServerAction::<SetupQuestions>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     view! {
-        <Title text=t_string!(i18n, setup_questions_title).to_string()/>
-        <section class="card" aria-labelledby="page-title">
-            <WithSetup page=move |v: SetupView| {
-                let count = v.questions_needed;
-                let predefined = v.predefined_questions.clone();
-                view! {
-                    <h1 id="page-title">{t!(i18n, setup_questions_title)}</h1>
-                    <Progress have=v.have need=v.need/>
-                    <p>{t!(i18n, setup_questions_intro, count = count)}</p>
-                    <p class="notice">{t!(i18n, setup_questions_not_alone)}</p>
-                    <ErrorAlert error/>
-                    <ActionForm action=action>
-                        {(0..count as usize).map(|i| {
-                            let n = i + 1;
-                            // Each row starts on a different question, so the
-                            // defaults never repeat.
-                            let preselected = predefined.get(i).cloned().unwrap_or_default();
-                            view! {
-                                <fieldset class="field question">
-                                    <legend id=format!("q{n}-legend")>{t!(i18n, setup_questions_question, n = n)}</legend>
-                                    <select id=format!("q{n}-choice") name=format!("entries[{i}][choice]")
-                                        aria-labelledby=format!("q{n}-legend")>
-                                        {predefined.iter().map(|id| {
-                                            let selected = *id == preselected;
-                                            view! { <option value=id.clone() selected=selected><QuestionText id=id.clone()/></option> }
-                                        }).collect_view()}
-                                        <option value=CUSTOM_QUESTION>{t!(i18n, setup_questions_custom_option)}</option>
-                                    </select>
-                                    <label for=format!("q{n}-custom")>{t!(i18n, setup_questions_custom_label)}</label>
-                                    <input id=format!("q{n}-custom") name=format!("entries[{i}][custom]") type="text"
-                                        autocomplete="off" maxlength="200"/>
-                                    <label for=format!("q{n}-answer")>{t!(i18n, setup_questions_answer)}</label>
-                                    <input id=format!("q{n}-answer") name=format!("entries[{i}][answer]") type="text"
-                                        autocomplete="off" spellcheck="false" required maxlength="40"/>
-                                </fieldset>
-                            }
-                        }).collect_view()}
-                        <button type="submit" class="primary">{t!(i18n, action_save)}</button>
-                    </ActionForm>
-                    <p><a href="/security-info/setup">{t!(i18n, action_back)}</a></p>
+        <Page title=move || t_string!(i18n, setup_questions_title).to_string() own_heading=true>
+            <WithView
+                load=setup_state
+                error=setup_error
+                page=move |v: SetupView| {
+                    let count = v.questions_needed;
+                    let predefined = v.predefined_questions.clone();
+                    view! {
+                        <PageHeading>{t!(i18n, setup_questions_title)}</PageHeading>
+                        <Progress have=v.have need=v.need />
+                        <p>{t!(i18n, setup_questions_intro, count = count)}</p>
+                        <p class="notice">{t!(i18n, setup_questions_not_alone)}</p>
+                        <ErrorAlert error />
+                        <ActionForm action=action>
+                            {(0..count as usize)
+                                .map(|i| {
+                                    let n = i + 1;
+                                    let preselected = predefined
+                                        .get(i)
+                                        .cloned()
+                                        .unwrap_or_default();
+                                    // Each row starts on a different question, so the
+                                    // defaults never repeat.
+                                    view! {
+                                        <fieldset class="field question">
+                                            <legend id=format!(
+                                                "q{n}-legend",
+                                            )>{t!(i18n, setup_questions_question, n = n)}</legend>
+                                            <select
+                                                id=format!("q{n}-choice")
+                                                name=format!("entries[{i}][choice]")
+                                                aria-labelledby=format!("q{n}-legend")
+                                            >
+                                                {predefined
+                                                    .iter()
+                                                    .map(|id| {
+                                                        let selected = *id == preselected;
+                                                        view! {
+                                                            <option value=id.clone() selected=selected>
+                                                                <QuestionText id=id.clone() />
+                                                            </option>
+                                                        }
+                                                    })
+                                                    .collect_view()}
+                                                <option value=CUSTOM_QUESTION>
+                                                    {t!(i18n, setup_questions_custom_option)}
+                                                </option>
+                                            </select>
+                                            <label for=format!(
+                                                "q{n}-custom",
+                                            )>{t!(i18n, setup_questions_custom_label)}</label>
+                                            <input
+                                                id=format!("q{n}-custom")
+                                                name=format!("entries[{i}][custom]")
+                                                type="text"
+                                                autocomplete="off"
+                                                maxlength="200"
+                                            />
+                                            <label for=format!(
+                                                "q{n}-answer",
+                                            )>{t!(i18n, setup_questions_answer)}</label>
+                                            <input
+                                                id=format!("q{n}-answer")
+                                                name=format!("entries[{i}][answer]")
+                                                type="text"
+                                                autocomplete="off"
+                                                spellcheck="false"
+                                                required
+                                                maxlength="40"
+                                            />
+                                        </fieldset>
+                                    }
+                                })
+                                .collect_view()} <button type="submit" class="primary">
+                                {t!(i18n, action_save)}
+                            </button>
+                        </ActionForm>
+                        <p>
+                            <a href="/security-info/setup">{t!(i18n, action_back)}</a>
+                        </p>
+                    }
                 }
-            }/>
-        </section>
+            />
+        </Page>
     }
 }

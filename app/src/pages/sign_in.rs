@@ -1,10 +1,11 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::SignIn;
 use crate::components::alert::ErrorAlert;
+use crate::components::field::{Input, TextField};
+use crate::components::page::Page;
 use crate::i18n::*;
 
 #[component]
@@ -17,41 +18,19 @@ pub fn SignInPage() -> impl IntoView {
     // Where to go after signing in (the server accepts local paths only).
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
+    let invalid = Signal::derive(move || error.get().is_some());
     view! {
-        <Title text=t_string!(i18n, sign_in_title).to_string()/>
-        <section class="card" aria-labelledby="page-title">
-            <h1 id="page-title">{t!(i18n, sign_in_title)}</h1>
+        <Page title=move || t_string!(i18n, sign_in_title).to_string()>
             <p>{t!(i18n, sign_in_intro)}</p>
-            <ErrorAlert error/>
+            <ErrorAlert error />
             <ActionForm action=action>
-                <input type="hidden" name="next" value=next/>
-                <div class="field">
-                    <label for="login">{t!(i18n, field_user_id)}</label>
-                    <input
-                        id="login"
-                        name="login"
-                        type="text"
-                        autocomplete="username"
-                        autocapitalize="none"
-                        spellcheck="false"
-                        dir="ltr"
-                        required
-                        autofocus
-                        aria-invalid=move || error.get().is_some().then_some("true")
-                    />
-                </div>
-                <div class="field">
-                    <label for="password">{t!(i18n, field_password)}</label>
-                    <input
-                        id="password"
-                        name="password"
-                        type="password"
-                        autocomplete="current-password"
-                        dir="ltr"
-                        required
-                        aria-invalid=move || error.get().is_some().then_some("true")
-                    />
-                </div>
+                <input type="hidden" name="next" value=next />
+                <TextField id="login" input=Input::UserId autofocus=true invalid>
+                    {t!(i18n, field_user_id)}
+                </TextField>
+                <TextField id="password" input=Input::CurrentPassword ltr=true invalid>
+                    {t!(i18n, field_password)}
+                </TextField>
                 <button type="submit" class="primary" disabled=move || action.pending().get()>
                     {t!(i18n, action_sign_in)}
                 </button>
@@ -64,6 +43,6 @@ pub fn SignInPage() -> impl IntoView {
                     <a href="/security-info/setup">{t!(i18n, link_register_security_info)}</a>
                 </li>
             </ul>
-        </section>
+        </Page>
     }
 }

@@ -6,5 +6,5 @@ use leptos_router::components::Redirect;
 /// The short registration link (like aka.ms/ssprsetup).
 #[component]
 pub fn SetupAlias() -> impl IntoView {
-    view! { <Redirect path="/security-info/setup"/> }
+    view! { <Redirect path="/security-info/setup" /> }
 }

@@ -1,0 +1,83 @@
+//! The reset wizard's CAPTCHA: an ALTCHA proof of work the browser solves
+//! in the background. Without JavaScript the field stays empty and the
+//! server accepts the step without it (step 1 is uniform either way).
+
+use leptos::prelude::*;
+use sha2::{Digest, Sha256};
+use sspr_proto::views::CaptchaPuzzle;
+
+use crate::api::reset::reset_challenge;
+use crate::components::alert::ErrorAlert;
+use crate::i18n::*;
+
+/// The solution, posted as `captcha`, and a status line saying where the
+/// solving stands. Goes inside the step's form.
+#[component]
+pub fn Captcha() -> impl IntoView {
+    let i18n = use_i18n();
+    let puzzle = Resource::new_blocking(|| (), |_| reset_challenge());
+    let (solution, set_solution) = signal(String::new());
+    let (hydrated, set_hydrated) = signal(false);
+    // Runs in the browser only: solve the CAPTCHA in the background.
+    Effect::new(move |_| {
+        set_hydrated.set(true);
+        if let Some(Ok(p)) = puzzle.get()
+            && solution.get_untracked().is_empty()
+            && let Some(answer) = solve(&p)
+        {
+            set_solution.set(answer);
+        }
+    });
+    view! {
+        <input type="hidden" name="captcha" prop:value=move || solution.get() />
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                puzzle
+                    .await
+                    .err()
+                    .map(|e| view! { <ErrorAlert error=Signal::derive(move || Some(e.clone())) /> })
+            })}
+        </Suspense>
+        <p
+            class="captcha-status"
+            aria-live="polite"
+            data-solved=move || (!solution.get().is_empty()).to_string()
+        >
+            {move || {
+                if !hydrated.get() {
+                    t_string!(i18n, reset_captcha_nojs).to_string()
+                } else if solution.get().is_empty() {
+                    t_string!(i18n, reset_captcha_working).to_string()
+                } else {
+                    t_string!(i18n, reset_captcha_done).to_string()
+                }
+            }}
+        </p>
+    }
+}
+
+/// Finds the number whose SHA-256 with the salt is the challenge (ALTCHA),
+/// and returns the answer the server expects.
+fn solve(p: &CaptchaPuzzle) -> Option<String> {
+    if p.algorithm != "SHA-256" {
+        return None;
+    }
+    (0..=p.maxnumber)
+        .find(|n| {
+            let digest = Sha256::new()
+                .chain_update(p.salt.as_bytes())
+                .chain_update(n.to_string().as_bytes())
+                .finalize();
+            hex::encode(digest) == p.challenge
+        })
+        .map(|number| {
+            serde_json::json!({
+                "algorithm": p.algorithm,
+                "challenge": p.challenge,
+                "number": number,
+                "salt": p.salt,
+                "signature": p.signature,
+            })
+            .to_string()
+        })
+}
