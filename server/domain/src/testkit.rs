@@ -7,15 +7,29 @@
 
 use std::sync::Arc;
 
+use futures::FutureExt;
 use sqlx::Executor;
 use sqlx::any::AnyPoolOptions;
 
+use crate::auth::SignInRequest;
 use crate::config::Config;
+use crate::identity::Login;
+use crate::methods::{self, NewMethod};
+use crate::outbox::{self, Channel, Template};
+use crate::password::Normalized;
+use crate::questions::{self, Entry, Question};
 use crate::secrets::ServerKey;
-use crate::{Db, ManualClock, Services, Timestamp};
+use crate::users::{self, NewUser, Role};
+use crate::{Clock, Db, ManualClock, Services, Timestamp, policy};
 
 /// 2026-01-01T00:00:00Z: tests start their clocks here.
 pub const EPOCH: Timestamp = Timestamp(1_767_225_600);
+
+/// The password test users are created with.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A password every default policy accepts, for changes and resets.
+pub const NEW_PASSWORD: &str = "mauve tractor under the lighthouse";
 
 pub fn postgres_admin_url() -> String {
     std::env::var("SSPR_TEST_POSTGRES_URL")
@@ -97,30 +111,140 @@ pub fn services(db: Db, config: Config) -> (Services, ManualClock) {
     (s, clock)
 }
 
-/// Runs `$body(&TestDb)` once on SQLite and once on PostgreSQL, as two tests.
+/// dana: "Dana Doe" <dana@contoso.example>, in English, without a password.
+pub fn dana(role: Role) -> NewUser {
+    NewUser {
+        login_display: "dana".into(),
+        display_name: "Dana Doe".into(),
+        email: Some("dana@contoso.example".into()),
+        role,
+        password_hash: None,
+        locale: Some("en".into()),
+    }
+}
+
+/// `user` with the password [`PASSWORD`], hashed by `s`'s hasher.
+pub async fn with_password(s: &Services, user: NewUser) -> NewUser {
+    let normalized = Normalized::new(PASSWORD).expect("a valid password");
+    let hash = s.hasher.hash(&normalized).await.expect("hash");
+    NewUser {
+        password_hash: Some(hash),
+        ..user
+    }
+}
+
+/// Creates `user`, whose login is its `login_display`, in no group; its id.
+pub async fn create_user(db: &Db, user: &NewUser, now: Timestamp) -> i64 {
+    let login = Login::parse(&user.login_display).expect("a valid login");
+    users::create(db, &login, user, &[], now)
+        .await
+        .expect("create user")
+}
+
+/// Services with the default configuration and dana (a user, in Hebrew,
+/// with [`PASSWORD`]) under the login `login`: the services, the clock and
+/// dana's id.
+pub async fn with_user(t: &TestDb, login: &str) -> (Services, ManualClock, i64) {
+    let (s, clock) = services(t.db.clone(), Config::default());
+    let user = NewUser {
+        login_display: login.into(),
+        locale: Some("he-IL".into()),
+        ..dana(Role::User)
+    };
+    let id = create_user(&t.db, &with_password(&s, user).await, clock.now()).await;
+    (s, clock, id)
+}
+
+/// A sign-in from 127.0.0.1 with no earlier session.
+pub fn req<'a>(login: &'a str, password: &'a str) -> SignInRequest<'a> {
+    SignInRequest {
+        login,
+        password,
+        ip: Some("127.0.0.1"),
+        previous_session: None,
+    }
+}
+
+/// The code in the newest verification message queued for `to`, and its
+/// channel.
+pub async fn last_code(db: &Db, to: &str) -> (String, Channel) {
+    outbox::recent(db, 50)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .find_map(|m| match m.template {
+            Template::VerificationCode { code, .. } if m.recipient == to => Some((code, m.channel)),
+            _ => None,
+        })
+        .expect("a code was queued")
+}
+
+/// A code of the same length as `code` that differs in every digit.
+pub fn wrong_code(code: &str) -> String {
+    code.chars()
+        .map(|c| {
+            if c == '9' {
+                '0'
+            } else {
+                char::from(c as u8 + 1)
+            }
+        })
+        .collect()
+}
+
+/// Registers two security questions for `user_id` (first pet: Rex; birth
+/// city: Tel Aviv) and sets a policy that allows questions and asks for two
+/// gates.
+pub async fn register_questions(s: &Services, user_id: i64) {
+    let entries = [("first_pet", "Rex"), ("birth_city", "Tel Aviv")].map(|(id, answer)| Entry {
+        question: Question::Predefined(id.into()),
+        answer: answer.into(),
+    });
+    let sealed = questions::seal(&s.hasher, &entries).await.expect("seal");
+    methods::upsert(
+        s.db.pool(),
+        user_id,
+        &NewMethod::questions(&sealed),
+        s.now(),
+    )
+    .await
+    .expect("register questions");
+    let mut p = policy::load(&s.db).await.expect("load policy");
+    p.methods_required = 2;
+    p.allow_questions = true;
+    policy::save(&s.db, &p, s.now()).await.expect("save policy");
+}
+
+/// Runs `test` on `t`, then drops the database even when `test` panics,
+/// and only then lets the panic go on.
+pub async fn run(t: TestDb, test: impl AsyncFnOnce(&TestDb)) {
+    let outcome = std::panic::AssertUnwindSafe(test(&t)).catch_unwind().await;
+    t.cleanup().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// `both_backends!(a, b)` runs the top-level `async fn a(t: &TestDb)` and
+/// `async fn b(t: &TestDb)` once on SQLite and once on PostgreSQL, as the
+/// tests `a::sqlite`, `a::postgres`, `b::sqlite` and `b::postgres`.
 #[macro_export]
 macro_rules! both_backends {
-    ($(async fn $name:ident($db:ident : &TestDb) $body:block)*) => {
+    ($($name:ident),+ $(,)?) => {
         $(
             mod $name {
-                #[allow(unused_imports)]
-                use super::*;
-                async fn run($db: &$crate::testkit::TestDb) $body
-
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
                     let t = $crate::testkit::TestDb::sqlite().await;
-                    run(&t).await;
-                    t.cleanup().await;
+                    $crate::testkit::run(t, super::$name).await;
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
                     let t = $crate::testkit::TestDb::postgres().await;
-                    run(&t).await;
-                    t.cleanup().await;
+                    $crate::testkit::run(t, super::$name).await;
                 }
             }
-        )*
+        )+
     };
 }

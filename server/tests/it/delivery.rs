@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use http::{HeaderMap, StatusCode};
 use sspr_domain::config::{DeliveryConfig, PhoneConfig, SmtpConfig, SmtpSecurity};
 use sspr_domain::outbox::{self, Channel, DeliveryMode, NewMessage, Template};
-use sspr_domain::testkit::EPOCH;
+use sspr_domain::testkit::{EPOCH, TestDb};
 use sspr_domain::{Db, both_backends};
 use sspr_server::delivery::LiveSender;
 
@@ -291,137 +291,264 @@ fn phone_config(url: &str) -> DeliveryConfig {
     }
 }
 
-both_backends! {
-    async fn email_reaches_a_real_smtp_server_localized(t: &TestDb) {
-        let (port, inbox) = smtp_server();
-        let sender = LiveSender::new(&smtp_config(port)).unwrap();
-        outbox::enqueue(t.db.pool(), &locked(Channel::Email, "noa@contoso.example", "k1"), EPOCH).await.unwrap();
-        assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 1);
-        let mails = inbox.0.lock().unwrap().clone();
-        assert_eq!(mails.len(), 1);
-        let (to, mail) = &mails[0];
-        assert_eq!(to, &vec!["noa@contoso.example".to_owned()]);
-        assert_eq!(decode_header(&header(mail, "Subject")), "החשבון שלך ננעל לאחר ניסיונות כניסה כושלים");
-        assert!(header(mail, "From").contains("sspr@contoso.example"));
-        assert!(header(mail, "Message-ID").ends_with("@contoso.example>"));
-        let text = body(mail);
-        assert!(text.contains("נועה לוי") && text.contains(" 1 "), "{text}");
-        assert_eq!(state_of(&t.db).await, ("sent".to_owned(), 1));
-    }
+both_backends!(
+    email_reaches_a_real_smtp_server_localized,
+    email_goes_over_starttls_to_a_relay_with_an_internal_ca,
+    email_goes_over_implicit_tls,
+    an_unreachable_smtp_server_means_retry_later,
+    a_recipient_list_is_never_mailed,
+    text_messages_go_to_the_http_provider_with_retries,
+    calls_go_to_the_voice_provider_when_one_is_configured,
+    a_missing_channel_is_a_failure_not_a_silent_drop,
+);
 
-    async fn email_goes_over_starttls_to_a_relay_with_an_internal_ca(t: &TestDb) {
-        let pki = pki();
-        let (port, inbox) = starttls_server(&pki);
-        // Without the CA the certificate is not trusted: nothing is sent in clear.
-        let untrusting = LiveSender::new(&tls_config(port, SmtpSecurity::Starttls, None)).unwrap();
-        outbox::enqueue(t.db.pool(), &locked(Channel::Email, "noa@contoso.example", "k1"), EPOCH).await.unwrap();
-        assert_eq!(outbox::deliver_due(&t.db, &untrusting, EPOCH).await.unwrap(), 0);
-        assert!(inbox.0.lock().unwrap().is_empty());
-        let (_, error): (String, Option<String>) = sqlx::query_as("SELECT state, last_error FROM outbox")
-            .fetch_one(t.db.pool()).await.unwrap();
-        assert!(error.unwrap_or_default().to_lowercase().contains("certificate"), "a certificate failure is recorded");
-        // With `ca_file`, the retry goes through over TLS.
-        let sender = LiveSender::new(&tls_config(port, SmtpSecurity::Starttls, Some(&pki.ca))).unwrap();
-        assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH.plus_secs(3600)).await.unwrap(), 1);
-        let mails = inbox.0.lock().unwrap().clone();
-        assert_eq!(mails.len(), 1);
-        assert_eq!(mails[0].0, vec!["noa@contoso.example".to_owned()]);
-        assert_eq!(decode_header(&header(&mails[0].1, "Subject")), "החשבון שלך ננעל לאחר ניסיונות כניסה כושלים");
-    }
+async fn email_reaches_a_real_smtp_server_localized(t: &TestDb) {
+    let (port, inbox) = smtp_server();
+    let sender = LiveSender::new(&smtp_config(port)).unwrap();
+    outbox::enqueue(
+        t.db.pool(),
+        &locked(Channel::Email, "noa@contoso.example", "k1"),
+        EPOCH,
+    )
+    .await
+    .unwrap();
+    assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 1);
+    let mails = inbox.0.lock().unwrap().clone();
+    assert_eq!(mails.len(), 1);
+    let (to, mail) = &mails[0];
+    assert_eq!(to, &vec!["noa@contoso.example".to_owned()]);
+    assert_eq!(
+        decode_header(&header(mail, "Subject")),
+        "החשבון שלך ננעל לאחר ניסיונות כניסה כושלים"
+    );
+    assert!(header(mail, "From").contains("sspr@contoso.example"));
+    assert!(header(mail, "Message-ID").ends_with("@contoso.example>"));
+    let text = body(mail);
+    assert!(text.contains("נועה לוי") && text.contains(" 1 "), "{text}");
+    assert_eq!(state_of(&t.db).await, ("sent".to_owned(), 1));
+}
 
-    async fn email_goes_over_implicit_tls(t: &TestDb) {
-        let pki = pki();
-        let (port, inbox) = implicit_tls_server(&pki).await;
-        let sender = LiveSender::new(&tls_config(port, SmtpSecurity::Tls, Some(&pki.ca))).unwrap();
-        outbox::enqueue(t.db.pool(), &locked(Channel::Email, "noa@contoso.example", "k1"), EPOCH).await.unwrap();
-        assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 1);
-        let mails = inbox.0.lock().unwrap().clone();
-        assert_eq!(mails.len(), 1);
-        assert!(body(&mails[0].1).contains("נועה לוי"));
-        // A client that expects TLS never falls back to plain SMTP.
-        let (plain_port, plain_inbox) = smtp_server();
-        let sender = LiveSender::new(&tls_config(plain_port, SmtpSecurity::Tls, Some(&pki.ca))).unwrap();
-        outbox::enqueue(t.db.pool(), &locked(Channel::Email, "noa@contoso.example", "k2"), EPOCH).await.unwrap();
-        assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 0);
-        assert!(plain_inbox.0.lock().unwrap().is_empty());
-    }
+async fn email_goes_over_starttls_to_a_relay_with_an_internal_ca(t: &TestDb) {
+    let pki = pki();
+    let (port, inbox) = starttls_server(&pki);
+    // Without the CA the certificate is not trusted: nothing is sent in clear.
+    let untrusting = LiveSender::new(&tls_config(port, SmtpSecurity::Starttls, None)).unwrap();
+    outbox::enqueue(
+        t.db.pool(),
+        &locked(Channel::Email, "noa@contoso.example", "k1"),
+        EPOCH,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        outbox::deliver_due(&t.db, &untrusting, EPOCH)
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(inbox.0.lock().unwrap().is_empty());
+    let (_, error): (String, Option<String>) =
+        sqlx::query_as("SELECT state, last_error FROM outbox")
+            .fetch_one(t.db.pool())
+            .await
+            .unwrap();
+    assert!(
+        error
+            .unwrap_or_default()
+            .to_lowercase()
+            .contains("certificate"),
+        "a certificate failure is recorded"
+    );
+    // With `ca_file`, the retry goes through over TLS.
+    let sender = LiveSender::new(&tls_config(port, SmtpSecurity::Starttls, Some(&pki.ca))).unwrap();
+    assert_eq!(
+        outbox::deliver_due(&t.db, &sender, EPOCH.plus_secs(3600))
+            .await
+            .unwrap(),
+        1
+    );
+    let mails = inbox.0.lock().unwrap().clone();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].0, vec!["noa@contoso.example".to_owned()]);
+    assert_eq!(
+        decode_header(&header(&mails[0].1, "Subject")),
+        "החשבון שלך ננעל לאחר ניסיונות כניסה כושלים"
+    );
+}
 
-    async fn an_unreachable_smtp_server_means_retry_later(t: &TestDb) {
-        let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let sender = LiveSender::new(&smtp_config(closed)).unwrap();
-        outbox::enqueue(t.db.pool(), &locked(Channel::Email, "noa@contoso.example", "k1"), EPOCH).await.unwrap();
-        assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 0);
-        assert_eq!(state_of(&t.db).await, ("pending".to_owned(), 1));
-    }
+async fn email_goes_over_implicit_tls(t: &TestDb) {
+    let pki = pki();
+    let (port, inbox) = implicit_tls_server(&pki).await;
+    let sender = LiveSender::new(&tls_config(port, SmtpSecurity::Tls, Some(&pki.ca))).unwrap();
+    outbox::enqueue(
+        t.db.pool(),
+        &locked(Channel::Email, "noa@contoso.example", "k1"),
+        EPOCH,
+    )
+    .await
+    .unwrap();
+    assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 1);
+    let mails = inbox.0.lock().unwrap().clone();
+    assert_eq!(mails.len(), 1);
+    assert!(body(&mails[0].1).contains("נועה לוי"));
+    // A client that expects TLS never falls back to plain SMTP.
+    let (plain_port, plain_inbox) = smtp_server();
+    let sender =
+        LiveSender::new(&tls_config(plain_port, SmtpSecurity::Tls, Some(&pki.ca))).unwrap();
+    outbox::enqueue(
+        t.db.pool(),
+        &locked(Channel::Email, "noa@contoso.example", "k2"),
+        EPOCH,
+    )
+    .await
+    .unwrap();
+    assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 0);
+    assert!(plain_inbox.0.lock().unwrap().is_empty());
+}
 
-    async fn a_recipient_list_is_never_mailed(t: &TestDb) {
-        // security.md #13: exactly one stored address, never a list.
-        let (port, inbox) = smtp_server();
-        let sender = LiveSender::new(&smtp_config(port)).unwrap();
-        outbox::enqueue(t.db.pool(), &locked(Channel::Email, "a@x.test, b@y.test", "k1"), EPOCH).await.unwrap();
-        assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 0);
-        assert!(inbox.0.lock().unwrap().is_empty());
-    }
+async fn an_unreachable_smtp_server_means_retry_later(t: &TestDb) {
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let sender = LiveSender::new(&smtp_config(closed)).unwrap();
+    outbox::enqueue(
+        t.db.pool(),
+        &locked(Channel::Email, "noa@contoso.example", "k1"),
+        EPOCH,
+    )
+    .await
+    .unwrap();
+    assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 0);
+    assert_eq!(state_of(&t.db).await, ("pending".to_owned(), 1));
+}
 
-    async fn text_messages_go_to_the_http_provider_with_retries(t: &TestDb) {
-        let (url, p) = provider().await;
-        *p.fail_first.lock().unwrap() = 1;
-        let sender = LiveSender::new(&phone_config(&url)).unwrap();
-        outbox::enqueue(t.db.pool(), &locked(Channel::Sms, "+972501234567", "sms-1"), EPOCH).await.unwrap();
-        assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 0, "the provider failed once");
-        assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH.plus_secs(60)).await.unwrap(), 1);
-        assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH.plus_secs(600)).await.unwrap(), 0);
-        let calls = p.calls.lock().unwrap().clone();
-        assert_eq!(calls.len(), 2);
-        for (headers, body) in &calls {
-            assert_eq!(headers["authorization"], "Bearer test-token");
-            assert_eq!(headers["idempotency-key"], "sms-1", "the same key on every attempt");
-            let v: serde_json::Value = serde_json::from_str(body).unwrap();
-            assert_eq!(v["to"], "+972501234567");
-            assert_eq!(v["type"], "sms");
-            assert_eq!(v["ref"], "sms-1");
-            assert!(v["body"].as_str().unwrap().contains("נועה לוי"));
-        }
-        assert_eq!(state_of(&t.db).await, ("sent".to_owned(), 2));
-    }
+async fn a_recipient_list_is_never_mailed(t: &TestDb) {
+    // security.md #13: exactly one stored address, never a list.
+    let (port, inbox) = smtp_server();
+    let sender = LiveSender::new(&smtp_config(port)).unwrap();
+    outbox::enqueue(
+        t.db.pool(),
+        &locked(Channel::Email, "a@x.test, b@y.test", "k1"),
+        EPOCH,
+    )
+    .await
+    .unwrap();
+    assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 0);
+    assert!(inbox.0.lock().unwrap().is_empty());
+}
 
-    async fn calls_go_to_the_voice_provider_when_one_is_configured(t: &TestDb) {
-        let (sms_url, sms) = provider().await;
-        let (voice_url, voice) = provider().await;
-        let mut cfg = phone_config(&sms_url);
-        // The documented Infobip voice shape (server/sspr.example.toml).
-        cfg.voice = Some(PhoneConfig {
-            url: voice_url,
-            auth_header: Some("Authorization: App voice-key".into()),
-            body_template: r#"{"messages": [{"destinations": [{"to": {{to}}}], "from": "SSPR", "text": {{text}}, "language": {{locale}}}]}"#.into(),
-            timeout_secs: 5,
-        });
-        let sender = LiveSender::new(&cfg).unwrap();
-        outbox::enqueue(t.db.pool(), &locked(Channel::Voice, "+972501234567", "v1"), EPOCH).await.unwrap();
-        outbox::enqueue(t.db.pool(), &locked(Channel::Sms, "+972501234567", "s1"), EPOCH).await.unwrap();
-        assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 2);
-        let calls = voice.calls.lock().unwrap().clone();
-        assert_eq!(calls.len(), 1);
-        assert_eq!(calls[0].0["authorization"], "App voice-key");
-        let v: serde_json::Value = serde_json::from_str(&calls[0].1).unwrap();
-        assert_eq!(v["messages"][0]["destinations"][0]["to"], "+972501234567");
-        assert!(v["messages"][0]["text"].as_str().unwrap().contains("נועה לוי"));
-        assert_eq!(v["messages"][0]["language"], "he-IL");
-        let texts = sms.calls.lock().unwrap().clone();
-        assert_eq!(texts.len(), 1);
-        assert!(texts[0].1.contains(r#""type": "sms""#) || texts[0].1.contains(r#""type":"sms""#), "{}", texts[0].1);
+async fn text_messages_go_to_the_http_provider_with_retries(t: &TestDb) {
+    let (url, p) = provider().await;
+    *p.fail_first.lock().unwrap() = 1;
+    let sender = LiveSender::new(&phone_config(&url)).unwrap();
+    outbox::enqueue(
+        t.db.pool(),
+        &locked(Channel::Sms, "+972501234567", "sms-1"),
+        EPOCH,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(),
+        0,
+        "the provider failed once"
+    );
+    assert_eq!(
+        outbox::deliver_due(&t.db, &sender, EPOCH.plus_secs(60))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        outbox::deliver_due(&t.db, &sender, EPOCH.plus_secs(600))
+            .await
+            .unwrap(),
+        0
+    );
+    let calls = p.calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), 2);
+    for (headers, body) in &calls {
+        assert_eq!(headers["authorization"], "Bearer test-token");
+        assert_eq!(
+            headers["idempotency-key"], "sms-1",
+            "the same key on every attempt"
+        );
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(v["to"], "+972501234567");
+        assert_eq!(v["type"], "sms");
+        assert_eq!(v["ref"], "sms-1");
+        assert!(v["body"].as_str().unwrap().contains("נועה לוי"));
     }
+    assert_eq!(state_of(&t.db).await, ("sent".to_owned(), 2));
+}
 
-    async fn a_missing_channel_is_a_failure_not_a_silent_drop(t: &TestDb) {
-        let (port, _inbox) = smtp_server();
-        let sender = LiveSender::new(&smtp_config(port)).unwrap();
-        outbox::enqueue(t.db.pool(), &locked(Channel::Voice, "+972501234567", "v1"), EPOCH).await.unwrap();
-        assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 0);
-        let row: (String, Option<String>) = sqlx::query_as("SELECT state, last_error FROM outbox")
-            .fetch_one(t.db.pool()).await.unwrap();
-        assert_eq!(row.0, "pending");
-        assert!(row.1.unwrap().contains("provider"));
-    }
+async fn calls_go_to_the_voice_provider_when_one_is_configured(t: &TestDb) {
+    let (sms_url, sms) = provider().await;
+    let (voice_url, voice) = provider().await;
+    let mut cfg = phone_config(&sms_url);
+    // The documented Infobip voice shape (server/sspr.example.toml).
+    cfg.voice = Some(PhoneConfig {
+        url: voice_url,
+        auth_header: Some("Authorization: App voice-key".into()),
+        body_template: r#"{"messages": [{"destinations": [{"to": {{to}}}], "from": "SSPR", "text": {{text}}, "language": {{locale}}}]}"#.into(),
+        timeout_secs: 5,
+    });
+    let sender = LiveSender::new(&cfg).unwrap();
+    outbox::enqueue(
+        t.db.pool(),
+        &locked(Channel::Voice, "+972501234567", "v1"),
+        EPOCH,
+    )
+    .await
+    .unwrap();
+    outbox::enqueue(
+        t.db.pool(),
+        &locked(Channel::Sms, "+972501234567", "s1"),
+        EPOCH,
+    )
+    .await
+    .unwrap();
+    assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 2);
+    let calls = voice.calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].0["authorization"], "App voice-key");
+    let v: serde_json::Value = serde_json::from_str(&calls[0].1).unwrap();
+    assert_eq!(v["messages"][0]["destinations"][0]["to"], "+972501234567");
+    assert!(
+        v["messages"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("נועה לוי")
+    );
+    assert_eq!(v["messages"][0]["language"], "he-IL");
+    let texts = sms.calls.lock().unwrap().clone();
+    assert_eq!(texts.len(), 1);
+    assert!(
+        texts[0].1.contains(r#""type": "sms""#) || texts[0].1.contains(r#""type":"sms""#),
+        "{}",
+        texts[0].1
+    );
+}
+
+async fn a_missing_channel_is_a_failure_not_a_silent_drop(t: &TestDb) {
+    let (port, _inbox) = smtp_server();
+    let sender = LiveSender::new(&smtp_config(port)).unwrap();
+    outbox::enqueue(
+        t.db.pool(),
+        &locked(Channel::Voice, "+972501234567", "v1"),
+        EPOCH,
+    )
+    .await
+    .unwrap();
+    assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 0);
+    let row: (String, Option<String>) = sqlx::query_as("SELECT state, last_error FROM outbox")
+        .fetch_one(t.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(row.0, "pending");
+    assert!(row.1.unwrap().contains("provider"));
 }
 
 #[test]

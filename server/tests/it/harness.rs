@@ -6,15 +6,13 @@ use http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use leptos::prelude::LeptosOptions;
 use sspr_domain::config::Config;
-use sspr_domain::identity::Login;
-use sspr_domain::password::Normalized;
-use sspr_domain::testkit::{TestDb, services};
-use sspr_domain::users::{self, NewUser, Role};
+pub use sspr_domain::testkit::PASSWORD;
+use sspr_domain::testkit::{TestDb, create_user, services, with_password};
+use sspr_domain::users::{NewUser, Role};
 use sspr_domain::{Clock, ManualClock, Services};
 use tower::ServiceExt;
 
 pub const ORIGIN: &str = "http://127.0.0.1:3000";
-pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct TestApp {
     pub router: Router,
@@ -76,30 +74,28 @@ impl TestApp {
         }
     }
 
+    /// `login` with [`PASSWORD`], "`login` Display" and `login`@contoso.example.
     pub async fn add_user(&self, login: &str, role: Role) -> i64 {
-        let hash = self
-            .services
-            .hasher
-            .hash(&Normalized::new(PASSWORD).unwrap())
-            .await
-            .unwrap();
         let user = NewUser {
             login_display: login.into(),
             display_name: format!("{login} Display"),
             email: Some(format!("{login}@contoso.example")),
             role,
-            password_hash: Some(hash),
+            password_hash: None,
             locale: None,
         };
-        users::create(
-            &self.services.db,
-            &Login::parse(login).unwrap(),
-            &user,
-            &[],
-            self.clock.now(),
-        )
-        .await
-        .unwrap()
+        let user = with_password(&self.services, user).await;
+        create_user(&self.services.db, &user, self.clock.now()).await
+    }
+
+    /// Signs `login` in with [`PASSWORD`] from the hydrated app; the reply
+    /// must be a success.
+    pub async fn sign_in(&self, login: &str) -> Reply {
+        let r = self
+            .post_js("/api/sign_in", &form(login, PASSWORD), None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r
     }
 
     pub async fn send(&self, req: Request<Body>) -> Reply {

@@ -3,96 +3,151 @@
 use http::StatusCode;
 use sspr_domain::config::Config;
 use sspr_domain::outbox::DeliveryMode;
+use sspr_domain::testkit::TestDb;
 use sspr_domain::users::Role;
 use sspr_domain::{Clock, both_backends};
 
 use crate::harness::{PASSWORD, TestApp, form};
 
-both_backends! {
-    async fn sign_in_page_is_english_by_default_with_the_right_fields(t: &TestDb) {
-        let app = TestApp::new(t).await;
-        let r = app.get("/sign-in", None).await;
-        assert_eq!(r.status, StatusCode::OK);
-        assert!(r.body.contains(r#"<html lang="en" dir="ltr""#), "{}", &r.body[..300.min(r.body.len())]);
-        assert!(r.body.contains(r#"action="/api/sign_in""#));
-        assert!(r.body.contains(r#"autocomplete="username""#));
-        assert!(r.body.contains(r#"autocomplete="current-password""#));
-        assert!(r.body.contains(r#"href="/reset""#), "forgot-password link");
-        assert!(r.body.contains(r#"href="/security-info/setup""#));
-        assert!(r.body.contains("Forgot my password?"));
-    }
+both_backends!(
+    sign_in_page_is_english_by_default_with_the_right_fields,
+    hebrew_is_chosen_by_query_cookie_or_accept_language,
+    an_error_after_a_no_js_post_is_shown_localized,
+    my_account_requires_a_session,
+    unknown_pages_are_404_and_localized,
+    the_dev_outbox_lists_sent_messages_in_outbox_mode,
+    the_dev_outbox_does_not_exist_in_other_modes,
+    health_check_answers,
+);
 
-    async fn hebrew_is_chosen_by_query_cookie_or_accept_language(t: &TestDb) {
-        let app = TestApp::new(t).await;
-        let q = app.get("/sign-in?lang=he-IL", None).await;
-        assert!(q.body.contains(r#"<html lang="he-IL" dir="rtl""#));
-        assert!(q.body.contains("שכחת את הסיסמה?"));
-        assert!(q.set_cookies().iter().any(|c| c.starts_with("i18n_pref_locale=he-IL") && c.contains("Path=/")));
-        let c = app.get("/sign-in", Some("i18n_pref_locale=he-IL")).await;
-        assert!(c.body.contains(r#"dir="rtl""#));
-        let req = http::Request::get("/sign-in")
-            .header("accept-language", "he,en;q=0.5")
-            .body(axum::body::Body::empty())
-            .unwrap();
-        assert!(app.send(req).await.body.contains(r#"<html lang="he-IL" dir="rtl""#));
-    }
+async fn sign_in_page_is_english_by_default_with_the_right_fields(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    let r = app.get("/sign-in", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains(r#"<html lang="en" dir="ltr""#),
+        "{}",
+        &r.body[..300.min(r.body.len())]
+    );
+    assert!(r.body.contains(r#"action="/api/sign_in""#));
+    assert!(r.body.contains(r#"autocomplete="username""#));
+    assert!(r.body.contains(r#"autocomplete="current-password""#));
+    assert!(r.body.contains(r#"href="/reset""#), "forgot-password link");
+    assert!(r.body.contains(r#"href="/security-info/setup""#));
+    assert!(r.body.contains("Forgot my password?"));
+}
 
-    async fn an_error_after_a_no_js_post_is_shown_localized(t: &TestDb) {
-        let app = TestApp::new(t).await;
-        let bad = app.post_html("/api/sign_in", &form("nobody", "x"), "/sign-in?lang=he-IL").await;
-        let location = bad.header("location").unwrap().trim_start_matches("http://127.0.0.1:3000").to_owned();
-        let page = app.get(&location, Some("i18n_pref_locale=he-IL")).await;
-        assert!(page.body.contains("מזהה המשתמש או הסיסמה שגויים"), "{}", page.body);
-        assert!(page.body.contains(r#"role="alert""#));
-        assert!(page.body.contains(r#"data-code="invalid_credentials""#));
-    }
+async fn hebrew_is_chosen_by_query_cookie_or_accept_language(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    let q = app.get("/sign-in?lang=he-IL", None).await;
+    assert!(q.body.contains(r#"<html lang="he-IL" dir="rtl""#));
+    assert!(q.body.contains("שכחת את הסיסמה?"));
+    assert!(
+        q.set_cookies()
+            .iter()
+            .any(|c| c.starts_with("i18n_pref_locale=he-IL") && c.contains("Path=/"))
+    );
+    let c = app.get("/sign-in", Some("i18n_pref_locale=he-IL")).await;
+    assert!(c.body.contains(r#"dir="rtl""#));
+    let req = http::Request::get("/sign-in")
+        .header("accept-language", "he,en;q=0.5")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    assert!(
+        app.send(req)
+            .await
+            .body
+            .contains(r#"<html lang="he-IL" dir="rtl""#)
+    );
+}
 
-    async fn my_account_requires_a_session(t: &TestDb) {
-        let app = TestApp::new(t).await;
-        app.add_user("dana", Role::Admin).await;
-        let anon = app.get("/account", None).await;
-        assert_eq!(anon.status, StatusCode::FOUND);
-        assert_eq!(anon.header("location"), Some("/sign-in"));
-        let token = app.post_js("/api/sign_in", &form("dana", PASSWORD), None).await.session().unwrap();
-        let page = app.get("/account", Some(&format!("sspr_session={token}"))).await;
-        assert_eq!(page.status, StatusCode::OK);
-        assert!(page.body.contains("dana Display"));
-        assert!(page.body.contains("Administrator"));
-        assert!(page.body.contains(r#"action="/api/sign_out""#));
-    }
+async fn an_error_after_a_no_js_post_is_shown_localized(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    let bad = app
+        .post_html("/api/sign_in", &form("nobody", "x"), "/sign-in?lang=he-IL")
+        .await;
+    let location = bad
+        .header("location")
+        .unwrap()
+        .trim_start_matches("http://127.0.0.1:3000")
+        .to_owned();
+    let page = app.get(&location, Some("i18n_pref_locale=he-IL")).await;
+    assert!(
+        page.body.contains("מזהה המשתמש או הסיסמה שגויים"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(r#"role="alert""#));
+    assert!(page.body.contains(r#"data-code="invalid_credentials""#));
+}
 
-    async fn unknown_pages_are_404_and_localized(t: &TestDb) {
-        let app = TestApp::new(t).await;
-        let r = app.get("/no/such/page?lang=he-IL", None).await;
-        assert_eq!(r.status, StatusCode::NOT_FOUND);
-        assert!(r.body.contains("הדף לא נמצא"));
-    }
+async fn my_account_requires_a_session(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    app.add_user("dana", Role::Admin).await;
+    let anon = app.get("/account", None).await;
+    assert_eq!(anon.status, StatusCode::FOUND);
+    assert_eq!(anon.header("location"), Some("/sign-in"));
+    let token = app
+        .post_js("/api/sign_in", &form("dana", PASSWORD), None)
+        .await
+        .session()
+        .unwrap();
+    let page = app
+        .get("/account", Some(&format!("sspr_session={token}")))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("dana Display"));
+    assert!(page.body.contains("Administrator"));
+    assert!(page.body.contains(r#"action="/api/sign_out""#));
+}
 
-    async fn the_dev_outbox_lists_sent_messages_in_outbox_mode(t: &TestDb) {
-        let app = TestApp::new(t).await;
-        app.add_user("dana", Role::User).await;
-        for i in 0..10 {
-            app.post_js("/api/sign_in", &form("dana", &format!("wrong {i}")), None).await;
-        }
-        sspr_domain::outbox::deliver_due(&app.services.db, &sspr_domain::outbox::DevOutbox, app.clock.now()).await.unwrap();
-        let page = app.get("/dev/outbox", None).await;
-        assert_eq!(page.status, StatusCode::OK);
-        assert!(page.body.contains("dana@contoso.example"));
-        assert!(page.body.contains("Your account was locked after failed sign-ins"));
-        assert!(page.body.contains("sent"));
-    }
+async fn unknown_pages_are_404_and_localized(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    let r = app.get("/no/such/page?lang=he-IL", None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains("הדף לא נמצא"));
+}
 
-    async fn the_dev_outbox_does_not_exist_in_other_modes(t: &TestDb) {
-        let mut config = Config::default();
-        config.delivery.mode = DeliveryMode::Hold;
-        let app = TestApp::with_config(t, config).await;
-        assert_eq!(app.get("/dev/outbox", None).await.status, StatusCode::NOT_FOUND);
-        assert_eq!(app.post_js("/api/dev_outbox", "", None).await.status, StatusCode::NOT_FOUND);
+async fn the_dev_outbox_lists_sent_messages_in_outbox_mode(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    app.add_user("dana", Role::User).await;
+    for i in 0..10 {
+        app.post_js("/api/sign_in", &form("dana", &format!("wrong {i}")), None)
+            .await;
     }
+    sspr_domain::outbox::deliver_due(
+        &app.services.db,
+        &sspr_domain::outbox::DevOutbox,
+        app.clock.now(),
+    )
+    .await
+    .unwrap();
+    let page = app.get("/dev/outbox", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("dana@contoso.example"));
+    assert!(
+        page.body
+            .contains("Your account was locked after failed sign-ins")
+    );
+    assert!(page.body.contains("sent"));
+}
 
-    async fn health_check_answers(t: &TestDb) {
-        let app = TestApp::new(t).await;
-        let r = app.get("/healthz", None).await;
-        assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "ok"));
-    }
+async fn the_dev_outbox_does_not_exist_in_other_modes(t: &TestDb) {
+    let mut config = Config::default();
+    config.delivery.mode = DeliveryMode::Hold;
+    let app = TestApp::with_config(t, config).await;
+    assert_eq!(
+        app.get("/dev/outbox", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.post_js("/api/dev_outbox", "", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+async fn health_check_answers(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    let r = app.get("/healthz", None).await;
+    assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "ok"));
 }

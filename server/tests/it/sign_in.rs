@@ -2,140 +2,258 @@
 
 use http::StatusCode;
 use sspr_domain::both_backends;
+use sspr_domain::testkit::TestDb;
 use sspr_domain::users::Role;
 
 use crate::harness::{PASSWORD, TestApp, form};
 
-both_backends! {
-    async fn sign_in_sets_a_strict_http_only_cookie_and_redirects(t: &TestDb) {
-        let app = TestApp::new(t).await;
-        app.add_user("dana", Role::User).await;
-        let r = app.post_js("/api/sign_in", &form("dana", PASSWORD), None).await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        assert!(r.header("serverfnredirect").is_some(), "client-side navigation");
-        assert_eq!(r.header("location"), Some("/security-info/setup"), "new users register first");
-        let cookie = r.set_cookies().into_iter().find(|c| c.starts_with("sspr_session=")).unwrap();
-        for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
-            assert!(cookie.contains(attr), "{cookie}");
-        }
-        assert!(!cookie.contains("Secure"), "plain-http development origin");
-        let token = r.session().unwrap();
-        let me = app.post_js("/api/current_account", "", Some(&format!("sspr_session={token}"))).await;
-        assert_eq!(me.status, StatusCode::OK);
-        assert!(me.body.contains("\"display_name\":\"dana Display\""), "{}", me.body);
-    }
+both_backends!(
+    sign_in_sets_a_strict_http_only_cookie_and_redirects,
+    without_javascript_the_form_post_redirects,
+    wrong_password_and_unknown_user_answer_identically,
+    lockout_after_ten_failures_then_it_ends,
+    a_session_id_from_before_sign_in_is_dead_after_it,
+    sign_out_revokes_the_session_and_clears_the_cookie,
+    over_long_password_is_refused_before_hashing,
+    missing_fields_are_a_bad_request,
+    a_full_hashing_queue_answers_503_with_retry_after,
+    a_database_failure_shows_only_a_correlation_id,
+);
 
-    async fn without_javascript_the_form_post_redirects(t: &TestDb) {
-        let app = TestApp::new(t).await;
-        app.add_user("dana", Role::User).await;
-        let ok = app.post_html("/api/sign_in", &form("dana", PASSWORD), "/sign-in").await;
-        assert_eq!(ok.status, StatusCode::FOUND);
-        assert_eq!(ok.header("location"), Some("/security-info/setup"));
-        assert!(ok.session().is_some());
-        let bad = app.post_html("/api/sign_in", &form("dana", "nope"), "/sign-in").await;
-        assert_eq!(bad.status, StatusCode::FOUND);
-        let location = bad.header("location").unwrap();
-        assert!(location.starts_with("http://127.0.0.1:3000/sign-in?__path=%2Fapi%2Fsign_in&__err="), "{location}");
-        assert!(bad.session().is_none());
+async fn sign_in_sets_a_strict_http_only_cookie_and_redirects(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    app.add_user("dana", Role::User).await;
+    let r = app
+        .post_js("/api/sign_in", &form("dana", PASSWORD), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.header("serverfnredirect").is_some(),
+        "client-side navigation"
+    );
+    assert_eq!(
+        r.header("location"),
+        Some("/security-info/setup"),
+        "new users register first"
+    );
+    let cookie = r
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("sspr_session="))
+        .unwrap();
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attr), "{cookie}");
     }
+    assert!(!cookie.contains("Secure"), "plain-http development origin");
+    let token = r.session().unwrap();
+    let me = app
+        .post_js(
+            "/api/current_account",
+            "",
+            Some(&format!("sspr_session={token}")),
+        )
+        .await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert!(
+        me.body.contains("\"display_name\":\"dana Display\""),
+        "{}",
+        me.body
+    );
+}
 
-    async fn wrong_password_and_unknown_user_answer_identically(t: &TestDb) {
-        let app = TestApp::new(t).await;
-        app.add_user("dana", Role::User).await;
-        let wrong = app.post_js("/api/sign_in", &form("dana", "wrong password"), None).await;
-        let unknown = app.post_js("/api/sign_in", &form("nobody", "wrong password"), None).await;
-        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
-        assert_eq!(wrong.body, r#"{"code":"invalid_credentials"}"#);
-        assert_eq!((wrong.status, &wrong.body), (unknown.status, &unknown.body));
-        assert_eq!(wrong.comparable_headers(), unknown.comparable_headers());
-        let html_wrong = app.post_html("/api/sign_in", &form("dana", "wrong"), "/sign-in").await;
-        let html_unknown = app.post_html("/api/sign_in", &form("nobody", "wrong"), "/sign-in").await;
-        assert_eq!(html_wrong.comparable_headers(), html_unknown.comparable_headers());
+async fn without_javascript_the_form_post_redirects(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    app.add_user("dana", Role::User).await;
+    let ok = app
+        .post_html("/api/sign_in", &form("dana", PASSWORD), "/sign-in")
+        .await;
+    assert_eq!(ok.status, StatusCode::FOUND);
+    assert_eq!(ok.header("location"), Some("/security-info/setup"));
+    assert!(ok.session().is_some());
+    let bad = app
+        .post_html("/api/sign_in", &form("dana", "nope"), "/sign-in")
+        .await;
+    assert_eq!(bad.status, StatusCode::FOUND);
+    let location = bad.header("location").unwrap();
+    assert!(
+        location.starts_with("http://127.0.0.1:3000/sign-in?__path=%2Fapi%2Fsign_in&__err="),
+        "{location}"
+    );
+    assert!(bad.session().is_none());
+}
+
+async fn wrong_password_and_unknown_user_answer_identically(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    app.add_user("dana", Role::User).await;
+    let wrong = app
+        .post_js("/api/sign_in", &form("dana", "wrong password"), None)
+        .await;
+    let unknown = app
+        .post_js("/api/sign_in", &form("nobody", "wrong password"), None)
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.body, r#"{"code":"invalid_credentials"}"#);
+    assert_eq!((wrong.status, &wrong.body), (unknown.status, &unknown.body));
+    assert_eq!(wrong.comparable_headers(), unknown.comparable_headers());
+    let html_wrong = app
+        .post_html("/api/sign_in", &form("dana", "wrong"), "/sign-in")
+        .await;
+    let html_unknown = app
+        .post_html("/api/sign_in", &form("nobody", "wrong"), "/sign-in")
+        .await;
+    assert_eq!(
+        html_wrong.comparable_headers(),
+        html_unknown.comparable_headers()
+    );
+}
+
+async fn lockout_after_ten_failures_then_it_ends(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    app.add_user("dana", Role::User).await;
+    for i in 0..10 {
+        let r = app
+            .post_js("/api/sign_in", &form("dana", &format!("wrong {i}")), None)
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     }
+    let locked = app
+        .post_js("/api/sign_in", &form("dana", PASSWORD), None)
+        .await;
+    assert_eq!(
+        (locked.status, locked.body.as_str()),
+        (
+            StatusCode::UNAUTHORIZED,
+            r#"{"code":"invalid_credentials"}"#
+        )
+    );
+    assert!(locked.session().is_none());
+    app.clock.advance(61);
+    let after = app
+        .post_js("/api/sign_in", &form("dana", PASSWORD), None)
+        .await;
+    assert_eq!(after.status, StatusCode::OK);
+    assert!(after.session().is_some());
+}
 
-    async fn lockout_after_ten_failures_then_it_ends(t: &TestDb) {
-        let app = TestApp::new(t).await;
-        app.add_user("dana", Role::User).await;
-        for i in 0..10 {
-            let r = app.post_js("/api/sign_in", &form("dana", &format!("wrong {i}")), None).await;
-            assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-        }
-        let locked = app.post_js("/api/sign_in", &form("dana", PASSWORD), None).await;
-        assert_eq!((locked.status, locked.body.as_str()), (StatusCode::UNAUTHORIZED, r#"{"code":"invalid_credentials"}"#));
-        assert!(locked.session().is_none());
-        app.clock.advance(61);
-        let after = app.post_js("/api/sign_in", &form("dana", PASSWORD), None).await;
-        assert_eq!(after.status, StatusCode::OK);
-        assert!(after.session().is_some());
-    }
+async fn a_session_id_from_before_sign_in_is_dead_after_it(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    app.add_user("dana", Role::User).await;
+    let first = app
+        .post_js("/api/sign_in", &form("dana", PASSWORD), None)
+        .await
+        .session()
+        .unwrap();
+    let old_cookie = format!("sspr_session={first}");
+    let second = app
+        .post_js("/api/sign_in", &form("dana", PASSWORD), Some(&old_cookie))
+        .await
+        .session()
+        .unwrap();
+    assert_ne!(first, second);
+    let me_old = app
+        .post_js("/api/current_account", "", Some(&old_cookie))
+        .await;
+    assert_eq!(me_old.body, "null");
+    // A value the client made up is never adopted either.
+    let planted = app
+        .post_js(
+            "/api/sign_in",
+            &form("dana", PASSWORD),
+            Some("sspr_session=attacker-chosen"),
+        )
+        .await;
+    assert_ne!(planted.session().as_deref(), Some("attacker-chosen"));
+}
 
-    async fn a_session_id_from_before_sign_in_is_dead_after_it(t: &TestDb) {
-        let app = TestApp::new(t).await;
-        app.add_user("dana", Role::User).await;
-        let first = app.post_js("/api/sign_in", &form("dana", PASSWORD), None).await.session().unwrap();
-        let old_cookie = format!("sspr_session={first}");
-        let second = app.post_js("/api/sign_in", &form("dana", PASSWORD), Some(&old_cookie)).await.session().unwrap();
-        assert_ne!(first, second);
-        let me_old = app.post_js("/api/current_account", "", Some(&old_cookie)).await;
-        assert_eq!(me_old.body, "null");
-        // A value the client made up is never adopted either.
-        let planted = app.post_js("/api/sign_in", &form("dana", PASSWORD), Some("sspr_session=attacker-chosen")).await;
-        assert_ne!(planted.session().as_deref(), Some("attacker-chosen"));
-    }
+async fn sign_out_revokes_the_session_and_clears_the_cookie(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    app.add_user("dana", Role::User).await;
+    let token = app
+        .post_js("/api/sign_in", &form("dana", PASSWORD), None)
+        .await
+        .session()
+        .unwrap();
+    let cookie = format!("sspr_session={token}");
+    let out = app.post_js("/api/sign_out", "", Some(&cookie)).await;
+    assert_eq!(out.status, StatusCode::OK);
+    assert_eq!(out.header("location"), Some("/sign-in"));
+    assert!(
+        out.set_cookies()
+            .iter()
+            .any(|c| c.starts_with("sspr_session=;") && c.contains("Max-Age=0")),
+        "{:?}",
+        out.set_cookies()
+    );
+    assert_eq!(
+        app.post_js("/api/current_account", "", Some(&cookie))
+            .await
+            .body,
+        "null"
+    );
+}
 
-    async fn sign_out_revokes_the_session_and_clears_the_cookie(t: &TestDb) {
-        let app = TestApp::new(t).await;
-        app.add_user("dana", Role::User).await;
-        let token = app.post_js("/api/sign_in", &form("dana", PASSWORD), None).await.session().unwrap();
-        let cookie = format!("sspr_session={token}");
-        let out = app.post_js("/api/sign_out", "", Some(&cookie)).await;
-        assert_eq!(out.status, StatusCode::OK);
-        assert_eq!(out.header("location"), Some("/sign-in"));
-        assert!(out.set_cookies().iter().any(|c| c.starts_with("sspr_session=;") && c.contains("Max-Age=0")), "{:?}", out.set_cookies());
-        assert_eq!(app.post_js("/api/current_account", "", Some(&cookie)).await.body, "null");
-    }
+async fn over_long_password_is_refused_before_hashing(t: &TestDb) {
+    // security.md #2: 4096-byte cap, 422, no argon2 work.
+    let app = TestApp::new(t).await;
+    app.add_user("dana", Role::User).await;
+    let before = app.services.hasher.hash_count();
+    let r = app
+        .post_js("/api/sign_in", &form("dana", &"x".repeat(5000)), None)
+        .await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            r#"{"code":"password_too_long"}"#
+        )
+    );
+    assert_eq!(app.services.hasher.hash_count(), before);
+}
 
-    async fn over_long_password_is_refused_before_hashing(t: &TestDb) {
-        // security.md #2: 4096-byte cap, 422, no argon2 work.
-        let app = TestApp::new(t).await;
-        app.add_user("dana", Role::User).await;
-        let before = app.services.hasher.hash_count();
-        let r = app.post_js("/api/sign_in", &form("dana", &"x".repeat(5000)), None).await;
-        assert_eq!((r.status, r.body.as_str()), (StatusCode::UNPROCESSABLE_ENTITY, r#"{"code":"password_too_long"}"#));
-        assert_eq!(app.services.hasher.hash_count(), before);
-    }
+async fn missing_fields_are_a_bad_request(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    let r = app.post_js("/api/sign_in", "login=dana", None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body.contains("\"code\":\"bad_request\""), "{}", r.body);
+}
 
-    async fn missing_fields_are_a_bad_request(t: &TestDb) {
-        let app = TestApp::new(t).await;
-        let r = app.post_js("/api/sign_in", "login=dana", None).await;
-        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
-        assert!(r.body.contains("\"code\":\"bad_request\""), "{}", r.body);
-    }
+async fn a_full_hashing_queue_answers_503_with_retry_after(t: &TestDb) {
+    let mut config = sspr_domain::config::Config::default();
+    config.password_hashing.queue_timeout_ms = 20;
+    let app = TestApp::with_config(t, config).await;
+    app.add_user("dana", Role::User).await;
+    let _held = app.services.hasher.occupy_all().await.unwrap();
+    let r = app
+        .post_js("/api/sign_in", &form("dana", PASSWORD), None)
+        .await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.header("retry-after"), Some("1"));
+    assert!(r.body.contains("\"code\":\"busy\""));
+    drop(_held);
+    // The refused attempt did not count as a failure.
+    assert_eq!(
+        app.post_js("/api/sign_in", &form("dana", PASSWORD), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
 
-    async fn a_full_hashing_queue_answers_503_with_retry_after(t: &TestDb) {
-        let mut config = sspr_domain::config::Config::default();
-        config.password_hashing.queue_timeout_ms = 20;
-        let app = TestApp::with_config(t, config).await;
-        app.add_user("dana", Role::User).await;
-        let _held = app.services.hasher.occupy_all().await.unwrap();
-        let r = app.post_js("/api/sign_in", &form("dana", PASSWORD), None).await;
-        assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(r.header("retry-after"), Some("1"));
-        assert!(r.body.contains("\"code\":\"busy\""));
-        drop(_held);
-        // The refused attempt did not count as a failure.
-        assert_eq!(app.post_js("/api/sign_in", &form("dana", PASSWORD), None).await.status, StatusCode::OK);
-    }
-
-    async fn a_database_failure_shows_only_a_correlation_id(t: &TestDb) {
-        // security.md #50.
-        let app = TestApp::new(t).await;
-        app.services.db.close().await;
-        let r = app.post_js("/api/sign_in", &form("dana", PASSWORD), None).await;
-        assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
-        assert!(r.body.starts_with(r#"{"code":"internal","correlation_id":""#), "{}", r.body);
-        for leak in ["sqlx", "pool", "closed", "database"] {
-            assert!(!r.body.to_lowercase().contains(leak), "{}", r.body);
-        }
+async fn a_database_failure_shows_only_a_correlation_id(t: &TestDb) {
+    // security.md #50.
+    let app = TestApp::new(t).await;
+    app.services.db.close().await;
+    let r = app
+        .post_js("/api/sign_in", &form("dana", PASSWORD), None)
+        .await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        r.body
+            .starts_with(r#"{"code":"internal","correlation_id":""#),
+        "{}",
+        r.body
+    );
+    for leak in ["sqlx", "pool", "closed", "database"] {
+        assert!(!r.body.to_lowercase().contains(leak), "{}", r.body);
     }
 }

@@ -1,7 +1,7 @@
 use sspr_domain::both_backends;
 use sspr_domain::identity::Login;
 use sspr_domain::import::{ImportError, import_csv};
-use sspr_domain::testkit::EPOCH;
+use sspr_domain::testkit::{EPOCH, TestDb};
 use sspr_domain::users;
 
 const CSV: &str = "login,display_name,email,role,groups\n\
@@ -13,36 +13,53 @@ ALICE,Alice again,alice2@contoso.example,user,ghost\n\
 erin,Erin E,,admin,it\n\
 \"zw\u{200B}j\",Zero Width,,user,\n";
 
-both_backends! {
-    async fn bad_rows_are_reported_by_line_and_good_rows_kept(t: &TestDb) {
-        let report = import_csv(&t.db, CSV.as_bytes(), EPOCH).await.unwrap();
-        assert_eq!(report.created, 2, "{report:?}");
-        let lines: Vec<u64> = report.rejected.iter().map(|(l, _)| *l).collect();
-        assert_eq!(lines, vec![3, 4, 5, 6, 8], "{report:?}");
-        assert!(report.rejected[0].1.contains("display_name"));
-        assert!(report.rejected[1].1.contains("email"));
-        assert!(report.rejected[2].1.contains("role"));
-        assert!(report.rejected[3].1.contains("already exists"));
-        assert!(report.rejected[4].1.contains("login"));
-        let erin = users::find_by_login(&t.db, &Login::parse("erin").unwrap()).await.unwrap().unwrap();
-        assert_eq!(erin.role, users::Role::Admin);
-        assert!(erin.password_hash.is_none());
-        let alice = users::find_by_login(&t.db, &Login::parse("alice").unwrap()).await.unwrap().unwrap();
-        assert_eq!(users::groups_of(&t.db, alice.id).await.unwrap(), vec!["emea".to_owned(), "sales".to_owned()]);
-        assert!(!users::group_exists(&t.db, &Login::parse("ghost").unwrap()).await.unwrap());
-    }
+both_backends!(
+    bad_rows_are_reported_by_line_and_good_rows_kept,
+    a_file_without_the_required_columns_is_refused,
+    imported_hashes_must_be_argon2id,
+);
 
-    async fn a_file_without_the_required_columns_is_refused(t: &TestDb) {
-        let r = import_csv(&t.db, "name,mail\nx,y\n".as_bytes(), EPOCH).await;
-        assert!(matches!(r, Err(ImportError::MissingColumns)));
-        assert_eq!(users::count(&t.db).await.unwrap(), 0);
-    }
+async fn bad_rows_are_reported_by_line_and_good_rows_kept(t: &TestDb) {
+    let report = import_csv(&t.db, CSV.as_bytes(), EPOCH).await.unwrap();
+    assert_eq!(report.created, 2, "{report:?}");
+    let lines: Vec<u64> = report.rejected.iter().map(|(l, _)| *l).collect();
+    assert_eq!(lines, vec![3, 4, 5, 6, 8], "{report:?}");
+    assert!(report.rejected[0].1.contains("display_name"));
+    assert!(report.rejected[1].1.contains("email"));
+    assert!(report.rejected[2].1.contains("role"));
+    assert!(report.rejected[3].1.contains("already exists"));
+    assert!(report.rejected[4].1.contains("login"));
+    let erin = users::find_by_login(&t.db, &Login::parse("erin").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(erin.role, users::Role::Admin);
+    assert!(erin.password_hash.is_none());
+    let alice = users::find_by_login(&t.db, &Login::parse("alice").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        users::groups_of(&t.db, alice.id).await.unwrap(),
+        vec!["emea".to_owned(), "sales".to_owned()]
+    );
+    assert!(
+        !users::group_exists(&t.db, &Login::parse("ghost").unwrap())
+            .await
+            .unwrap()
+    );
+}
 
-    async fn imported_hashes_must_be_argon2id(t: &TestDb) {
-        let csv = "login,display_name,password_hash\nfay,Fay,$2b$12$abcdefghijklmnopqrstuv\n";
-        let report = import_csv(&t.db, csv.as_bytes(), EPOCH).await.unwrap();
-        assert_eq!(report.created, 0);
-        assert_eq!(report.rejected[0].0, 2);
-        assert!(report.rejected[0].1.contains("password_hash"));
-    }
+async fn a_file_without_the_required_columns_is_refused(t: &TestDb) {
+    let r = import_csv(&t.db, "name,mail\nx,y\n".as_bytes(), EPOCH).await;
+    assert!(matches!(r, Err(ImportError::MissingColumns)));
+    assert_eq!(users::count(&t.db).await.unwrap(), 0);
+}
+
+async fn imported_hashes_must_be_argon2id(t: &TestDb) {
+    let csv = "login,display_name,password_hash\nfay,Fay,$2b$12$abcdefghijklmnopqrstuv\n";
+    let report = import_csv(&t.db, csv.as_bytes(), EPOCH).await.unwrap();
+    assert_eq!(report.created, 0);
+    assert_eq!(report.rejected[0].0, 2);
+    assert!(report.rejected[0].1.contains("password_hash"));
 }

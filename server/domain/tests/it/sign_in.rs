@@ -3,51 +3,11 @@
 
 use std::sync::Arc;
 
-use sspr_domain::auth::{SignInError, SignInRequest, sign_in};
+use sspr_domain::auth::{SignInError, sign_in};
 use sspr_domain::config::Config;
-use sspr_domain::identity::Login;
-use sspr_domain::password::Normalized;
-use sspr_domain::testkit::{TestDb, services};
-use sspr_domain::users::{self, NewUser, Role};
-use sspr_domain::{ManualClock, Services, both_backends, outbox};
-
-pub const PASSWORD: &str = "correct horse battery staple";
-
-pub async fn with_user(t: &TestDb, login: &str) -> (Services, ManualClock, i64) {
-    let (s, clock) = services(t.db.clone(), Config::default());
-    let hash = s
-        .hasher
-        .hash(&Normalized::new(PASSWORD).unwrap())
-        .await
-        .unwrap();
-    let user = NewUser {
-        login_display: login.into(),
-        display_name: "Dana Doe".into(),
-        email: Some("dana@contoso.example".into()),
-        role: Role::User,
-        password_hash: Some(hash),
-        locale: Some("he-IL".into()),
-    };
-    let id = users::create(
-        &t.db,
-        &Login::parse(login).unwrap(),
-        &user,
-        &[],
-        clock.now(),
-    )
-    .await
-    .unwrap();
-    (s, clock, id)
-}
-
-pub fn req<'a>(login: &'a str, password: &'a str) -> SignInRequest<'a> {
-    SignInRequest {
-        login,
-        password,
-        ip: Some("127.0.0.1"),
-        previous_session: None,
-    }
-}
+use sspr_domain::testkit::{PASSWORD, TestDb, req, services, with_user};
+use sspr_domain::users;
+use sspr_domain::{Services, both_backends, outbox};
 
 async fn attempt(s: &Services, login: &str, password: &str) -> Result<i64, String> {
     sign_in(s, req(login, password), s.now())
@@ -56,141 +16,200 @@ async fn attempt(s: &Services, login: &str, password: &str) -> Result<i64, Strin
         .map_err(|e| format!("{e:?}"))
 }
 
-use sspr_domain::Clock;
+both_backends!(
+    correct_password_signs_in_with_any_case_or_width,
+    every_failure_gives_the_same_error_after_the_same_work,
+    an_over_long_password_hashes_nothing,
+    ten_failures_lock_then_the_lock_ends_and_grows,
+    the_same_wrong_password_counts_once,
+    lockout_applies_to_unknown_ids_too,
+    parallel_guesses_never_exceed_the_threshold,
+    the_lock_survives_a_restart,
+    the_locking_failure_notifies_the_owner_once_in_their_language,
+    raised_argon2_parameters_rehash_on_sign_in,
+);
 
-both_backends! {
-    async fn correct_password_signs_in_with_any_case_or_width(t: &TestDb) {
-        let (s, _clock, id) = with_user(t, "dana").await;
-        assert_eq!(attempt(&s, "DANA", PASSWORD).await, Ok(id));
-        assert_eq!(attempt(&s, "ｄａｎａ", PASSWORD).await, Ok(id));
+async fn correct_password_signs_in_with_any_case_or_width(t: &TestDb) {
+    let (s, _clock, id) = with_user(t, "dana").await;
+    assert_eq!(attempt(&s, "DANA", PASSWORD).await, Ok(id));
+    assert_eq!(attempt(&s, "ｄａｎａ", PASSWORD).await, Ok(id));
+}
+
+async fn every_failure_gives_the_same_error_after_the_same_work(t: &TestDb) {
+    let (s, _clock, id) = with_user(t, "dana").await;
+    let invalid = Err("InvalidCredentials".to_owned());
+    let before = s.hasher.hash_count();
+    assert_eq!(attempt(&s, "dana", "wrong password").await, invalid);
+    assert_eq!(attempt(&s, "nobody", "wrong password").await, invalid);
+    users::set_enabled(&t.db, id, false).await.unwrap();
+    assert_eq!(
+        attempt(&s, "dana", PASSWORD).await,
+        invalid,
+        "a disabled account answers like a wrong password"
+    );
+    // One argon2 verification per attempt, known account or not (#8).
+    assert_eq!(s.hasher.hash_count() - before, 3);
+}
+
+async fn an_over_long_password_hashes_nothing(t: &TestDb) {
+    let (s, _clock, _) = with_user(t, "dana").await;
+    let before = s.hasher.hash_count();
+    let long = "a".repeat(4097);
+    let r = sign_in(&s, req("dana", &long), s.now()).await;
+    assert!(matches!(r, Err(SignInError::PasswordTooLong)));
+    assert_eq!(s.hasher.hash_count(), before);
+}
+
+async fn ten_failures_lock_then_the_lock_ends_and_grows(t: &TestDb) {
+    let (s, clock, id) = with_user(t, "dana").await;
+    for i in 0..10 {
+        assert!(attempt(&s, "dana", &format!("wrong {i}")).await.is_err());
     }
-
-    async fn every_failure_gives_the_same_error_after_the_same_work(t: &TestDb) {
-        let (s, _clock, id) = with_user(t, "dana").await;
-        let invalid = Err("InvalidCredentials".to_owned());
-        let before = s.hasher.hash_count();
-        assert_eq!(attempt(&s, "dana", "wrong password").await, invalid);
-        assert_eq!(attempt(&s, "nobody", "wrong password").await, invalid);
-        users::set_enabled(&t.db, id, false).await.unwrap();
-        assert_eq!(attempt(&s, "dana", PASSWORD).await, invalid, "a disabled account answers like a wrong password");
-        // One argon2 verification per attempt, known account or not (#8).
-        assert_eq!(s.hasher.hash_count() - before, 3);
+    // Locked: even the right password gets the generic answer (#35).
+    assert_eq!(
+        attempt(&s, "dana", PASSWORD).await,
+        Err("InvalidCredentials".into())
+    );
+    clock.advance(59);
+    assert!(attempt(&s, "dana", PASSWORD).await.is_err());
+    clock.advance(2);
+    // After 1 minute one more wrong guess locks again, for 2 minutes.
+    assert!(attempt(&s, "dana", "wrong 11").await.is_err());
+    clock.advance(61);
+    assert!(
+        attempt(&s, "dana", PASSWORD).await.is_err(),
+        "second lockout must be longer than the first"
+    );
+    clock.advance(60);
+    assert_eq!(attempt(&s, "dana", PASSWORD).await, Ok(id));
+    // Success cleared the counter: nine more failures do not lock.
+    for i in 0..9 {
+        assert!(attempt(&s, "dana", &format!("again {i}")).await.is_err());
     }
+    assert_eq!(attempt(&s, "dana", PASSWORD).await, Ok(id));
+}
 
-    async fn an_over_long_password_hashes_nothing(t: &TestDb) {
-        let (s, _clock, _) = with_user(t, "dana").await;
-        let before = s.hasher.hash_count();
-        let long = "a".repeat(4097);
-        let r = sign_in(&s, req("dana", &long), s.now()).await;
-        assert!(matches!(r, Err(SignInError::PasswordTooLong)));
-        assert_eq!(s.hasher.hash_count(), before);
+async fn the_same_wrong_password_counts_once(t: &TestDb) {
+    let (s, _clock, id) = with_user(t, "dana").await;
+    for _ in 0..30 {
+        assert!(attempt(&s, "dana", "Summer2026!").await.is_err());
     }
+    assert_eq!(attempt(&s, "dana", PASSWORD).await, Ok(id));
+}
 
-    async fn ten_failures_lock_then_the_lock_ends_and_grows(t: &TestDb) {
-        let (s, clock, id) = with_user(t, "dana").await;
-        for i in 0..10 {
-            assert!(attempt(&s, "dana", &format!("wrong {i}")).await.is_err());
+async fn lockout_applies_to_unknown_ids_too(t: &TestDb) {
+    // Throttling keyed on the typed ID whether or not it exists, so the
+    // lock itself is no oracle.
+    let (s, _clock, _) = with_user(t, "dana").await;
+    for i in 0..11 {
+        assert_eq!(
+            attempt(&s, "ghost", &format!("w{i}")).await,
+            Err("InvalidCredentials".into())
+        );
+    }
+    let audit = sspr_domain::audit::recent(&t.db, 1).await.unwrap();
+    assert_eq!(audit[0].subject_login.as_deref(), Some("ghost"));
+    assert_eq!(audit[0].outcome, "failure");
+}
+
+async fn parallel_guesses_never_exceed_the_threshold(t: &TestDb) {
+    // CVE-2024-4629: 40 different wrong passwords at once; exactly 10
+    // may be checked, the rest must be refused as locked.
+    let (s, _clock, _) = with_user(t, "dana").await;
+    // No attempt may time out waiting for a hashing slot in this test.
+    let mut cfg = (*s.config).clone();
+    cfg.password_hashing.queue_timeout_ms = 120_000;
+    let s = Arc::new(Services::new(t.db.clone(), s.key.clone(), cfg, s.clock.clone()).unwrap());
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            attempt(&s, "dana", &format!("parallel {i}")).await
+        }));
+    }
+    for task in tasks {
+        assert!(task.await.unwrap().is_err());
+    }
+    let rows = sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM audit_events \
+         WHERE event = 'sign_in' AND detail IN ('wrong_password', 'account_locked')",
+    )
+    .fetch_one(t.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(rows, 10);
+    let locked =
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit_events WHERE detail = 'locked'")
+            .fetch_one(t.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(locked, 30);
+}
+
+async fn the_lock_survives_a_restart(t: &TestDb) {
+    let (s, _clock, _) = with_user(t, "dana").await;
+    for i in 0..10 {
+        assert!(attempt(&s, "dana", &format!("w{i}")).await.is_err());
+    }
+    // A second instance on the same database (#37).
+    let db2 = sspr_domain::Db::open(&t.url).await.unwrap();
+    let (s2, clock2) = services(db2.clone(), Config::default());
+    clock2.set(s.now());
+    let s2 = Services {
+        key: s.key.clone(),
+        ..s2
+    };
+    assert!(attempt(&s2, "dana", PASSWORD).await.is_err());
+    db2.close().await;
+}
+
+async fn the_locking_failure_notifies_the_owner_once_in_their_language(t: &TestDb) {
+    let (s, _clock, _) = with_user(t, "dana").await;
+    for i in 0..15 {
+        let _ = attempt(&s, "dana", &format!("w{i}")).await;
+    }
+    let messages = outbox::recent(&t.db, 10).await.unwrap();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let m = &messages[0];
+    assert_eq!(m.recipient, "dana@contoso.example");
+    assert_eq!(m.locale, "he-IL");
+    assert_eq!(
+        m.template,
+        outbox::Template::AccountLocked {
+            display_name: "Dana Doe".into(),
+            minutes: 1
         }
-        // Locked: even the right password gets the generic answer (#35).
-        assert_eq!(attempt(&s, "dana", PASSWORD).await, Err("InvalidCredentials".into()));
-        clock.advance(59);
-        assert!(attempt(&s, "dana", PASSWORD).await.is_err());
-        clock.advance(2);
-        // After 1 minute one more wrong guess locks again, for 2 minutes.
-        assert!(attempt(&s, "dana", "wrong 11").await.is_err());
-        clock.advance(61);
-        assert!(attempt(&s, "dana", PASSWORD).await.is_err(), "second lockout must be longer than the first");
-        clock.advance(60);
-        assert_eq!(attempt(&s, "dana", PASSWORD).await, Ok(id));
-        // Success cleared the counter: nine more failures do not lock.
-        for i in 0..9 {
-            assert!(attempt(&s, "dana", &format!("again {i}")).await.is_err());
-        }
-        assert_eq!(attempt(&s, "dana", PASSWORD).await, Ok(id));
-    }
+    );
+    let audit = sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM audit_events WHERE detail = 'account_locked'",
+    )
+    .fetch_one(t.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(audit, 1);
+}
 
-    async fn the_same_wrong_password_counts_once(t: &TestDb) {
-        let (s, _clock, id) = with_user(t, "dana").await;
-        for _ in 0..30 {
-            assert!(attempt(&s, "dana", "Summer2026!").await.is_err());
-        }
-        assert_eq!(attempt(&s, "dana", PASSWORD).await, Ok(id));
-    }
-
-    async fn lockout_applies_to_unknown_ids_too(t: &TestDb) {
-        // Throttling keyed on the typed ID whether or not it exists, so the
-        // lock itself is no oracle.
-        let (s, _clock, _) = with_user(t, "dana").await;
-        for i in 0..11 {
-            assert_eq!(attempt(&s, "ghost", &format!("w{i}")).await, Err("InvalidCredentials".into()));
-        }
-        let audit = sspr_domain::audit::recent(&t.db, 1).await.unwrap();
-        assert_eq!(audit[0].subject_login.as_deref(), Some("ghost"));
-        assert_eq!(audit[0].outcome, "failure");
-    }
-
-    async fn parallel_guesses_never_exceed_the_threshold(t: &TestDb) {
-        // CVE-2024-4629: 40 different wrong passwords at once; exactly 10
-        // may be checked, the rest must be refused as locked.
-        let (s, _clock, _) = with_user(t, "dana").await;
-        // No attempt may time out waiting for a hashing slot in this test.
-        let mut cfg = (*s.config).clone();
-        cfg.password_hashing.queue_timeout_ms = 120_000;
-        let s = Arc::new(Services::new(t.db.clone(), s.key.clone(), cfg, s.clock.clone()).unwrap());
-        let mut tasks = Vec::new();
-        for i in 0..40 {
-            let s = s.clone();
-            tasks.push(tokio::spawn(async move { attempt(&s, "dana", &format!("parallel {i}")).await }));
-        }
-        for task in tasks {
-            assert!(task.await.unwrap().is_err());
-        }
-        let rows = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit_events WHERE event = 'sign_in' AND detail IN ('wrong_password', 'account_locked')")
-            .fetch_one(t.db.pool()).await.unwrap();
-        assert_eq!(rows, 10);
-        let locked = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit_events WHERE detail = 'locked'")
-            .fetch_one(t.db.pool()).await.unwrap();
-        assert_eq!(locked, 30);
-    }
-
-    async fn the_lock_survives_a_restart(t: &TestDb) {
-        let (s, _clock, _) = with_user(t, "dana").await;
-        for i in 0..10 {
-            assert!(attempt(&s, "dana", &format!("w{i}")).await.is_err());
-        }
-        // A second instance on the same database (#37).
-        let db2 = sspr_domain::Db::open(&t.url).await.unwrap();
-        let (s2, clock2) = services(db2.clone(), Config::default());
-        clock2.set(s.now());
-        let s2 = Services { key: s.key.clone(), ..s2 };
-        assert!(attempt(&s2, "dana", PASSWORD).await.is_err());
-        db2.close().await;
-    }
-
-    async fn the_locking_failure_notifies_the_owner_once_in_their_language(t: &TestDb) {
-        let (s, _clock, _) = with_user(t, "dana").await;
-        for i in 0..15 {
-            let _ = attempt(&s, "dana", &format!("w{i}")).await;
-        }
-        let messages = outbox::recent(&t.db, 10).await.unwrap();
-        assert_eq!(messages.len(), 1, "{messages:?}");
-        let m = &messages[0];
-        assert_eq!(m.recipient, "dana@contoso.example");
-        assert_eq!(m.locale, "he-IL");
-        assert_eq!(m.template, outbox::Template::AccountLocked { display_name: "Dana Doe".into(), minutes: 1 });
-        let audit = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit_events WHERE detail = 'account_locked'")
-            .fetch_one(t.db.pool()).await.unwrap();
-        assert_eq!(audit, 1);
-    }
-
-    async fn raised_argon2_parameters_rehash_on_sign_in(t: &TestDb) {
-        let (s, clock, id) = with_user(t, "dana").await;
-        let mut stronger = Config::default();
-        stronger.password_hashing.memory_kib = 19456 * 2;
-        let s2 = Services::new(t.db.clone(), s.key.clone(), stronger, Arc::new(clock.clone())).unwrap();
-        assert_eq!(attempt(&s2, "dana", PASSWORD).await, Ok(id));
-        let user = users::find_by_id(&t.db, id).await.unwrap().unwrap();
-        assert!(user.password_hash.unwrap().starts_with("$argon2id$v=19$m=38912,t=2,p=1$"));
-        assert_eq!(attempt(&s, "dana", PASSWORD).await, Ok(id), "the new hash still verifies");
-    }
+async fn raised_argon2_parameters_rehash_on_sign_in(t: &TestDb) {
+    let (s, clock, id) = with_user(t, "dana").await;
+    let mut stronger = Config::default();
+    stronger.password_hashing.memory_kib = 19456 * 2;
+    let s2 = Services::new(
+        t.db.clone(),
+        s.key.clone(),
+        stronger,
+        Arc::new(clock.clone()),
+    )
+    .unwrap();
+    assert_eq!(attempt(&s2, "dana", PASSWORD).await, Ok(id));
+    let user = users::find_by_id(&t.db, id).await.unwrap().unwrap();
+    assert!(
+        user.password_hash
+            .unwrap()
+            .starts_with("$argon2id$v=19$m=38912,t=2,p=1$")
+    );
+    assert_eq!(
+        attempt(&s, "dana", PASSWORD).await,
+        Ok(id),
+        "the new hash still verifies"
+    );
 }
