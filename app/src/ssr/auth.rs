@@ -52,7 +52,6 @@ pub async fn sign_in(login: String, password: String, next: String) -> Result<()
     }
 }
 
-
 pub async fn reauthenticate(password: String, next: String) -> Result<(), AppError> {
     let st = state()?;
     let s = &st.services;
@@ -60,8 +59,7 @@ pub async fn reauthenticate(password: String, next: String) -> Result<(), AppErr
         return Err(AppError::NotSignedIn);
     };
     let ip = client_ip().await;
-    auth::reauthenticate(s, &token, &password, ip, s.now())
-        .await?;
+    auth::reauthenticate(s, &token, &password, ip, s.now()).await?;
     leptos_axum::redirect(local_path(&next).unwrap_or("/security-info"));
     Ok(())
 }
@@ -92,7 +90,9 @@ pub async fn current_account() -> Result<Option<AccountView>, AppError> {
     else {
         return Ok(None);
     };
-    let groups = users::groups_of(s.db.pool(), user.id).await.map_err(internal)?;
+    let groups = users::groups_of(s.db.pool(), user.id)
+        .await
+        .map_err(internal)?;
     Ok(Some(AccountView {
         login: user.login_display,
         display_name: user.display_name,

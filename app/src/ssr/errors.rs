@@ -84,7 +84,9 @@ impl From<CaptchaError> for AppError {
 impl From<QuestionError> for AppError {
     fn from(e: QuestionError) -> Self {
         match e {
-            QuestionError::WrongCount { need, .. } => AppError::QuestionsCount { need: count(need) },
+            QuestionError::WrongCount { need, .. } => {
+                AppError::QuestionsCount { need: count(need) }
+            }
             QuestionError::UnknownQuestion { index } => AppError::QuestionUnknown {
                 index: count(index),
             },

@@ -23,7 +23,6 @@ async fn signed_in() -> Result<(super::AppState, String, User), AppError> {
     }
 }
 
-
 pub async fn rules() -> Result<Rules, AppError> {
     let (st, _, user) = signed_in().await?;
     password_change::rules(&st.services, &user)
@@ -37,7 +36,6 @@ pub async fn preview(password: String) -> Result<Vec<Reason>, AppError> {
         .await
         .map_err(AppError::from)
 }
-
 
 pub async fn change(
     current: String,

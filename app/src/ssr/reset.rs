@@ -13,8 +13,6 @@ use crate::error::AppError;
 pub const FLOW_COOKIE: &str = "sspr_reset";
 pub const NONCE_COOKIE: &str = "sspr_captcha";
 
-
-
 async fn cookie(name: &str) -> Option<String> {
     cookie_jar()
         .await
@@ -62,13 +60,11 @@ pub async fn start(login: String, captcha: String) -> Result<(), AppError> {
     let s = &st.services;
     let nonce = cookie(NONCE_COOKIE).await.unwrap_or_default();
     let ip = client_ip().await;
-    let token = reset::start(s, &login, captcha.trim(), &nonce, ip, s.now())
-        .await?;
+    let token = reset::start(s, &login, captcha.trim(), &nonce, ip, s.now()).await?;
     append_cookie_value(&st.cookies, FLOW_COOKIE, token);
     leptos_axum::redirect("/reset/verify");
     Ok(())
 }
-
 
 /// What the gate pages show (the domain projects it from the flow).
 pub async fn view() -> Result<ResetView, AppError> {
@@ -80,8 +76,7 @@ pub async fn view() -> Result<ResetView, AppError> {
 pub async fn email(address: String) -> Result<(), AppError> {
     let (st, token) = flow_token().await?;
     let s = &st.services;
-    reset::send_email_code(s, &token, &address, s.now())
-        .await?;
+    reset::send_email_code(s, &token, &address, s.now()).await?;
     leptos_axum::redirect("/reset/code");
     Ok(())
 }
@@ -89,8 +84,7 @@ pub async fn email(address: String) -> Result<(), AppError> {
 pub async fn email_hint() -> Result<(), AppError> {
     let (st, token) = flow_token().await?;
     let s = &st.services;
-    reset::send_email_code_to_hint(s, &token, s.now())
-        .await?;
+    reset::send_email_code_to_hint(s, &token, s.now()).await?;
     leptos_axum::redirect("/reset/code");
     Ok(())
 }
@@ -99,8 +93,7 @@ pub async fn phone(region: String, number: String, channel: String) -> Result<()
     let channel = PhoneChannel::parse(&channel).ok_or(AppError::BadRequest)?;
     let (st, token) = flow_token().await?;
     let s = &st.services;
-    reset::send_phone_code(s, &token, &region, &number, channel, s.now())
-        .await?;
+    reset::send_phone_code(s, &token, &region, &number, channel, s.now()).await?;
     leptos_axum::redirect("/reset/code");
     Ok(())
 }
@@ -108,8 +101,7 @@ pub async fn phone(region: String, number: String, channel: String) -> Result<()
 pub async fn authenticator() -> Result<(), AppError> {
     let (st, token) = flow_token().await?;
     let s = &st.services;
-    reset::choose_authenticator(s, &token, s.now())
-        .await?;
+    reset::choose_authenticator(s, &token, s.now()).await?;
     leptos_axum::redirect("/reset/code");
     Ok(())
 }
@@ -117,8 +109,7 @@ pub async fn authenticator() -> Result<(), AppError> {
 pub async fn questions() -> Result<(), AppError> {
     let (st, token) = flow_token().await?;
     let s = &st.services;
-    reset::choose_questions(s, &token, s.now())
-        .await?;
+    reset::choose_questions(s, &token, s.now()).await?;
     leptos_axum::redirect("/reset/questions");
     Ok(())
 }
@@ -126,8 +117,7 @@ pub async fn questions() -> Result<(), AppError> {
 pub async fn answers(answers: Vec<String>) -> Result<(), AppError> {
     let (st, token) = flow_token().await?;
     let s = &st.services;
-    let done = reset::verify_answers(s, &token, &answers, s.now())
-        .await?;
+    let done = reset::verify_answers(s, &token, &answers, s.now()).await?;
     leptos_axum::redirect(next_page(done));
     Ok(())
 }
@@ -144,8 +134,7 @@ fn next_page(done: bool) -> &'static str {
 pub async fn verify(code: String) -> Result<(), AppError> {
     let (st, token) = flow_token().await?;
     let s = &st.services;
-    let done = reset::verify(s, &token, &code, s.now())
-        .await?;
+    let done = reset::verify(s, &token, &code, s.now()).await?;
     leptos_axum::redirect(next_page(done));
     Ok(())
 }
@@ -153,8 +142,7 @@ pub async fn verify(code: String) -> Result<(), AppError> {
 pub async fn resend() -> Result<(), AppError> {
     let (st, token) = flow_token().await?;
     let s = &st.services;
-    reset::resend(s, &token, s.now())
-        .await?;
+    reset::resend(s, &token, s.now()).await?;
     leptos_axum::redirect("/reset/code");
     Ok(())
 }
@@ -163,8 +151,7 @@ pub async fn unlock() -> Result<(), AppError> {
     let (st, token) = flow_token().await?;
     let s = &st.services;
     let ip = client_ip().await;
-    reset::unlock(s, &token, ip, s.now())
-        .await?;
+    reset::unlock(s, &token, ip, s.now()).await?;
     leptos_axum::redirect("/reset/unlocked");
     Ok(())
 }
@@ -195,8 +182,7 @@ pub async fn set_password(new: String, confirm: String) -> Result<(), AppError> 
     let (st, token) = flow_token().await?;
     let s = &st.services;
     let ip = client_ip().await;
-    reset::set_password(s, &token, &new, &confirm, ip, s.now())
-        .await?;
+    reset::set_password(s, &token, &new, &confirm, ip, s.now()).await?;
     leptos_axum::redirect("/reset/done");
     Ok(())
 }

@@ -8,10 +8,8 @@ use sspr_domain::registration as reg;
 use sspr_domain::users::User;
 use sspr_domain::{Timestamp, auth, authenticator};
 
-use sspr_proto::views::{
-    AuthenticatorKey, CUSTOM_QUESTION, QuestionInput, SetupView,
-};
 use sspr_proto::PhoneChannel;
+use sspr_proto::views::{AuthenticatorKey, CUSTOM_QUESTION, QuestionInput, SetupView};
 
 use super::{AppState, append_cookie_value, cookie_jar, internal, session_token};
 use crate::error::AppError;
@@ -22,9 +20,6 @@ pub const FLOW_COOKIE: &str = "sspr_setup";
 pub const REAUTH_WINDOW_SECS: i64 = 10 * 60;
 
 const SETUP: &str = "/security-info/setup";
-
-
-
 
 struct Ctx {
     st: AppState,
@@ -86,8 +81,6 @@ impl Ctx {
     }
 }
 
-
-
 /// What the wizard's pages show (the domain projects it from the flow).
 pub async fn view() -> Result<SetupView, AppError> {
     let ctx = signed_in().await?;
@@ -101,8 +94,7 @@ pub async fn email(address: String) -> Result<(), AppError> {
     ctx.require_recent_auth()?;
     let token = ctx.flow().await?;
     let s = &ctx.st.services;
-    reg::send_email_code(s, &token, &ctx.user, &address, ctx.now())
-        .await?;
+    reg::send_email_code(s, &token, &ctx.user, &address, ctx.now()).await?;
     leptos_axum::redirect(&format!("{SETUP}/verify"));
     Ok(())
 }
@@ -113,8 +105,7 @@ pub async fn phone(region: String, number: String, channel: String) -> Result<()
     let channel = PhoneChannel::parse(&channel).ok_or(AppError::BadRequest)?;
     let token = ctx.flow().await?;
     let s = &ctx.st.services;
-    reg::send_phone_code(s, &token, &ctx.user, &region, &number, channel, ctx.now())
-        .await?;
+    reg::send_phone_code(s, &token, &ctx.user, &region, &number, channel, ctx.now()).await?;
     leptos_axum::redirect(&format!("{SETUP}/verify"));
     Ok(())
 }
@@ -122,8 +113,7 @@ pub async fn phone(region: String, number: String, channel: String) -> Result<()
 pub async fn resend() -> Result<(), AppError> {
     let ctx = signed_in().await?;
     let token = ctx.flow().await?;
-    reg::resend(&ctx.st.services, &token, &ctx.user, ctx.now())
-        .await?;
+    reg::resend(&ctx.st.services, &token, &ctx.user, ctx.now()).await?;
     leptos_axum::redirect(&format!("{SETUP}/verify"));
     Ok(())
 }
@@ -131,8 +121,7 @@ pub async fn resend() -> Result<(), AppError> {
 pub async fn verify(code: String) -> Result<(), AppError> {
     let ctx = signed_in().await?;
     let token = ctx.flow().await?;
-    reg::verify_code(&ctx.st.services, &token, &ctx.user, &code, ctx.now())
-        .await?;
+    reg::verify_code(&ctx.st.services, &token, &ctx.user, &code, ctx.now()).await?;
     leptos_axum::redirect(SETUP);
     Ok(())
 }
@@ -142,8 +131,7 @@ pub async fn authenticator_key() -> Result<AuthenticatorKey, AppError> {
     ctx.require_recent_auth()?;
     let token = ctx.flow().await?;
     let s = &ctx.st.services;
-    let secret = reg::begin_authenticator(s, &token, &ctx.user, ctx.now())
-        .await?;
+    let secret = reg::begin_authenticator(s, &token, &ctx.user, ctx.now()).await?;
     let account = ctx.user.login_display.clone();
     let uri = authenticator::provisioning_uri(&secret, "SSPR", &account).map_err(internal)?;
     let qr_svg = QrCode::new(uri.as_bytes())
@@ -161,8 +149,7 @@ pub async fn authenticator_key() -> Result<AuthenticatorKey, AppError> {
 pub async fn authenticator_verify(code: String) -> Result<(), AppError> {
     let ctx = signed_in().await?;
     let token = ctx.flow().await?;
-    reg::verify_authenticator(&ctx.st.services, &token, &ctx.user, &code, ctx.now())
-        .await?;
+    reg::verify_authenticator(&ctx.st.services, &token, &ctx.user, &code, ctx.now()).await?;
     leptos_axum::redirect(SETUP);
     Ok(())
 }
@@ -182,8 +169,7 @@ pub async fn questions(entries: Vec<QuestionInput>) -> Result<(), AppError> {
             answer: e.answer,
         })
         .collect();
-    reg::register_questions(&ctx.st.services, &token, &ctx.user, &entries, ctx.now())
-        .await?;
+    reg::register_questions(&ctx.st.services, &token, &ctx.user, &entries, ctx.now()).await?;
     leptos_axum::redirect(SETUP);
     Ok(())
 }
@@ -191,8 +177,7 @@ pub async fn questions(entries: Vec<QuestionInput>) -> Result<(), AppError> {
 pub async fn cancel() -> Result<(), AppError> {
     let ctx = signed_in().await?;
     let token = ctx.flow().await?;
-    reg::cancel_pending(&ctx.st.services, &token, &ctx.user, ctx.now())
-        .await?;
+    reg::cancel_pending(&ctx.st.services, &token, &ctx.user, ctx.now()).await?;
     leptos_axum::redirect(SETUP);
     Ok(())
 }
@@ -200,8 +185,7 @@ pub async fn cancel() -> Result<(), AppError> {
 pub async fn finish() -> Result<(), AppError> {
     let ctx = signed_in().await?;
     let token = ctx.flow().await?;
-    reg::finish(&ctx.st.services, &token, &ctx.user, ctx.now())
-        .await?;
+    reg::finish(&ctx.st.services, &token, &ctx.user, ctx.now()).await?;
     leptos_axum::redirect("/security-info");
     Ok(())
 }
@@ -236,8 +220,7 @@ pub async fn reconfirm() -> Result<(), AppError> {
 pub async fn delete(id: i64) -> Result<(), AppError> {
     let ctx = signed_in().await?;
     ctx.require_recent_auth()?;
-    reg::remove_method(&ctx.st.services, &ctx.user, id, ctx.now())
-        .await?;
+    reg::remove_method(&ctx.st.services, &ctx.user, id, ctx.now()).await?;
     leptos_axum::redirect("/security-info");
     Ok(())
 }

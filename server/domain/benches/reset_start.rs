@@ -91,7 +91,9 @@ async fn main() {
     add(&s, "registered", Role::User, true).await;
     add(&s, "unregistered", Role::User, false).await;
     let disabled = add(&s, "disabled", Role::User, true).await;
-    users::set_enabled(s.db.pool(), disabled, false).await.unwrap();
+    users::set_enabled(s.db.pool(), disabled, false)
+        .await
+        .unwrap();
     add(&s, "admin", Role::Admin, true).await;
     add(&s, "locked", Role::User, true).await;
     for i in 0..10 {
@@ -123,7 +125,8 @@ async fn main() {
             let solution = captcha::solve(&puzzle).unwrap();
             // A distinct client address per start keeps the per-address
             // ceiling out of the measurement.
-            let ip = std::net::Ipv4Addr::new(10, kind as u8, (round / 250) as u8, (round % 250) as u8);
+            let ip =
+                std::net::Ipv4Addr::new(10, kind as u8, (round / 250) as u8, (round % 250) as u8);
             let began = Instant::now();
             reset::start(&s, login, &solution, &nonce, Some(ip.into()), s.now())
                 .await

@@ -58,7 +58,11 @@ names!(
 
 impl Outcome {
     pub fn of(ok: bool) -> Outcome {
-        if ok { Outcome::Success } else { Outcome::Failure }
+        if ok {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        }
     }
 }
 

@@ -9,9 +9,9 @@ use std::net::IpAddr;
 
 use crate::audit::{self, Event, Kind as AuditKind, Outcome};
 use crate::identity::Login;
+use crate::lockout::{self, Reservation};
 use crate::outbox;
 use crate::password::{HashError, Normalized};
-use crate::lockout::{self, Reservation};
 use crate::users::{self, User};
 use crate::{DomainError, Services, Timestamp, notices, sessions};
 
@@ -140,7 +140,16 @@ pub(crate) async fn check_password(
                 } else {
                     "repeated_password"
                 };
-                record(s, &login, user.as_ref(), Outcome::Failure, Some(outcome), ip, now).await?;
+                record(
+                    s,
+                    &login,
+                    user.as_ref(),
+                    Outcome::Failure,
+                    Some(outcome),
+                    ip,
+                    now,
+                )
+                .await?;
                 return Err(SignInError::InvalidCredentials);
             }
         };
@@ -189,7 +198,12 @@ async fn failed(
     } else {
         "wrong_password"
     };
-    audit::record(&mut *tx, &event(login, user, Outcome::Failure, Some(detail), ip), now).await?;
+    audit::record(
+        &mut *tx,
+        &event(login, user, Outcome::Failure, Some(detail), ip),
+        now,
+    )
+    .await?;
     if just_locked && let Some(u) = user {
         let minutes = (s
             .config
@@ -243,7 +257,10 @@ async fn upgrade_hash(s: &Services, user: &User, password: &Normalized) {
     };
     match s.hasher.hash(password).await {
         Ok(new) => {
-            if let Err(e) = crate::store::users::set_password_hash(s.db.pool(), user.id, Some(old), &new, None).await {
+            if let Err(e) =
+                crate::store::users::set_password_hash(s.db.pool(), user.id, Some(old), &new, None)
+                    .await
+            {
                 tracing::warn!(user_id = user.id, error = %e, "password rehash not stored");
             }
         }

@@ -11,11 +11,11 @@ use figment::providers::{Env, Format, Toml};
 use ipnet::IpNet;
 use serde::Deserialize;
 
+use crate::lockout::LockoutConfig;
 use crate::outbox::DeliveryMode;
 use crate::password::HashingConfig;
 use crate::reset::ResetConfig;
 use crate::sessions::SessionConfig;
-use crate::lockout::LockoutConfig;
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]

@@ -1,6 +1,5 @@
 //! Registered security info: the methods a user can verify with.
 
-
 use crate::audit::{self, Event, Kind as AuditKind, Outcome};
 use crate::users::User;
 use crate::{Db, DomainError, Services, Timestamp, notices, store};

@@ -122,7 +122,12 @@ pub async fn security_info_changed(
 }
 
 /// "Your account was locked", to the directory address, if there is one.
-pub fn account_locked(s: &Services, user: &User, minutes: i64, now: Timestamp) -> Option<NewMessage> {
+pub fn account_locked(
+    s: &Services,
+    user: &User,
+    minutes: i64,
+    now: Timestamp,
+) -> Option<NewMessage> {
     let email = user.email.as_deref()?;
     Some(NewMessage {
         channel: Channel::Email,

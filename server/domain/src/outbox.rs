@@ -139,7 +139,11 @@ pub const MAX_ATTEMPTS: i64 = 5;
 const LEASE_SECS: i64 = 60;
 
 /// Queues a message inside the caller's transaction.
-pub async fn enqueue<'e>(exec: impl Exec<'e>, m: &NewMessage, now: Timestamp) -> Result<(), DomainError> {
+pub async fn enqueue<'e>(
+    exec: impl Exec<'e>,
+    m: &NewMessage,
+    now: Timestamp,
+) -> Result<(), DomainError> {
     store::outbox::insert(exec, m, now).await
 }
 

@@ -166,18 +166,30 @@ mod tests {
         let id = "00ff";
         let cases = [
             (CounterKey::ResetStarts(n), "reset-start:192.0.2.1"),
-            (CounterKey::ResetStartsWithoutCaptcha(n), "reset-nojs:192.0.2.1"),
+            (
+                CounterKey::ResetStartsWithoutCaptcha(n),
+                "reset-nojs:192.0.2.1",
+            ),
             (CounterKey::ResetStartsTotal, "reset-starts-total"),
             (
-                CounterKey::ResetFailures { identifier: id, kind: Kind::Authenticator },
+                CounterKey::ResetFailures {
+                    identifier: id,
+                    kind: Kind::Authenticator,
+                },
                 "reset-fail-authenticator:00ff",
             ),
             (
-                CounterKey::ResetBlock { identifier: id, kind: Kind::Email },
+                CounterKey::ResetBlock {
+                    identifier: id,
+                    kind: Kind::Email,
+                },
                 "reset-block-email:00ff",
             ),
             (CounterKey::ResetSends { identifier: id }, "reset-send:00ff"),
-            (CounterKey::SendsToDestination("+15550100"), "send:dest:+15550100"),
+            (
+                CounterKey::SendsToDestination("+15550100"),
+                "send:dest:+15550100",
+            ),
             (CounterKey::SendsForAccount(7), "send:user:7"),
             (CounterKey::CaptchaSpent("sig"), "altcha:sig"),
         ];

@@ -100,7 +100,11 @@ pub async fn revoke_all<'e>(exec: impl Exec<'e>, user_id: i64) -> Result<u64, Do
 }
 
 /// Ends every session of the user but the one `keep_token` names.
-pub async fn revoke_others<'e>(exec: impl Exec<'e>, user_id: i64, keep_token: &str) -> Result<u64, DomainError> {
+pub async fn revoke_others<'e>(
+    exec: impl Exec<'e>,
+    user_id: i64,
+    keep_token: &str,
+) -> Result<u64, DomainError> {
     store::sessions::delete_all_of_user(exec, user_id, Some(&token_hash(keep_token))).await
 }
 

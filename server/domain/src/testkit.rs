@@ -155,12 +155,17 @@ pub async fn with_user(t: &TestDb, login: &str) -> (Services, ManualClock, i64) 
     (s, clock, id)
 }
 
+/// A client address, for domain calls that take one.
+pub fn ip(s: &str) -> Option<std::net::IpAddr> {
+    Some(s.parse().expect("an IP address"))
+}
+
 /// A sign-in from 127.0.0.1 with no earlier session.
 pub fn req<'a>(login: &'a str, password: &'a str) -> SignInRequest<'a> {
     SignInRequest {
         login,
         password,
-        ip: Some("127.0.0.1"),
+        ip: Some(std::net::Ipv4Addr::LOCALHOST.into()),
         previous_session: None,
     }
 }
@@ -168,7 +173,7 @@ pub fn req<'a>(login: &'a str, password: &'a str) -> SignInRequest<'a> {
 /// The code in the newest verification message queued for `to`, and its
 /// channel.
 pub async fn last_code(db: &Db, to: &str) -> (String, Channel) {
-    outbox::recent(db, 50)
+    outbox::recent(db.pool(), 50)
         .await
         .expect("outbox")
         .into_iter()

@@ -95,7 +95,10 @@ pub async fn create(
 
 /// Every address to tell about a change to the account: the directory
 /// email and the registered email methods, without repeats.
-pub async fn contact_addresses<'e>(exec: impl Exec<'e>, user: &User) -> Result<Vec<String>, DomainError> {
+pub async fn contact_addresses<'e>(
+    exec: impl Exec<'e>,
+    user: &User,
+) -> Result<Vec<String>, DomainError> {
     let mut addresses: Vec<String> = user.email.iter().cloned().collect();
     addresses.extend(store::methods::email_addresses(exec, user.id).await?);
     addresses.sort();

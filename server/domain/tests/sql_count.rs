@@ -41,7 +41,7 @@ impl Visit for FirstWord {
     }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
         if matches!(field.name(), "summary" | "message" | "db.statement") && self.0.is_none() {
-            self.record_str(field, &format!("{value:?}").trim_matches('"').to_owned());
+            self.record_str(field, format!("{value:?}").trim_matches('"'));
         }
     }
 }
@@ -117,9 +117,16 @@ async fn right_reset_code(t: &TestDb) -> BTreeMap<String, usize> {
     let nonce = "n0nce123";
     let puzzle = captcha::issue(&s, nonce, s.now()).unwrap();
     let solution = captcha::solve(&puzzle).unwrap();
-    let flow = reset::start(&s, "dana", &solution, nonce, "192.0.2.1".parse().ok(), s.now())
-        .await
-        .unwrap();
+    let flow = reset::start(
+        &s,
+        "dana",
+        &solution,
+        nonce,
+        "192.0.2.1".parse().ok(),
+        s.now(),
+    )
+    .await
+    .unwrap();
     reset::send_email_code(&s, &flow, HOME, s.now())
         .await
         .unwrap();
@@ -144,7 +151,10 @@ async fn check(t: &TestDb) {
         .filter_map(|k| seen.get(*k))
         .sum();
     println!("statements for a right reset code: {data} reading or writing rows, all: {seen:?}");
-    assert!(seen.get("SELECT").is_some_and(|n| *n > 0), "the counter sees statements");
+    assert!(
+        seen.get("SELECT").is_some_and(|n| *n > 0),
+        "the counter sees statements"
+    );
     assert!(data <= MAX_STATEMENTS, "{data} statements: {seen:?}");
 }
 

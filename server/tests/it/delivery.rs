@@ -243,7 +243,7 @@ fn body(mail: &str) -> String {
 }
 
 async fn state_of(db: &Db) -> (String, i64) {
-    let m = &outbox::recent(db, 1).await.unwrap()[0];
+    let m = &outbox::recent(db.pool(), 1).await.unwrap()[0];
     (m.state.clone(), m.attempts)
 }
 

@@ -104,7 +104,7 @@ async fn step_one_answers_every_account_alike(t: &TestDb) {
     add_registered_user(&app, "dana").await;
     app.add_user("unregistered", Role::User).await;
     let disabled = add_registered_user(&app, "gone").await;
-    users::set_enabled(&app.services.db, disabled, false)
+    users::set_enabled(app.services.db.pool(), disabled, false)
         .await
         .unwrap();
     add_registered(&app, "boss", Role::Admin).await;
@@ -115,7 +115,7 @@ async fn step_one_answers_every_account_alike(t: &TestDb) {
             .await;
     }
     let mut mut_policy = policy::load(&app.services.db).await.unwrap();
-    mut_policy.sspr_scope = "groups".into();
+    mut_policy.sspr_scope = sspr_domain::policy::SsprScope::Groups;
     mut_policy.sspr_groups = vec!["nobody-is-here".into()];
     policy::save(&app.services.db, &mut_policy, app.clock.now())
         .await
@@ -158,7 +158,7 @@ async fn step_one_answers_every_account_alike(t: &TestDb) {
     }
     // Only dana and the admin could be reached: disabled, locked-out and
     // out-of-scope accounts learn their state after a gate, not before.
-    let codes: Vec<String> = outbox::recent(&app.services.db, 50)
+    let codes: Vec<String> = outbox::recent(app.services.db.pool(), 50)
         .await
         .unwrap()
         .into_iter()
@@ -199,7 +199,7 @@ async fn the_one_gate_journey_resets_and_signs_everyone_out(t: &TestDb) {
     assert_eq!(sent.header("location"), Some("/reset/code"));
     let code_page = app.get("/reset/code", Some(&cookies)).await;
     assert!(code_page.body.contains(r#"autocomplete="one-time-code""#));
-    let message = outbox::recent(&app.services.db, 5)
+    let message = outbox::recent(app.services.db.pool(), 5)
         .await
         .unwrap()
         .into_iter()
@@ -339,7 +339,7 @@ async fn bad_input_is_refused_and_sends_nothing(t: &TestDb) {
         .await;
     assert!(r.body.contains(r#""code":"invalid_email""#));
     assert!(
-        outbox::recent(&app.services.db, 10)
+        outbox::recent(app.services.db.pool(), 10)
             .await
             .unwrap()
             .is_empty(),
@@ -594,7 +594,7 @@ async fn hints_mode_shows_masked_hints_to_everyone(t: &TestDb) {
             .contains("da***@home.example")
     );
     assert_eq!(sends[0], sends[1], "the same answer either way");
-    let sent: Vec<String> = outbox::recent(&app.services.db, 10)
+    let sent: Vec<String> = outbox::recent(app.services.db.pool(), 10)
         .await
         .unwrap()
         .into_iter()

@@ -119,7 +119,13 @@ async fn the_wizard_interrupts_sign_in_and_registers_an_email(t: &TestDb) {
     let ok = post(&app, &mut jar, "/api/setup_verify", &format!("code={code}")).await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
     assert_eq!(ok.header("location"), Some("/security-info/setup"));
-    assert_eq!(methods::list(&app.services.db, id).await.unwrap().len(), 1);
+    assert_eq!(
+        methods::list(app.services.db.pool(), id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 
     let done = post(&app, &mut jar, "/api/setup_finish", "").await;
     assert_eq!(done.header("location"), Some("/security-info"));
@@ -199,7 +205,7 @@ async fn bad_input_gets_stable_codes(t: &TestDb) {
     .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(
-        outbox::recent(&app.services.db, 10)
+        outbox::recent(app.services.db.pool(), 10)
             .await
             .unwrap()
             .is_empty(),
@@ -295,7 +301,7 @@ async fn the_last_needed_method_cannot_be_deleted(t: &TestDb) {
     .await;
     let code = last_code(&app.services.db, "d@home.example").await.0;
     post(&app, &mut jar, "/api/setup_verify", &format!("code={code}")).await;
-    let method = methods::list(&app.services.db, id).await.unwrap()[0].id;
+    let method = methods::list(app.services.db.pool(), id).await.unwrap()[0].id;
     let r = post(
         &app,
         &mut jar,
@@ -305,7 +311,13 @@ async fn the_last_needed_method_cannot_be_deleted(t: &TestDb) {
     .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.body.contains(r#""code":"last_method""#));
-    assert_eq!(methods::list(&app.services.db, id).await.unwrap().len(), 1);
+    assert_eq!(
+        methods::list(app.services.db.pool(), id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 /// The questions form as a browser encodes it (brackets percent-encoded).
@@ -441,7 +453,7 @@ async fn security_questions_register_over_http_with_stable_errors(t: &TestDb) {
     let r = post(&app, &mut jar, "/api/setup_questions", "entries=Rex").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
     assert!(
-        methods::list(&app.services.db, id)
+        methods::list(app.services.db.pool(), id)
             .await
             .unwrap()
             .is_empty(),
@@ -451,7 +463,7 @@ async fn security_questions_register_over_http_with_stable_errors(t: &TestDb) {
     let r = post(&app, &mut jar, "/api/setup_questions", &good).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.header("location"), Some("/security-info/setup"));
-    let list = methods::list(&app.services.db, id).await.unwrap();
+    let list = methods::list(app.services.db.pool(), id).await.unwrap();
     assert_eq!(list.len(), 1);
     assert!(!list[0].answers.as_deref().unwrap().contains("Herzl"));
     // Alone they do not satisfy the policy: Finish is refused.
@@ -500,7 +512,13 @@ async fn a_second_tab_racing_the_first_applies_the_code_once(t: &TestDb) {
         "{}",
         loser.body
     );
-    assert_eq!(methods::list(&app.services.db, id).await.unwrap().len(), 1);
+    assert_eq!(
+        methods::list(app.services.db.pool(), id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     // Cancel in one tab while the other verifies: nothing half-registered.
     post(
         &app,
@@ -514,5 +532,11 @@ async fn a_second_tab_racing_the_first_applies_the_code_once(t: &TestDb) {
     assert_eq!(cancel.status, StatusCode::OK);
     let late = post(&app, &mut jar, "/api/setup_verify", &format!("code={code}")).await;
     assert_eq!(late.status, StatusCode::CONFLICT);
-    assert_eq!(methods::list(&app.services.db, id).await.unwrap().len(), 1);
+    assert_eq!(
+        methods::list(app.services.db.pool(), id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }

@@ -167,7 +167,10 @@ pub async fn verify_authenticator(
                     let answer = Err(RegError::WrongCode {
                         attempts_left: left.max(0),
                     });
-                    Ok(Step::save(answer, vec![wrong_code(user, Kind::Authenticator)]))
+                    Ok(Step::save(
+                        answer,
+                        vec![wrong_code(user, Kind::Authenticator)],
+                    ))
                 }
             }
         })

@@ -31,7 +31,14 @@ async fn reserve_attempt(
     let key = state.failures_key(kind);
     if !rate::hit(s.db.pool(), key, 3600, MAX_FAILURES_PER_HOUR, now).await? {
         // The sixth failure in an hour blocks the method for a day.
-        rate::hit(s.db.pool(), state.block_key(kind), BLOCK_SECS, i64::MAX, now).await?;
+        rate::hit(
+            s.db.pool(),
+            state.block_key(kind),
+            BLOCK_SECS,
+            i64::MAX,
+            now,
+        )
+        .await?;
         return Err(ResetError::MethodBlocked {
             retry_after_secs: BLOCK_SECS,
         });
@@ -64,8 +71,10 @@ async fn authenticator_accepts(
     input: &str,
     now: Timestamp,
 ) -> Result<bool, ResetError> {
-    let (Some(user_id), Ok(code)) = (user_id, codes::normalize_input(input, authenticator::DIGITS))
-    else {
+    let (Some(user_id), Ok(code)) = (
+        user_id,
+        codes::normalize_input(input, authenticator::DIGITS),
+    ) else {
         return Ok(false);
     };
     for m in registered.iter().filter(|m| m.kind == Kind::Authenticator) {
@@ -256,7 +265,9 @@ async fn conclude(
     if !checked.right {
         let used = crate::store::counters::current(s.db.pool(), checked.slot, 3600, now).await?;
         let hourly_left = MAX_FAILURES_PER_HOUR - used;
-        let left = checked.code_left.map_or(hourly_left, |c| c.min(hourly_left));
+        let left = checked
+            .code_left
+            .map_or(hourly_left, |c| c.min(hourly_left));
         return Err(if left <= 0 {
             ResetError::TooManyAttempts
         } else if checked.kind == Kind::Questions {

@@ -1,10 +1,10 @@
 //! Everything a reset step can answer besides success.
 
+use crate::DomainError;
 use crate::flow::FlowError;
 use crate::password::HashError;
 use crate::password_policy::{Reason, Rules};
 use crate::phone::PhoneError;
-use crate::DomainError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResetError {

@@ -89,4 +89,3 @@ async fn common_email_domain(s: &Services) -> Result<String, DomainError> {
         })
         .unwrap_or_else(|| "example.com".into()))
 }
-

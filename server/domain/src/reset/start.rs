@@ -25,7 +25,15 @@ pub async fn start(
 ) -> Result<String, ResetError> {
     let network = Network::of(ip);
     let per_address = s.config.reset.starts_per_address_per_hour;
-    if !rate::hit(s.db.pool(), CounterKey::ResetStarts(network), 3600, per_address, now).await? {
+    if !rate::hit(
+        s.db.pool(),
+        CounterKey::ResetStarts(network),
+        3600,
+        per_address,
+        now,
+    )
+    .await?
+    {
         return Err(ResetError::Throttled {
             retry_after_secs: 3600,
         });

@@ -6,11 +6,7 @@ use super::Exec;
 use crate::audit::{AuditRow, Event};
 use crate::{DomainError, Timestamp};
 
-pub async fn insert<'e>(
-    exec: impl Exec<'e>,
-    e: &Event,
-    now: Timestamp,
-) -> Result<(), DomainError> {
+pub async fn insert<'e>(exec: impl Exec<'e>, e: &Event, now: Timestamp) -> Result<(), DomainError> {
     sqlx::query(
         "INSERT INTO audit_events (at, event, outcome, actor_user_id, subject_user_id, subject_login, ip, detail) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

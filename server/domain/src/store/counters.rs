@@ -36,13 +36,12 @@ pub async fn current<'e>(
     window_secs: i64,
     now: Timestamp,
 ) -> Result<i64, DomainError> {
-    let row = sqlx::query(
-        "SELECT hits FROM rate_counters WHERE counter_key = $1 AND window_start > $2",
-    )
-    .bind(key)
-    .bind(now.minus_secs(window_secs).secs())
-    .fetch_optional(exec)
-    .await?;
+    let row =
+        sqlx::query("SELECT hits FROM rate_counters WHERE counter_key = $1 AND window_start > $2")
+            .bind(key)
+            .bind(now.minus_secs(window_secs).secs())
+            .fetch_optional(exec)
+            .await?;
     Ok(row.map(|r| r.try_get("hits")).transpose()?.unwrap_or(0))
 }
 

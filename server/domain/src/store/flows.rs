@@ -24,7 +24,11 @@ pub struct NewFlow<'a> {
     pub expires_at: Timestamp,
 }
 
-pub async fn insert<'e>(exec: impl Exec<'e>, f: &NewFlow<'_>, now: Timestamp) -> Result<(), DomainError> {
+pub async fn insert<'e>(
+    exec: impl Exec<'e>,
+    f: &NewFlow<'_>,
+    now: Timestamp,
+) -> Result<(), DomainError> {
     sqlx::query(
         "INSERT INTO flows (id_hash, kind, user_id, state, data, attempts, version, created_at, expires_at) \
          VALUES ($1, $2, $3, 'open', $4, 0, 0, $5, $6)",
@@ -120,7 +124,11 @@ pub async fn consume_all_of_user<'e>(
 }
 
 /// Deletes up to `batch` flows that expired before `before`.
-pub async fn purge<'e>(exec: impl Exec<'e>, before: Timestamp, batch: i64) -> Result<u64, DomainError> {
+pub async fn purge<'e>(
+    exec: impl Exec<'e>,
+    before: Timestamp,
+    batch: i64,
+) -> Result<u64, DomainError> {
     let r = sqlx::query(
         "DELETE FROM flows WHERE id_hash IN (SELECT id_hash FROM flows WHERE expires_at <= $1 LIMIT $2)",
     )

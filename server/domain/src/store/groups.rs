@@ -8,7 +8,11 @@ use crate::identity::Login;
 use crate::{DomainError, Timestamp};
 
 /// Creates the group unless it exists.
-pub async fn ensure<'e>(exec: impl Exec<'e>, name: &Login, now: Timestamp) -> Result<(), DomainError> {
+pub async fn ensure<'e>(
+    exec: impl Exec<'e>,
+    name: &Login,
+    now: Timestamp,
+) -> Result<(), DomainError> {
     sqlx::query(
         "INSERT INTO user_groups (name, display_name, created_at) VALUES ($1, $1, $2) ON CONFLICT (name) DO NOTHING",
     )
@@ -19,7 +23,11 @@ pub async fn ensure<'e>(exec: impl Exec<'e>, name: &Login, now: Timestamp) -> Re
     Ok(())
 }
 
-pub async fn add_member<'e>(exec: impl Exec<'e>, name: &Login, user_id: i64) -> Result<(), DomainError> {
+pub async fn add_member<'e>(
+    exec: impl Exec<'e>,
+    name: &Login,
+    user_id: i64,
+) -> Result<(), DomainError> {
     sqlx::query(
         "INSERT INTO group_members (group_id, user_id) SELECT id, $2 FROM user_groups WHERE name = $1 ON CONFLICT DO NOTHING",
     )
@@ -44,9 +52,11 @@ pub async fn of_user<'e>(exec: impl Exec<'e>, user_id: i64) -> Result<Vec<String
 }
 
 pub async fn exists<'e>(exec: impl Exec<'e>, name: &Login) -> Result<bool, DomainError> {
-    Ok(sqlx::query("SELECT 1 AS one FROM user_groups WHERE name = $1")
-        .bind(name.as_str())
-        .fetch_optional(exec)
-        .await?
-        .is_some())
+    Ok(
+        sqlx::query("SELECT 1 AS one FROM user_groups WHERE name = $1")
+            .bind(name.as_str())
+            .fetch_optional(exec)
+            .await?
+            .is_some(),
+    )
 }

@@ -35,10 +35,12 @@ pub async fn find<'e>(exec: impl Exec<'e>, key: &str) -> Result<Option<LockoutRo
 
 /// Creates an empty row for `key` unless one exists.
 pub async fn ensure<'e>(exec: impl Exec<'e>, key: &str) -> Result<(), DomainError> {
-    sqlx::query("INSERT INTO throttle (throttle_key) VALUES ($1) ON CONFLICT (throttle_key) DO NOTHING")
-        .bind(key)
-        .execute(exec)
-        .await?;
+    sqlx::query(
+        "INSERT INTO throttle (throttle_key) VALUES ($1) ON CONFLICT (throttle_key) DO NOTHING",
+    )
+    .bind(key)
+    .execute(exec)
+    .await?;
     Ok(())
 }
 
@@ -62,7 +64,11 @@ pub async fn set_failures<'e>(
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn set_recent<'e>(exec: impl Exec<'e>, key: &str, recent: &str) -> Result<(), DomainError> {
+pub async fn set_recent<'e>(
+    exec: impl Exec<'e>,
+    key: &str,
+    recent: &str,
+) -> Result<(), DomainError> {
     sqlx::query("UPDATE throttle SET recent = $1 WHERE throttle_key = $2")
         .bind(recent)
         .bind(key)

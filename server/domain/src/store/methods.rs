@@ -98,13 +98,21 @@ pub async fn mark_default<'e>(
     } else {
         "UPDATE security_methods SET is_default = 0 WHERE user_id = $1 AND id <> $2"
     };
-    let r = sqlx::query(sql).bind(user_id).bind(id).execute(exec).await?;
+    let r = sqlx::query(sql)
+        .bind(user_id)
+        .bind(id)
+        .execute(exec)
+        .await?;
     Ok(r.rows_affected())
 }
 
 /// Records a TOTP step as used, only if it is newer than the last one:
 /// two parallel submissions of one code cannot both succeed (docs/security.md #28).
-pub async fn advance_totp_step<'e>(exec: impl Exec<'e>, id: i64, step: i64) -> Result<bool, DomainError> {
+pub async fn advance_totp_step<'e>(
+    exec: impl Exec<'e>,
+    id: i64,
+    step: i64,
+) -> Result<bool, DomainError> {
     let r =
         sqlx::query("UPDATE security_methods SET last_step = $1 WHERE id = $2 AND last_step < $1")
             .bind(step)
@@ -115,7 +123,10 @@ pub async fn advance_totp_step<'e>(exec: impl Exec<'e>, id: i64, step: i64) -> R
 }
 
 /// The account's registered email addresses.
-pub async fn email_addresses<'e>(exec: impl Exec<'e>, user_id: i64) -> Result<Vec<String>, DomainError> {
+pub async fn email_addresses<'e>(
+    exec: impl Exec<'e>,
+    user_id: i64,
+) -> Result<Vec<String>, DomainError> {
     let rows = sqlx::query(
         "SELECT destination FROM security_methods WHERE user_id = $1 AND kind = 'email'",
     )
@@ -129,7 +140,10 @@ pub async fn email_addresses<'e>(exec: impl Exec<'e>, user_id: i64) -> Result<Ve
 
 /// The most recently registered email addresses of everyone (for the
 /// stand-in hints' common domain).
-pub async fn recent_email_addresses<'e>(exec: impl Exec<'e>, limit: i64) -> Result<Vec<String>, DomainError> {
+pub async fn recent_email_addresses<'e>(
+    exec: impl Exec<'e>,
+    limit: i64,
+) -> Result<Vec<String>, DomainError> {
     let rows = sqlx::query(
         "SELECT destination FROM security_methods WHERE kind = 'email' ORDER BY id DESC LIMIT $1",
     )

@@ -42,7 +42,11 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Message, DomainError> {
 }
 
 /// Queues a message; a second one with the same idempotency key is ignored.
-pub async fn insert<'e>(exec: impl Exec<'e>, m: &NewMessage, now: Timestamp) -> Result<(), DomainError> {
+pub async fn insert<'e>(
+    exec: impl Exec<'e>,
+    m: &NewMessage,
+    now: Timestamp,
+) -> Result<(), DomainError> {
     sqlx::query(
         "INSERT INTO outbox (idempotency_key, created_at, channel, recipient, locale, template, params, state, attempts, next_attempt_at, not_after) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $2, $8) ON CONFLICT (idempotency_key) DO NOTHING",
@@ -62,7 +66,11 @@ pub async fn insert<'e>(exec: impl Exec<'e>, m: &NewMessage, now: Timestamp) -> 
 
 /// Ids of messages due now: pending and due, or claimed by a worker whose
 /// lease ran out.
-pub async fn due_ids<'e>(exec: impl Exec<'e>, now: Timestamp, limit: i64) -> Result<Vec<i64>, DomainError> {
+pub async fn due_ids<'e>(
+    exec: impl Exec<'e>,
+    now: Timestamp,
+    limit: i64,
+) -> Result<Vec<i64>, DomainError> {
     let rows = sqlx::query(
         "SELECT id FROM outbox WHERE (state = 'pending' AND next_attempt_at <= $1) OR (state = 'sending' AND lease_until < $1) ORDER BY id LIMIT $2",
     )
@@ -96,7 +104,11 @@ pub async fn claim<'e>(
     row.as_ref().map(from_row).transpose()
 }
 
-pub async fn mark_sent<'e>(exec: impl Exec<'e>, id: i64, now: Timestamp) -> Result<(), DomainError> {
+pub async fn mark_sent<'e>(
+    exec: impl Exec<'e>,
+    id: i64,
+    now: Timestamp,
+) -> Result<(), DomainError> {
     sqlx::query("UPDATE outbox SET state = 'sent', sent_at = $1, lease_until = NULL, last_error = NULL WHERE id = $2")
         .bind(now.secs())
         .bind(id)
@@ -106,7 +118,11 @@ pub async fn mark_sent<'e>(exec: impl Exec<'e>, id: i64, now: Timestamp) -> Resu
 }
 
 /// Replaces the stored parameters (to blank a delivered code).
-pub async fn replace_template<'e>(exec: impl Exec<'e>, id: i64, t: &Template) -> Result<(), DomainError> {
+pub async fn replace_template<'e>(
+    exec: impl Exec<'e>,
+    id: i64,
+    t: &Template,
+) -> Result<(), DomainError> {
     sqlx::query("UPDATE outbox SET params = $1 WHERE id = $2")
         .bind(params_of(t)?)
         .bind(id)

@@ -33,7 +33,10 @@ pub async fn insert<'e>(
 }
 
 /// The session, if its account is enabled.
-pub async fn find<'e>(exec: impl Exec<'e>, id_hash: &str) -> Result<Option<SessionRow>, DomainError> {
+pub async fn find<'e>(
+    exec: impl Exec<'e>,
+    id_hash: &str,
+) -> Result<Option<SessionRow>, DomainError> {
     let row = sqlx::query(
         "SELECT s.user_id, s.authenticated_at, s.last_seen_at, s.expires_at FROM sessions s \
          JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND u.enabled = 1",
@@ -52,7 +55,11 @@ pub async fn find<'e>(exec: impl Exec<'e>, id_hash: &str) -> Result<Option<Sessi
     .transpose()
 }
 
-pub async fn touch<'e>(exec: impl Exec<'e>, id_hash: &str, now: Timestamp) -> Result<(), DomainError> {
+pub async fn touch<'e>(
+    exec: impl Exec<'e>,
+    id_hash: &str,
+    now: Timestamp,
+) -> Result<(), DomainError> {
     sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
         .bind(now.secs())
         .bind(id_hash)
@@ -61,7 +68,11 @@ pub async fn touch<'e>(exec: impl Exec<'e>, id_hash: &str, now: Timestamp) -> Re
     Ok(())
 }
 
-pub async fn mark_authenticated<'e>(exec: impl Exec<'e>, id_hash: &str, now: Timestamp) -> Result<(), DomainError> {
+pub async fn mark_authenticated<'e>(
+    exec: impl Exec<'e>,
+    id_hash: &str,
+    now: Timestamp,
+) -> Result<(), DomainError> {
     sqlx::query("UPDATE sessions SET authenticated_at = $1, last_seen_at = $1 WHERE id_hash = $2")
         .bind(now.secs())
         .bind(id_hash)

@@ -27,7 +27,10 @@ fn from_row(row: &AnyRow) -> Result<User, DomainError> {
     })
 }
 
-pub async fn find_by_login<'e>(exec: impl Exec<'e>, login: &Login) -> Result<Option<User>, DomainError> {
+pub async fn find_by_login<'e>(
+    exec: impl Exec<'e>,
+    login: &Login,
+) -> Result<Option<User>, DomainError> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE login = $1");
     let row = sqlx::query(&sql)
         .bind(login.as_str())
@@ -113,7 +116,11 @@ pub async fn set_password_hash<'e>(
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn set_enabled<'e>(exec: impl Exec<'e>, user_id: i64, enabled: bool) -> Result<(), DomainError> {
+pub async fn set_enabled<'e>(
+    exec: impl Exec<'e>,
+    user_id: i64,
+    enabled: bool,
+) -> Result<(), DomainError> {
     sqlx::query("UPDATE users SET enabled = $1 WHERE id = $2")
         .bind(i64::from(enabled))
         .bind(user_id)
@@ -158,7 +165,11 @@ pub async fn confirm_info<'e>(
 
 /// Counts one "Ask me later" while fewer than `max` were used; false when
 /// none was left. Conditional, so parallel clicks cannot overspend.
-pub async fn add_skip<'e>(exec: impl Exec<'e>, user_id: i64, max: i64) -> Result<bool, DomainError> {
+pub async fn add_skip<'e>(
+    exec: impl Exec<'e>,
+    user_id: i64,
+    max: i64,
+) -> Result<bool, DomainError> {
     let r = sqlx::query(
         "UPDATE users SET registration_skips = registration_skips + 1 WHERE id = $1 AND registration_skips < $2",
     )

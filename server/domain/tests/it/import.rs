@@ -29,22 +29,22 @@ async fn bad_rows_are_reported_by_line_and_good_rows_kept(t: &TestDb) {
     assert!(report.rejected[2].1.contains("role"));
     assert!(report.rejected[3].1.contains("already exists"));
     assert!(report.rejected[4].1.contains("login"));
-    let erin = users::find_by_login(&t.db, &Login::parse("erin").unwrap())
+    let erin = users::find_by_login(t.db.pool(), &Login::parse("erin").unwrap())
         .await
         .unwrap()
         .unwrap();
     assert_eq!(erin.role, users::Role::Admin);
     assert!(erin.password_hash.is_none());
-    let alice = users::find_by_login(&t.db, &Login::parse("alice").unwrap())
+    let alice = users::find_by_login(t.db.pool(), &Login::parse("alice").unwrap())
         .await
         .unwrap()
         .unwrap();
     assert_eq!(
-        users::groups_of(&t.db, alice.id).await.unwrap(),
+        users::groups_of(t.db.pool(), alice.id).await.unwrap(),
         vec!["emea".to_owned(), "sales".to_owned()]
     );
     assert!(
-        !users::group_exists(&t.db, &Login::parse("ghost").unwrap())
+        !users::group_exists(t.db.pool(), &Login::parse("ghost").unwrap())
             .await
             .unwrap()
     );
@@ -53,7 +53,7 @@ async fn bad_rows_are_reported_by_line_and_good_rows_kept(t: &TestDb) {
 async fn a_file_without_the_required_columns_is_refused(t: &TestDb) {
     let r = import_csv(&t.db, "name,mail\nx,y\n".as_bytes(), EPOCH).await;
     assert!(matches!(r, Err(ImportError::MissingColumns)));
-    assert_eq!(users::count(&t.db).await.unwrap(), 0);
+    assert_eq!(users::count(t.db.pool()).await.unwrap(), 0);
 }
 
 async fn imported_hashes_must_be_argon2id(t: &TestDb) {

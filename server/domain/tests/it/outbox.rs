@@ -56,7 +56,7 @@ async fn enqueue_is_idempotent(t: &TestDb) {
     outbox::enqueue(t.db.pool(), &message("k1", None), EPOCH)
         .await
         .unwrap();
-    assert_eq!(outbox::recent(&t.db, 10).await.unwrap().len(), 1);
+    assert_eq!(outbox::recent(t.db.pool(), 10).await.unwrap().len(), 1);
 }
 
 async fn failures_back_off_then_deliver_exactly_once(t: &TestDb) {
@@ -96,7 +96,7 @@ async fn failures_back_off_then_deliver_exactly_once(t: &TestDb) {
         0
     );
     assert_eq!(*flaky.delivered.lock().unwrap(), vec!["k1".to_owned()]);
-    let m = &outbox::recent(&t.db, 1).await.unwrap()[0];
+    let m = &outbox::recent(t.db.pool(), 1).await.unwrap()[0];
     assert_eq!((m.state.as_str(), m.attempts), ("sent", 3));
 }
 
@@ -115,7 +115,10 @@ async fn gives_up_after_five_attempts(t: &TestDb) {
             .unwrap();
     }
     assert_eq!(never.calls.load(Ordering::SeqCst), 5);
-    assert_eq!(outbox::recent(&t.db, 1).await.unwrap()[0].state, "failed");
+    assert_eq!(
+        outbox::recent(t.db.pool(), 1).await.unwrap()[0].state,
+        "failed"
+    );
 }
 
 async fn never_delivers_after_not_after(t: &TestDb) {
@@ -138,7 +141,10 @@ async fn never_delivers_after_not_after(t: &TestDb) {
         0
     );
     assert_eq!(ok.calls.load(Ordering::SeqCst), 0);
-    assert_eq!(outbox::recent(&t.db, 1).await.unwrap()[0].state, "expired");
+    assert_eq!(
+        outbox::recent(t.db.pool(), 1).await.unwrap()[0].state,
+        "expired"
+    );
 }
 
 async fn a_claimed_message_is_not_taken_twice(t: &TestDb) {

@@ -4,6 +4,7 @@ use sspr_domain::auth::{current_user, sign_in};
 use sspr_domain::outbox::{self, Template};
 use sspr_domain::password_change::{self, ChangeError, ChangeRequest};
 use sspr_domain::password_policy::{self, Reason};
+use sspr_domain::testkit::ip;
 use sspr_domain::testkit::{NEW_PASSWORD, PASSWORD, TestDb, req, with_user};
 use sspr_domain::{both_backends, policy, users};
 
@@ -14,13 +15,13 @@ fn change<'a>(token: &'a str, current: &'a str, new: &'a str) -> ChangeRequest<'
         new,
         confirm: new,
         sign_out_others: true,
-        ip: Some("127.0.0.1"),
+        ip: ip("127.0.0.1"),
     }
 }
 
 async fn refused(s: &sspr_domain::Services, token: &str, new: &str) -> Vec<Reason> {
     match password_change::change(s, change(token, PASSWORD, new), s.now()).await {
-        Err(ChangeError::Rejected(reasons)) => reasons,
+        Err(ChangeError::Rejected(reasons, _)) => reasons,
         other => panic!("{new:?} should be refused, got {other:?}"),
     }
 }
@@ -70,7 +71,7 @@ async fn a_change_ends_other_sessions_and_notifies(t: &TestDb) {
     sign_in(&s, req("dana", NEW_PASSWORD), s.now())
         .await
         .unwrap();
-    let notices: Vec<_> = outbox::recent(&t.db, 10)
+    let notices: Vec<_> = outbox::recent(t.db.pool(), 10)
         .await
         .unwrap()
         .into_iter()
@@ -176,7 +177,7 @@ async fn each_refusal_names_its_reason_and_hashes_nothing(t: &TestDb) {
     mismatch.confirm = "mauve tractor under the lighthouse!";
     assert!(matches!(
         password_change::change(&s, mismatch, s.now()).await,
-        Err(ChangeError::Rejected(r)) if r == vec![Reason::Mismatch]
+        Err(ChangeError::Rejected(r, _)) if r == vec![Reason::Mismatch]
     ));
     // A 1 MiB password is refused before normalization or hashing.
     let huge = "a".repeat(1 << 20);
@@ -197,7 +198,7 @@ async fn unicode_is_normalized_and_the_minimum_drops_with_another_factor(t: &Tes
         .await
         .unwrap()
         .session_token;
-    let user = users::find_by_id(&t.db, id).await.unwrap().unwrap();
+    let user = users::find_by_id(t.db.pool(), id).await.unwrap().unwrap();
     assert_eq!(
         password_change::rules(&s, &user).await.unwrap().min_length,
         15
@@ -232,7 +233,7 @@ async fn unicode_is_normalized_and_the_minimum_drops_with_another_factor(t: &Tes
 
 async fn the_preview_tells_the_browser_what_only_the_server_knows(t: &TestDb) {
     let (s, _clock, id) = with_user(t, "dana").await;
-    let user = users::find_by_id(&t.db, id).await.unwrap().unwrap();
+    let user = users::find_by_id(t.db.pool(), id).await.unwrap().unwrap();
     let before = s.hasher.hash_count();
     assert_eq!(
         password_change::preview(&s, &user, "iloveyou1234567")

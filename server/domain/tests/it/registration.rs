@@ -15,7 +15,7 @@ use sspr_domain::{Clock, ManualClock, Services, authenticator, both_backends, po
 async fn setup(t: &TestDb, role: Role) -> (Services, ManualClock, User) {
     let (s, clock) = services(t.db.clone(), Config::default());
     let id = create_user(&t.db, &dana(role), clock.now()).await;
-    let user = users::find_by_id(&t.db, id).await.unwrap().unwrap();
+    let user = users::find_by_id(t.db.pool(), id).await.unwrap().unwrap();
     (s, clock, user)
 }
 
@@ -52,7 +52,7 @@ async fn email_is_registered_with_the_mailed_code(t: &TestDb) {
             .unwrap(),
         Kind::Email
     );
-    let list = methods::list(&t.db, user.id).await.unwrap();
+    let list = methods::list(t.db.pool(), user.id).await.unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].destination, "dana.home@example.org");
     assert!(list[0].is_default);
@@ -105,7 +105,12 @@ async fn wrong_codes_are_counted_and_resend_does_not_reset_them(t: &TestDb) {
         reg::verify_code(&s, &flow, &user, &second, s.now()).await,
         Err(RegError::TooManyAttempts)
     ));
-    assert!(methods::list(&t.db, user.id).await.unwrap().is_empty());
+    assert!(
+        methods::list(t.db.pool(), user.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn an_old_code_dies_on_resend_and_any_code_after_ten_minutes(t: &TestDb) {
@@ -160,7 +165,7 @@ async fn ime_digits_and_separators_are_the_same_code(t: &TestDb) {
             .unwrap(),
         Kind::Phone
     );
-    let m = &methods::list(&t.db, user.id).await.unwrap()[0];
+    let m = &methods::list(t.db.pool(), user.id).await.unwrap()[0];
     assert_eq!(
         (m.destination.as_str(), m.phone_channel),
         ("+972502345678", Some(PhoneChannel::Sms))
@@ -190,7 +195,7 @@ async fn twenty_parallel_submissions_register_once(t: &TestDb) {
         wins += usize::from(task.await.unwrap());
     }
     assert_eq!(wins, 1);
-    assert_eq!(methods::list(&t.db, user.id).await.unwrap().len(), 1);
+    assert_eq!(methods::list(t.db.pool(), user.id).await.unwrap().len(), 1);
     let added: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE event = 'security_info_added'")
             .fetch_one(t.db.pool())
@@ -283,7 +288,7 @@ async fn bad_destinations_are_refused_before_anything_is_sent(t: &TestDb) {
         phone("+44 7400 123456").await,
         Err(RegError::InvalidPhone(PhoneError::RegionNotAllowed))
     ));
-    assert!(outbox::recent(&t.db, 10).await.unwrap().is_empty());
+    assert!(outbox::recent(t.db.pool(), 10).await.unwrap().is_empty());
 }
 
 async fn sends_are_capped_per_destination_per_hour(t: &TestDb) {
@@ -324,14 +329,17 @@ async fn authenticator_app_activates_only_with_a_valid_code(t: &TestDb) {
         Err(RegError::WrongCode { .. })
     ));
     assert!(
-        methods::list(&t.db, user.id).await.unwrap().is_empty(),
+        methods::list(t.db.pool(), user.id)
+            .await
+            .unwrap()
+            .is_empty(),
         "inactive until proven"
     );
     let code = authenticator::code_at(&secret, s.now()).unwrap();
     reg::verify_authenticator(&s, &flow, &user, &code, s.now())
         .await
         .unwrap();
-    let m = &methods::list(&t.db, user.id).await.unwrap()[0];
+    let m = &methods::list(t.db.pool(), user.id).await.unwrap()[0];
     assert_eq!(m.kind, Kind::Authenticator);
     let stored = m.secret.clone().unwrap();
     assert!(
@@ -359,7 +367,12 @@ async fn cancel_leaves_nothing_half_registered(t: &TestDb) {
         reg::verify_code(&s, &flow, &user, &code, s.now()).await,
         Err(RegError::NoPendingCode)
     ));
-    assert!(methods::list(&t.db, user.id).await.unwrap().is_empty());
+    assert!(
+        methods::list(t.db.pool(), user.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(matches!(
         reg::finish(&s, &flow, &user, s.now()).await,
         Err(RegError::NotEnoughMethods { have: 0, need: 1 })
@@ -422,7 +435,7 @@ async fn additions_are_notified_to_the_other_addresses(t: &TestDb) {
     reg::verify_code(&s, &flow, &user, &code, s.now())
         .await
         .unwrap();
-    let notices: Vec<_> = outbox::recent(&t.db, 10)
+    let notices: Vec<_> = outbox::recent(t.db.pool(), 10)
         .await
         .unwrap()
         .into_iter()
@@ -498,7 +511,7 @@ async fn removing_a_method_is_refused_below_the_policy_and_notified_otherwise(t:
             .unwrap();
         clock.advance(1);
     }
-    let list = methods::list(&t.db, user.id).await.unwrap();
+    let list = methods::list(t.db.pool(), user.id).await.unwrap();
     assert!(list[0].is_default && !list[1].is_default);
     assert!(
         methods::set_default(&t.db, user.id, list[1].id)
@@ -508,7 +521,7 @@ async fn removing_a_method_is_refused_below_the_policy_and_notified_otherwise(t:
     reg::remove_method(&s, &user, list[1].id, s.now())
         .await
         .unwrap();
-    let left = methods::list(&t.db, user.id).await.unwrap();
+    let left = methods::list(t.db.pool(), user.id).await.unwrap();
     assert_eq!(left.len(), 1);
     assert!(
         left[0].is_default,
@@ -522,7 +535,7 @@ async fn removing_a_method_is_refused_below_the_policy_and_notified_otherwise(t:
         reg::remove_method(&s, &user, 999_999, s.now()).await,
         Err(RegError::NoSuchMethod)
     ));
-    let mut removed: Vec<_> = outbox::recent(&t.db, 20)
+    let mut removed: Vec<_> = outbox::recent(t.db.pool(), 20)
         .await
         .unwrap()
         .into_iter()
@@ -614,13 +627,21 @@ async fn questions_are_off_by_default_and_never_for_admins(t: &TestDb) {
         .execute(t.db.pool())
         .await
         .unwrap();
-    let admin = users::find_by_id(&t.db, user.id).await.unwrap().unwrap();
+    let admin = users::find_by_id(t.db.pool(), user.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(admin.role, Role::Admin);
     assert!(matches!(
         reg::register_questions(&s, &flow, &admin, &set, s.now()).await,
         Err(RegError::MethodNotAllowed)
     ));
-    assert!(methods::list(&t.db, admin.id).await.unwrap().is_empty());
+    assert!(
+        methods::list(t.db.pool(), admin.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn questions_are_hashed_normalized_and_never_the_only_method(t: &TestDb) {
@@ -636,7 +657,7 @@ async fn questions_are_hashed_normalized_and_never_the_only_method(t: &TestDb) {
     )
     .await
     .unwrap();
-    let list = methods::list(&t.db, user.id).await.unwrap();
+    let list = methods::list(t.db.pool(), user.id).await.unwrap();
     assert_eq!(list.len(), 1);
     let stored = list[0].answers.clone().unwrap();
     assert!(
@@ -668,7 +689,7 @@ async fn questions_are_hashed_normalized_and_never_the_only_method(t: &TestDb) {
     reg::verify_code(&s, &flow, &user, &code, s.now())
         .await
         .unwrap();
-    let list = methods::list(&t.db, user.id).await.unwrap();
+    let list = methods::list(t.db.pool(), user.id).await.unwrap();
     assert_eq!(methods::counted(&list), 2);
     let email = list.iter().find(|m| m.kind == Kind::Email).unwrap();
     assert!(matches!(
@@ -721,7 +742,10 @@ async fn bad_question_sets_are_refused_before_any_hashing(t: &TestDb) {
         "a refused set costs no argon2 work"
     );
     assert!(
-        methods::list(&t.db, user.id).await.unwrap().is_empty(),
+        methods::list(t.db.pool(), user.id)
+            .await
+            .unwrap()
+            .is_empty(),
         "nothing half-written"
     );
     // A dead flow registers nothing either.

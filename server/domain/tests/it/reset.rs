@@ -10,6 +10,7 @@ use sspr_domain::methods::{self, Kind, NewMethod};
 use sspr_domain::outbox::{self, Template};
 use sspr_domain::questions::Question;
 use sspr_domain::reset::{self, Pending, ResetConfig, ResetError};
+use sspr_domain::testkit::ip;
 use sspr_domain::testkit::{
     NEW_PASSWORD, PASSWORD, TestDb, create_user, dana, register_questions, req, with_password,
     wrong_code,
@@ -56,7 +57,7 @@ async fn world(t: &TestDb, role: Role) -> World {
 /// Registers dana's security questions and sets a policy that asks for two
 /// gates and allows questions.
 async fn with_questions(t: &TestDb, w: &World) {
-    let user = users::find_by_login(&t.db, &Login::parse("dana").unwrap())
+    let user = users::find_by_login(t.db.pool(), &Login::parse("dana").unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -84,13 +85,13 @@ async fn start(w: &World, login: &str) -> String {
     let nonce = "n0nce123";
     let puzzle = captcha::issue(&w.s, nonce, w.s.now()).unwrap();
     let solution = captcha::solve(&puzzle).unwrap();
-    reset::start(&w.s, login, &solution, nonce, Some("192.0.2.1"), w.s.now())
+    reset::start(&w.s, login, &solution, nonce, ip("192.0.2.1"), w.s.now())
         .await
         .unwrap()
 }
 
 async fn codes_sent(t: &TestDb) -> Vec<(String, String)> {
-    outbox::recent(&t.db, 50)
+    outbox::recent(t.db.pool(), 50)
         .await
         .unwrap()
         .into_iter()
@@ -159,7 +160,7 @@ async fn one_gate_by_email_resets_and_ends_every_session(t: &TestDb) {
         &flow,
         NEW_PASSWORD,
         NEW_PASSWORD,
-        Some("192.0.2.1"),
+        ip("192.0.2.1"),
         w.s.now(),
     )
     .await
@@ -183,7 +184,7 @@ async fn one_gate_by_email_resets_and_ends_every_session(t: &TestDb) {
         ),
         "consumed"
     );
-    let notices = outbox::recent(&t.db, 50)
+    let notices = outbox::recent(t.db.pool(), 50)
         .await
         .unwrap()
         .into_iter()
@@ -340,7 +341,7 @@ async fn fifty_parallel_final_submissions_succeed_once(t: &TestDb) {
 async fn the_real_state_is_told_only_after_a_gate(t: &TestDb) {
     let w = world(t, Role::User).await;
     let mut p = policy::load(&t.db).await.unwrap();
-    p.sspr_scope = "none".into();
+    p.sspr_scope = policy::SsprScope::None;
     policy::save(&t.db, &p, w.s.now()).await.unwrap();
     let flow = start(&w, "dana").await;
     reset::send_email_code(&w.s, &flow, HOME, w.s.now())
@@ -385,12 +386,12 @@ async fn captchas_are_single_use_bound_and_short_lived(t: &TestDb) {
     );
     // Without a CAPTCHA (no JavaScript), three starts per address per hour.
     for _ in 0..3 {
-        reset::start(&w.s, "dana", "", "", Some("198.51.100.7"), w.s.now())
+        reset::start(&w.s, "dana", "", "", ip("198.51.100.7"), w.s.now())
             .await
             .unwrap();
     }
     assert!(matches!(
-        reset::start(&w.s, "dana", "", "", Some("198.51.100.7"), w.s.now()).await,
+        reset::start(&w.s, "dana", "", "", ip("198.51.100.7"), w.s.now()).await,
         Err(ResetError::Throttled { .. })
     ));
 }
@@ -403,22 +404,14 @@ async fn twenty_starts_per_address_per_hour_by_default(t: &TestDb) {
         async move {
             let p = captcha::issue(s, &nonce, s.now()).unwrap();
             let solution = captcha::solve(&p).unwrap();
-            reset::start(
-                s,
-                "dana",
-                &solution,
-                &nonce,
-                Some("2001:db8:7:7::1"),
-                s.now(),
-            )
-            .await
+            reset::start(s, "dana", &solution, &nonce, ip("2001:db8:7:7::1"), s.now()).await
         }
     };
     for i in 0..20 {
         with_captcha(format!("nonce{i:04}")).await.unwrap();
     }
     // The same /64 from another address is the same client.
-    let r = reset::start(&w.s, "dana", "", "", Some("2001:db8:7:7::2"), w.s.now()).await;
+    let r = reset::start(&w.s, "dana", "", "", ip("2001:db8:7:7::2"), w.s.now()).await;
     assert!(matches!(
         r,
         Err(ResetError::Throttled {
@@ -429,7 +422,7 @@ async fn twenty_starts_per_address_per_hour_by_default(t: &TestDb) {
         with_captcha("nonce9999".into()).await,
         Err(ResetError::Throttled { .. })
     ));
-    reset::start(&w.s, "dana", "", "", Some("2001:db8:7:8::1"), w.s.now())
+    reset::start(&w.s, "dana", "", "", ip("2001:db8:7:8::1"), w.s.now())
         .await
         .unwrap();
     w.clock.advance(3600);
@@ -446,17 +439,17 @@ async fn the_per_address_ceilings_come_from_the_config(t: &TestDb) {
         ..Config::default()
     };
     let (s, _clock) = sspr_domain::testkit::services(t.db.clone(), config);
-    let with_captcha = |ip: &'static str| {
+    let with_captcha = |addr: &'static str| {
         let s = &s;
         async move {
             let p = captcha::issue(s, "nonce1234", s.now()).unwrap();
             let solution = captcha::solve(&p).unwrap();
-            reset::start(s, "nobody", &solution, "nonce1234", Some(ip), s.now()).await
+            reset::start(s, "nobody", &solution, "nonce1234", ip(addr), s.now()).await
         }
     };
     // Five without a CAPTCHA (the default would stop at three)…
     for _ in 0..5 {
-        reset::start(&s, "nobody", "", "", Some("198.51.100.7"), s.now())
+        reset::start(&s, "nobody", "", "", ip("198.51.100.7"), s.now())
             .await
             .unwrap();
     }
@@ -467,11 +460,11 @@ async fn the_per_address_ceilings_come_from_the_config(t: &TestDb) {
         Err(ResetError::Throttled { .. })
     ));
     for _ in 0..5 {
-        reset::start(&s, "nobody", "", "", Some("198.51.100.8"), s.now())
+        reset::start(&s, "nobody", "", "", ip("198.51.100.8"), s.now())
             .await
             .unwrap();
     }
-    let r = reset::start(&s, "nobody", "", "", Some("198.51.100.8"), s.now()).await;
+    let r = reset::start(&s, "nobody", "", "", ip("198.51.100.8"), s.now()).await;
     assert!(
         matches!(r, Err(ResetError::Throttled { .. })),
         "the sixth without a CAPTCHA"
@@ -507,7 +500,7 @@ async fn a_surge_of_starts_from_many_addresses_alerts_the_admins_once_an_hour(t:
                     .fetch_one(db.pool())
                     .await
                     .unwrap();
-            let mut mails: Vec<(String, String)> = outbox::recent(&db, 50)
+            let mut mails: Vec<(String, String)> = outbox::recent(db.pool(), 50)
                 .await
                 .unwrap()
                 .into_iter()
@@ -533,7 +526,7 @@ async fn a_surge_of_starts_from_many_addresses_alerts_the_admins_once_an_hour(t:
             "nobody",
             "",
             "",
-            Some(&format!("198.51.100.{i}")),
+            ip(&format!("198.51.100.{i}")),
             s.now(),
         )
         .await
@@ -546,7 +539,7 @@ async fn a_surge_of_starts_from_many_addresses_alerts_the_admins_once_an_hour(t:
             "nobody",
             "",
             "",
-            Some(&format!("198.51.100.{i}")),
+            ip(&format!("198.51.100.{i}")),
             s.now(),
         )
         .await
@@ -567,16 +560,9 @@ async fn a_surge_of_starts_from_many_addresses_alerts_the_admins_once_an_hour(t:
     // The next hour counts afresh.
     clock.advance(3600);
     for i in 0..4 {
-        reset::start(
-            &s,
-            "nobody",
-            "",
-            "",
-            Some(&format!("203.0.113.{i}")),
-            s.now(),
-        )
-        .await
-        .unwrap();
+        reset::start(&s, "nobody", "", "", ip(&format!("203.0.113.{i}")), s.now())
+            .await
+            .unwrap();
     }
     assert_eq!(alerts(t).await.0, 2);
 }
@@ -693,7 +679,7 @@ async fn an_admin_resetting_their_password_tells_the_other_admins(t: &TestDb) {
     reset::set_password(&w.s, &flow, NEW_PASSWORD, NEW_PASSWORD, None, w.s.now())
         .await
         .unwrap();
-    let told: Vec<_> = outbox::recent(&t.db, 50)
+    let told: Vec<_> = outbox::recent(t.db.pool(), 50)
         .await
         .unwrap()
         .into_iter()
@@ -889,7 +875,7 @@ async fn housekeeping_forgets_only_what_decides_nothing(t: &TestDb) {
     let nonce = "n0nce123";
     let puzzle = captcha::issue(&w.s, nonce, w.s.now()).unwrap();
     let solution = captcha::solve(&puzzle).unwrap();
-    let flow = reset::start(&w.s, "dana", &solution, nonce, Some("192.0.2.1"), w.s.now())
+    let flow = reset::start(&w.s, "dana", &solution, nonce, ip("192.0.2.1"), w.s.now())
         .await
         .unwrap();
     for _ in 0..6 {

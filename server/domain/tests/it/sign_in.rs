@@ -41,7 +41,7 @@ async fn every_failure_gives_the_same_error_after_the_same_work(t: &TestDb) {
     let before = s.hasher.hash_count();
     assert_eq!(attempt(&s, "dana", "wrong password").await, invalid);
     assert_eq!(attempt(&s, "nobody", "wrong password").await, invalid);
-    users::set_enabled(&t.db, id, false).await.unwrap();
+    users::set_enabled(t.db.pool(), id, false).await.unwrap();
     assert_eq!(
         attempt(&s, "dana", PASSWORD).await,
         invalid,
@@ -107,7 +107,7 @@ async fn lockout_applies_to_unknown_ids_too(t: &TestDb) {
             Err("InvalidCredentials".into())
         );
     }
-    let audit = sspr_domain::audit::recent(&t.db, 1).await.unwrap();
+    let audit = sspr_domain::audit::recent(t.db.pool(), 1).await.unwrap();
     assert_eq!(audit[0].subject_login.as_deref(), Some("ghost"));
     assert_eq!(audit[0].outcome, "failure");
 }
@@ -168,7 +168,7 @@ async fn the_locking_failure_notifies_the_owner_once_in_their_language(t: &TestD
     for i in 0..15 {
         let _ = attempt(&s, "dana", &format!("w{i}")).await;
     }
-    let messages = outbox::recent(&t.db, 10).await.unwrap();
+    let messages = outbox::recent(t.db.pool(), 10).await.unwrap();
     assert_eq!(messages.len(), 1, "{messages:?}");
     let m = &messages[0];
     assert_eq!(m.recipient, "dana@contoso.example");
@@ -201,7 +201,7 @@ async fn raised_argon2_parameters_rehash_on_sign_in(t: &TestDb) {
     )
     .unwrap();
     assert_eq!(attempt(&s2, "dana", PASSWORD).await, Ok(id));
-    let user = users::find_by_id(&t.db, id).await.unwrap().unwrap();
+    let user = users::find_by_id(t.db.pool(), id).await.unwrap().unwrap();
     assert!(
         user.password_hash
             .unwrap()

@@ -23,7 +23,7 @@ both_backends!(
 async fn migrations_are_idempotent(t: &TestDb) {
     t.db.migrate().await.unwrap();
     t.db.migrate().await.unwrap();
-    assert_eq!(users::count(&t.db).await.unwrap(), 0);
+    assert_eq!(users::count(t.db.pool()).await.unwrap(), 0);
 }
 
 async fn width_and_case_variants_find_one_account(t: &TestDb) {
@@ -31,7 +31,7 @@ async fn width_and_case_variants_find_one_account(t: &TestDb) {
     let id = users::create(&t.db, &login, &new_user("JDoe"), &[], EPOCH)
         .await
         .unwrap();
-    let found = users::find_by_login(&t.db, &Login::parse(" ｊｄｏｅ ").unwrap())
+    let found = users::find_by_login(t.db.pool(), &Login::parse(" ｊｄｏｅ ").unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -48,7 +48,7 @@ async fn width_and_case_variants_find_one_account(t: &TestDb) {
     )
     .await;
     assert!(matches!(dup, Err(CreateUserError::Duplicate)));
-    assert_eq!(users::count(&t.db).await.unwrap(), 1);
+    assert_eq!(users::count(t.db.pool()).await.unwrap(), 1);
 }
 
 async fn a_failed_create_leaves_no_group_behind(t: &TestDb) {
@@ -72,17 +72,17 @@ async fn a_failed_create_leaves_no_group_behind(t: &TestDb) {
     )
     .await;
     assert!(matches!(dup, Err(CreateUserError::Duplicate)));
-    assert!(users::group_exists(&t.db, &sales).await.unwrap());
+    assert!(users::group_exists(t.db.pool(), &sales).await.unwrap());
     assert!(
-        !users::group_exists(&t.db, &ghost).await.unwrap(),
+        !users::group_exists(t.db.pool(), &ghost).await.unwrap(),
         "the rolled-back row created a group"
     );
-    let ann = users::find_by_login(&t.db, &Login::parse("ann").unwrap())
+    let ann = users::find_by_login(t.db.pool(), &Login::parse("ann").unwrap())
         .await
         .unwrap()
         .unwrap();
     assert_eq!(
-        users::groups_of(&t.db, ann.id).await.unwrap(),
+        users::groups_of(t.db.pool(), ann.id).await.unwrap(),
         vec!["sales".to_owned()]
     );
 }
