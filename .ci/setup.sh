@@ -7,6 +7,7 @@ set -euo pipefail
 CARGO_LEPTOS_VERSION=0.3.10     # 0.3.11 needs rustc 1.96
 WASM_BINDGEN_VERSION=0.2.130    # must equal the wasm-bindgen pin in Cargo.toml
 LEPTOSFMT_VERSION=0.1.33        # formats view! macros (leptosfmt.toml)
+CARGO_DENY_VERSION=0.20.2       # licenses, bans, sources (deny.toml)
 
 say() { printf '\n==> %s\n' "$*"; }
 
@@ -38,9 +39,17 @@ setup_rust() {
     # --locked fails on a lock entry missing from the index; resolve afresh.
     cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
   fi
+}
+
+# The test command's own checkers (the demo does not need them).
+setup_checkers() {
   if ! leptosfmt --version 2>/dev/null | grep -q "$LEPTOSFMT_VERSION"; then
     say "cargo install leptosfmt $LEPTOSFMT_VERSION (about 2 minutes, once)"
     cargo install leptosfmt --version "$LEPTOSFMT_VERSION" --locked
+  fi
+  if ! cargo deny --version 2>/dev/null | grep -q "$CARGO_DENY_VERSION"; then
+    say "cargo install cargo-deny $CARGO_DENY_VERSION (about 8 minutes, once)"
+    cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked
   fi
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the benchmarks and prints their tables (bench/README.md):
+# Runs the benchmarks and prints their tables (what each measures: bench/README.md):
 #   bash bench/run.sh
 # Needs the PostgreSQL at 127.0.0.1:5432 for the second step-1 run.
 set -euo pipefail

@@ -10,98 +10,106 @@ use serde::{Deserialize, Serialize};
 use crate::i18n::*;
 use sspr_proto::Reason;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+/// Each variant's code is its name in snake_case: serde writes it as the
+/// `code` tag, [`AppError::code`] returns it, and `Display` shows it — one
+/// spelling, pinned for every variant by `every_code_and_status_is_pinned`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum AppError {
-    #[error("invalid_credentials")]
     InvalidCredentials,
-    #[error("password_too_long")]
     PasswordTooLong,
-    #[error("busy")]
-    Busy { retry_after_secs: u64 },
-    #[error("bad_request")]
+    Busy {
+        retry_after_secs: u64,
+    },
     BadRequest,
-    #[error("not_signed_in")]
     NotSignedIn,
-    #[error("not_found")]
     NotFound,
-    #[error("network")]
     Network,
-    #[error("internal")]
-    Internal { correlation_id: String },
-    #[error("flow_expired")]
+    Internal {
+        correlation_id: String,
+    },
     FlowExpired,
-    #[error("method_not_allowed")]
     MethodNotAllowed,
-    #[error("invalid_email")]
     InvalidEmail,
-    #[error("invalid_phone")]
     InvalidPhone,
-    #[error("phone_region_not_allowed")]
     PhoneRegionNotAllowed,
-    #[error("phone_type_not_supported")]
     PhoneTypeNotSupported,
-    #[error("already_registered")]
     AlreadyRegistered,
-    #[error("throttled")]
-    Throttled { retry_after_secs: u64 },
-    #[error("resend_too_soon")]
-    ResendTooSoon { retry_after_secs: u64 },
-    #[error("no_pending_code")]
+    Throttled {
+        retry_after_secs: u64,
+    },
+    ResendTooSoon {
+        retry_after_secs: u64,
+    },
     NoPendingCode,
-    #[error("code_format")]
-    CodeFormat { digits: u64 },
-    #[error("wrong_code")]
-    WrongCode { attempts_left: u64 },
-    #[error("code_expired")]
+    CodeFormat {
+        digits: u64,
+    },
+    WrongCode {
+        attempts_left: u64,
+    },
     CodeExpired,
-    #[error("too_many_attempts")]
     TooManyAttempts,
-    #[error("not_enough_methods")]
-    NotEnoughMethods { have: u64, need: u64 },
-    #[error("reauthentication_required")]
+    NotEnoughMethods {
+        have: u64,
+        need: u64,
+    },
     ReauthenticationRequired,
-    #[error("last_method")]
     LastMethod,
-    #[error("questions_count")]
-    QuestionsCount { need: u64 },
-    #[error("question_unknown")]
-    QuestionUnknown { index: u64 },
-    #[error("question_length")]
-    QuestionLength { index: u64, min: u64, max: u64 },
-    #[error("answer_length")]
-    AnswerLength { index: u64, min: u64, max: u64 },
-    #[error("question_repeated")]
-    QuestionRepeated { index: u64 },
-    #[error("answer_repeated")]
-    AnswerRepeated { index: u64 },
-    #[error("captcha_invalid")]
+    QuestionsCount {
+        need: u64,
+    },
+    QuestionUnknown {
+        index: u64,
+    },
+    QuestionLength {
+        index: u64,
+        min: u64,
+        max: u64,
+    },
+    AnswerLength {
+        index: u64,
+        min: u64,
+        max: u64,
+    },
+    QuestionRepeated {
+        index: u64,
+    },
+    AnswerRepeated {
+        index: u64,
+    },
     CaptchaInvalid,
-    #[error("captcha_expired")]
     CaptchaExpired,
-    #[error("invalid_login")]
     InvalidLogin,
-    #[error("method_blocked")]
-    MethodBlocked { retry_after_secs: u64 },
-    #[error("reset_not_enabled")]
+    MethodBlocked {
+        retry_after_secs: u64,
+    },
     ResetNotEnabled,
-    #[error("account_disabled")]
     AccountDisabled,
-    #[error("gates_incomplete")]
     GatesIncomplete,
-    #[error("password_rejected")]
     PasswordRejected {
         reasons: Vec<Reason>,
         min_length: u64,
         max_length: u64,
     },
-    #[error("answer_in_question")]
-    AnswerInQuestion { index: u64 },
-    #[error("answers_incomplete")]
-    AnswersIncomplete { need: u64 },
-    #[error("wrong_answers")]
-    WrongAnswers { attempts_left: u64 },
+    AnswerInQuestion {
+        index: u64,
+    },
+    AnswersIncomplete {
+        need: u64,
+    },
+    WrongAnswers {
+        attempts_left: u64,
+    },
 }
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl std::error::Error for AppError {}
 
 impl AppError {
     /// The stable code clients and tests match on.
@@ -362,6 +370,142 @@ fn short_hash(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every error the product can show, with the code clients match on
+    /// and the status a script client gets. A rename or a status change
+    /// must show up here (and in the catalogs' `error_<code>` keys).
+    fn every_error() -> Vec<(AppError, &'static str, u16)> {
+        use AppError as E;
+        vec![
+            (E::InvalidCredentials, "invalid_credentials", 401),
+            (E::PasswordTooLong, "password_too_long", 422),
+            (
+                E::Busy {
+                    retry_after_secs: 1,
+                },
+                "busy",
+                503,
+            ),
+            (E::BadRequest, "bad_request", 400),
+            (E::NotSignedIn, "not_signed_in", 401),
+            (E::NotFound, "not_found", 404),
+            (E::Network, "network", 400),
+            (
+                E::Internal {
+                    correlation_id: "x".into(),
+                },
+                "internal",
+                500,
+            ),
+            (E::FlowExpired, "flow_expired", 409),
+            (E::MethodNotAllowed, "method_not_allowed", 403),
+            (E::InvalidEmail, "invalid_email", 422),
+            (E::InvalidPhone, "invalid_phone", 422),
+            (E::PhoneRegionNotAllowed, "phone_region_not_allowed", 422),
+            (E::PhoneTypeNotSupported, "phone_type_not_supported", 422),
+            (E::AlreadyRegistered, "already_registered", 409),
+            (
+                E::Throttled {
+                    retry_after_secs: 60,
+                },
+                "throttled",
+                429,
+            ),
+            (
+                E::ResendTooSoon {
+                    retry_after_secs: 5,
+                },
+                "resend_too_soon",
+                429,
+            ),
+            (E::NoPendingCode, "no_pending_code", 409),
+            (E::CodeFormat { digits: 6 }, "code_format", 422),
+            (E::WrongCode { attempts_left: 2 }, "wrong_code", 422),
+            (E::CodeExpired, "code_expired", 410),
+            (E::TooManyAttempts, "too_many_attempts", 429),
+            (
+                E::NotEnoughMethods { have: 1, need: 2 },
+                "not_enough_methods",
+                422,
+            ),
+            (
+                E::ReauthenticationRequired,
+                "reauthentication_required",
+                401,
+            ),
+            (E::LastMethod, "last_method", 409),
+            (E::QuestionsCount { need: 3 }, "questions_count", 422),
+            (E::QuestionUnknown { index: 1 }, "question_unknown", 422),
+            (
+                E::QuestionLength {
+                    index: 1,
+                    min: 10,
+                    max: 200,
+                },
+                "question_length",
+                422,
+            ),
+            (
+                E::AnswerLength {
+                    index: 1,
+                    min: 3,
+                    max: 40,
+                },
+                "answer_length",
+                422,
+            ),
+            (E::QuestionRepeated { index: 1 }, "question_repeated", 422),
+            (E::AnswerRepeated { index: 1 }, "answer_repeated", 422),
+            (E::CaptchaInvalid, "captcha_invalid", 400),
+            (E::CaptchaExpired, "captcha_expired", 410),
+            (E::InvalidLogin, "invalid_login", 422),
+            (
+                E::MethodBlocked {
+                    retry_after_secs: 86_400,
+                },
+                "method_blocked",
+                429,
+            ),
+            (E::ResetNotEnabled, "reset_not_enabled", 403),
+            (E::AccountDisabled, "account_disabled", 403),
+            (E::GatesIncomplete, "gates_incomplete", 409),
+            (
+                E::PasswordRejected {
+                    reasons: vec![Reason::TooShort],
+                    min_length: 8,
+                    max_length: 128,
+                },
+                "password_rejected",
+                422,
+            ),
+            (E::AnswerInQuestion { index: 1 }, "answer_in_question", 422),
+            (E::AnswersIncomplete { need: 2 }, "answers_incomplete", 422),
+            (E::WrongAnswers { attempts_left: 3 }, "wrong_answers", 422),
+        ]
+    }
+
+    #[test]
+    fn every_code_and_status_is_pinned() {
+        let all = every_error();
+        assert_eq!(all.len(), 42, "a new error needs its row here");
+        for (error, code, status) in &all {
+            assert_eq!(error.code(), *code);
+            assert_eq!(error.to_string(), *code);
+            assert_eq!(error.status_code(), *status, "{code}");
+            // The wire form carries the same code, and reads back equal.
+            let json = serde_json::to_value(error).unwrap();
+            assert_eq!(json["code"], *code);
+            let back: AppError = serde_json::from_value(json).unwrap();
+            assert_eq!(&back, error);
+            // Every code has a sentence in both catalogs.
+            assert!(!error.message(Locale::en).is_empty(), "{code}");
+            assert!(!error.message(Locale::he_IL).is_empty(), "{code}");
+        }
+        let mut codes: Vec<_> = all.iter().map(|(_, c, _)| *c).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len(), "codes are unique");
+    }
 
     #[test]
     fn codes_are_stable_on_the_wire() {

@@ -22,7 +22,7 @@ pub mod ssr;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, provide_meta_context};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, StaticSegment, path};
 
 use crate::components::layout::Layout;
@@ -34,7 +34,7 @@ use crate::pages::home::HomePage;
 use crate::pages::not_found::NotFound;
 use crate::pages::reset::{
     ResetCodePage, ResetDonePage, ResetPage, ResetPasswordPage, ResetQuestionsPage,
-    ResetUnlockedPage, ResetVerifyPage,
+    ResetUnlockedPage, ResetVerifyPage, ResetWizard,
 };
 use crate::pages::security_info::{ReauthPage, SecurityInfoPage};
 use crate::pages::setup::{
@@ -88,25 +88,23 @@ pub fn App() -> impl IntoView {
                             ssr=SsrMode::Async
                         />
                         <Route path=path!("/account/password/done") view=ChangePasswordDonePage />
-                        <Route path=path!("/reset") view=ResetPage ssr=SsrMode::Async />
-                        <Route
-                            path=path!("/reset/verify")
-                            view=ResetVerifyPage
-                            ssr=SsrMode::Async
-                        />
-                        <Route path=path!("/reset/code") view=ResetCodePage ssr=SsrMode::Async />
-                        <Route
-                            path=path!("/reset/questions")
-                            view=ResetQuestionsPage
-                            ssr=SsrMode::Async
-                        />
-                        <Route
-                            path=path!("/reset/password")
-                            view=ResetPasswordPage
-                            ssr=SsrMode::Async
-                        />
-                        <Route path=path!("/reset/done") view=ResetDonePage />
-                        <Route path=path!("/reset/unlocked") view=ResetUnlockedPage />
+                        <ParentRoute path=path!("/reset") view=ResetWizard>
+                            <Route path=path!("") view=ResetPage ssr=SsrMode::Async />
+                            <Route path=path!("verify") view=ResetVerifyPage ssr=SsrMode::Async />
+                            <Route path=path!("code") view=ResetCodePage ssr=SsrMode::Async />
+                            <Route
+                                path=path!("questions")
+                                view=ResetQuestionsPage
+                                ssr=SsrMode::Async
+                            />
+                            <Route
+                                path=path!("password")
+                                view=ResetPasswordPage
+                                ssr=SsrMode::Async
+                            />
+                            <Route path=path!("done") view=ResetDonePage />
+                            <Route path=path!("unlocked") view=ResetUnlockedPage />
+                        </ParentRoute>
                         <Route
                             path=path!("/security-info")
                             view=SecurityInfoPage

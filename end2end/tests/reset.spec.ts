@@ -160,6 +160,50 @@ for (const lang of ["en", "he-IL"] as const) {
   });
 }
 
+test("each reset step asks the server once; the help desk once per wizard", async ({ page }) => {
+  const person = await registered(page);
+  let calls: string[] = [];
+  page.on("request", (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.startsWith("/api/")) calls.push(path);
+  });
+  // What a step fetched to show itself: everything since `act`, but the
+  // form post that led there.
+  const step = async (act: () => Promise<void>, url: RegExp, post?: string) => {
+    calls = [];
+    await act();
+    await expect(page).toHaveURL(url);
+    await page.waitForLoadState("networkidle");
+    return calls.filter((c) => c !== post);
+  };
+  await page.goto("/sign-in");
+  await waitHydrated(page);
+  const entry = await step(() => page.locator("a[href='/reset']").click(), /\/reset$/);
+  expect(entry.sort()).toEqual(["/api/reset_challenge", "/api/reset_helpdesk"]);
+  await expect(page.locator(".captcha-status")).toHaveAttribute("data-solved", "true");
+  await page.locator("#login").fill(person.login);
+  const verify = await step(
+    () => page.locator("form[action='/api/reset_start'] button[type=submit]").click(),
+    /\/reset\/verify$/,
+    "/api/reset_start",
+  );
+  expect(verify).toEqual(["/api/reset_state"]);
+  await page.locator("#address").fill(person.email);
+  const code = await step(
+    () => page.locator("form[action='/api/reset_email'] button[type=submit]").click(),
+    /\/reset\/code$/,
+    "/api/reset_email",
+  );
+  expect(code).toEqual(["/api/reset_state"]);
+  await page.locator("#code").fill(await codeFromOutbox(page, person.email));
+  const password = await step(
+    () => page.locator("form[action='/api/reset_verify'] button[type=submit]").click(),
+    /\/reset\/password$/,
+    "/api/reset_verify",
+  );
+  expect(password).toEqual(["/api/reset_password_view"]);
+});
+
 test("a locked-out user who knows the password unlocks without changing it", async ({ page }) => {
   const person = await registered(page);
   await page.goto("/account");

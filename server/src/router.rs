@@ -138,10 +138,7 @@ pub fn build(state: AppState) -> Result<Router, BuildError> {
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    match sqlx::query("SELECT 1")
-        .execute(state.services.db.pool())
-        .await
-    {
+    match sspr_domain::store::ping(state.services.db.pool()).await {
         Ok(_) => (StatusCode::OK, "ok"),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");

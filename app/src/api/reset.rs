@@ -4,8 +4,8 @@
 //! password checklist is live.
 
 use leptos::prelude::*;
-use sspr_proto::views::{CaptchaPuzzle, ResetView};
-use sspr_proto::{Reason, Rules};
+use sspr_proto::Reason;
+use sspr_proto::views::{CaptchaPuzzle, ResetPasswordView, ResetView};
 
 use crate::error::AppError;
 
@@ -84,9 +84,11 @@ pub async fn reset_helpdesk() -> Result<String, AppError> {
     crate::ssr::reset::helpdesk().await
 }
 
-#[server(prefix = "/api", endpoint = "reset_password_rules")]
-pub async fn reset_password_rules() -> Result<Rules, AppError> {
-    crate::ssr::reset::rules().await
+/// The last page's view: the new password's rules and whether "unlock
+/// only" is offered (one call for the page).
+#[server(prefix = "/api", endpoint = "reset_password_view")]
+pub async fn reset_new_password_view() -> Result<ResetPasswordView, AppError> {
+    crate::ssr::reset::password_view().await
 }
 
 #[server(prefix = "/api", endpoint = "reset_password_preview")]

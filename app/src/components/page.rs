@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::reset::reset_helpdesk;
+use crate::error::AppError;
 use crate::i18n::*;
 
 /// The document's `title` and a card (`section.card`) labelled by the
@@ -46,11 +47,18 @@ pub fn PageHeading(children: Children) -> impl IntoView {
     view! { <h1 id="page-title">{children()}</h1> }
 }
 
+/// The organisation's help desk contact, loaded once by the wizard that
+/// shows it (`pages::reset::ResetWizard`).
+#[derive(Clone, Copy)]
+pub struct HelpdeskContact(pub Resource<Result<String, AppError>>);
+
 /// "Need help?" with the organisation's help desk, when one is set.
 #[component]
 fn Helpdesk() -> impl IntoView {
     let i18n = use_i18n();
-    let contact = Resource::new_blocking(|| (), |_| reset_helpdesk());
+    let contact = use_context::<HelpdeskContact>()
+        .map(|h| h.0)
+        .unwrap_or_else(|| Resource::new_blocking(|| (), |_| reset_helpdesk()));
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

@@ -4,26 +4,39 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos_router::components::Outlet;
 use sspr_proto::MethodKind;
-use sspr_proto::views::ResetView;
+use sspr_proto::views::{ResetPasswordView, ResetView};
 
 use crate::api::reset::{
     ResetAnswers, ResetAuthenticator, ResetEmail, ResetEmailHint, ResetPassword, ResetPhone,
-    ResetQuestions, ResetResend, ResetStart, ResetUnlock, ResetVerify, reset_password_rules,
-    reset_state,
+    ResetQuestions, ResetResend, ResetStart, ResetUnlock, ResetVerify, reset_helpdesk,
+    reset_new_password_view, reset_state,
 };
 use crate::components::alert::ErrorAlert;
 use crate::components::captcha::Captcha;
 use crate::components::field::{Input, TextField};
 use crate::components::loader::WithView;
 use crate::components::method::{MethodLabel, QuestionText};
-use crate::components::page::Page;
+use crate::components::page::{HelpdeskContact, Page};
 use crate::components::password::{NewPasswordFields, Preview};
 use crate::components::phone::PhoneFields;
 use crate::error::AppError;
 use crate::i18n::*;
 
 /// "Step 2 of 4": user ID, verification, new password, done.
+/// The frame of every reset page: the help desk contact is loaded once
+/// when the wizard is entered and shared with each step (`Page`'s
+/// `helpdesk`), so a step costs one server call, its own view.
+#[component]
+pub fn ResetWizard() -> impl IntoView {
+    provide_context(HelpdeskContact(Resource::new_blocking(
+        || (),
+        |_| reset_helpdesk(),
+    )));
+    view! { <Outlet /> }
+}
+
 #[component]
 fn Step(current: u64) -> impl IntoView {
     let i18n = use_i18n();
@@ -372,8 +385,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
             .and_then(Result::err)
             .or_else(|| unlock.value().get().and_then(Result::err))
     });
-    let rules = Resource::new_blocking(|| (), |_| reset_password_rules());
-    let view_state = Resource::new_blocking(|| (), |_| reset_state());
+    let view = Resource::new_blocking(|| (), |_| reset_new_password_view());
     view! {
         <Page title=move || t_string!(i18n, reset_password_title).to_string() helpdesk=true>
             <Step current=3 />
@@ -381,9 +393,8 @@ pub fn ResetPasswordPage() -> impl IntoView {
                 view! { <p class="loading">{t!(i18n, loading)}</p> }
             }>
                 {move || Suspend::new(async move {
-                    let allow_unlock = view_state.await.map(|v| v.allow_unlock).unwrap_or(false);
-                    match rules.await {
-                        Ok(r) => {
+                    match view.await {
+                        Ok(ResetPasswordView { rules: r, allow_unlock }) => {
                             view! {
                                 <ErrorAlert error />
                                 <ActionForm action=action>

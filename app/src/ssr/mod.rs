@@ -61,7 +61,7 @@ pub fn state() -> Result<AppState, AppError> {
 }
 
 /// Logs `cause` with a fresh correlation id and returns the generic error
-/// that carries only that id (security.md #50).
+/// that carries only that id (docs/security.md #50).
 pub use errors::internal;
 
 pub async fn cookie_jar() -> CookieJar {
@@ -84,7 +84,7 @@ fn session_cookie(policy: &CookiePolicy, value: String) -> Cookie<'static> {
         .http_only(true)
         .secure(policy.secure)
         // Strict: no cross-site request ever carries the session
-        // (security.md #42); following a mailed link means signing in again.
+        // (docs/security.md #42); following a mailed link means signing in again.
         .same_site(SameSite::Strict)
         .build()
 }

@@ -3,8 +3,8 @@
 use sspr_domain::captcha;
 use sspr_domain::policy;
 use sspr_domain::reset;
-use sspr_proto::views::{CaptchaPuzzle, ResetView};
-use sspr_proto::{PhoneChannel, Reason, Rules};
+use sspr_proto::views::{CaptchaPuzzle, ResetPasswordView, ResetView};
+use sspr_proto::{PhoneChannel, Reason};
 
 use super::{AppState, append_cookie_value, client_ip, cookie_jar, internal, state};
 use crate::error::AppError;
@@ -162,12 +162,10 @@ pub async fn helpdesk() -> Result<String, AppError> {
     Ok(policy.helpdesk_contact)
 }
 
-pub async fn rules() -> Result<Rules, AppError> {
+pub async fn password_view() -> Result<ResetPasswordView, AppError> {
     let (st, token) = flow_token().await?;
     let s = &st.services;
-    reset::password_rules(s, &token, s.now())
-        .await
-        .map_err(AppError::from)
+    Ok(reset::password_view(s, &token, s.now()).await?)
 }
 
 pub async fn preview(password: String) -> Result<Vec<Reason>, AppError> {

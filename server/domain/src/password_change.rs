@@ -71,8 +71,17 @@ pub struct ChangeRequest<'a> {
 /// The rules that apply to `user` now, for the live checklist.
 pub async fn rules(s: &Services, user: &User) -> Result<Rules, DomainError> {
     let policy = policy::load(&s.db).await?;
+    rules_under(s, &policy, user).await
+}
+
+/// The rules that apply to `user` under `policy` (already read).
+pub async fn rules_under(
+    s: &Services,
+    policy: &crate::policy::Policy,
+    user: &User,
+) -> Result<Rules, DomainError> {
     let has_other = methods::counted(&methods::list(s.db.pool(), user.id).await?) > 0;
-    Ok(password_policy::rules_for(&policy, user, has_other))
+    Ok(password_policy::rules_for(policy, user, has_other))
 }
 
 /// The server half of the live checklist: every reason the server would
@@ -82,11 +91,25 @@ pub async fn preview(
     user: &User,
     candidate: &str,
 ) -> Result<Vec<Reason>, ChangeError> {
-    let new = Normalized::new(candidate)?;
     let policy = policy::load(&s.db).await?;
-    let rules = rules(s, user).await?;
+    verdict(s, &policy, user, candidate).await
+}
+
+/// Every reason the server would refuse `candidate` as `user`'s new
+/// password under `policy` (the live checklist of change and reset).
+pub(crate) async fn verdict<E>(
+    s: &Services,
+    policy: &crate::policy::Policy,
+    user: &User,
+    candidate: &str,
+) -> Result<Vec<Reason>, E>
+where
+    E: From<HashError> + From<DomainError>,
+{
+    let new = Normalized::new(candidate)?;
+    let rules = rules_under(s, policy, user).await?;
     Ok(password_policy::evaluate(
-        &policy,
+        policy,
         &rules,
         new.as_str(),
         None,
@@ -107,7 +130,7 @@ pub async fn change(
     let new = Normalized::new(req.new)?;
     let confirm = Normalized::new(req.confirm)?;
     let policy = policy::load(&s.db).await?;
-    let rules = rules(s, &user).await?;
+    let rules = rules_under(s, &policy, &user).await?;
     let reasons = password_policy::evaluate(
         &policy,
         &rules,

@@ -109,6 +109,15 @@ impl Default for Policy {
 }
 
 impl Policy {
+    /// Digits of the codes sent to an email address, or to a phone.
+    pub fn code_length(&self, kind: crate::methods::Kind) -> usize {
+        usize::from(if kind == crate::methods::Kind::Email {
+            self.email_code_length
+        } else {
+            self.phone_code_length
+        })
+    }
+
     /// Methods this account must have registered: admins always two.
     pub fn required_for(&self, is_admin: bool) -> usize {
         if is_admin {

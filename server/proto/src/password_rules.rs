@@ -7,7 +7,7 @@
 //! [`check`] on every keystroke for the live checklist.
 //!
 //! No composition rules and no expiry (NIST SP 800-63B §3.1.1.2,
-//! security.md #3): length, control characters and personal information.
+//! docs/security.md #3): length, control characters and personal information.
 
 use serde::{Deserialize, Serialize};
 
@@ -193,7 +193,7 @@ mod tests {
 
     #[test]
     fn personal_information_is_refused_even_disguised() {
-        // security.md #5: user jdoe with "jdoejdoejdoejdoe" is rejected.
+        // docs/security.md #5: user jdoe with "jdoejdoejdoejdoe" is rejected.
         let r = rules(8, false);
         assert_eq!(check("jdoejdoejdoejdoe", &r), vec![Reason::PersonalInfo]);
         assert_eq!(

@@ -72,6 +72,14 @@ pub struct ResetView {
     pub allow_unlock: bool,
 }
 
+/// What the reset wizard's last page shows, once every gate is passed:
+/// the rules for the new password and whether "unlock only" is offered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetPasswordView {
+    pub rules: crate::Rules,
+    pub allow_unlock: bool,
+}
+
 /// A registered method, as "My security info" and the wizard list it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MethodView {

@@ -1,5 +1,5 @@
 //! Real delivery: SMTP to a real (in-process) SMTP server, text messages to
-//! a local HTTP receiver. Retries and the idempotency key (security.md #59).
+//! a local HTTP receiver. Retries and the idempotency key (docs/security.md #59).
 
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
@@ -425,7 +425,7 @@ async fn an_unreachable_smtp_server_means_retry_later(t: &TestDb) {
 }
 
 async fn a_recipient_list_is_never_mailed(t: &TestDb) {
-    // security.md #13: exactly one stored address, never a list.
+    // docs/security.md #13: exactly one stored address, never a list.
     let (port, inbox) = smtp_server();
     let sender = LiveSender::new(&smtp_config(port)).unwrap();
     outbox::enqueue(

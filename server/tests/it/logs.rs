@@ -1,5 +1,5 @@
 //! Logs never hold a password, a session token or a query string
-//! (security.md #55).
+//! (docs/security.md #55).
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -1,4 +1,4 @@
-//! Change password over HTTP: security.md #2, #5, #9.
+//! Change password over HTTP: docs/security.md #2, #5, #9.
 
 use http::StatusCode;
 use sspr_domain::both_backends;

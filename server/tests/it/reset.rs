@@ -1,4 +1,4 @@
-//! The reset wizard over HTTP: uniform answers (security.md #8, #11),
+//! The reset wizard over HTTP: uniform answers (docs/security.md #8, #11),
 //! bad input, the whole one-gate journey.
 
 use std::collections::BTreeMap;
@@ -372,7 +372,7 @@ async fn throttled_answers_carry_retry_after(t: &TestDb) {
 }
 
 async fn per_address_limits_believe_x_forwarded_for_only_from_trusted_proxies(t: &TestDb) {
-    // security.md #38: spoofed X-Forwarded-For from an untrusted peer is ignored.
+    // docs/security.md #38: spoofed X-Forwarded-For from an untrusted peer is ignored.
     let config = Config {
         trusted_proxies: vec!["10.0.0.0/8".into()],
         ..Config::default()

@@ -1,4 +1,4 @@
-//! CSRF guard (security.md #44), body limit (#46), headers (#47, #48).
+//! CSRF guard, body limit, headers (docs/security.md #44, #46, #47, #48).
 
 use axum::body::Body;
 use http::{Request, StatusCode, header};
@@ -175,7 +175,7 @@ async fn https_origins_get_hsts_and_host_prefixed_secure_cookies(t: &TestDb) {
 }
 
 async fn host_header_poisoning_changes_nothing(t: &TestDb) {
-    // Links and the CSRF origin come from public_url only (security.md #14).
+    // Links and the CSRF origin come from public_url only (docs/security.md #14).
     let app = TestApp::new(t).await;
     app.add_user("dana", Role::User).await;
     let req = Request::post("/api/sign_in")

@@ -1,4 +1,4 @@
-//! Sign-in over HTTP: security.md #8, #10-style uniform answers, #35, #42.
+//! Sign-in over HTTP: uniform answers (docs/security.md #8), lockout (#35), sessions (#42).
 
 use http::StatusCode;
 use sspr_domain::both_backends;
@@ -193,7 +193,7 @@ async fn sign_out_revokes_the_session_and_clears_the_cookie(t: &TestDb) {
 }
 
 async fn over_long_password_is_refused_before_hashing(t: &TestDb) {
-    // security.md #2: 4096-byte cap, 422, no argon2 work.
+    // docs/security.md #2: 4096-byte cap, 422, no argon2 work.
     let app = TestApp::new(t).await;
     app.add_user("dana", Role::User).await;
     let before = app.services.hasher.hash_count();
@@ -240,7 +240,7 @@ async fn a_full_hashing_queue_answers_503_with_retry_after(t: &TestDb) {
 }
 
 async fn a_database_failure_shows_only_a_correlation_id(t: &TestDb) {
-    // security.md #50.
+    // docs/security.md #50.
     let app = TestApp::new(t).await;
     app.services.db.close().await;
     let r = app

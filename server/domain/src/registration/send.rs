@@ -142,11 +142,7 @@ async fn send_code(
     // A live flow first: limits are not spent on a dead session.
     let flow = super::load(s, token, user.id, now).await?;
     check_send_limits(s, policy, user, &to.destination, now).await?;
-    let digits = usize::from(if to.kind == Kind::Email {
-        policy.email_code_length
-    } else {
-        policy.phone_code_length
-    });
+    let digits = policy.code_length(to.kind);
     WIZARD
         .transition(s, token, flow, now, |flow, state: &mut State| {
             let code = codes::generate(digits);

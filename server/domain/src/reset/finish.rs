@@ -4,6 +4,8 @@
 
 use std::net::IpAddr;
 
+use sspr_proto::views::ResetPasswordView;
+
 use super::{Flow, ResetError, WIZARD};
 use crate::audit::{self, Event, Kind as AuditKind, Outcome};
 use crate::methods::{self, Method};
@@ -69,8 +71,21 @@ pub async fn password_rules(
     token: &str,
     now: Timestamp,
 ) -> Result<Rules, ResetError> {
-    let (_, user, _) = ready(s, token, now).await?;
-    Ok(password_change::rules(s, &user).await?)
+    Ok(password_view(s, token, now).await?.rules)
+}
+
+/// What the last page shows: the rules for the new password and whether
+/// "unlock only" is offered (one read of the policy and of the flow).
+pub async fn password_view(
+    s: &Services,
+    token: &str,
+    now: Timestamp,
+) -> Result<ResetPasswordView, ResetError> {
+    let (_, user, policy) = ready(s, token, now).await?;
+    Ok(ResetPasswordView {
+        rules: password_change::rules_under(s, &policy, &user).await?,
+        allow_unlock: policy.allow_unlock,
+    })
 }
 
 /// The flow, its user and the policy, once every gate is passed.
@@ -96,15 +111,7 @@ pub async fn preview(
     now: Timestamp,
 ) -> Result<Vec<Reason>, ResetError> {
     let (_, user, policy) = ready(s, token, now).await?;
-    let rules = password_change::rules(s, &user).await?;
-    let new = Normalized::new(candidate)?;
-    Ok(password_policy::evaluate(
-        &policy,
-        &rules,
-        new.as_str(),
-        None,
-        None,
-    ))
+    password_change::verdict(s, &policy, &user, candidate).await
 }
 
 /// Ends the account's sign-in lockout, inside the caller's transaction.
@@ -128,7 +135,7 @@ pub async fn set_password(
     let new = Normalized::new(new)?;
     let confirm = Normalized::new(confirm)?;
     let (flow, user, policy) = ready(s, token, now).await?;
-    let rules = password_change::rules(s, &user).await?;
+    let rules = password_change::rules_under(s, &policy, &user).await?;
     let reasons =
         password_policy::evaluate(&policy, &rules, new.as_str(), Some(confirm.as_str()), None);
     if !reasons.is_empty() {

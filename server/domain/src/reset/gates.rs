@@ -132,11 +132,7 @@ async fn issue(
         .iter()
         .find(|m| m.kind == kind && m.destination.eq_ignore_ascii_case(&destination))
         .map(|m| m.destination.clone());
-    let digits = usize::from(if kind == Kind::Email {
-        policy.email_code_length
-    } else {
-        policy.phone_code_length
-    });
+    let digits = policy.code_length(kind);
     WIZARD
         .transition(s, token, flow, now, |flow, state: &mut State| {
             let code = codes::generate(digits);

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 pub use check::{verify, verify_answers};
 pub use error::ResetError;
-pub use finish::{password_rules, preview, set_password, unlock};
+pub use finish::{password_rules, password_view, preview, set_password, unlock};
 pub use gates::{
     choices, choose_authenticator, choose_questions, offered, resend, send_email_code,
     send_email_code_to_hint, send_phone_code,

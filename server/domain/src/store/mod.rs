@@ -25,3 +25,9 @@ impl<'e, T: sqlx::Executor<'e, Database = sqlx::Any>> Exec<'e> for T {}
 
 /// A transaction on either backend.
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// One round trip to the database (the health check).
+pub async fn ping<'e>(exec: impl Exec<'e>) -> Result<(), crate::DomainError> {
+    sqlx::query("SELECT 1").execute(exec).await?;
+    Ok(())
+}

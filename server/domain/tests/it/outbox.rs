@@ -1,4 +1,4 @@
-//! The transactional outbox: security.md #59.
+//! The transactional outbox: docs/security.md #59.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,4 +1,4 @@
-//! Changing a password: security.md #2–#5 (policy) and #9 (change).
+//! Changing a password: docs/security.md #2–#5 (policy) and #9 (change).
 
 use sspr_domain::auth::{current_user, sign_in};
 use sspr_domain::outbox::{self, Template};

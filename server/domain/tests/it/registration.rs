@@ -1,4 +1,4 @@
-//! The registration flow: security.md #22–#28, #31, #51.
+//! The registration flow: docs/security.md #22–#28, #31, #51.
 
 use std::sync::Arc;
 
@@ -96,7 +96,7 @@ async fn wrong_codes_are_counted_and_resend_does_not_reset_them(t: &TestDb) {
     reg::resend(&s, &flow, &user, s.now()).await.unwrap();
     let (second, _) = last_code(&t.db, "d@example.org").await;
     assert_ne!(first, second);
-    // security.md #25: 4 wrong, resend, 1 wrong -> locked.
+    // docs/security.md #25: 4 wrong, resend, 1 wrong -> locked.
     assert!(matches!(
         reg::verify_code(&s, &flow, &user, &wrong_code(&second), s.now()).await,
         Err(RegError::TooManyAttempts)
@@ -392,7 +392,7 @@ async fn admins_need_two_kinds_and_two_emails_are_one(t: &TestDb) {
             .unwrap();
         clock.advance(1);
     }
-    // security.md #31: email + second email is not two methods.
+    // docs/security.md #31: email + second email is not two methods.
     assert!(matches!(
         reg::finish(&s, &flow, &admin, s.now()).await,
         Err(RegError::NotEnoughMethods { have: 1, need: 2 })

@@ -1,4 +1,4 @@
-//! The reset wizard: security.md sections B–D as they apply to a reset.
+//! The reset wizard: docs/security.md sections B–D as they apply to a reset.
 
 use std::sync::Arc;
 
@@ -397,7 +397,7 @@ async fn captchas_are_single_use_bound_and_short_lived(t: &TestDb) {
 }
 
 async fn twenty_starts_per_address_per_hour_by_default(t: &TestDb) {
-    // security.md #38: <= 20 reset initiations per IP per hour.
+    // docs/security.md #38: <= 20 reset initiations per IP per hour.
     let w = world(t, Role::User).await;
     let with_captcha = |nonce: String| {
         let s = &w.s;
@@ -472,7 +472,7 @@ async fn the_per_address_ceilings_come_from_the_config(t: &TestDb) {
 }
 
 async fn a_surge_of_starts_from_many_addresses_alerts_the_admins_once_an_hour(t: &TestDb) {
-    // security.md #38: per-address ceilings + a global anomaly alert.
+    // docs/security.md #38: per-address ceilings + a global anomaly alert.
     let config = Config {
         reset: ResetConfig {
             alert_starts_per_hour: 3,

@@ -1,4 +1,4 @@
-//! Sessions: security.md #42 (hashed ids, fixation) and #43 (timeouts).
+//! Sessions: docs/security.md #42 (hashed ids, fixation) and #43 (timeouts).
 
 use sspr_domain::auth::{SignInRequest, current_user, sign_in, sign_out};
 use sspr_domain::secrets::token_hash;

@@ -1,4 +1,4 @@
-//! Sign-in rules: security.md #8 (uniform answers), #35 (lockout),
+//! Sign-in rules: docs/security.md #8 (uniform answers), #35 (lockout),
 //! #36 (atomic counters), #37 (persistent counters), #6 (rehash).
 
 use std::sync::Arc;
@@ -47,7 +47,7 @@ async fn every_failure_gives_the_same_error_after_the_same_work(t: &TestDb) {
         invalid,
         "a disabled account answers like a wrong password"
     );
-    // One argon2 verification per attempt, known account or not (#8).
+    // One argon2 verification per attempt, known account or not (docs/security.md #8).
     assert_eq!(s.hasher.hash_count() - before, 3);
 }
 
@@ -65,7 +65,7 @@ async fn ten_failures_lock_then_the_lock_ends_and_grows(t: &TestDb) {
     for i in 0..10 {
         assert!(attempt(&s, "dana", &format!("wrong {i}")).await.is_err());
     }
-    // Locked: even the right password gets the generic answer (#35).
+    // Locked: even the right password gets the generic answer (docs/security.md #35).
     assert_eq!(
         attempt(&s, "dana", PASSWORD).await,
         Err("InvalidCredentials".into())
@@ -151,7 +151,7 @@ async fn the_lock_survives_a_restart(t: &TestDb) {
     for i in 0..10 {
         assert!(attempt(&s, "dana", &format!("w{i}")).await.is_err());
     }
-    // A second instance on the same database (#37).
+    // A second instance on the same database (docs/security.md #37).
     let db2 = sspr_domain::Db::open(&t.url).await.unwrap();
     let (s2, clock2) = services(db2.clone(), Config::default());
     clock2.set(s.now());
