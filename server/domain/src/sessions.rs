@@ -37,12 +37,12 @@ pub struct Session {
     pub expires_at: Timestamp,
 }
 
-/// Creates a session and returns the token for the cookie. `replaces` (the
-/// token the browser sent, if any) is deleted in the same transaction, so
-/// an id planted before sign-in is dead afterwards (fixation).
 /// Rows purged per round.
 const PURGE_BATCH: i64 = 1000;
 
+/// Creates a session and returns the token for the cookie. `replaces` (the
+/// token the browser sent, if any) is deleted in the same transaction, so
+/// an id planted before sign-in is dead afterwards (fixation).
 pub async fn create(
     db: &Db,
     cfg: &SessionConfig,
