@@ -218,10 +218,26 @@ fn weaker_than(stored: &PasswordHash<'_>, current: &Params) -> bool {
 }
 
 /// Checks that an imported hash is an argon2id PHC string we can verify.
+/// Limits on the cost of a hash imported from another system: checking it
+/// runs at sign-in on our hashing pool, so a hash that asks for 4 GiB or a
+/// thousand passes would let one account starve everyone else.
+pub const MAX_IMPORTED_MEMORY_KIB: u32 = 256 * 1024;
+pub const MAX_IMPORTED_ITERATIONS: u32 = 10;
+pub const MAX_IMPORTED_PARALLELISM: u32 = 4;
+
+/// An argon2id PHC string whose parameters stay within the import limits.
 pub fn is_valid_phc(s: &str) -> bool {
-    PasswordHash::new(s)
-        .map(|h| h.algorithm.as_str() == "argon2id")
-        .unwrap_or(false)
+    let Ok(hash) = PasswordHash::new(s) else {
+        return false;
+    };
+    if hash.algorithm.as_str() != "argon2id" {
+        return false;
+    }
+    Params::try_from(&hash).is_ok_and(|p| {
+        p.m_cost() <= MAX_IMPORTED_MEMORY_KIB
+            && p.t_cost() <= MAX_IMPORTED_ITERATIONS
+            && p.p_cost() <= MAX_IMPORTED_PARALLELISM
+    })
 }
 
 #[cfg(test)]
@@ -234,6 +250,21 @@ mod tests {
             iterations: 1,
             ..HashingConfig::default()
         }
+    }
+
+    #[tokio::test]
+    async fn imported_hashes_must_stay_within_the_cost_limits() {
+        let h = Hasher::new(&fast()).unwrap();
+        let ok = h.hash(&Normalized::new("imported").unwrap()).await.unwrap();
+        assert!(is_valid_phc(&ok), "{ok}");
+        for (from, to) in [("m=1024", "m=262145"), ("t=1", "t=11"), ("p=1", "p=5")] {
+            assert!(ok.contains(from), "{ok}");
+            let costly = ok.replace(from, to);
+            assert!(!is_valid_phc(&costly), "{costly}");
+        }
+        assert!(is_valid_phc(&ok.replace("m=1024", "m=262144")));
+        assert!(!is_valid_phc(&ok.replace("argon2id", "argon2i")));
+        assert!(!is_valid_phc("not a hash"));
     }
 
     #[tokio::test]

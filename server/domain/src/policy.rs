@@ -142,6 +142,13 @@ impl Policy {
     /// caller can store a policy the product would misread.
     pub fn validate(&self) -> Result<(), PolicyError> {
         let fail = |m: String| Err(PolicyError::Invalid(m));
+        let within = |name: &str, v: i64, lo: i64, hi: i64| {
+            if (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err(PolicyError::Invalid(format!("{name} must be {lo} to {hi}")))
+            }
+        };
         if !(1..=2).contains(&self.methods_required) {
             return fail("methods_required must be 1 or 2".into());
         }
@@ -157,6 +164,68 @@ impl Policy {
                 "questions_to_register must be 1 to {}",
                 questions::MAX_QUESTIONS
             ));
+        }
+        // A code shorter than 6 digits is guessable within the attempt
+        // limits (docs/security.md #22); 10 is what people can still type.
+        within("email_code_length", self.email_code_length.into(), 6, 10)?;
+        within("phone_code_length", self.phone_code_length.into(), 6, 10)?;
+        within("code_ttl_secs", self.code_ttl_secs, 60, 3600)?;
+        within("max_code_attempts", self.max_code_attempts, 1, 10)?;
+        within("resend_cooldown_secs", self.resend_cooldown_secs, 10, 3600)?;
+        within(
+            "max_sends_per_destination_per_hour",
+            self.max_sends_per_destination_per_hour,
+            1,
+            100,
+        )?;
+        within(
+            "max_sends_per_account_per_hour",
+            self.max_sends_per_account_per_hour,
+            1,
+            100,
+        )?;
+        within(
+            "max_registration_skips",
+            self.max_registration_skips.into(),
+            0,
+            10,
+        )?;
+        within("reconfirm_days", self.reconfirm_days.into(), 0, 3650)?;
+        for region in self
+            .phone_regions
+            .iter()
+            .chain([&self.default_phone_region])
+        {
+            if region.parse::<phonenumber::country::Id>().is_err()
+                || region.len() != 2
+                || region.to_ascii_uppercase() != *region
+            {
+                return fail(format!(
+                    "{region:?} is not an ISO 3166 region code (e.g. US)"
+                ));
+            }
+        }
+        if (self.allow_phone_sms || self.allow_phone_voice) && self.phone_regions.is_empty() {
+            return fail("phone_regions may not be empty while phones are allowed".into());
+        }
+        if !self.phone_regions.contains(&self.default_phone_region)
+            && !self.phone_regions.is_empty()
+        {
+            return fail("default_phone_region must be one of phone_regions".into());
+        }
+        if self.sspr_scope == SsprScope::Groups && self.sspr_groups.is_empty() {
+            return fail("sspr_scope = groups needs at least one group in sspr_groups".into());
+        }
+        let contact = self.helpdesk_contact.as_str();
+        let contact_ok = contact.is_empty()
+            || (contact.len() <= 256
+                && (crate::identity::valid_email(contact)
+                    || url::Url::parse(contact)
+                        .is_ok_and(|u| matches!(u.scheme(), "https" | "http") && u.has_host())));
+        if !contact_ok {
+            return fail(
+                "helpdesk_contact must be empty, an email address or an http(s) URL".into(),
+            );
         }
         Ok(())
     }
@@ -179,4 +248,78 @@ pub async fn save(db: &Db, p: &Policy, now: Timestamp) -> Result<(), PolicyError
     let text = serde_json::to_string(p).map_err(|e| DomainError::Corrupt(e.to_string()))?;
     store::settings::put(db.pool(), KEY, &text, now).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(change: impl FnOnce(&mut Policy)) -> String {
+        let mut p = Policy::default();
+        change(&mut p);
+        match p.validate() {
+            Err(PolicyError::Invalid(m)) => m,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_default_policy_is_valid() {
+        assert!(Policy::default().validate().is_ok());
+    }
+
+    #[test]
+    fn every_field_is_checked() {
+        assert!(refused(|p| p.email_code_length = 0).contains("email_code_length"));
+        assert!(refused(|p| p.phone_code_length = 4).contains("phone_code_length"));
+        assert!(refused(|p| p.code_ttl_secs = 0).contains("code_ttl_secs"));
+        assert!(refused(|p| p.max_code_attempts = 0).contains("max_code_attempts"));
+        assert!(refused(|p| p.resend_cooldown_secs = -1).contains("resend_cooldown_secs"));
+        assert!(refused(|p| p.max_sends_per_destination_per_hour = 0).contains("destination"));
+        assert!(refused(|p| p.max_sends_per_account_per_hour = 1000).contains("account"));
+        assert!(refused(|p| p.max_registration_skips = 200).contains("skips"));
+        assert!(refused(|p| p.reconfirm_days = 9999).contains("reconfirm_days"));
+        assert!(refused(|p| p.methods_required = 3).contains("methods_required"));
+        assert!(refused(|p| p.password_min_length = 7).contains("password_min_length"));
+        assert!(refused(|p| p.questions_to_register = 0).contains("questions_to_register"));
+        assert!(refused(|p| p.banned_words = vec!["abc".into()]).contains("banned_words"));
+        assert!(refused(|p| p.phone_regions = vec!["XX".into()]).contains("XX"));
+        assert!(refused(|p| p.phone_regions = vec!["us".into()]).contains("us"));
+        assert!(refused(|p| p.default_phone_region = "FR".into()).contains("default_phone_region"));
+        assert!(refused(|p| p.phone_regions = vec![]).contains("phone_regions"));
+        assert!(refused(|p| p.sspr_scope = SsprScope::Groups).contains("sspr_groups"));
+        assert!(refused(|p| p.helpdesk_contact = "call Bob".into()).contains("helpdesk_contact"));
+        assert!(
+            refused(|p| p.helpdesk_contact = "javascript:alert(1)".into())
+                .contains("helpdesk_contact")
+        );
+    }
+
+    #[test]
+    fn reasonable_settings_pass() {
+        let p = Policy {
+            email_code_length: 6,
+            phone_code_length: 10,
+            phone_regions: vec!["IL".into(), "JP".into()],
+            default_phone_region: "IL".into(),
+            allow_phone_sms: true,
+            sspr_scope: SsprScope::Groups,
+            sspr_groups: vec!["staff".into()],
+            helpdesk_contact: "https://help.example.org/password".into(),
+            ..Policy::default()
+        };
+        assert!(p.validate().is_ok());
+        let mail = Policy {
+            helpdesk_contact: "helpdesk@example.org".into(),
+            ..Policy::default()
+        };
+        assert!(mail.validate().is_ok());
+        let no_phones = Policy {
+            allow_phone_sms: false,
+            allow_phone_voice: false,
+            phone_regions: vec![],
+            ..Policy::default()
+        };
+        assert!(no_phones.validate().is_ok());
+    }
 }
