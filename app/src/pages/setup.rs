@@ -107,49 +107,24 @@ fn SetupOverview(v: SetupView) -> impl IntoView {
         <MethodList methods=v.methods.clone() />
         <h2>{t!(i18n, setup_add_heading)}</h2>
         <ul class="choices">
-            {allowed
-                .authenticator
-                .then(|| {
+            {[
+                (allowed.authenticator, "/security-info/setup/app", MethodKind::Authenticator),
+                (allowed.sms || allowed.voice, "/security-info/setup/phone", MethodKind::Phone),
+                (allowed.email, "/security-info/setup/email", MethodKind::Email),
+                (allowed.questions, "/security-info/setup/questions", MethodKind::Questions),
+            ]
+                .into_iter()
+                .filter(|(offered, _, _)| *offered)
+                .map(|(_, href, kind)| {
                     view! {
                         <li>
-                            <a href="/security-info/setup/app">
-                                <MethodLabel kind=MethodKind::Authenticator />
+                            <a href=href>
+                                <MethodLabel kind=kind />
                             </a>
                         </li>
                     }
-                })}
-            {(allowed.sms || allowed.voice)
-                .then(|| {
-                    view! {
-                        <li>
-                            <a href="/security-info/setup/phone">
-                                <MethodLabel kind=MethodKind::Phone />
-                            </a>
-                        </li>
-                    }
-                })}
-            {allowed
-                .email
-                .then(|| {
-                    view! {
-                        <li>
-                            <a href="/security-info/setup/email">
-                                <MethodLabel kind=MethodKind::Email />
-                            </a>
-                        </li>
-                    }
-                })}
-            {allowed
-                .questions
-                .then(|| {
-                    view! {
-                        <li>
-                            <a href="/security-info/setup/questions">
-                                <MethodLabel kind=MethodKind::Questions />
-                            </a>
-                        </li>
-                    }
-                })}
+                })
+                .collect_view()}
         </ul>
         <div class="actions">
             {enough
