@@ -481,7 +481,7 @@ async fn a_second_tab_racing_the_first_applies_the_code_once(t: &TestDb) {
     let (mut jar, _) = signed_in(&app, "dana").await;
     let page = app.get("/security-info/setup", Some(&jar.header())).await;
     jar.take(&page);
-    post(
+    let sent = post(
         &app,
         &mut jar,
         "/api/setup_email",
@@ -492,9 +492,16 @@ async fn a_second_tab_racing_the_first_applies_the_code_once(t: &TestDb) {
     let tab2 = app
         .get("/security-info/setup/verify", Some(&jar.header()))
         .await;
+    // Everything printed: this check failed once, intermittently (see the
+    // closing note of the redesign step).
     assert!(
         tab2.body.contains("d@home.example"),
-        "the second tab continues the same flow"
+        "the second tab continues the same flow; send: {} {:?} {}; page: {} {}",
+        sent.status,
+        sent.header("location"),
+        sent.body,
+        tab2.status,
+        tab2.body
     );
     let code = last_code(&app.services.db, "d@home.example").await.0;
     let cookie = jar.header();
