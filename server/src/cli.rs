@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
-use sspr_domain::config::Config;
+use sspr_domain::config::{Config, DEFAULT_KEY_FILE, LEGACY_KEY_FILE};
 use sspr_domain::identity::{Login, valid_email};
 use sspr_domain::import::import_csv;
 use sspr_domain::password::Normalized;
@@ -91,11 +91,31 @@ pub struct NewAccount {
 /// minimum for a password that is the account's only factor.
 pub const MIN_CLI_PASSWORD_CHARS: usize = 15;
 
+/// The configured key file; for the default path, the key an earlier
+/// version left in the database's folder if there is none at it yet.
+fn key_path(config: &Config) -> PathBuf {
+    let legacy = Path::new(LEGACY_KEY_FILE);
+    if config.key_file == Path::new(DEFAULT_KEY_FILE)
+        && !config.key_file.exists()
+        && legacy.exists()
+    {
+        tracing::warn!(
+            "using the server key in {LEGACY_KEY_FILE}, beside the database; move it to {DEFAULT_KEY_FILE} (or set key_file) so database backups do not carry it"
+        );
+        return legacy.to_path_buf();
+    }
+    config.key_file.clone()
+}
+
 pub async fn open_services(config: Config) -> anyhow::Result<Services> {
     let db = Db::open(&config.database_url)
         .await
         .context("opening the database")?;
-    let key = ServerKey::load_or_create(&config.key_file).context("loading the server key")?;
+    let has_users = users::count(db.pool())
+        .await
+        .context("counting the users")?
+        > 0;
+    let key = ServerKey::open(&key_path(&config), has_users).context("loading the server key")?;
     Ok(Services::new(
         db,
         key,

@@ -99,7 +99,7 @@ pub fn build(state: AppState) -> Result<Router, BuildError> {
         ))
         .layer(from_fn_with_state(
             DevPages {
-                outbox: config.delivery.mode == DeliveryMode::Outbox,
+                outbox: config.delivery_mode() == DeliveryMode::Outbox,
             },
             dev_only::guard,
         ))

@@ -17,6 +17,8 @@ use crate::router;
 
 pub async fn run(mut config: Config, demo_mode: bool) -> anyhow::Result<()> {
     config.demo |= demo_mode;
+    // `--demo` may turn the dev outbox on: its rules apply again.
+    config.check_dev_outbox()?;
     let leptos_options = leptos::config::get_configuration(None)
         .context("Leptos configuration")?
         .leptos_options;
@@ -24,7 +26,7 @@ pub async fn run(mut config: Config, demo_mode: bool) -> anyhow::Result<()> {
     if config.demo {
         announce_demo(&services, &config).await?;
     }
-    if config.delivery.mode == DeliveryMode::Outbox {
+    if config.delivery_mode() == DeliveryMode::Outbox {
         tracing::warn!(
             "delivery mode is 'outbox': messages are shown on /dev/outbox and not sent; never use this in production"
         );
@@ -33,7 +35,7 @@ pub async fn run(mut config: Config, demo_mode: bool) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut workers = Vec::new();
     let (db, clock) = (services.db.clone(), services.clock.clone());
-    match config.delivery.mode {
+    match config.delivery_mode() {
         DeliveryMode::Outbox => workers.push(tokio::spawn(outbox::run_worker(
             db,
             clock,

@@ -71,7 +71,7 @@ fn ChangePasswordForm(rules: Rules) -> impl IntoView {
                 <input type="checkbox" name="sign_out_others" value="on" checked=true />
                 {t!(i18n, change_password_sign_out_others)}
             </label>
-            <button type="submit" class="primary">
+            <button type="submit" class="primary" disabled=move || action.pending().get()>
                 {t!(i18n, action_change_password)}
             </button>
         </ActionForm>

@@ -92,7 +92,7 @@ pub fn ResetPage() -> impl IntoView {
                     {t!(i18n, field_user_id)}
                 </TextField>
                 <Captcha />
-                <button type="submit" class="primary">
+                <button type="submit" class="primary" disabled=move || action.pending().get()>
                     {t!(i18n, action_next)}
                 </button>
             </ActionForm>
@@ -150,7 +150,11 @@ pub fn ResetVerifyPage() -> impl IntoView {
                                                         )}
                                                     </p>
                                                     <ActionForm action=email_hint>
-                                                        <button type="submit" class="primary">
+                                                        <button
+                                                            type="submit"
+                                                            class="primary"
+                                                            disabled=move || email_hint.pending().get()
+                                                        >
                                                             {t!(i18n, action_send_code)}
                                                         </button>
                                                     </ActionForm>
@@ -164,7 +168,11 @@ pub fn ResetVerifyPage() -> impl IntoView {
                                                             {t!(i18n, reset_email_label)}
                                                         </TextField>
                                                         <p class="hint">{t!(i18n, reset_email_hint)}</p>
-                                                        <button type="submit" class="primary">
+                                                        <button
+                                                            type="submit"
+                                                            class="primary"
+                                                            disabled=move || email.pending().get()
+                                                        >
                                                             {t!(i18n, action_send_code)}
                                                         </button>
                                                     </ActionForm>
@@ -192,7 +200,11 @@ pub fn ResetVerifyPage() -> impl IntoView {
                                             >
                                                 {t!(i18n, reset_phone_label)}
                                             </PhoneFields>
-                                            <button type="submit" class="primary">
+                                            <button
+                                                type="submit"
+                                                class="primary"
+                                                disabled=move || phone.pending().get()
+                                            >
                                                 {t!(i18n, action_send_code)}
                                             </button>
                                         </ActionForm>
@@ -208,7 +220,11 @@ pub fn ResetVerifyPage() -> impl IntoView {
                                         </h2>
                                         <p class="hint">{t!(i18n, reset_app_hint)}</p>
                                         <ActionForm action=app>
-                                            <button type="submit" class="secondary">
+                                            <button
+                                                type="submit"
+                                                class="secondary"
+                                                disabled=move || app.pending().get()
+                                            >
                                                 {t!(i18n, action_use_app)}
                                             </button>
                                         </ActionForm>
@@ -224,7 +240,11 @@ pub fn ResetVerifyPage() -> impl IntoView {
                                         </h2>
                                         <p class="hint">{t!(i18n, reset_questions_hint)}</p>
                                         <ActionForm action=questions>
-                                            <button type="submit" class="secondary">
+                                            <button
+                                                type="submit"
+                                                class="secondary"
+                                                disabled=move || questions.pending().get()
+                                            >
                                                 {t!(i18n, action_answer_questions)}
                                             </button>
                                         </ActionForm>
@@ -273,7 +293,11 @@ pub fn ResetCodePage() -> impl IntoView {
                                 <TextField id="code" input=Input::Code autofocus=true>
                                     {t!(i18n, field_code, digits = digits)}
                                 </TextField>
-                                <button type="submit" class="primary">
+                                <button
+                                    type="submit"
+                                    class="primary"
+                                    disabled=move || verify.pending().get()
+                                >
                                     {t!(i18n, action_verify)}
                                 </button>
                             </ActionForm>
@@ -281,7 +305,11 @@ pub fn ResetCodePage() -> impl IntoView {
                                 .then(|| {
                                     view! {
                                         <ActionForm action=resend>
-                                            <button type="submit" class="secondary">
+                                            <button
+                                                type="submit"
+                                                class="secondary"
+                                                disabled=move || resend.pending().get()
+                                            >
                                                 {t!(i18n, action_resend)}
                                             </button>
                                         </ActionForm>
@@ -358,7 +386,12 @@ pub fn ResetQuestionsPage() -> impl IntoView {
                                         </TextField>
                                     }
                                 })
-                                .collect_view()} <button type="submit" class="primary">
+                                .collect_view()}
+                            <button
+                                type="submit"
+                                class="primary"
+                                disabled=move || action.pending().get()
+                            >
                                 {t!(i18n, action_verify)}
                             </button>
                         </ActionForm>
@@ -399,7 +432,11 @@ pub fn ResetPasswordPage() -> impl IntoView {
                                 <ErrorAlert error />
                                 <ActionForm action=action>
                                     <NewPasswordFields rules=r preview=Preview::Reset />
-                                    <button type="submit" class="primary">
+                                    <button
+                                        type="submit"
+                                        class="primary"
+                                        disabled=move || action.pending().get()
+                                    >
                                         {t!(i18n, action_reset_password)}
                                     </button>
                                 </ActionForm>
@@ -409,7 +446,11 @@ pub fn ResetPasswordPage() -> impl IntoView {
                                             <section class="unlock">
                                                 <p>{t!(i18n, reset_unlock_intro)}</p>
                                                 <ActionForm action=unlock>
-                                                    <button type="submit" class="secondary">
+                                                    <button
+                                                        type="submit"
+                                                        class="secondary"
+                                                        disabled=move || unlock.pending().get()
+                                                    >
                                                         {t!(i18n, action_unlock)}
                                                     </button>
                                                 </ActionForm>

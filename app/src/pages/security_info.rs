@@ -80,7 +80,7 @@ pub fn ReauthPage() -> impl IntoView {
                 <TextField id="password" input=Input::CurrentPassword ltr=true autofocus=true>
                     {t!(i18n, field_password)}
                 </TextField>
-                <button type="submit" class="primary">
+                <button type="submit" class="primary" disabled=move || action.pending().get()>
                     {t!(i18n, action_continue)}
                 </button>
             </ActionForm>

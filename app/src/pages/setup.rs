@@ -131,7 +131,11 @@ fn SetupOverview(v: SetupView) -> impl IntoView {
                 .then(|| {
                     view! {
                         <ActionForm action=finish>
-                            <button type="submit" class="primary">
+                            <button
+                                type="submit"
+                                class="primary"
+                                disabled=move || finish.pending().get()
+                            >
                                 {t!(i18n, action_finish)}
                             </button>
                         </ActionForm>
@@ -141,7 +145,11 @@ fn SetupOverview(v: SetupView) -> impl IntoView {
                 .then(|| {
                     view! {
                         <ActionForm action=reconfirm>
-                            <button type="submit" class="secondary">
+                            <button
+                                type="submit"
+                                class="secondary"
+                                disabled=move || reconfirm.pending().get()
+                            >
                                 {t!(i18n, action_looks_good)}
                             </button>
                         </ActionForm>
@@ -152,7 +160,11 @@ fn SetupOverview(v: SetupView) -> impl IntoView {
                 .then(|| {
                     view! {
                         <ActionForm action=skip>
-                            <button type="submit" class="secondary">
+                            <button
+                                type="submit"
+                                class="secondary"
+                                disabled=move || skip.pending().get()
+                            >
                                 {t!(i18n, action_ask_later)}
                             </button>
                         </ActionForm>
@@ -182,7 +194,11 @@ pub fn SetupEmailPage() -> impl IntoView {
                             <TextField id="address" input=Input::Email autofocus=true>
                                 {t!(i18n, field_email)}
                             </TextField>
-                            <button type="submit" class="primary">
+                            <button
+                                type="submit"
+                                class="primary"
+                                disabled=move || action.pending().get()
+                            >
                                 {t!(i18n, action_send_code)}
                             </button>
                         </ActionForm>
@@ -222,7 +238,11 @@ pub fn SetupPhonePage() -> impl IntoView {
                             >
                                 {t!(i18n, field_phone)}
                             </PhoneFields>
-                            <button type="submit" class="primary">
+                            <button
+                                type="submit"
+                                class="primary"
+                                disabled=move || action.pending().get()
+                            >
                                 {t!(i18n, action_send_code)}
                             </button>
                         </ActionForm>
@@ -299,18 +319,30 @@ pub fn SetupVerifyPage() -> impl IntoView {
                                 <TextField id="code" input=Input::Code autofocus=true>
                                     {t!(i18n, field_code, digits = digits)}
                                 </TextField>
-                                <button type="submit" class="primary">
+                                <button
+                                    type="submit"
+                                    class="primary"
+                                    disabled=move || verify.pending().get()
+                                >
                                     {t!(i18n, action_verify)}
                                 </button>
                             </ActionForm>
                             <div class="actions">
                                 <ActionForm action=resend>
-                                    <button type="submit" class="secondary">
+                                    <button
+                                        type="submit"
+                                        class="secondary"
+                                        disabled=move || resend.pending().get()
+                                    >
                                         {t!(i18n, action_resend)}
                                     </button>
                                 </ActionForm>
                                 <ActionForm action=cancel>
-                                    <button type="submit" class="secondary">
+                                    <button
+                                        type="submit"
+                                        class="secondary"
+                                        disabled=move || cancel.pending().get()
+                                    >
                                         {t!(i18n, action_cancel)}
                                     </button>
                                 </ActionForm>
@@ -400,12 +432,20 @@ pub fn SetupAppPage() -> impl IntoView {
                             <TextField id="code" input=Input::Code>
                                 {t!(i18n, field_code, digits = 6)}
                             </TextField>
-                            <button type="submit" class="primary">
+                            <button
+                                type="submit"
+                                class="primary"
+                                disabled=move || verify.pending().get()
+                            >
                                 {t!(i18n, action_verify)}
                             </button>
                         </ActionForm>
                         <ActionForm action=cancel>
-                            <button type="submit" class="secondary">
+                            <button
+                                type="submit"
+                                class="secondary"
+                                disabled=move || cancel.pending().get()
+                            >
                                 {t!(i18n, action_cancel)}
                             </button>
                         </ActionForm>
@@ -495,7 +535,12 @@ pub fn SetupQuestionsPage() -> impl IntoView {
                                         </fieldset>
                                     }
                                 })
-                                .collect_view()} <button type="submit" class="primary">
+                                .collect_view()}
+                            <button
+                                type="submit"
+                                class="primary"
+                                disabled=move || action.pending().get()
+                            >
                                 {t!(i18n, action_save)}
                             </button>
                         </ActionForm>

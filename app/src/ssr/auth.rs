@@ -59,7 +59,8 @@ pub async fn reauthenticate(password: String, next: String) -> Result<(), AppErr
         return Err(AppError::NotSignedIn);
     };
     let ip = client_ip().await;
-    auth::reauthenticate(s, &token, &password, ip, s.now()).await?;
+    let fresh = auth::reauthenticate(s, &token, &password, ip, s.now()).await?;
+    set_session_cookie(&st.cookies, fresh);
     leptos_axum::redirect(local_path(&next).unwrap_or("/security-info"));
     Ok(())
 }

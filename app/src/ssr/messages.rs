@@ -41,6 +41,10 @@ pub fn render(template: &Template, locale: &str) -> Rendered {
             subject: td_string!(l, mail_code_subject).to_string(),
             body: td_string!(l, mail_code_body, code = code, minutes = minutes),
         },
+        Template::ResetCode { code, minutes } => Rendered {
+            subject: td_string!(l, mail_reset_code_subject).to_string(),
+            body: td_string!(l, mail_reset_code_body, code = code, minutes = minutes),
+        },
         Template::SecurityInfoChanged {
             display_name,
             method,
@@ -134,6 +138,50 @@ mod tests {
             "en",
         );
         assert!(code.body.contains("01234567") && code.body.contains("10 minutes"));
+        // A reset code is a key to the account: never called harmless, and
+        // the reader is told nobody will ask for it (docs/security.md #71).
+        for locale in ["en", "he-IL"] {
+            let reset = render(
+                &Template::ResetCode {
+                    code: "01234567".into(),
+                    minutes: 10,
+                },
+                locale,
+            );
+            let registration = render(
+                &Template::VerificationCode {
+                    code: "01234567".into(),
+                    minutes: 10,
+                },
+                locale,
+            );
+            assert!(reset.body.contains("01234567"), "{locale}");
+            assert_ne!(reset.subject, registration.subject, "{locale}");
+            assert_ne!(reset.body, registration.body, "{locale}");
+        }
+        let reset = render(
+            &Template::ResetCode {
+                code: "01234567".into(),
+                minutes: 10,
+            },
+            "en",
+        );
+        assert!(reset.body.contains("reset the password"), "{}", reset.body);
+        assert!(
+            reset.body.contains("Never share this code"),
+            "{}",
+            reset.body
+        );
+        assert!(
+            reset.body.contains("will never ask you for it"),
+            "{}",
+            reset.body
+        );
+        assert!(
+            !reset.body.contains("without your password"),
+            "{}",
+            reset.body
+        );
         let changed = render(
             &Template::SecurityInfoChanged {
                 display_name: "Dana".into(),

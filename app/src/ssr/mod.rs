@@ -34,25 +34,42 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
-/// Session cookie settings derived from `public_url`.
+/// A cookie of ours, by its name on plain-http development origins and
+/// over https, where the `__Host-` prefix makes the browser insist on
+/// Secure, Path=/ and no Domain, so a sibling host cannot plant or
+/// overwrite it (docs/security.md #69).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CookieName {
+    pub http: &'static str,
+    pub https: &'static str,
+}
+
+/// The session.
+pub const SESSION_COOKIE: CookieName = CookieName {
+    http: "sspr_session",
+    https: "__Host-sspr_session",
+};
+
+/// Cookie settings derived from `public_url`.
 #[derive(Clone, Debug)]
 pub struct CookiePolicy {
-    /// `__Host-sspr_session` over https (host-only, Secure, Path=/ enforced
-    /// by the browser), `sspr_session` on plain-http development origins.
-    pub session_name: &'static str,
-    pub secure: bool,
+    pub https: bool,
 }
 
 impl CookiePolicy {
     pub fn for_https(https: bool) -> CookiePolicy {
-        CookiePolicy {
-            session_name: if https {
-                "__Host-sspr_session"
-            } else {
-                "sspr_session"
-            },
-            secure: https,
+        CookiePolicy { https }
+    }
+    /// The name `cookie` has on this site.
+    pub fn name(&self, cookie: CookieName) -> &'static str {
+        if self.https {
+            cookie.https
+        } else {
+            cookie.http
         }
+    }
+    pub fn session_name(&self) -> &'static str {
+        self.name(SESSION_COOKIE)
     }
 }
 
@@ -73,28 +90,29 @@ pub async fn cookie_jar() -> CookieJar {
 pub async fn session_token(policy: &CookiePolicy) -> Option<String> {
     cookie_jar()
         .await
-        .get(policy.session_name)
+        .get(policy.session_name())
         .map(|c| c.value().to_owned())
         .filter(|v| !v.is_empty())
 }
 
 fn session_cookie(policy: &CookiePolicy, value: String) -> Cookie<'static> {
-    Cookie::build((policy.session_name, value))
+    Cookie::build((policy.session_name(), value))
         .path("/")
         .http_only(true)
-        .secure(policy.secure)
+        .secure(policy.https)
         // Strict: no cross-site request ever carries the session
         // (docs/security.md #42); following a mailed link means signing in again.
         .same_site(SameSite::Strict)
         .build()
 }
 
-/// Sets an HttpOnly, SameSite=Strict cookie for the whole site.
-pub fn append_cookie_value(policy: &CookiePolicy, name: &'static str, value: String) {
-    let c = Cookie::build((name, value))
+/// Sets an HttpOnly, SameSite=Strict cookie for the whole site (Secure
+/// and `__Host-` over https).
+pub fn append_cookie_value(policy: &CookiePolicy, name: CookieName, value: String) {
+    let c = Cookie::build((policy.name(name), value))
         .path("/")
         .http_only(true)
-        .secure(policy.secure)
+        .secure(policy.https)
         .same_site(SameSite::Strict)
         .build();
     append_cookie(c);

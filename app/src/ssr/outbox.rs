@@ -9,7 +9,7 @@ use crate::error::AppError;
 pub async fn list() -> Result<Vec<OutboxEntry>, AppError> {
     let st = state()?;
     let s = &st.services;
-    if s.config.delivery.mode != DeliveryMode::Outbox {
+    if s.config.delivery_mode() != DeliveryMode::Outbox {
         return Err(AppError::NotFound);
     }
     let messages = outbox::recent(s.db.pool(), 100).await.map_err(internal)?;

@@ -54,7 +54,8 @@ pub async fn change(
         sign_out_others,
         ip,
     };
-    password_change::change(s, req, s.now()).await?;
+    let fresh = password_change::change(s, req, s.now()).await?;
+    super::set_session_cookie(&st.cookies, fresh);
     leptos_axum::redirect("/account/password/done");
     Ok(())
 }

@@ -6,24 +6,32 @@ use sspr_domain::reset;
 use sspr_proto::views::{CaptchaPuzzle, ResetPasswordView, ResetView};
 use sspr_proto::{PhoneChannel, Reason};
 
-use super::{AppState, append_cookie_value, client_ip, cookie_jar, internal, state};
+use super::{
+    AppState, CookieName, CookiePolicy, append_cookie_value, client_ip, cookie_jar, internal, state,
+};
 use crate::error::AppError;
 
 /// The reset flow's cookie and the CAPTCHA nonce's (HttpOnly, Strict).
-pub const FLOW_COOKIE: &str = "sspr_reset";
-pub const NONCE_COOKIE: &str = "sspr_captcha";
+pub const FLOW_COOKIE: CookieName = CookieName {
+    http: "sspr_reset",
+    https: "__Host-sspr_reset",
+};
+pub const NONCE_COOKIE: CookieName = CookieName {
+    http: "sspr_captcha",
+    https: "__Host-sspr_captcha",
+};
 
-async fn cookie(name: &str) -> Option<String> {
+async fn cookie(policy: &CookiePolicy, name: CookieName) -> Option<String> {
     cookie_jar()
         .await
-        .get(name)
+        .get(policy.name(name))
         .map(|c| c.value().to_owned())
         .filter(|v| !v.is_empty())
 }
 
 async fn flow_token() -> Result<(AppState, String), AppError> {
     let st = state()?;
-    match cookie(FLOW_COOKIE).await {
+    match cookie(&st.cookies, FLOW_COOKIE).await {
         Some(token) => Ok((st, token)),
         None => Err(AppError::FlowExpired),
     }
@@ -32,7 +40,7 @@ async fn flow_token() -> Result<(AppState, String), AppError> {
 pub async fn challenge() -> Result<CaptchaPuzzle, AppError> {
     let st = state()?;
     let s = &st.services;
-    let nonce = match cookie(NONCE_COOKIE).await {
+    let nonce = match cookie(&st.cookies, NONCE_COOKIE).await {
         Some(n) if captcha::valid_nonce(&n) => n,
         _ => {
             let n = hex::encode(
@@ -58,7 +66,7 @@ pub async fn challenge() -> Result<CaptchaPuzzle, AppError> {
 pub async fn start(login: String, captcha: String) -> Result<(), AppError> {
     let st = state()?;
     let s = &st.services;
-    let nonce = cookie(NONCE_COOKIE).await.unwrap_or_default();
+    let nonce = cookie(&st.cookies, NONCE_COOKIE).await.unwrap_or_default();
     let ip = client_ip().await;
     let token = reset::start(s, &login, captcha.trim(), &nonce, ip, s.now()).await?;
     append_cookie_value(&st.cookies, FLOW_COOKIE, token);

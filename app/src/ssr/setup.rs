@@ -11,11 +11,14 @@ use sspr_domain::{Timestamp, auth, authenticator};
 use sspr_proto::PhoneChannel;
 use sspr_proto::views::{AuthenticatorKey, CUSTOM_QUESTION, QuestionInput, SetupView};
 
-use super::{AppState, append_cookie_value, cookie_jar, internal, session_token};
+use super::{AppState, CookieName, append_cookie_value, cookie_jar, internal, session_token};
 use crate::error::AppError;
 
 /// The registration flow's cookie (HttpOnly, SameSite=Strict).
-pub const FLOW_COOKIE: &str = "sspr_setup";
+pub const FLOW_COOKIE: CookieName = CookieName {
+    http: "sspr_setup",
+    https: "__Host-sspr_setup",
+};
 /// Adding or changing security info needs a password proof this recent (docs/security.md #51).
 pub const REAUTH_WINDOW_SECS: i64 = 10 * 60;
 
@@ -56,7 +59,7 @@ impl Ctx {
     async fn flow(&self) -> Result<String, AppError> {
         let existing = cookie_jar()
             .await
-            .get(FLOW_COOKIE)
+            .get(self.st.cookies.name(FLOW_COOKIE))
             .map(|c| c.value().to_owned());
         let token = reg::start(
             &self.st.services,

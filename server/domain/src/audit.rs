@@ -6,6 +6,8 @@
 
 use std::net::IpAddr;
 
+use crate::identity::Login;
+use crate::secrets::ServerKey;
 use crate::store::{self, Exec};
 use crate::{DomainError, Timestamp};
 
@@ -63,6 +65,20 @@ impl Outcome {
         } else {
             Outcome::Failure
         }
+    }
+}
+
+/// The user ID to record for an event about a typed ID: as typed when it
+/// names an account; otherwise a keyed hash (`unknown:` and 16 hex
+/// digits), since people type passwords and other people's names into
+/// that field, yet admins still see the same unknown ID tried again and
+/// again (docs/security.md #73).
+pub fn typed_login(key: &ServerKey, login: &Login, names_an_account: bool) -> String {
+    if names_an_account {
+        login.as_str().to_owned()
+    } else {
+        let hash = key.keyed_hash("audit-unknown-login", &[login.as_str().as_bytes()]);
+        format!("unknown:{}", hex::encode(&hash[..8]))
     }
 }
 

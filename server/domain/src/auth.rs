@@ -80,14 +80,15 @@ pub async fn sign_in(
 
 /// Proves again that the person at the keyboard knows the password (before
 /// security info changes; docs/security.md #51). Wrong passwords count toward
-/// the same lockout as sign-in.
+/// the same lockout as sign-in. Returns the session's new token: the
+/// session is rotated (docs/security.md #69).
 pub async fn reauthenticate(
     s: &Services,
     session_token: &str,
     password: &str,
     ip: Option<IpAddr>,
     now: Timestamp,
-) -> Result<(), SignInError> {
+) -> Result<String, SignInError> {
     let Some(current) = current_user(s, session_token, now).await? else {
         return Err(SignInError::InvalidCredentials);
     };
@@ -95,14 +96,19 @@ pub async fn reauthenticate(
     if user.id != current.id {
         return Err(SignInError::InvalidCredentials);
     }
-    sessions::mark_authenticated(&s.db, session_token, now).await?;
+    let mut tx = s.db.pool().begin().await.map_err(DomainError::from)?;
+    let Some(fresh) = sessions::rotate(&mut *tx, session_token, now).await? else {
+        tx.rollback().await.map_err(DomainError::from)?;
+        return Err(SignInError::InvalidCredentials);
+    };
     audit::record(
-        s.db.pool(),
+        &mut *tx,
         &Event::by_self(AuditKind::Reauthenticate, Outcome::Success, user.id).ip(ip),
         now,
     )
     .await?;
-    Ok(())
+    tx.commit().await.map_err(DomainError::from)?;
+    Ok(fresh)
 }
 
 /// The common core of sign-in, re-authentication and password change:
@@ -200,7 +206,7 @@ async fn failed(
     };
     audit::record(
         &mut *tx,
-        &event(login, user, Outcome::Failure, Some(detail), ip),
+        &event(s, login, user, Outcome::Failure, Some(detail), ip),
         now,
     )
     .await?;
@@ -220,6 +226,7 @@ async fn failed(
 }
 
 fn event(
+    s: &Services,
     login: &Login,
     user: Option<&User>,
     outcome: Outcome,
@@ -231,7 +238,7 @@ fn event(
         outcome,
         actor_user_id: user.map(|u| u.id),
         subject_user_id: user.map(|u| u.id),
-        subject_login: Some(login.as_str().to_owned()),
+        subject_login: Some(audit::typed_login(&s.key, login, user.is_some())),
         ip,
         detail: detail.map(str::to_owned),
     }
@@ -246,7 +253,12 @@ async fn record(
     ip: Option<IpAddr>,
     now: Timestamp,
 ) -> Result<(), DomainError> {
-    audit::record(s.db.pool(), &event(login, user, outcome, detail, ip), now).await
+    audit::record(
+        s.db.pool(),
+        &event(s, login, user, outcome, detail, ip),
+        now,
+    )
+    .await
 }
 
 /// Rehashes with the configured parameters after a successful sign-in.

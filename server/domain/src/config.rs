@@ -59,10 +59,13 @@ pub enum LogFormat {
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct DeliveryConfig {
-    /// `outbox`: messages are shown on /dev/outbox (demo default).
-    /// `hold`: messages are queued and nothing is sent.
+    /// `outbox`: messages are shown on /dev/outbox (the demo's default;
+    /// loopback `listen` and http `public_url` only).
+    /// `hold`: messages are queued and nothing is sent (the default).
     /// `live`: email through `smtp`, text and voice through `phone`.
-    pub mode: DeliveryMode,
+    /// Read it through [`Config::delivery_mode`]: unset means `hold`, or
+    /// `outbox` in demo mode.
+    pub mode: Option<DeliveryMode>,
     pub smtp: Option<SmtpConfig>,
     pub phone: Option<PhoneConfig>,
     /// Voice calls go here instead of `phone` when set: most providers
@@ -125,6 +128,14 @@ fn default_delivery_timeout() -> u64 {
     10
 }
 
+/// Where the server key lives unless `key_file` says otherwise: apart
+/// from the database's folder (`data/`), so a copy of that folder is not
+/// also a copy of the key (docs/security.md #70).
+pub const DEFAULT_KEY_FILE: &str = "keys/sspr.key";
+/// Where earlier versions kept it by default, still read when the new
+/// default path is empty.
+pub const LEGACY_KEY_FILE: &str = "data/sspr.key";
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -132,7 +143,7 @@ impl Default for Config {
             listen: "127.0.0.1:3000".into(),
             trusted_proxies: Vec::new(),
             database_url: "sqlite://data/sspr.db".into(),
-            key_file: PathBuf::from("data/sspr.key"),
+            key_file: PathBuf::from(DEFAULT_KEY_FILE),
             default_locale: "en".into(),
             demo: false,
             log_format: LogFormat::Pretty,
@@ -241,8 +252,9 @@ impl Config {
                     .into(),
             });
         }
+        self.check_dev_outbox()?;
         let d = &self.delivery;
-        if d.mode == DeliveryMode::Live && d.smtp.is_none() {
+        if d.mode == Some(DeliveryMode::Live) && d.smtp.is_none() {
             return Err(ConfigError::Invalid {
                 key: "delivery",
                 reason: "mode = \"live\" needs a [delivery.smtp] section".into(),
@@ -294,6 +306,44 @@ impl Config {
             .collect()
     }
 
+    /// How messages leave: as configured, else the demo's dev outbox, else
+    /// held (a forgotten setting publishes nothing).
+    pub fn delivery_mode(&self) -> DeliveryMode {
+        match self.delivery.mode {
+            Some(mode) => mode,
+            None if self.demo => DeliveryMode::Outbox,
+            None => DeliveryMode::Hold,
+        }
+    }
+
+    /// The dev outbox shows every code and address to whoever reaches it:
+    /// only on a loopback address, never for an https site (which means a
+    /// real deployment) (docs/security.md #68).
+    pub fn check_dev_outbox(&self) -> Result<(), ConfigError> {
+        if self.delivery_mode() != DeliveryMode::Outbox {
+            return Ok(());
+        }
+        let invalid = |reason: &str| ConfigError::Invalid {
+            key: "delivery.mode",
+            reason: reason.into(),
+        };
+        if self.public_origin()?.https {
+            return Err(invalid(
+                "the dev outbox publishes every code; it is refused when public_url is https",
+            ));
+        }
+        let loopback = self
+            .listen
+            .parse::<std::net::SocketAddr>()
+            .is_ok_and(|a| a.ip().is_loopback());
+        if !loopback {
+            return Err(invalid(
+                "the dev outbox publishes every code; it needs a loopback listen address such as 127.0.0.1:3000",
+            ));
+        }
+        Ok(())
+    }
+
     pub fn public_origin(&self) -> Result<PublicOrigin, ConfigError> {
         let invalid = |reason: &str| ConfigError::Invalid {
             key: "public_url",
@@ -342,6 +392,32 @@ mod tests {
     fn the_example_file_is_valid_and_states_the_defaults() {
         let text = include_str!("../../sspr.example.toml");
         assert_eq!(Config::from_toml(text).unwrap(), Config::default());
+    }
+
+    /// docs/security.md #68.
+    #[test]
+    fn the_dev_outbox_is_never_a_default_and_never_public() {
+        let c = Config::from_toml("").unwrap();
+        assert_eq!(c.delivery_mode(), DeliveryMode::Hold, "no [delivery]");
+        let demo = Config::from_toml("demo = true").unwrap();
+        assert_eq!(demo.delivery_mode(), DeliveryMode::Outbox);
+        let held = Config::from_toml("demo = true\n[delivery]\nmode = \"hold\"").unwrap();
+        assert_eq!(held.delivery_mode(), DeliveryMode::Hold, "explicit wins");
+        for refused in [
+            "demo = true\npublic_url = \"https://sspr.example.org\"",
+            "public_url = \"https://sspr.example.org\"\n[delivery]\nmode = \"outbox\"",
+            "listen = \"0.0.0.0:3000\"\n[delivery]\nmode = \"outbox\"",
+            "demo = true\nlisten = \"192.0.2.1:3000\"",
+        ] {
+            let err = Config::from_toml(refused).unwrap_err().to_string();
+            assert!(err.contains("delivery.mode"), "{refused}: {err}");
+        }
+        let local = Config::from_toml("listen = \"[::1]:3000\"\n[delivery]\nmode = \"outbox\"");
+        assert!(local.is_ok(), "{local:?}");
+        // The flag given on the command line is checked too (`serve`).
+        let mut c = Config::from_toml("listen = \"0.0.0.0:3000\"").unwrap();
+        c.demo = true;
+        assert!(c.check_dev_outbox().is_err());
     }
 
     #[test]

@@ -17,4 +17,10 @@ pub enum DomainError {
     Io(#[from] std::io::Error),
     #[error("contention: {0}")]
     Contention(&'static str),
+    #[error(
+        "the server key {0} is missing, but the database already holds users: a new key would \
+         make every sealed authenticator secret and keyed hash unusable. Restore the key file \
+         from its backup (it is backed up apart from the database), or point key_file at it"
+    )]
+    KeyMissing(String),
 }

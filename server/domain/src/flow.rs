@@ -62,6 +62,13 @@ pub enum Effect {
     Audit(Event),
     /// Gives back a failure slot reserved before a check that succeeded.
     Refund(String),
+    /// Counts a hit on a counter (a failure streak).
+    Count {
+        key: String,
+        window_secs: i64,
+    },
+    /// Deletes counters (streaks a success ended).
+    Forget(Vec<String>),
     /// Stores a method the user proved, with its audit row and notices.
     AddMethod(Box<User>, Verified),
 }
@@ -233,6 +240,10 @@ pub async fn apply(
             Effect::Send(m) => outbox::enqueue(&mut **tx, &m, now).await?,
             Effect::Audit(e) => audit::record(&mut **tx, &e, now).await?,
             Effect::Refund(key) => store::counters::refund(&mut **tx, &key).await?,
+            Effect::Count { key, window_secs } => {
+                store::counters::hit(&mut **tx, &key, window_secs, now).await?;
+            }
+            Effect::Forget(keys) => store::counters::forget(&mut **tx, &keys).await?,
             Effect::AddMethod(user, m) => methods::add_verified(s, tx, &user, &m, now).await?,
         }
     }

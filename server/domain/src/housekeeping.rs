@@ -4,7 +4,7 @@
 //! off over several rounds instead of in one long lock.
 
 use crate::sessions::SessionConfig;
-use crate::{Db, DomainError, Timestamp, captcha, rate, sessions, store};
+use crate::{Db, DomainError, Timestamp, captcha, rate, reset, sessions, store};
 
 /// Flows are kept this long after they expire (for support questions of
 /// the "what happened to my reset?" kind), then deleted.
@@ -31,16 +31,15 @@ pub async fn purge(db: &Db, cfg: &SessionConfig, now: Timestamp) -> Result<Purge
 /// A counter whose window started before the longest window any limit
 /// uses counts as zero already (`rate::hit` restarts it), so deleting it
 /// changes no decision. A spent CAPTCHA solution only needs remembering
-/// while its challenge could still be accepted.
+/// while its challenge could still be accepted; a reset gate's streak of
+/// failures counts over a longer window than any hourly limit.
 async fn purge_counters(db: &Db, now: Timestamp) -> Result<u64, DomainError> {
-    store::counters::purge(
-        db.pool(),
-        now.minus_secs(rate::LONGEST_WINDOW_SECS),
-        rate::CAPTCHA_MARK_PREFIX,
-        now.minus_secs(captcha::TTL_SECS),
-        BATCH,
-    )
-    .await
+    let expired = store::counters::Expired {
+        before: now.minus_secs(rate::LONGEST_WINDOW_SECS),
+        marks: (rate::CAPTCHA_MARK_PREFIX, now.minus_secs(captcha::TTL_SECS)),
+        streaks: (rate::STREAK_PREFIX, now.minus_secs(reset::STREAK_SECS)),
+    };
+    store::counters::purge(db.pool(), &expired, BATCH).await
 }
 
 async fn purge_flows(db: &Db, now: Timestamp) -> Result<u64, DomainError> {

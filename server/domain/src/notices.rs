@@ -43,6 +43,7 @@ pub fn code(s: &Services, policy: &Policy, user: &User, c: Code<'_>, now: Timest
         code,
         purpose,
     } = c;
+    let minutes = (policy.code_ttl_secs + 59) / 60;
     NewMessage {
         channel: match (kind, channel) {
             (Kind::Phone, Some(PhoneChannel::Voice)) => Channel::Voice,
@@ -51,9 +52,9 @@ pub fn code(s: &Services, policy: &Policy, user: &User, c: Code<'_>, now: Timest
         },
         recipient: destination.to_owned(),
         locale: locale_of(s, user),
-        template: Template::VerificationCode {
-            code,
-            minutes: (policy.code_ttl_secs + 59) / 60,
+        template: match purpose {
+            CodeFor::Reset => Template::ResetCode { code, minutes },
+            CodeFor::Registration { .. } => Template::VerificationCode { code, minutes },
         },
         idempotency_key: match purpose {
             CodeFor::Reset => format!("reset-code:{}", random_token()),

@@ -48,8 +48,12 @@ impl Channel {
 pub enum Template {
     /// The account was locked after repeated failed sign-ins.
     AccountLocked { display_name: String, minutes: i64 },
-    /// A one-time code proving a destination (valid `minutes`).
+    /// A one-time code proving a destination while registering it (valid
+    /// `minutes`).
     VerificationCode { code: String, minutes: i64 },
+    /// A one-time code for a password reset: its own wording, since the
+    /// code is a key to the account (docs/security.md #71).
+    ResetCode { code: String, minutes: i64 },
     /// The user's security info changed (sent to their other addresses).
     SecurityInfoChanged {
         display_name: String,
@@ -78,6 +82,20 @@ impl Template {
                 code: String::new(),
                 minutes: *minutes,
             }),
+            Template::ResetCode { minutes, .. } => Some(Template::ResetCode {
+                code: String::new(),
+                minutes: *minutes,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The one-time code this message carries, if any.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Template::VerificationCode { code, .. } | Template::ResetCode { code, .. } => {
+                Some(code)
+            }
             _ => None,
         }
     }
@@ -86,6 +104,7 @@ impl Template {
         match self {
             Template::AccountLocked { .. } => "account_locked",
             Template::VerificationCode { .. } => "verification_code",
+            Template::ResetCode { .. } => "reset_code",
             Template::SecurityInfoChanged { .. } => "security_info_changed",
             Template::PasswordChanged { .. } => "password_changed",
             Template::AdminPasswordReset { .. } => "admin_password_reset",
@@ -123,10 +142,13 @@ pub struct Message {
 #[serde(rename_all = "lowercase")]
 pub enum DeliveryMode {
     /// Development and demo: messages count as delivered at once and are
-    /// listed on `/dev/outbox`.
-    #[default]
+    /// listed on `/dev/outbox` for anyone who can reach it. Only on a
+    /// loopback address and never behind https (`Config::validate`).
     Outbox,
     /// Queue messages and deliver nothing (no channel configured yet).
+    /// The default: a forgotten `[delivery]` publishes nothing
+    /// (docs/security.md #68).
+    #[default]
     Hold,
     /// Deliver for real: email over SMTP, text and voice through the HTTP
     /// provider (`[delivery.smtp]`, `[delivery.phone]`).

@@ -117,11 +117,13 @@ where
     ))
 }
 
+/// Changes the signed-in user's password. Returns the session's new token:
+/// the session is rotated with the change (docs/security.md #69).
 pub async fn change(
     s: &Services,
     req: ChangeRequest<'_>,
     now: Timestamp,
-) -> Result<(), ChangeError> {
+) -> Result<String, ChangeError> {
     let Some(user) = auth::current_user(s, req.session_token, now).await? else {
         return Err(ChangeError::NotSignedIn);
     };
@@ -160,8 +162,12 @@ pub async fn change(
         tx.rollback().await?;
         return Err(ChangeError::Conflict);
     }
+    let Some(fresh) = sessions::rotate(&mut *tx, req.session_token, now).await? else {
+        tx.rollback().await?;
+        return Err(ChangeError::NotSignedIn);
+    };
     let ended = if req.sign_out_others {
-        sessions::revoke_others(&mut *tx, user.id, req.session_token).await?
+        sessions::revoke_others(&mut *tx, user.id, &fresh).await?
     } else {
         0
     };
@@ -172,5 +178,5 @@ pub async fn change(
     audit::record(&mut *tx, &event, now).await?;
     notices::password_changed(s, &mut tx, &user, now).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(fresh)
 }

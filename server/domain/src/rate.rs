@@ -61,8 +61,32 @@ pub enum CounterKey<'a> {
     ResetStartsTotal,
     /// Failed checks of one gate kind for one typed user ID (its keyed hash).
     ResetFailures { identifier: &'a str, kind: Kind },
-    /// The 24-hour block of one gate kind for one typed user ID.
+    /// The 24-hour block of one gate kind for one typed user ID (written
+    /// by earlier versions; still honoured).
     ResetBlock { identifier: &'a str, kind: Kind },
+    /// Failed checks of one gate kind for one typed user ID from one
+    /// network (an IPv4 address or IPv6 /64, as [`Network`] renders it).
+    ResetFailuresFrom {
+        identifier: &'a str,
+        kind: Kind,
+        network: &'a str,
+    },
+    /// The 24-hour block of one gate kind for one typed user ID from one
+    /// network.
+    ResetBlockFrom {
+        identifier: &'a str,
+        kind: Kind,
+        network: &'a str,
+    },
+    /// Consecutive failed checks of one gate kind for one typed user ID
+    /// from one network, across hours.
+    ResetStreakFrom {
+        identifier: &'a str,
+        kind: Kind,
+        network: &'a str,
+    },
+    /// The same from every network.
+    ResetStreak { identifier: &'a str, kind: Kind },
     /// Reset codes sent for one typed user ID.
     ResetSends { identifier: &'a str },
     /// Registration codes sent to one destination.
@@ -72,6 +96,10 @@ pub enum CounterKey<'a> {
     /// A CAPTCHA solution already spent.
     CaptchaSpent(&'a str),
 }
+
+/// The prefix of the streak keys ([`CounterKey::ResetStreak`],
+/// [`CounterKey::ResetStreakFrom`]), kept longer than other counters.
+pub const STREAK_PREFIX: &str = "reset-streak-";
 
 /// The prefix of [`CounterKey::CaptchaSpent`] keys (housekeeping purges
 /// them sooner than counters).
@@ -88,6 +116,24 @@ impl fmt::Display for CounterKey<'_> {
             }
             CounterKey::ResetBlock { identifier, kind } => {
                 write!(f, "reset-block-{}:{identifier}", kind.as_str())
+            }
+            CounterKey::ResetFailuresFrom {
+                identifier,
+                kind,
+                network,
+            } => write!(f, "reset-fail-{}:{identifier}@{network}", kind.as_str()),
+            CounterKey::ResetBlockFrom {
+                identifier,
+                kind,
+                network,
+            } => write!(f, "reset-block-{}:{identifier}@{network}", kind.as_str()),
+            CounterKey::ResetStreakFrom {
+                identifier,
+                kind,
+                network,
+            } => write!(f, "{STREAK_PREFIX}{}:{identifier}@{network}", kind.as_str()),
+            CounterKey::ResetStreak { identifier, kind } => {
+                write!(f, "{STREAK_PREFIX}{}:{identifier}", kind.as_str())
             }
             CounterKey::ResetSends { identifier } => write!(f, "reset-send:{identifier}"),
             CounterKey::SendsToDestination(d) => write!(f, "send:dest:{d}"),
@@ -186,6 +232,37 @@ mod tests {
                 "reset-block-email:00ff",
             ),
             (CounterKey::ResetSends { identifier: id }, "reset-send:00ff"),
+            (
+                CounterKey::ResetFailuresFrom {
+                    identifier: id,
+                    kind: Kind::Phone,
+                    network: "2001:db8:1:2::/64",
+                },
+                "reset-fail-phone:00ff@2001:db8:1:2::/64",
+            ),
+            (
+                CounterKey::ResetBlockFrom {
+                    identifier: id,
+                    kind: Kind::Phone,
+                    network: "192.0.2.1",
+                },
+                "reset-block-phone:00ff@192.0.2.1",
+            ),
+            (
+                CounterKey::ResetStreakFrom {
+                    identifier: id,
+                    kind: Kind::Questions,
+                    network: "unknown",
+                },
+                "reset-streak-questions:00ff@unknown",
+            ),
+            (
+                CounterKey::ResetStreak {
+                    identifier: id,
+                    kind: Kind::Email,
+                },
+                "reset-streak-email:00ff",
+            ),
             (
                 CounterKey::SendsToDestination("+15550100"),
                 "send:dest:+15550100",

@@ -28,33 +28,55 @@ impl ServerKey {
         ServerKey(k)
     }
 
-    /// Reads the key file, creating it (mode 0600) on first start.
-    pub fn load_or_create(path: &Path) -> Result<ServerKey, DomainError> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => {
-                let bytes = hex::decode(text.trim())
-                    .map_err(|_| DomainError::Corrupt(format!("{} is not hex", path.display())))?;
-                let key: [u8; 32] = bytes.try_into().map_err(|_| {
-                    DomainError::Corrupt(format!("{} must hold 32 bytes", path.display()))
-                })?;
-                Ok(ServerKey(key))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key = ServerKey::random();
-                if let Some(parent) = path.parent() {
-                    std::fs::create_dir_all(parent)?;
+    /// Opens the key file. A missing one is created (mode 0600) only for a
+    /// database without users: with users, a fresh key would silently
+    /// invalidate every sealed authenticator secret and keyed hash, so the
+    /// start is refused instead (docs/security.md #70). A key that group or
+    /// others may read is used, with a warning.
+    pub fn open(path: &Path, database_has_users: bool) -> Result<ServerKey, DomainError> {
+        match Self::read(path)? {
+            Some(key) => {
+                if exposed(path) {
+                    tracing::warn!(
+                        path = %path.display(),
+                        "the server key is readable by group or others; chmod 600 it"
+                    );
                 }
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                let mut file = options.open(path)?;
-                file.write_all(hex::encode(key.0).as_bytes())?;
-                tracing::info!(path = %path.display(), "created a new server key");
                 Ok(key)
             }
-            Err(e) => Err(e.into()),
+            None if database_has_users => Err(DomainError::KeyMissing(path.display().to_string())),
+            None => Self::create(path),
         }
+    }
+
+    /// The key in `path`; `None` when there is no such file.
+    fn read(path: &Path) -> Result<Option<ServerKey>, DomainError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let bytes = hex::decode(text.trim())
+            .map_err(|_| DomainError::Corrupt(format!("{} is not hex", path.display())))?;
+        let key: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| DomainError::Corrupt(format!("{} must hold 32 bytes", path.display())))?;
+        Ok(Some(ServerKey(key)))
+    }
+
+    fn create(path: &Path) -> Result<ServerKey, DomainError> {
+        let key = ServerKey::random();
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(path)?;
+        file.write_all(hex::encode(key.0).as_bytes())?;
+        tracing::info!(path = %path.display(), "created a new server key; back it up apart from the database");
+        Ok(key)
     }
 
     /// HMAC-SHA-256 over `parts`, separated unambiguously, under a
@@ -72,6 +94,20 @@ impl ServerKey {
     }
 }
 
+/// True when group or others may read `path` (Unix permissions).
+fn exposed(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
+}
+
 /// 256 bits from the OS CSPRNG, URL-safe base64 (43 chars): session and flow ids.
 pub fn random_token() -> String {
     use base64::Engine;
@@ -84,4 +120,32 @@ pub fn random_token() -> String {
 pub fn token_hash(token: &str) -> String {
     use sha2::Digest;
     hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/security.md #70.
+    #[test]
+    fn a_missing_key_is_created_only_for_a_database_without_users() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys").join("sspr.key");
+        let err = ServerKey::open(&path, true).unwrap_err();
+        assert!(matches!(err, DomainError::KeyMissing(_)), "{err}");
+        assert!(err.to_string().contains("Restore the key file"), "{err}");
+        assert!(!path.exists(), "nothing written");
+        let created = ServerKey::open(&path, false).unwrap();
+        let again = ServerKey::open(&path, true).unwrap();
+        assert_eq!(created.0, again.0, "the same key once it exists");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+            assert!(!exposed(&path));
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            assert!(exposed(&path), "warned about");
+        }
+    }
 }

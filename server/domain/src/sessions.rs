@@ -86,8 +86,19 @@ pub async fn lookup(
     }))
 }
 
-pub async fn mark_authenticated(db: &Db, token: &str, now: Timestamp) -> Result<(), DomainError> {
-    store::sessions::mark_authenticated(db.pool(), &token_hash(token), now).await
+/// Re-issues the session behind `token` under a fresh token, marked
+/// authenticated now (a password was just proven: re-authentication, a
+/// password change). Whoever learnt the old token before holds nothing
+/// (docs/security.md #69). `None` when the session is gone.
+pub async fn rotate<'e>(
+    exec: impl Exec<'e>,
+    token: &str,
+    now: Timestamp,
+) -> Result<Option<String>, DomainError> {
+    let fresh = random_token();
+    let rotated =
+        store::sessions::rotate(exec, &token_hash(token), &token_hash(&fresh), now).await?;
+    Ok(rotated.then_some(fresh))
 }
 
 pub async fn revoke(db: &Db, token: &str) -> Result<bool, DomainError> {

@@ -15,7 +15,7 @@ use crate::auth::SignInRequest;
 use crate::config::Config;
 use crate::identity::Login;
 use crate::methods::{self, NewMethod};
-use crate::outbox::{self, Channel, Template};
+use crate::outbox::{self, Channel};
 use crate::password::Normalized;
 use crate::questions::{self, Entry, Question};
 use crate::secrets::ServerKey;
@@ -170,15 +170,15 @@ pub fn req<'a>(login: &'a str, password: &'a str) -> SignInRequest<'a> {
     }
 }
 
-/// The code in the newest verification message queued for `to`, and its
+/// The code in the newest code message (registration or reset) queued for `to`, and its
 /// channel.
 pub async fn last_code(db: &Db, to: &str) -> (String, Channel) {
     outbox::recent(db.pool(), 50)
         .await
         .expect("outbox")
         .into_iter()
-        .find_map(|m| match m.template {
-            Template::VerificationCode { code, .. } if m.recipient == to => Some((code, m.channel)),
+        .find_map(|m| match m.template.code() {
+            Some(code) if m.recipient == to => Some((code.to_owned(), m.channel)),
             _ => None,
         })
         .expect("a code was queued")

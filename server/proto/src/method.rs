@@ -14,6 +14,13 @@ pub enum MethodKind {
 }
 
 impl MethodKind {
+    pub const ALL: [MethodKind; 4] = [
+        MethodKind::Email,
+        MethodKind::Phone,
+        MethodKind::Authenticator,
+        MethodKind::Questions,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             MethodKind::Email => "email",

@@ -174,7 +174,7 @@ fn tls_config(port: u16, security: SmtpSecurity, ca: Option<&std::path::Path>) -
 
 fn smtp_config(port: u16) -> DeliveryConfig {
     DeliveryConfig {
-        mode: DeliveryMode::Live,
+        mode: Some(DeliveryMode::Live),
         smtp: Some(SmtpConfig {
             host: "127.0.0.1".into(),
             port,
@@ -279,7 +279,7 @@ async fn provider() -> (String, Provider) {
 
 fn phone_config(url: &str) -> DeliveryConfig {
     DeliveryConfig {
-        mode: DeliveryMode::Live,
+        mode: Some(DeliveryMode::Live),
         smtp: None,
         phone: Some(PhoneConfig {
             url: url.into(),

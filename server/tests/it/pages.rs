@@ -2,7 +2,6 @@
 
 use http::StatusCode;
 use sspr_domain::config::Config;
-use sspr_domain::outbox::DeliveryMode;
 use sspr_domain::testkit::TestDb;
 use sspr_domain::users::Role;
 use sspr_domain::{Clock, both_backends};
@@ -109,7 +108,11 @@ async fn unknown_pages_are_404_and_localized(t: &TestDb) {
 }
 
 async fn the_dev_outbox_lists_sent_messages_in_outbox_mode(t: &TestDb) {
-    let app = TestApp::new(t).await;
+    let config = Config {
+        demo: true,
+        ..Config::default()
+    };
+    let app = TestApp::with_config(t, config).await;
     app.add_user("dana", Role::User).await;
     for i in 0..10 {
         app.post_js("/api/sign_in", &form("dana", &format!("wrong {i}")), None)
@@ -132,10 +135,23 @@ async fn the_dev_outbox_lists_sent_messages_in_outbox_mode(t: &TestDb) {
     assert!(page.body.contains("sent"));
 }
 
+/// Without the demo or an explicit `mode = "outbox"`, nothing is published:
+/// the default (a config without `[delivery]`) holds messages.
 async fn the_dev_outbox_does_not_exist_in_other_modes(t: &TestDb) {
-    let mut config = Config::default();
-    config.delivery.mode = DeliveryMode::Hold;
-    let app = TestApp::with_config(t, config).await;
+    let default = TestApp::new(t).await;
+    assert_eq!(
+        default.get("/dev/outbox", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        default.post_js("/api/dev_outbox", "", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let live = Config::from_toml(
+        "[delivery]\nmode = \"live\"\n[delivery.smtp]\nhost = \"smtp.invalid\"\nfrom = \"sspr@contoso.example\"",
+    )
+    .unwrap();
+    let app = TestApp::with_config(t, live).await;
     assert_eq!(
         app.get("/dev/outbox", None).await.status,
         StatusCode::NOT_FOUND

@@ -113,8 +113,13 @@ async fn refusals_are_422_with_reasons_and_success_ends_other_sessions(t: &TestD
         StatusCode::FOUND,
         "the other session was signed out"
     );
-    let still = app.get("/account", Some(&here)).await;
+    // This session stays, re-issued under a new id (docs/security.md #69).
+    let rotated = format!("sspr_session={}", ok.session().unwrap());
+    assert_ne!(rotated, here);
+    let still = app.get("/account", Some(&rotated)).await;
     assert_eq!(still.status, StatusCode::OK);
+    let old_id = app.get("/account", Some(&here)).await;
+    assert_eq!(old_id.status, StatusCode::FOUND, "the old id is dead");
     let r = app
         .post_js("/api/sign_in", &form("dana", NEW_PASSWORD), None)
         .await;

@@ -26,6 +26,7 @@ both_backends!(
     cross_site_posts_are_refused_before_any_work,
     bodies_over_16_kib_get_413,
     pages_carry_security_headers_and_a_fresh_nonce,
+    every_route_and_error_carries_the_header_set,
     https_origins_get_hsts_and_host_prefixed_secure_cookies,
     host_header_poisoning_changes_nothing,
     only_form_encoded_bodies_are_accepted,
@@ -85,6 +86,53 @@ async fn bodies_over_16_kib_get_413(t: &TestDb) {
     let r = app.send(post(Some("same-origin"), None, big)).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(app.services.hasher.hash_count(), before);
+}
+
+/// Pages, server functions, static files, redirects and every kind of
+/// error answer: the same header set on all (docs/security.md #47).
+async fn every_route_and_error_carries_the_header_set(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    let big = "a".repeat(64 * 1024);
+    let cross_site = Request::post("/api/sign_in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ORIGIN, "https://evil.example")
+        .body(Body::from(form("x", "y")))
+        .unwrap();
+    let replies = [
+        ("page", app.get("/sign-in", None).await),
+        ("wizard page", app.get("/reset/verify", None).await),
+        ("redirect", app.get("/security-info", None).await),
+        ("missing page", app.get("/no/such/page", None).await),
+        ("static file", app.get("/pkg/sspr.css", None).await),
+        ("dev outbox, held", app.get("/dev/outbox", None).await),
+        ("health", app.get("/healthz", None).await),
+        (
+            "server function",
+            app.post_js("/api/sign_in", &form("x", "y"), None).await,
+        ),
+        (
+            "unknown function",
+            app.post_js("/api/no_such_fn", "", None).await,
+        ),
+        ("too large", app.post_js("/api/sign_in", &big, None).await),
+        ("cross-site", app.send(cross_site).await),
+    ];
+    for (what, r) in &replies {
+        for (name, value) in [
+            ("x-content-type-options", Some("nosniff")),
+            ("referrer-policy", Some("same-origin")),
+            ("x-frame-options", Some("DENY")),
+            ("cross-origin-opener-policy", Some("same-origin")),
+        ] {
+            assert_eq!(r.header(name), value, "{what} ({}): {name}", r.status);
+        }
+        let csp = r.header("content-security-policy").unwrap_or_default();
+        assert!(
+            csp.contains("frame-ancestors 'none'"),
+            "{what} ({}): {csp:?}",
+            r.status
+        );
+    }
 }
 
 async fn pages_carry_security_headers_and_a_fresh_nonce(t: &TestDb) {
@@ -165,6 +213,36 @@ async fn https_origins_get_hsts_and_host_prefixed_secure_cookies(t: &TestDb) {
         cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"),
         "{cookie}"
     );
+    // The reset wizard's cookies too: the CAPTCHA nonce and the flow
+    // (docs/security.md #69).
+    let https_post = |path: &str, body: &str, cookie: Option<&str>| {
+        let mut b = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .header(header::ORIGIN, "https://sspr.contoso.example");
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        b.body(Body::from(body.to_owned())).unwrap()
+    };
+    let challenge = app.send(https_post("/api/reset_challenge", "", None)).await;
+    let start = app
+        .send(https_post("/api/reset_start", "login=dana&captcha=", None))
+        .await;
+    for (reply, name) in [
+        (&challenge, "__Host-sspr_captcha="),
+        (&start, "__Host-sspr_reset="),
+    ] {
+        let cookie = reply
+            .set_cookies()
+            .into_iter()
+            .find(|c| c.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} in {:?} {}", reply.set_cookies(), reply.body));
+        assert!(
+            cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"),
+            "{cookie}"
+        );
+    }
     // The http origin is no longer accepted for posts.
     assert_eq!(
         app.send(post(None, Some(ORIGIN), form("dana", PASSWORD)))

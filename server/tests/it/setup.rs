@@ -25,6 +25,12 @@ impl Jar {
             }
         }
     }
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
     fn header(&self) -> String {
         self.0
             .iter()
@@ -236,6 +242,7 @@ async fn changes_need_a_password_proof_from_the_last_ten_minutes(t: &TestDb) {
     )
     .await;
     assert!(wrong.body.contains(r#""code":"invalid_credentials""#));
+    let before = jar.get("sspr_session").map(str::to_owned);
     let ok = post(
         &app,
         &mut jar,
@@ -244,6 +251,17 @@ async fn changes_need_a_password_proof_from_the_last_ten_minutes(t: &TestDb) {
     )
     .await;
     assert_eq!(ok.header("location"), Some("/security-info/setup"));
+    // The session was re-issued under a new id (docs/security.md #69).
+    let after = jar.get("sspr_session").map(str::to_owned);
+    assert!(before.is_some() && after.is_some() && before != after);
+    let stale = app
+        .post_js(
+            "/api/setup_email",
+            "address=d%40home.example",
+            Some(&format!("sspr_session={}", before.unwrap_or_default())),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::UNAUTHORIZED, "{}", stale.body);
     let r = post(
         &app,
         &mut jar,

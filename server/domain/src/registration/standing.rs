@@ -63,7 +63,9 @@ pub async fn reconfirm(s: &Services, user: &User, now: Timestamp) -> Result<(), 
 
 /// Removes a registered method, unless the policy still needs it: a user
 /// never drops below the required count by deleting (Entra refuses too).
-/// Audited, and notified to the user's addresses, in one transaction.
+/// Audited, and notified to the user's addresses, in one transaction that
+/// first locks the account, so two removals in parallel (two tabs) cannot
+/// each see the other's method still there and together go below it.
 pub async fn remove_method(
     s: &Services,
     user: &User,
@@ -71,16 +73,17 @@ pub async fn remove_method(
     now: Timestamp,
 ) -> Result<(), RegError> {
     let policy = policy::load(&s.db).await?;
-    let all = methods::list(s.db.pool(), user.id).await?;
+    let need = policy.required_for(user.role == Role::Admin);
+    let mut tx = s.db.pool().begin().await.map_err(DomainError::from)?;
+    store::users::lock(&mut *tx, user.id).await?;
+    let all = methods::list(&mut *tx, user.id).await?;
     let Some(target) = all.iter().find(|m| m.id == method_id) else {
         return Err(RegError::NoSuchMethod);
     };
     let remaining: Vec<_> = all.iter().filter(|m| m.id != method_id).cloned().collect();
-    let need = policy.required_for(user.role == Role::Admin);
     if methods::counted(&remaining) < need {
         return Err(RegError::LastMethod);
     }
-    let mut tx = s.db.pool().begin().await.map_err(DomainError::from)?;
     if !methods::remove(s, &mut tx, user, target, now).await? {
         return Err(RegError::NoSuchMethod);
     }

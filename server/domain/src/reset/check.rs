@@ -1,94 +1,129 @@
 //! Checking a gate: a typed code, the authenticator app's code, or the
 //! answers to the security questions.
 //!
-//! Throttled per typed user ID and method whether or not the ID names an
-//! account: a failure slot is reserved before each check (so parallel
-//! guesses cannot exceed the limit) and given back, in the transaction
-//! that records the pass, when the check succeeds. Five failures in an
-//! hour block the method for a day.
+//! Throttled per typed user ID, method and network whether or not the ID
+//! names an account ([`super::guesses`]). A submission that loses the race
+//! to a right one in the same flow (a double click, a second tab) is not a
+//! guess: it gets the winner's answer and counts nothing
+//! (docs/security.md #67).
+
+use std::time::Duration;
 
 use super::finish::eligibility;
-use super::{
-    BLOCK_SECS, Flow, MAX_FAILURES_PER_HOUR, Pending, ResetError, State, WIZARD, check_blocked,
-    registered,
-};
+use super::guesses::{Counts, Slot};
+use super::{Flow, Pending, ResetError, State, WIZARD, registered};
 use crate::audit::{Event, Kind as AuditKind, Outcome};
 use crate::flow::{Effect, Step};
 use crate::methods::{self, Kind, Method};
 use crate::policy::{self, Policy};
-use crate::rate;
 use crate::{Services, Timestamp, authenticator, codes, questions};
 
-/// Reserves one failed-verification slot for the identifier and method
-/// before checking; returns the counter's key for the refund.
-async fn reserve_attempt(
-    s: &Services,
-    state: &State,
+/// What one check decided, for its effects.
+struct Decision<'a> {
     kind: Kind,
-    now: Timestamp,
-) -> Result<String, ResetError> {
-    check_blocked(s, state, kind, now).await?;
-    let key = state.failures_key(kind);
-    if !rate::hit(s.db.pool(), key, 3600, MAX_FAILURES_PER_HOUR, now).await? {
-        // The sixth failure in an hour blocks the method for a day.
-        rate::hit(
-            s.db.pool(),
-            state.block_key(kind),
-            BLOCK_SECS,
-            i64::MAX,
-            now,
-        )
-        .await?;
-        return Err(ResetError::MethodBlocked {
-            retry_after_secs: BLOCK_SECS,
-        });
-    }
-    Ok(key.to_string())
+    right: bool,
+    /// The guess was at the account's own secret: its authenticator or
+    /// answers, or a code sent to a destination it registered.
+    at_the_account: bool,
+    slot: &'a Slot,
 }
 
-/// The effects of a decided check: its audit row, and for a pass the
-/// failure slot given back.
-fn decided(flow: &Flow, kind: Kind, right: bool, slot: &str) -> Vec<Effect> {
+/// The effects of a decided check: its audit row and the counters.
+fn decided(flow: &Flow, counts: &Counts, d: Decision<'_>) -> Vec<Effect> {
     let audit = Event {
         subject_user_id: flow.user_id,
-        ..Event::new(AuditKind::ResetGate, Outcome::of(right)).detail(kind.as_str())
+        ..Event::new(AuditKind::ResetGate, Outcome::of(d.right)).detail(d.kind.as_str())
     };
     let mut effects = vec![Effect::Audit(audit)];
-    if right {
-        effects.push(Effect::Refund(slot.to_owned()));
-    }
+    effects.extend(counts.decided(d.right, d.at_the_account, d.slot));
     effects
 }
 
-/// The authenticator's accepted time step for `input`, if any of the
-/// account's apps shows it now. Each step is accepted once
-/// (`methods::advance_totp_step`), so this is decided outside the flow's
-/// compare-and-swap.
-async fn authenticator_accepts(
+/// What the authenticator made of a typed code.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Totp {
+    /// A time step not accepted before: the gate is passed.
+    Accepted,
+    /// The code of a step already accepted: a second submission of a right
+    /// code (or a replay), not a guess.
+    Spent,
+    Wrong,
+}
+
+/// The authenticator's verdict on `input` for the account's apps. Each
+/// step is accepted once (`methods::advance_totp_step`), so this is
+/// decided outside the flow's compare-and-swap.
+async fn authenticator_check(
     s: &Services,
     user_id: Option<i64>,
     registered: &[Method],
     input: &str,
     now: Timestamp,
-) -> Result<bool, ResetError> {
+) -> Result<Totp, ResetError> {
     let (Some(user_id), Ok(code)) = (
         user_id,
         codes::normalize_input(input, authenticator::DIGITS),
     ) else {
-        return Ok(false);
+        return Ok(Totp::Wrong);
     };
     for m in registered.iter().filter(|m| m.kind == Kind::Authenticator) {
         let Some(sealed) = m.secret.as_deref() else {
             continue;
         };
         let secret = authenticator::decrypt(&s.key, user_id, sealed)?;
-        if let Some(step) = authenticator::verify(&secret, &code, now, m.last_step)?
-            && methods::advance_totp_step(s.db.pool(), m.id, step).await?
-        {
-            return Ok(true);
+        if let Some(step) = authenticator::verify(&secret, &code, now, m.last_step)? {
+            if methods::advance_totp_step(s.db.pool(), m.id, step).await? {
+                return Ok(Totp::Accepted);
+            }
+            // Another submission took this step a moment ago.
+            return Ok(Totp::Spent);
+        }
+        if authenticator::verify(&secret, &code, now, -1)?.is_some() {
+            return Ok(Totp::Spent);
         }
     }
-    Ok(false)
+    Ok(Totp::Wrong)
+}
+
+/// How often, and how far apart, a submission that found the gate taken
+/// by a parallel one looks for that one's result.
+const RACE_LOOKS: usize = 20;
+const RACE_LOOK_EVERY: Duration = Duration::from_millis(25);
+
+/// The answer for a submission that lost the race to another one in the
+/// same flow: the winner's ("done" or "next gate") once the flow shows
+/// `kind` passed. The winner may still be committing (it took the slot or
+/// the time step a moment ago), so this looks a few times; when the flow
+/// never shows the pass, the parallel submissions were not a right one
+/// and this one is refused without counting.
+async fn answer_like_the_winner(
+    s: &Services,
+    token: &str,
+    kind: Kind,
+    now: Timestamp,
+) -> Result<bool, ResetError> {
+    for _ in 0..RACE_LOOKS {
+        let flow = super::load(s, token, now).await?;
+        if flow.state.passed.contains(&kind) {
+            return Ok(flow.state.done());
+        }
+        tokio::time::sleep(RACE_LOOK_EVERY).await;
+    }
+    Err(ResetError::TooManyAttempts)
+}
+
+/// True when the flow no longer waits for `kind` because it was passed
+/// (by a parallel submission).
+fn passed_meanwhile(state: &State, kind: Kind) -> bool {
+    state.passed.contains(&kind)
+}
+
+/// What a check's compare-and-swap decided.
+enum Decided {
+    /// `right`, the code's tries left, and whether every gate is passed.
+    Checked { right: bool, left: i64, done: bool },
+    /// A parallel submission passed this gate first.
+    AlreadyPassed { done: bool },
 }
 
 /// Checks the typed code for the pending gate. Returns whether every gate
@@ -105,25 +140,51 @@ pub async fn verify(
     let kind = match &flow.state.pending {
         Some(Pending::Code { kind, .. }) => *kind,
         Some(Pending::Authenticator) => Kind::Authenticator,
+        // A second submission of the code that just passed a gate.
+        None if !flow.state.passed.is_empty() => return Ok(flow.state.done()),
         Some(Pending::Questions { .. }) | None => return Err(ResetError::NoPendingCode),
     };
-    let slot = reserve_attempt(s, &flow.state, kind, now).await?;
+    let counts = Counts::of(&flow.state, kind);
+    let Some(slot) = counts.reserve(s, now).await? else {
+        return answer_like_the_winner(s, token, kind, now).await;
+    };
     let registered = registered(s, flow.user_id).await?;
-    let totp_ok = kind == Kind::Authenticator
-        && authenticator_accepts(s, flow.user_id, &registered, input, now).await?;
+    let totp = match kind {
+        Kind::Authenticator => {
+            authenticator_check(s, flow.user_id, &registered, input, now).await?
+        }
+        _ => Totp::Wrong,
+    };
+    if totp == Totp::Spent {
+        slot.give_back(s).await?;
+        return answer_like_the_winner(s, token, kind, now).await;
+    }
     let (user_id, gates_needed) = (flow.user_id, flow.state.gates_needed);
     let checked = WIZARD
         .transition(s, token, flow, now, |flow, state: &mut State| {
+            if passed_meanwhile(state, kind) {
+                return Ok(Step::answer(Ok(Decided::AlreadyPassed {
+                    done: state.done(),
+                })));
+            }
+            // The authenticator gate counts alike for every ID (an
+            // unknown one included: no difference to observe); a code
+            // only when it went to a destination the account registered.
+            let mut at_the_account = true;
             let right = match state.pending.clone() {
-                Some(Pending::Authenticator) => totp_ok,
+                Some(Pending::Authenticator) => totp == Totp::Accepted,
                 Some(Pending::Code {
                     kind,
+                    destination,
                     code_hash,
                     digits,
                     expires_at,
                     attempts,
                     ..
                 }) => {
+                    at_the_account &= registered.iter().any(|m| {
+                        m.kind == kind && m.destination.eq_ignore_ascii_case(&destination)
+                    });
                     if attempts >= policy.max_code_attempts {
                         return Err(ResetError::TooManyAttempts);
                     }
@@ -157,26 +218,49 @@ pub async fn verify(
                 Some(Pending::Code { attempts, .. }) => policy.max_code_attempts - attempts,
                 _ => 0,
             };
-            let effects = decided(flow, kind, right, &slot);
-            Ok(Step::save(Ok((right, left, state.done())), effects))
+            let decision = Decision {
+                kind,
+                right,
+                at_the_account,
+                slot: &slot,
+            };
+            let effects = decided(flow, &counts, decision);
+            let done = state.done();
+            Ok(Step::save(
+                Ok(Decided::Checked { right, left, done }),
+                effects,
+            ))
         })
         .await;
     let (right, left, done) = match checked {
-        Ok(v) => v,
-        // Malformed input and expired codes spend no failure slot.
-        Err(e @ (ResetError::CodeFormat { .. } | ResetError::CodeExpired)) => {
-            crate::store::counters::refund(s.db.pool(), &slot).await?;
+        Ok(Decided::Checked { right, left, done }) => (right, left, done),
+        Ok(Decided::AlreadyPassed { done }) => {
+            slot.give_back(s).await?;
+            return Ok(done);
+        }
+        // Nothing was decided: malformed input, an expired code, a code
+        // already out of tries, a flow moved on. No failure slot is spent.
+        Err(e) => {
+            slot.give_back(s).await?;
             return Err(e);
         }
-        Err(e) => return Err(e),
     };
     let outcome = Checked {
         kind,
         right,
         code_left: (kind != Kind::Authenticator).then_some(left),
-        slot: &slot,
     };
-    conclude(s, &policy, user_id, gates_needed, &registered, outcome, now).await?;
+    conclude(
+        s,
+        &policy,
+        user_id,
+        gates_needed,
+        &registered,
+        &counts,
+        outcome,
+        now,
+    )
+    .await?;
     Ok(done)
 }
 
@@ -191,14 +275,20 @@ pub async fn verify_answers(
 ) -> Result<bool, ResetError> {
     let policy = policy::load(&s.db).await?;
     let flow = super::load(s, token, now).await?;
-    let Some(Pending::Questions { questions: asked }) = &flow.state.pending else {
-        return Err(ResetError::NoPendingCode);
+    let asked = match &flow.state.pending {
+        Some(Pending::Questions { questions }) => questions,
+        // A second submission of the answers that just passed the gate.
+        None if flow.state.passed.contains(&Kind::Questions) => return Ok(flow.state.done()),
+        _ => return Err(ResetError::NoPendingCode),
     };
     // A blank or missing answer spends no failure slot and hashes nothing.
     if answers.len() != asked.len() || answers.iter().any(|a| a.trim().is_empty()) {
         return Err(ResetError::AnswersIncomplete { need: asked.len() });
     }
-    let slot = reserve_attempt(s, &flow.state, Kind::Questions, now).await?;
+    let counts = Counts::of(&flow.state, Kind::Questions);
+    let Some(slot) = counts.reserve(s, now).await? else {
+        return answer_like_the_winner(s, token, Kind::Questions, now).await;
+    };
     let registered = registered(s, flow.user_id).await?;
     let stored = registered
         .iter()
@@ -210,61 +300,100 @@ pub async fn verify_answers(
             // Nothing was decided (e.g. the hashing pool is full): give
             // the slot back.
             Err(e) => {
-                crate::store::counters::refund(s.db.pool(), &slot).await?;
+                slot.give_back(s).await?;
                 return Err(e.into());
             }
         },
         None => false,
     };
     let (user_id, gates_needed) = (flow.user_id, flow.state.gates_needed);
-    let done = WIZARD
+    let checked = WIZARD
         .transition(s, token, flow, now, |flow, state: &mut State| {
+            if passed_meanwhile(state, Kind::Questions) {
+                return Ok(Step::answer(Ok(Decided::AlreadyPassed {
+                    done: state.done(),
+                })));
+            }
             if !matches!(state.pending, Some(Pending::Questions { .. })) {
                 return Err(ResetError::NoPendingCode);
             }
             if right {
                 state.pass(Kind::Questions);
             }
-            let effects = decided(flow, Kind::Questions, right, &slot);
-            Ok(Step::save(Ok(state.done()), effects))
+            let decision = Decision {
+                kind: Kind::Questions,
+                right,
+                at_the_account: true,
+                slot: &slot,
+            };
+            let effects = decided(flow, &counts, decision);
+            let done = state.done();
+            Ok(Step::save(
+                Ok(Decided::Checked {
+                    right,
+                    left: 0,
+                    done,
+                }),
+                effects,
+            ))
         })
-        .await?;
+        .await;
+    let done = match checked {
+        Ok(Decided::Checked { done, .. }) => done,
+        Ok(Decided::AlreadyPassed { done }) => {
+            slot.give_back(s).await?;
+            return Ok(done);
+        }
+        Err(e) => {
+            slot.give_back(s).await?;
+            return Err(e);
+        }
+    };
     let outcome = Checked {
         kind: Kind::Questions,
         right,
         code_left: None,
-        slot: &slot,
     };
-    conclude(s, &policy, user_id, gates_needed, &registered, outcome, now).await?;
+    conclude(
+        s,
+        &policy,
+        user_id,
+        gates_needed,
+        &registered,
+        &counts,
+        outcome,
+        now,
+    )
+    .await?;
     Ok(done)
 }
 
 /// What one gate check decided, for [`conclude`].
-struct Checked<'a> {
+struct Checked {
     kind: Kind,
     right: bool,
     /// Tries left on the pending code (codes have their own budget besides
     /// the hourly one); `None` for gates without one.
     code_left: Option<i64>,
-    slot: &'a str,
 }
 
 /// The answer every gate check shares: a wrong answer says how many tries
-/// are left (the smaller of the code's and the hour's); a right one only
-/// then learns the account's real state, so only someone who proved a
-/// method is told it.
+/// are left (the smaller of the code's and the hour's) and blocks the
+/// network when none are; a right one only then learns the account's real
+/// state, so only someone who proved a method is told it.
+#[allow(clippy::too_many_arguments)] // one call site per gate kind, all named
 async fn conclude(
     s: &Services,
     policy: &Policy,
     user_id: Option<i64>,
     gates_needed: usize,
     registered: &[Method],
-    checked: Checked<'_>,
+    counts: &Counts,
+    checked: Checked,
     now: Timestamp,
 ) -> Result<(), ResetError> {
     if !checked.right {
-        let used = crate::store::counters::current(s.db.pool(), checked.slot, 3600, now).await?;
-        let hourly_left = MAX_FAILURES_PER_HOUR - used;
+        let hourly_left = counts.left_after_failure(s, now).await?;
         let left = checked
             .code_left
             .map_or(hourly_left, |c| c.min(hourly_left));

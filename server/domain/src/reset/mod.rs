@@ -20,6 +20,7 @@ mod check;
 mod error;
 mod finish;
 mod gates;
+mod guesses;
 mod hints;
 mod start;
 mod view;
@@ -33,6 +34,9 @@ pub use gates::{
     choices, choose_authenticator, choose_questions, offered, resend, send_email_code,
     send_email_code_to_hint, send_phone_code,
 };
+pub use guesses::{
+    BLOCK_SECS, MAX_FAILURES_PER_HOUR, MAX_STREAK_PER_ACCOUNT, MAX_STREAK_PER_NETWORK, STREAK_SECS,
+};
 pub use hints::{Hints, hints};
 pub use start::start;
 pub use view::view;
@@ -40,7 +44,7 @@ pub use view::view;
 use crate::flow::{self, Wizard};
 use crate::methods::{self, Kind, Method, PhoneChannel};
 use crate::questions::Question;
-use crate::rate::{self, CounterKey};
+use crate::rate;
 use crate::{DomainError, Services, Timestamp};
 
 pub const FLOW_KIND: &str = "reset";
@@ -49,10 +53,6 @@ pub(crate) const WIZARD: Wizard = Wizard {
     kind: FLOW_KIND,
     ttl_secs: FLOW_TTL_SECS,
 };
-/// Failed verifications per account and method per hour (Entra: 5).
-pub const MAX_FAILURES_PER_HOUR: i64 = 5;
-/// How long a method stays blocked after too many failures.
-pub const BLOCK_SECS: i64 = 24 * 3600;
 // Housekeeping deletes counters older than the longest window.
 const _: () = assert!(BLOCK_SECS <= rate::LONGEST_WINDOW_SECS);
 /// Code sends per identifier per hour, whether or not it names an account.
@@ -95,6 +95,11 @@ pub struct State {
     /// Kinds proven so far (never two of one kind).
     pub passed: Vec<Kind>,
     pub pending: Option<Pending>,
+    /// The network the flow was started from ([`rate::Network`]): the
+    /// gates count failures per network. Empty in flows started before
+    /// it was stored (counted as "unknown").
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub network: String,
 }
 
 impl State {
@@ -108,16 +113,12 @@ impl State {
             self.passed.push(kind);
         }
     }
-    fn failures_key(&self, kind: Kind) -> CounterKey<'_> {
-        CounterKey::ResetFailures {
-            identifier: &self.identifier,
-            kind,
-        }
-    }
-    fn block_key(&self, kind: Kind) -> CounterKey<'_> {
-        CounterKey::ResetBlock {
-            identifier: &self.identifier,
-            kind,
+    /// The network the gates count this flow's failures against.
+    fn network(&self) -> String {
+        if self.network.is_empty() {
+            rate::Network::Unknown.to_string()
+        } else {
+            self.network.clone()
         }
     }
 }
@@ -159,17 +160,13 @@ async fn registered(s: &Services, user_id: Option<i64>) -> Result<Vec<Method>, D
     }
 }
 
-/// Refuses when this method is blocked for the identifier.
+/// Refuses when this method is blocked for the identifier (from the
+/// flow's network).
 async fn check_blocked(
     s: &Services,
     state: &State,
     kind: Kind,
     now: Timestamp,
 ) -> Result<(), ResetError> {
-    if rate::current(s.db.pool(), state.block_key(kind), BLOCK_SECS, now).await? > 0 {
-        return Err(ResetError::MethodBlocked {
-            retry_after_secs: BLOCK_SECS,
-        });
-    }
-    Ok(())
+    guesses::Counts::of(state, kind).ensure_open(s, now).await
 }

@@ -63,12 +63,13 @@ pub async fn start(
         gates_needed: gates_for(&policy, user.as_ref()),
         passed: vec![],
         pending: None,
+        network: network.to_string(),
     };
     let user_id = user.as_ref().map(|u| u.id);
     let token = WIZARD.create(s, user_id, &state, now).await?;
     let event = Event {
         subject_user_id: user_id,
-        subject_login: Some(login.as_str().to_owned()),
+        subject_login: Some(audit::typed_login(&s.key, &login, user_id.is_some())),
         ip,
         ..Event::new(AuditKind::ResetStarted, Outcome::Success)
     };

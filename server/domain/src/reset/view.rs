@@ -39,8 +39,16 @@ pub async fn view(s: &Services, token: &str, now: Timestamp) -> Result<ResetView
         Pending::Authenticator => (MethodKind::Authenticator, count(authenticator::DIGITS)),
         Pending::Questions { questions } => (MethodKind::Questions, count(questions.len())),
     });
+    // Until a gate is passed, every account sees the gate count of an
+    // ordinary user: an admin's second gate would otherwise tell anyone
+    // who types an ID that it names an admin (docs/security.md #72).
+    let gates_needed = if flow.state.passed.is_empty() {
+        policy.required_for(false)
+    } else {
+        flow.state.gates_needed
+    };
     Ok(ResetView {
-        gates_needed: count(flow.state.gates_needed),
+        gates_needed: count(gates_needed),
         passed: count(flow.state.passed.len()),
         offered,
         questions,

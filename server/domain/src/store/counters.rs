@@ -1,6 +1,8 @@
 //! `rate_counters`: fixed-window hit counters by key, and single-use marks
 //! (a spent CAPTCHA solution is a counter that exists).
 
+use std::collections::HashMap;
+
 use sqlx::Row;
 
 use super::Exec;
@@ -54,6 +56,60 @@ pub async fn refund<'e>(exec: impl Exec<'e>, key: &str) -> Result<(), DomainErro
     Ok(())
 }
 
+/// The window start and hits of each of `keys` that exists. One
+/// statement for several limits.
+pub async fn read<'e>(
+    exec: impl Exec<'e>,
+    keys: &[String],
+) -> Result<HashMap<String, (i64, i64)>, DomainError> {
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "SELECT counter_key, window_start, hits FROM rate_counters WHERE counter_key IN ({})",
+        placeholders(keys.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for key in keys {
+        query = query.bind(key.as_str());
+    }
+    let rows = query.fetch_all(exec).await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("counter_key")?,
+                (r.try_get("window_start")?, r.try_get("hits")?),
+            ))
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(DomainError::from)
+}
+
+/// Deletes `keys` (a streak ended by a success). One statement.
+pub async fn forget<'e>(exec: impl Exec<'e>, keys: &[String]) -> Result<(), DomainError> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "DELETE FROM rate_counters WHERE counter_key IN ({})",
+        placeholders(keys.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for key in keys {
+        query = query.bind(key.as_str());
+    }
+    query.execute(exec).await?;
+    Ok(())
+}
+
+/// `$1, $2, …, $n` (both backends accept numbered parameters).
+fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Creates `key` unless it exists; false when it did.
 pub async fn mark_once<'e>(
     exec: impl Exec<'e>,
@@ -71,22 +127,32 @@ pub async fn mark_once<'e>(
     Ok(r.rows_affected() == 1)
 }
 
-/// Deletes up to `batch` counters whose window started before `before`,
-/// and marks with `mark_prefix` older than `marks_before`.
+/// Which counters have run out: those whose window started before
+/// `before`, except that marks (`marks.0` prefix) run out sooner and
+/// streaks (`streaks.0` prefix) later, each at its own time.
+pub struct Expired<'a> {
+    pub before: Timestamp,
+    pub marks: (&'a str, Timestamp),
+    pub streaks: (&'a str, Timestamp),
+}
+
+/// Deletes up to `batch` counters that ran out.
 pub async fn purge<'e>(
     exec: impl Exec<'e>,
-    before: Timestamp,
-    mark_prefix: &str,
-    marks_before: Timestamp,
+    expired: &Expired<'_>,
     batch: i64,
 ) -> Result<u64, DomainError> {
     let r = sqlx::query(
         "DELETE FROM rate_counters WHERE counter_key IN (SELECT counter_key FROM rate_counters \
-         WHERE window_start <= $1 OR (counter_key LIKE $2 AND window_start <= $3) LIMIT $4)",
+         WHERE (window_start <= $1 AND counter_key NOT LIKE $4) \
+            OR (counter_key LIKE $2 AND window_start <= $3) \
+            OR (counter_key LIKE $4 AND window_start <= $5) LIMIT $6)",
     )
-    .bind(before.secs())
-    .bind(format!("{mark_prefix}%"))
-    .bind(marks_before.secs())
+    .bind(expired.before.secs())
+    .bind(format!("{}%", expired.marks.0))
+    .bind(expired.marks.1.secs())
+    .bind(format!("{}%", expired.streaks.0))
+    .bind(expired.streaks.1.secs())
     .bind(batch)
     .execute(exec)
     .await?;

@@ -68,17 +68,25 @@ pub async fn touch<'e>(
     Ok(())
 }
 
-pub async fn mark_authenticated<'e>(
+/// Gives the session `old` the id `new` and marks it authenticated now;
+/// false when there was no such session. The expiry stays: rotating never
+/// extends a session's life.
+pub async fn rotate<'e>(
     exec: impl Exec<'e>,
-    id_hash: &str,
+    old: &str,
+    new: &str,
     now: Timestamp,
-) -> Result<(), DomainError> {
-    sqlx::query("UPDATE sessions SET authenticated_at = $1, last_seen_at = $1 WHERE id_hash = $2")
-        .bind(now.secs())
-        .bind(id_hash)
-        .execute(exec)
-        .await?;
-    Ok(())
+) -> Result<bool, DomainError> {
+    let r = sqlx::query(
+        "UPDATE sessions SET id_hash = $1, authenticated_at = $2, last_seen_at = $2 \
+         WHERE id_hash = $3",
+    )
+    .bind(new)
+    .bind(now.secs())
+    .bind(old)
+    .execute(exec)
+    .await?;
+    Ok(r.rows_affected() == 1)
 }
 
 pub async fn delete<'e>(exec: impl Exec<'e>, id_hash: &str) -> Result<bool, DomainError> {

@@ -163,6 +163,18 @@ pub async fn confirm_info<'e>(
     Ok(())
 }
 
+/// Takes the account's row lock for the rest of the transaction (a write
+/// that changes nothing: a row lock on PostgreSQL, the write lock on
+/// SQLite), so checks of the account's methods and the change they allow
+/// cannot interleave with another transaction's.
+pub async fn lock<'e>(exec: impl Exec<'e>, user_id: i64) -> Result<bool, DomainError> {
+    let r = sqlx::query("UPDATE users SET id = id WHERE id = $1")
+        .bind(user_id)
+        .execute(exec)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 /// Counts one "Ask me later" while fewer than `max` were used; false when
 /// none was left. Conditional, so parallel clicks cannot overspend.
 pub async fn add_skip<'e>(

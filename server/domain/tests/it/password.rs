@@ -50,12 +50,16 @@ async fn a_change_ends_other_sessions_and_notifies(t: &TestDb) {
         .await
         .unwrap()
         .session_token;
-    password_change::change(&s, change(&here, PASSWORD, NEW_PASSWORD), s.now())
+    let rotated = password_change::change(&s, change(&here, PASSWORD, NEW_PASSWORD), s.now())
         .await
         .unwrap();
     assert!(
-        current_user(&s, &here, s.now()).await.unwrap().is_some(),
-        "this session stays"
+        current_user(&s, &rotated, s.now()).await.unwrap().is_some(),
+        "this session stays, under a new id (docs/security.md #69)"
+    );
+    assert!(
+        current_user(&s, &here, s.now()).await.unwrap().is_none(),
+        "the old id is dead"
     );
     assert!(
         current_user(&s, &elsewhere, s.now())

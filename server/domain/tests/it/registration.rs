@@ -35,6 +35,8 @@ both_backends!(
     additions_are_notified_to_the_other_addresses,
     registration_is_required_skippable_three_times_and_reconfirmed,
     removing_a_method_is_refused_below_the_policy_and_notified_otherwise,
+    two_removals_in_parallel_never_go_below_the_policy,
+    ask_me_later_in_parallel_is_spent_once_per_click_allowed,
     a_failed_delivery_is_reported_to_the_wizard,
 );
 
@@ -496,6 +498,59 @@ async fn registration_is_required_skippable_three_times_and_reconfirmed(t: &Test
             .unwrap()
             .must_reconfirm
     );
+}
+
+/// Two tabs each remove a different method of a user with two: without
+/// the account lock both saw the other's method still there and left
+/// none (docs/security.md #27).
+async fn two_removals_in_parallel_never_go_below_the_policy(t: &TestDb) {
+    let (s, _clock, user) = setup(t, Role::User).await;
+    for round in 0..5 {
+        methods::upsert(
+            t.db.pool(),
+            user.id,
+            &methods::NewMethod::email("a@example.org"),
+            s.now(),
+        )
+        .await
+        .unwrap();
+        let phone = methods::NewMethod {
+            kind: Kind::Phone,
+            destination: "+15555550100",
+            phone_channel: Some(PhoneChannel::Sms),
+            secret: None,
+            last_step: 0,
+            answers: None,
+        };
+        methods::upsert(t.db.pool(), user.id, &phone, s.now())
+            .await
+            .unwrap();
+        let list = methods::list(t.db.pool(), user.id).await.unwrap();
+        assert_eq!(methods::counted(&list), 2, "round {round}");
+        let (a, b) = tokio::join!(
+            reg::remove_method(&s, &user, list[0].id, s.now()),
+            reg::remove_method(&s, &user, list[1].id, s.now()),
+        );
+        assert!(
+            a.is_ok() != b.is_ok(),
+            "round {round}: exactly one: {a:?} / {b:?}"
+        );
+        let failed = if a.is_ok() { b } else { a };
+        assert!(matches!(failed, Err(RegError::LastMethod)), "{failed:?}");
+        let left = methods::list(t.db.pool(), user.id).await.unwrap();
+        assert_eq!(methods::counted(&left), 1, "round {round}");
+    }
+}
+
+/// Parallel "Ask me later" clicks spend no more postponements than the
+/// policy allows.
+async fn ask_me_later_in_parallel_is_spent_once_per_click_allowed(t: &TestDb) {
+    let (s, _clock, user) = setup(t, Role::User).await;
+    let allowed = policy::load(&s.db).await.unwrap().max_registration_skips;
+    let clicks = futures::future::join_all((0..10).map(|_| reg::skip(&s, &user, s.now()))).await;
+    let spent = clicks.iter().filter(|c| matches!(c, Ok(true))).count();
+    assert_eq!(spent, usize::from(allowed), "{clicks:?}");
+    assert!(clicks.iter().all(|c| c.is_ok()), "{clicks:?}");
 }
 
 async fn removing_a_method_is_refused_below_the_policy_and_notified_otherwise(t: &TestDb) {

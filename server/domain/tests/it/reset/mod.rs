@@ -18,6 +18,9 @@ use sspr_domain::testkit::{
 use sspr_domain::users::{self, NewUser, Role};
 use sspr_domain::{Clock, Services, authenticator, both_backends, policy};
 
+mod expiry;
+mod guesses;
+
 const HOME: &str = "dana.home@example.org";
 
 struct World {
@@ -82,10 +85,15 @@ async fn choices(w: &World, flow: &str) -> Vec<Kind> {
 }
 
 async fn start(w: &World, login: &str) -> String {
+    start_from(w, login, "192.0.2.1").await
+}
+
+/// Step 1 for `login` from the client address `from`.
+async fn start_from(w: &World, login: &str, from: &str) -> String {
     let nonce = "n0nce123";
     let puzzle = captcha::issue(&w.s, nonce, w.s.now()).unwrap();
     let solution = captcha::solve(&puzzle).unwrap();
-    reset::start(&w.s, login, &solution, nonce, ip("192.0.2.1"), w.s.now())
+    reset::start(&w.s, login, &solution, nonce, ip(from), w.s.now())
         .await
         .unwrap()
 }
@@ -96,7 +104,7 @@ async fn codes_sent(t: &TestDb) -> Vec<(String, String)> {
         .unwrap()
         .into_iter()
         .filter_map(|m| match m.template {
-            Template::VerificationCode { code, .. } => Some((m.recipient, code)),
+            Template::ResetCode { code, .. } => Some((m.recipient, code)),
             _ => None,
         })
         .collect()
@@ -927,6 +935,14 @@ async fn housekeeping_forgets_only_what_decides_nothing(t: &TestDb) {
         .unwrap();
     assert!(purged.counters >= 3, "{purged:?}");
     assert_eq!(purged.flows, 2, "{purged:?}");
+    // The streaks of failures count over 30 days: only they are left,
+    // until then (a pass ends them sooner).
+    assert_eq!(count("%").await, count("reset-streak-%").await);
+    assert!(count("reset-streak-%").await > 0);
+    w.clock.advance(reset::STREAK_SECS);
+    sspr_domain::housekeeping::purge(&t.db, &cfg, w.s.now())
+        .await
+        .unwrap();
     assert_eq!(count("%").await, 0);
     let fresh = start(&w, "dana").await;
     reset::choose_authenticator(&w.s, &fresh, w.s.now())

@@ -1,0 +1,200 @@
+//! How many guesses a gate allows (docs/security.md #33, #66).
+//!
+//! Three counts per typed user ID (its keyed hash, so an unknown ID counts
+//! like a real one) and gate kind:
+//! - failures in the hour from the network that started the flow: the
+//!   failure that reaches [`MAX_FAILURES_PER_HOUR`] blocks that network
+//!   for [`BLOCK_SECS`];
+//! - consecutive failures from that network, across hours: at
+//!   [`MAX_STREAK_PER_NETWORK`] it is stopped for good (until the streak's
+//!   window ends), so paced guessing — always one under the hourly limit —
+//!   ends after a fixed number of guesses instead of never;
+//! - consecutive failures from everywhere: at [`MAX_STREAK_PER_ACCOUNT`]
+//!   the gate is stopped for everyone, the last line against an attacker
+//!   with many networks.
+//!
+//! An attacker who knows only the user ID therefore locks out their own
+//! network, not the user's: the real user's network keeps its own count.
+//! A pass resets the streaks (the method's, from this network; every
+//! kind's account-wide one: a proof the attacker lacks lifts the
+//! account-wide stop).
+//!
+//! A failure slot in the hour is reserved before each check, so parallel
+//! guesses cannot exceed the limit; the check that passes, or that loses
+//! the race to one that passed, gives it back.
+
+use super::State;
+use crate::flow::Effect;
+use crate::methods::Kind;
+use crate::rate::{self, CounterKey};
+use crate::{Services, Timestamp, store};
+
+use super::ResetError;
+
+/// Failed checks per user ID, gate kind and network per hour (Entra: 5).
+pub const MAX_FAILURES_PER_HOUR: i64 = 5;
+/// How long a network stays blocked after the hour's failures.
+pub const BLOCK_SECS: i64 = 24 * 3600;
+/// Consecutive failures per user ID, gate kind and network, over any
+/// number of hours. 4 an hour, under the hourly limit, reach it in five
+/// hours.
+pub const MAX_STREAK_PER_NETWORK: i64 = 20;
+/// Consecutive failures per user ID and gate kind from all networks.
+pub const MAX_STREAK_PER_ACCOUNT: i64 = 100;
+/// A streak is forgotten this long after its first failure.
+pub const STREAK_SECS: i64 = 30 * 24 * 3600;
+
+/// The counters of one user ID and gate kind, as seen from one network.
+pub(super) struct Counts {
+    identifier: String,
+    kind: Kind,
+    network: String,
+}
+
+impl Counts {
+    pub(super) fn of(state: &State, kind: Kind) -> Counts {
+        Counts {
+            identifier: state.identifier.clone(),
+            kind,
+            network: state.network(),
+        }
+    }
+
+    fn hourly(&self) -> CounterKey<'_> {
+        CounterKey::ResetFailuresFrom {
+            identifier: &self.identifier,
+            kind: self.kind,
+            network: &self.network,
+        }
+    }
+    fn block(&self) -> CounterKey<'_> {
+        CounterKey::ResetBlockFrom {
+            identifier: &self.identifier,
+            kind: self.kind,
+            network: &self.network,
+        }
+    }
+    fn streak(&self) -> CounterKey<'_> {
+        CounterKey::ResetStreakFrom {
+            identifier: &self.identifier,
+            kind: self.kind,
+            network: &self.network,
+        }
+    }
+    fn account_streak(&self, kind: Kind) -> CounterKey<'_> {
+        CounterKey::ResetStreak {
+            identifier: &self.identifier,
+            kind,
+        }
+    }
+    /// Blocks written by earlier versions, for the whole user ID: still
+    /// honoured until they run out.
+    fn account_block(&self) -> CounterKey<'_> {
+        CounterKey::ResetBlock {
+            identifier: &self.identifier,
+            kind: self.kind,
+        }
+    }
+
+    /// Refuses when the gate is blocked or stopped for this network. One
+    /// statement.
+    pub(super) async fn ensure_open(&self, s: &Services, now: Timestamp) -> Result<(), ResetError> {
+        let limits = [
+            (self.block(), BLOCK_SECS, 1),
+            (self.account_block(), BLOCK_SECS, 1),
+            (self.streak(), STREAK_SECS, MAX_STREAK_PER_NETWORK),
+            (
+                self.account_streak(self.kind),
+                STREAK_SECS,
+                MAX_STREAK_PER_ACCOUNT,
+            ),
+        ];
+        let keys: Vec<String> = limits.iter().map(|(k, ..)| k.to_string()).collect();
+        let rows = store::counters::read(s.db.pool(), &keys).await?;
+        let wait = limits
+            .iter()
+            .zip(&keys)
+            .filter_map(|((_, window, limit), key)| {
+                let (start, hits) = rows.get(key)?;
+                let ends = start + window;
+                (ends > now.secs() && *hits >= *limit).then_some(ends - now.secs())
+            })
+            .max();
+        match wait {
+            Some(retry_after_secs) => Err(ResetError::MethodBlocked { retry_after_secs }),
+            None => Ok(()),
+        }
+    }
+
+    /// Reserves one failure slot in the hour before a check. `Ok(None)`
+    /// when the hour's slots are all taken by checks still in flight (the
+    /// refused hit is given back at once: it checked nothing).
+    pub(super) async fn reserve(
+        &self,
+        s: &Services,
+        now: Timestamp,
+    ) -> Result<Option<Slot>, ResetError> {
+        self.ensure_open(s, now).await?;
+        let key = self.hourly();
+        if rate::hit(s.db.pool(), key, 3600, MAX_FAILURES_PER_HOUR, now).await? {
+            Ok(Some(Slot(key.to_string())))
+        } else {
+            rate::refund(s.db.pool(), key).await?;
+            Ok(None)
+        }
+    }
+
+    /// What a decided check writes with the flow's change: a pass gives
+    /// the slot back and ends the streaks; a failure keeps the slot and
+    /// lengthens the network's streak, and the account-wide one only when
+    /// it was a guess at the account's own code (`at_the_account`): a
+    /// code sent to an address the account never registered is nobody's,
+    /// and guessing it must not stop the user's gate.
+    pub(super) fn decided(&self, right: bool, at_the_account: bool, slot: &Slot) -> Vec<Effect> {
+        if right {
+            let mut forget = vec![self.streak().to_string()];
+            forget.extend(
+                Kind::ALL
+                    .iter()
+                    .map(|k| self.account_streak(*k).to_string()),
+            );
+            return vec![Effect::Refund(slot.0.clone()), Effect::Forget(forget)];
+        }
+        let mut streaks = vec![self.streak()];
+        if at_the_account {
+            streaks.push(self.account_streak(self.kind));
+        }
+        streaks
+            .into_iter()
+            .map(|key| Effect::Count {
+                key: key.to_string(),
+                window_secs: STREAK_SECS,
+            })
+            .collect()
+    }
+
+    /// After a failure: the failures left in the hour, blocking the
+    /// network when none are.
+    pub(super) async fn left_after_failure(
+        &self,
+        s: &Services,
+        now: Timestamp,
+    ) -> Result<i64, ResetError> {
+        let used = rate::current(s.db.pool(), self.hourly(), 3600, now).await?;
+        let left = MAX_FAILURES_PER_HOUR - used;
+        if left <= 0 {
+            rate::hit(s.db.pool(), self.block(), BLOCK_SECS, i64::MAX, now).await?;
+        }
+        Ok(left)
+    }
+}
+
+/// A reserved failure slot.
+pub(super) struct Slot(String);
+
+impl Slot {
+    /// Gives the slot back outside a flow change (nothing was decided).
+    pub(super) async fn give_back(self, s: &Services) -> Result<(), ResetError> {
+        Ok(store::counters::refund(s.db.pool(), &self.0).await?)
+    }
+}
