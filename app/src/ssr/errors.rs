@@ -119,6 +119,7 @@ impl From<SignInError> for AppError {
             SignInError::InvalidCredentials => AppError::InvalidCredentials,
             SignInError::PasswordTooLong => AppError::PasswordTooLong,
             SignInError::Busy { retry_after_secs } => AppError::Busy { retry_after_secs },
+            SignInError::Throttled { retry_after_secs } => AppError::Throttled { retry_after_secs },
             SignInError::Internal(e) => e.into(),
         }
     }
@@ -132,6 +133,7 @@ impl From<ChangeError> for AppError {
             ChangeError::Rejected(reasons, rules) => rejected(reasons, &rules),
             ChangeError::PasswordTooLong => AppError::PasswordTooLong,
             ChangeError::Busy { retry_after_secs } => AppError::Busy { retry_after_secs },
+            ChangeError::Throttled { retry_after_secs } => AppError::Throttled { retry_after_secs },
             // Someone changed it a moment ago: the current password typed
             // is no longer current.
             ChangeError::Conflict => AppError::InvalidCredentials,

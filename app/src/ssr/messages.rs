@@ -92,6 +92,18 @@ pub fn render(template: &Template, locale: &str) -> Rendered {
             subject: td_string!(l, mail_password_changed_subject).to_string(),
             body: td_string!(l, mail_password_changed_body, name = display_name),
         },
+        Template::GateBlocked {
+            display_name,
+            method,
+        } => Rendered {
+            subject: td_string!(l, mail_gate_blocked_subject).to_string(),
+            body: td_string!(
+                l,
+                mail_gate_blocked_body,
+                name = display_name,
+                method = method_name(l, method)
+            ),
+        },
     }
 }
 

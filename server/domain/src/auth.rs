@@ -12,6 +12,7 @@ use crate::identity::Login;
 use crate::lockout::{self, Reservation};
 use crate::outbox;
 use crate::password::{HashError, Normalized};
+use crate::rate::{self, CounterKey, Network};
 use crate::users::{self, User};
 use crate::{DomainError, Services, Timestamp, notices, sessions};
 
@@ -24,6 +25,9 @@ pub enum SignInError {
     PasswordTooLong,
     #[error("server busy")]
     Busy { retry_after_secs: u64 },
+    /// This client spent its budget of password checks (docs/security.md #75).
+    #[error("too many password checks from this address")]
+    Throttled { retry_after_secs: u64 },
     #[error(transparent)]
     Internal(#[from] DomainError),
 }
@@ -125,8 +129,9 @@ pub(crate) async fn check_password(
         // A malformed ID cannot name an account; it says nothing about one.
         return Err(SignInError::InvalidCredentials);
     };
+    spend_hashing_budget(s, ip, now).await?;
     let user = users::find_by_login(s.db.pool(), &login).await?;
-    let key = throttle_key(&login);
+    let keys = LockoutKeys::of(&login, ip);
     let fingerprint = hex::encode(
         &s.key.keyed_hash(
             "sign-in-fingerprint",
@@ -134,31 +139,30 @@ pub(crate) async fn check_password(
         )[..16],
     );
 
-    let failures =
-        match lockout::reserve(&s.db, &s.config.sign_in_lockout, &key, &fingerprint, now).await? {
-            Reservation::Counted { failures } => failures,
-            other => {
-                // Locked, or this wrong password was already counted: spend the
-                // same hashing work as a real check, then answer the same way.
-                s.hasher.verify(&password, None).await?;
-                let outcome = if matches!(other, Reservation::Locked { .. }) {
-                    "locked"
-                } else {
-                    "repeated_password"
-                };
-                record(
-                    s,
-                    &login,
-                    user.as_ref(),
-                    Outcome::Failure,
-                    Some(outcome),
-                    ip,
-                    now,
-                )
-                .await?;
-                return Err(SignInError::InvalidCredentials);
-            }
-        };
+    let just_locked = match keys.reserve(s, &fingerprint, now).await? {
+        Ok(just_locked) => just_locked,
+        Err(other) => {
+            // Locked, or this wrong password was already counted: spend the
+            // same hashing work as a real check, then answer the same way.
+            s.hasher.verify(&password, None).await?;
+            let outcome = if matches!(other, Reservation::Locked { .. }) {
+                "locked"
+            } else {
+                "repeated_password"
+            };
+            record(
+                s,
+                &login,
+                user.as_ref(),
+                Outcome::Failure,
+                Some(outcome),
+                ip,
+                now,
+            )
+            .await?;
+            return Err(SignInError::InvalidCredentials);
+        }
+    };
 
     let usable = user.as_ref().filter(|u| u.enabled);
     let stored = usable.and_then(|u| u.password_hash.as_deref());
@@ -166,25 +170,110 @@ pub(crate) async fn check_password(
         Ok(v) => v,
         Err(e) => {
             // Nothing was checked: do not let overload count against the user.
-            lockout::refund(&s.db, &key).await?;
+            keys.refund(s).await?;
             return Err(e.into());
         }
     };
 
     match (usable, verified.ok) {
         (Some(user), true) => {
-            lockout::clear(s.db.pool(), &key).await?;
+            keys.clear(s).await?;
             if verified.needs_rehash {
                 upgrade_hash(s, user, &password).await;
             }
             Ok((login, user.clone()))
         }
         _ => {
-            lockout::remember_wrong(&s.db, &key, &fingerprint).await?;
-            let just_locked = failures == s.config.sign_in_lockout.threshold;
+            keys.remember_wrong(s, &fingerprint).await?;
             failed(s, &login, user.as_ref(), just_locked, ip, now).await?;
             Err(SignInError::InvalidCredentials)
         }
+    }
+}
+
+/// Counts a password check against the client's budget before any
+/// hashing: without it, a fresh user ID per request (never locked) keeps
+/// every argon2 slot busy from one address (docs/security.md #75). Per
+/// network (IPv4 address, IPv6 /64) and per IPv6 /48.
+async fn spend_hashing_budget(
+    s: &Services,
+    ip: Option<IpAddr>,
+    now: Timestamp,
+) -> Result<(), SignInError> {
+    const MINUTE: i64 = 60;
+    let cfg = &s.config.password_hashing;
+    let throttled = SignInError::Throttled {
+        retry_after_secs: MINUTE as u64,
+    };
+    let key = CounterKey::PasswordChecks(Network::of(ip));
+    if !rate::hit(s.db.pool(), key, MINUTE, cfg.per_address_per_minute, now).await? {
+        return Err(throttled);
+    }
+    if let Some(site) = rate::ipv6_site(ip) {
+        let key = CounterKey::PasswordChecksFromSite(&site);
+        if !rate::hit(s.db.pool(), key, MINUTE, cfg.per_ipv6_48_per_minute, now).await? {
+            return Err(throttled);
+        }
+    }
+    Ok(())
+}
+
+/// The sign-in lockout's two counts for a typed ID: from the client's
+/// network, and from everywhere (docs/security.md #74).
+struct LockoutKeys {
+    network: String,
+    account: String,
+}
+
+impl LockoutKeys {
+    fn of(login: &Login, ip: Option<IpAddr>) -> LockoutKeys {
+        let account = throttle_key(login);
+        LockoutKeys {
+            network: lockout::from_network(&account, Network::of(ip)),
+            account,
+        }
+    }
+
+    /// Counts the attempt on both, network first. `Ok(just_locked)` when
+    /// it may be checked (true when it is the one that locks either);
+    /// `Err` with why not otherwise, having counted nothing.
+    async fn reserve(
+        &self,
+        s: &Services,
+        fingerprint: &str,
+        now: Timestamp,
+    ) -> Result<Result<bool, Reservation>, DomainError> {
+        let cfg = &s.config.sign_in_lockout;
+        let from_network =
+            match lockout::reserve(&s.db, cfg, &self.network, fingerprint, now).await? {
+                Reservation::Counted { failures } => failures,
+                other => return Ok(Err(other)),
+            };
+        let wide = cfg.account_wide();
+        match lockout::reserve(&s.db, &wide, &self.account, fingerprint, now).await? {
+            Reservation::Counted { failures } => Ok(Ok(
+                from_network == cfg.threshold || failures == wide.threshold
+            )),
+            other => {
+                lockout::refund(&s.db, &self.network).await?;
+                Ok(Err(other))
+            }
+        }
+    }
+
+    async fn refund(&self, s: &Services) -> Result<(), DomainError> {
+        lockout::refund(&s.db, &self.network).await?;
+        lockout::refund(&s.db, &self.account).await
+    }
+
+    async fn clear(&self, s: &Services) -> Result<(), DomainError> {
+        lockout::clear(s.db.pool(), &self.network).await?;
+        lockout::clear(s.db.pool(), &self.account).await
+    }
+
+    async fn remember_wrong(&self, s: &Services, fingerprint: &str) -> Result<(), DomainError> {
+        lockout::remember_wrong(&s.db, &self.network, fingerprint).await?;
+        lockout::remember_wrong(&s.db, &self.account, fingerprint).await
     }
 }
 

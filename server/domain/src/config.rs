@@ -217,6 +217,15 @@ impl Config {
                     .into(),
             });
         }
+        if !(1..=100_000).contains(&h.per_address_per_minute)
+            || !(h.per_address_per_minute..=1_000_000).contains(&h.per_ipv6_48_per_minute)
+        {
+            return Err(ConfigError::Invalid {
+                key: "password_hashing",
+                reason: "need 1 <= per_address_per_minute <= per_ipv6_48_per_minute <= 1000000 (per_address_per_minute <= 100000)"
+                    .into(),
+            });
+        }
         let s = &self.sessions;
         if s.idle_timeout_secs <= 0
             || s.absolute_timeout_secs < s.idle_timeout_secs
@@ -231,12 +240,14 @@ impl Config {
         let l = &self.sign_in_lockout;
         if l.threshold < 1
             || l.threshold > 100
+            || l.account_threshold < l.threshold
+            || l.account_threshold > 10_000
             || l.base_lockout_secs < 1
             || l.max_lockout_secs < l.base_lockout_secs
         {
             return Err(ConfigError::Invalid {
                 key: "sign_in_lockout",
-                reason: "need 1 <= threshold <= 100 and 1 <= base_lockout_secs <= max_lockout_secs"
+                reason: "need 1 <= threshold <= 100, threshold <= account_threshold <= 10000 and 1 <= base_lockout_secs <= max_lockout_secs"
                     .into(),
             });
         }

@@ -1,6 +1,12 @@
 //! Sign-in lockout, kept in the database so every instance shares it and it
 //! survives restarts (docs/security.md #35–#37).
 //!
+//! Two counts per typed user ID: from one network (an IPv4 address or an
+//! IPv6 /64), locked at `threshold`, and from all networks together,
+//! locked at the higher `account_threshold`. Someone who knows only the
+//! user ID locks out their own network first; the user's own network keeps
+//! working until the account-wide count is reached (docs/security.md #74).
+//!
 //! An attempt *reserves* a failure before the password is checked, with a
 //! compare-and-swap on the row's version, so N parallel guesses can never be
 //! evaluated past the limit (Keycloak CVE-2024-4629). A correct password
@@ -9,14 +15,19 @@
 
 use serde::Deserialize;
 
+use crate::rate::Network;
 use crate::store::{self, Exec};
 use crate::{Db, DomainError, Timestamp};
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct LockoutConfig {
-    /// Failed sign-ins that lock the account.
+    /// Failed sign-ins from one network that lock the account for that
+    /// network.
     pub threshold: i64,
+    /// Failed sign-ins from all networks together that lock the account
+    /// everywhere.
+    pub account_threshold: i64,
     /// First lockout, in seconds; each further failure doubles it.
     pub base_lockout_secs: i64,
     /// Longest lockout, in seconds.
@@ -29,6 +40,7 @@ impl Default for LockoutConfig {
     fn default() -> Self {
         LockoutConfig {
             threshold: 10,
+            account_threshold: 100,
             base_lockout_secs: 60,
             max_lockout_secs: 900,
             reset_after_secs: 12 * 3600,
@@ -37,6 +49,14 @@ impl Default for LockoutConfig {
 }
 
 impl LockoutConfig {
+    /// The same schedule, at the account-wide threshold.
+    pub fn account_wide(&self) -> LockoutConfig {
+        LockoutConfig {
+            threshold: self.account_threshold,
+            ..self.clone()
+        }
+    }
+
     /// Lock duration after `failures` consecutive failures (0 below the threshold).
     pub fn lockout_secs(&self, failures: i64) -> i64 {
         if failures < self.threshold {
@@ -118,6 +138,17 @@ pub async fn refund(db: &Db, key: &str) -> Result<(), DomainError> {
 /// gates, which may run inside the caller's transaction).
 pub async fn clear<'e>(exec: impl Exec<'e>, key: &str) -> Result<(), DomainError> {
     store::lockouts::delete(exec, key).await
+}
+
+/// Ends the account-wide lockout of `key` and its lockout from every
+/// network (a reset or unlock through the gates).
+pub async fn clear_everywhere<'e>(exec: impl Exec<'e>, key: &str) -> Result<(), DomainError> {
+    store::lockouts::delete_with_networks(exec, key).await
+}
+
+/// The key of `key`'s count from one network.
+pub fn from_network(key: &str, network: Network) -> String {
+    format!("{key}@{network}")
 }
 
 #[cfg(test)]

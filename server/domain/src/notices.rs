@@ -87,6 +87,38 @@ pub async fn password_changed(
     Ok(())
 }
 
+/// "Someone entered wrong codes for your <method> too often", to every
+/// address the user has: the block may be an attack, and the user should
+/// know why the method is refused (docs/security.md #66).
+pub async fn gate_blocked(
+    s: &Services,
+    conn: &mut sqlx::AnyConnection,
+    user: &User,
+    kind: Kind,
+    now: Timestamp,
+) -> Result<(), DomainError> {
+    for to in users::contact_addresses(&mut *conn, user).await? {
+        let m = NewMessage {
+            channel: Channel::Email,
+            idempotency_key: format!(
+                "gate-blocked:{}:{}:{}:{to}",
+                user.id,
+                kind.as_str(),
+                now.secs()
+            ),
+            recipient: to,
+            locale: locale_of(s, user),
+            template: Template::GateBlocked {
+                display_name: user.display_name.clone(),
+                method: kind.as_str().to_owned(),
+            },
+            not_after: None,
+        };
+        outbox::enqueue(&mut *conn, &m, now).await?;
+    }
+    Ok(())
+}
+
 /// "Your security info changed", to the user's addresses other than the
 /// one just added.
 pub async fn security_info_changed(

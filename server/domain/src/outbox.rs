@@ -63,6 +63,12 @@ pub enum Template {
     },
     /// The password was changed or reset (sent to every address).
     PasswordChanged { display_name: String },
+    /// Wrong answers at a reset gate blocked a method for a network, or
+    /// stopped it (sent to every address).
+    GateBlocked {
+        display_name: String,
+        method: String,
+    },
     /// An admin reset their own password (sent to the other admins).
     AdminPasswordReset {
         admin_name: String,
@@ -107,6 +113,7 @@ impl Template {
             Template::ResetCode { .. } => "reset_code",
             Template::SecurityInfoChanged { .. } => "security_info_changed",
             Template::PasswordChanged { .. } => "password_changed",
+            Template::GateBlocked { .. } => "gate_blocked",
             Template::AdminPasswordReset { .. } => "admin_password_reset",
             Template::ResetSurge { .. } => "reset_surge",
         }

@@ -33,6 +33,12 @@ pub struct HashingConfig {
     pub max_concurrent: usize,
     /// How long a request may wait for a hashing slot before it gets 503.
     pub queue_timeout_ms: u64,
+    /// Password checks (sign-in, re-authentication, password change) one
+    /// client network may cause per minute: an IPv4 address or an IPv6
+    /// /64 (docs/security.md #75).
+    pub per_address_per_minute: i64,
+    /// The same for a whole IPv6 /48 (many /64s of one site).
+    pub per_ipv6_48_per_minute: i64,
 }
 
 impl Default for HashingConfig {
@@ -43,6 +49,8 @@ impl Default for HashingConfig {
             parallelism: 1,
             max_concurrent: 0,
             queue_timeout_ms: 2000,
+            per_address_per_minute: 60,
+            per_ipv6_48_per_minute: 600,
         }
     }
 }

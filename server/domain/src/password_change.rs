@@ -25,6 +25,8 @@ pub enum ChangeError {
     PasswordTooLong,
     #[error("server busy")]
     Busy { retry_after_secs: u64 },
+    #[error("too many password checks from this address")]
+    Throttled { retry_after_secs: u64 },
     #[error("the password changed meanwhile")]
     Conflict,
     #[error(transparent)]
@@ -47,6 +49,9 @@ impl From<SignInError> for ChangeError {
             SignInError::InvalidCredentials => ChangeError::InvalidCredentials,
             SignInError::PasswordTooLong => ChangeError::PasswordTooLong,
             SignInError::Busy { retry_after_secs } => ChangeError::Busy { retry_after_secs },
+            SignInError::Throttled { retry_after_secs } => {
+                ChangeError::Throttled { retry_after_secs }
+            }
             SignInError::Internal(e) => ChangeError::Internal(e),
         }
     }

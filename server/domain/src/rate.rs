@@ -40,6 +40,18 @@ impl Network {
     }
 }
 
+/// The /48 an IPv6 address lies in (a site's allocation), as counters
+/// name it; `None` for IPv4 and for no address.
+pub fn ipv6_site(ip: Option<IpAddr>) -> Option<String> {
+    match ip.map(|ip| ip.to_canonical()) {
+        Some(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            Some(format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2]))
+        }
+        _ => None,
+    }
+}
+
 impl fmt::Display for Network {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -95,6 +107,10 @@ pub enum CounterKey<'a> {
     SendsForAccount(i64),
     /// A CAPTCHA solution already spent.
     CaptchaSpent(&'a str),
+    /// Password checks caused by one network.
+    PasswordChecks(Network),
+    /// Password checks caused by one IPv6 /48 (see [`ipv6_site`]).
+    PasswordChecksFromSite(&'a str),
 }
 
 /// The prefix of the streak keys ([`CounterKey::ResetStreak`],
@@ -139,6 +155,8 @@ impl fmt::Display for CounterKey<'_> {
             CounterKey::SendsToDestination(d) => write!(f, "send:dest:{d}"),
             CounterKey::SendsForAccount(id) => write!(f, "send:user:{id}"),
             CounterKey::CaptchaSpent(sig) => write!(f, "{CAPTCHA_MARK_PREFIX}{sig}"),
+            CounterKey::PasswordChecks(n) => write!(f, "pw-check:{n}"),
+            CounterKey::PasswordChecksFromSite(site) => write!(f, "pw-check-site:{site}"),
         }
     }
 }
@@ -201,6 +219,11 @@ mod tests {
         assert_eq!(net("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
         assert_ne!(net("2001:db8:1:2::1"), net("2001:db8:1:3::1"));
         assert_eq!(Network::of(None).to_string(), "unknown");
+        assert_eq!(
+            ipv6_site("2001:db8:1:2:aaaa::1".parse().ok()).as_deref(),
+            Some("2001:db8:1::/48")
+        );
+        assert_eq!(ipv6_site("192.0.2.1".parse().ok()), None);
         assert_eq!(net("not an address"), "unknown");
     }
 
@@ -269,6 +292,11 @@ mod tests {
             ),
             (CounterKey::SendsForAccount(7), "send:user:7"),
             (CounterKey::CaptchaSpent("sig"), "altcha:sig"),
+            (CounterKey::PasswordChecks(n), "pw-check:192.0.2.1"),
+            (
+                CounterKey::PasswordChecksFromSite("2001:db8:1::/48"),
+                "pw-check-site:2001:db8:1::/48",
+            ),
         ];
         for (key, stored) in cases {
             assert_eq!(key.to_string(), stored);

@@ -16,7 +16,8 @@ use crate::audit::{Event, Kind as AuditKind, Outcome};
 use crate::flow::{Effect, Step};
 use crate::methods::{self, Kind, Method};
 use crate::policy::{self, Policy};
-use crate::{Services, Timestamp, authenticator, codes, questions};
+use crate::users;
+use crate::{DomainError, Services, Timestamp, authenticator, codes, notices, questions};
 
 /// What one check decided, for its effects.
 struct Decision<'a> {
@@ -368,6 +369,23 @@ pub async fn verify_answers(
     Ok(done)
 }
 
+/// Tells the account's owner that wrong answers blocked `kind` for a
+/// network (docs/security.md #66). Unknown IDs have nobody to tell.
+async fn tell_the_owner(
+    s: &Services,
+    user_id: i64,
+    kind: Kind,
+    now: Timestamp,
+) -> Result<(), ResetError> {
+    let Some(user) = users::find_by_id(s.db.pool(), user_id).await? else {
+        return Ok(());
+    };
+    let mut tx = s.db.pool().begin().await.map_err(DomainError::from)?;
+    notices::gate_blocked(s, &mut tx, &user, kind, now).await?;
+    tx.commit().await.map_err(DomainError::from)?;
+    Ok(())
+}
+
 /// What one gate check decided, for [`conclude`].
 struct Checked {
     kind: Kind,
@@ -393,7 +411,10 @@ async fn conclude(
     now: Timestamp,
 ) -> Result<(), ResetError> {
     if !checked.right {
-        let hourly_left = counts.left_after_failure(s, now).await?;
+        let (hourly_left, blocked) = counts.left_after_failure(s, now).await?;
+        if blocked && let Some(id) = user_id {
+            tell_the_owner(s, id, checked.kind, now).await?;
+        }
         let left = checked
             .code_left
             .map_or(hourly_left, |c| c.min(hourly_left));

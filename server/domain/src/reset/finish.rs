@@ -114,9 +114,10 @@ pub async fn preview(
     password_change::verdict(s, &policy, &user, candidate).await
 }
 
-/// Ends the account's sign-in lockout, inside the caller's transaction.
+/// Ends the account's sign-in lockout, account-wide and from every
+/// network, inside the caller's transaction.
 async fn lift_lockout(tx: &mut Tx, user: &User) -> Result<(), DomainError> {
-    lockout::clear(&mut **tx, &auth::throttle_key(&user.login)).await
+    lockout::clear_everywhere(&mut **tx, &auth::throttle_key(&user.login)).await
 }
 
 /// Step 3: sets the new password. One transaction: the flow is consumed by

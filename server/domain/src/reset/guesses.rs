@@ -174,18 +174,21 @@ impl Counts {
     }
 
     /// After a failure: the failures left in the hour, blocking the
-    /// network when none are.
+    /// network when none are. The second value is true for the one
+    /// failure that started the block (the hit on the block is atomic, so
+    /// exactly one caller sees its first count).
     pub(super) async fn left_after_failure(
         &self,
         s: &Services,
         now: Timestamp,
-    ) -> Result<i64, ResetError> {
+    ) -> Result<(i64, bool), ResetError> {
         let used = rate::current(s.db.pool(), self.hourly(), 3600, now).await?;
         let left = MAX_FAILURES_PER_HOUR - used;
+        let mut started = false;
         if left <= 0 {
-            rate::hit(s.db.pool(), self.block(), BLOCK_SECS, i64::MAX, now).await?;
+            started = rate::count(s.db.pool(), self.block(), BLOCK_SECS, now).await? == 1;
         }
-        Ok(left)
+        Ok((left, started))
     }
 }
 

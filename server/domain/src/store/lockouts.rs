@@ -93,3 +93,21 @@ pub async fn delete<'e>(exec: impl Exec<'e>, key: &str) -> Result<(), DomainErro
         .await?;
     Ok(())
 }
+
+/// Deletes `key` and every `key@network` row. The key's LIKE wildcards
+/// are escaped, so no other account's row matches.
+pub async fn delete_with_networks<'e>(exec: impl Exec<'e>, key: &str) -> Result<(), DomainError> {
+    let escaped: String = key
+        .chars()
+        .flat_map(|c| match c {
+            '\\' | '%' | '_' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    sqlx::query("DELETE FROM throttle WHERE throttle_key = $1 OR throttle_key LIKE $2 ESCAPE '\\'")
+        .bind(key)
+        .bind(format!("{escaped}@%"))
+        .execute(exec)
+        .await?;
+    Ok(())
+}

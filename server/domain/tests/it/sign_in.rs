@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use sspr_domain::auth::{SignInError, sign_in};
+use sspr_domain::auth::{SignInError, SignInRequest, sign_in};
 use sspr_domain::config::Config;
-use sspr_domain::testkit::{PASSWORD, TestDb, req, services, with_user};
+use sspr_domain::testkit::{PASSWORD, TestDb, ip, req, services, with_user};
 use sspr_domain::users;
 use sspr_domain::{Services, both_backends, outbox};
 
@@ -27,7 +27,129 @@ both_backends!(
     the_lock_survives_a_restart,
     the_locking_failure_notifies_the_owner_once_in_their_language,
     raised_argon2_parameters_rehash_on_sign_in,
+    an_attacker_locks_out_their_own_network_not_the_user,
+    many_networks_lock_the_account_everywhere_until_a_reset,
+    one_address_cannot_keep_the_hasher_busy,
 );
+
+/// 200 sign-ins at once with fresh user IDs (never locked) from one
+/// address: only the address's budget reaches the hasher, counted not
+/// timed, and a user elsewhere still gets a hashing slot
+/// (docs/security.md #75).
+async fn one_address_cannot_keep_the_hasher_busy(t: &TestDb) {
+    let mut cfg = Config::default();
+    // Cheap hashes and a patient queue: this counts, it does not time.
+    cfg.password_hashing.memory_kib = 64;
+    cfg.password_hashing.iterations = 1;
+    cfg.password_hashing.queue_timeout_ms = 120_000;
+    let (s, _clock) = services(t.db.clone(), cfg);
+    let s = Arc::new(s);
+    let id = sspr_domain::testkit::create_user(
+        &t.db,
+        &sspr_domain::testkit::with_password(&s, sspr_domain::testkit::dana(users::Role::User))
+            .await,
+        s.now(),
+    )
+    .await;
+    let before = s.hasher.hash_count();
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            attempt_from(&s, &format!("nobody{i}"), "guess", "203.0.113.9").await
+        }));
+    }
+    let mut throttled = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Err(e) if e.starts_with("Throttled") => throttled += 1,
+            Err(e) => assert_eq!(e, "InvalidCredentials"),
+            Ok(_) => panic!("no unknown ID signs in"),
+        }
+    }
+    let budget = s.config.password_hashing.per_address_per_minute;
+    assert_eq!(s.hasher.hash_count() - before, budget as u64);
+    assert_eq!(throttled, 200 - budget);
+    assert_eq!(
+        attempt_from(&s, "dana", PASSWORD, "198.51.100.7").await,
+        Ok(id)
+    );
+}
+
+/// A sign-in attempt from `from`.
+async fn attempt_from(
+    s: &Services,
+    login: &str,
+    password: &str,
+    from: &str,
+) -> Result<i64, String> {
+    let r = SignInRequest {
+        ip: ip(from),
+        ..req(login, password)
+    };
+    sign_in(s, r, s.now())
+        .await
+        .map(|ok| ok.user_id)
+        .map_err(|e| format!("{e:?}"))
+}
+
+/// Knowing the user ID, an attacker fails 10 times a minute, all day: the
+/// lock is theirs; the user signs in from their own network all along
+/// (docs/security.md #74).
+async fn an_attacker_locks_out_their_own_network_not_the_user(t: &TestDb) {
+    let (s, clock, id) = with_user(t, "dana").await;
+    for minute in 0..60 {
+        for i in 0..10 {
+            attempt_from(&s, "dana", &format!("guess {minute} {i}"), "203.0.113.9")
+                .await
+                .ok();
+        }
+        assert_eq!(
+            attempt_from(&s, "dana", PASSWORD, "203.0.113.9").await,
+            Err("InvalidCredentials".into()),
+            "minute {minute}: the attacker's network is locked, even for the right password"
+        );
+        assert_eq!(
+            attempt_from(&s, "dana", PASSWORD, "198.51.100.7").await,
+            Ok(id),
+            "minute {minute}: the user's is not"
+        );
+        clock.advance(60);
+    }
+}
+
+/// Ten networks of ten failures each reach the account-wide threshold:
+/// locked everywhere (the user's network too) until it runs out or the
+/// user resets or unlocks through the gates.
+async fn many_networks_lock_the_account_everywhere_until_a_reset(t: &TestDb) {
+    let (s, _clock, _id) = with_user(t, "dana").await;
+    let networks = s.config.sign_in_lockout.account_threshold / s.config.sign_in_lockout.threshold;
+    for n in 0..networks {
+        for i in 0..s.config.sign_in_lockout.threshold {
+            attempt_from(
+                &s,
+                "dana",
+                &format!("guess {n} {i}"),
+                &format!("203.0.113.{n}"),
+            )
+            .await
+            .ok();
+        }
+    }
+    assert_eq!(
+        attempt_from(&s, "dana", PASSWORD, "198.51.100.7").await,
+        Err("InvalidCredentials".into())
+    );
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM throttle")
+        .fetch_one(t.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        rows,
+        networks + 2,
+        "one per network, the user's, and the account's"
+    );
+}
 
 async fn correct_password_signs_in_with_any_case_or_width(t: &TestDb) {
     let (s, _clock, id) = with_user(t, "dana").await;
