@@ -2,7 +2,7 @@ use sspr_domain::auth::{self, SignInRequest};
 use sspr_domain::{registration, users};
 use sspr_proto::views::AccountView;
 
-use super::{clear_session_cookie, client_ip, internal, session_token, set_session_cookie, state};
+use super::{clear_session_cookie, client_ip, session_token, set_session_cookie, state};
 use crate::error::AppError;
 
 /// A redirect target taken from a form: a local path only (no scheme, no
@@ -31,12 +31,12 @@ pub async fn sign_in(login: String, password: String, next: String) -> Result<()
             set_session_cookie(&st.cookies, signed_in.session_token);
             let standing = match users::find_by_id(s.db.pool(), signed_in.user_id)
                 .await
-                .map_err(internal)?
+                .map_err(AppError::from)?
             {
                 Some(user) => Some(
                     registration::standing(s, &user, s.now())
                         .await
-                        .map_err(internal)?,
+                        .map_err(AppError::from)?,
                 ),
                 None => None,
             };
@@ -72,7 +72,7 @@ pub async fn sign_out() -> Result<(), AppError> {
         let ip = client_ip().await;
         auth::sign_out(s, &token, ip, s.now())
             .await
-            .map_err(internal)?;
+            .map_err(AppError::from)?;
     }
     clear_session_cookie(&st.cookies);
     leptos_axum::redirect("/sign-in");
@@ -87,13 +87,13 @@ pub async fn current_account() -> Result<Option<AccountView>, AppError> {
     };
     let Some(user) = auth::current_user(s, &token, s.now())
         .await
-        .map_err(internal)?
+        .map_err(AppError::from)?
     else {
         return Ok(None);
     };
     let groups = users::groups_of(s.db.pool(), user.id)
         .await
-        .map_err(internal)?;
+        .map_err(AppError::from)?;
     Ok(Some(AccountView {
         login: user.login_display,
         display_name: user.display_name,

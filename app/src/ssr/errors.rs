@@ -46,8 +46,19 @@ pub fn rejected(reasons: Vec<Reason>, rules: &Rules) -> AppError {
     }
 }
 
+/// Seconds a client is asked to wait after a transient storage fault.
+const RETRY_AFTER_FAULT_SECS: u64 = 5;
+
 impl From<DomainError> for AppError {
     fn from(e: DomainError) -> Self {
+        if e.is_transient() {
+            // Nothing was written (the transaction rolled back); say so
+            // with 503 + Retry-After rather than an internal error.
+            tracing::warn!(error = %e, "storage unavailable; answered 503");
+            return AppError::Busy {
+                retry_after_secs: RETRY_AFTER_FAULT_SECS,
+            };
+        }
         internal(e)
     }
 }

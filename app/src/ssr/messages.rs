@@ -92,6 +92,10 @@ pub fn render(template: &Template, locale: &str) -> Rendered {
             subject: td_string!(l, mail_password_changed_subject).to_string(),
             body: td_string!(l, mail_password_changed_body, name = display_name),
         },
+        Template::PhoneBudgetReached { budget } => Rendered {
+            subject: td_string!(l, mail_phone_budget_subject).to_string(),
+            body: td_string!(l, mail_phone_budget_body, budget = budget),
+        },
         Template::GateBlocked {
             display_name,
             method,

@@ -3,7 +3,7 @@ use sspr_proto::views::OutboxEntry;
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use super::{internal, state};
+use super::state;
 use crate::error::AppError;
 
 pub async fn list() -> Result<Vec<OutboxEntry>, AppError> {
@@ -12,7 +12,9 @@ pub async fn list() -> Result<Vec<OutboxEntry>, AppError> {
     if s.config.delivery_mode() != DeliveryMode::Outbox {
         return Err(AppError::NotFound);
     }
-    let messages = outbox::recent(s.db.pool(), 100).await.map_err(internal)?;
+    let messages = outbox::recent(s.db.pool(), 100)
+        .await
+        .map_err(AppError::from)?;
     let fmt = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
     Ok(messages
         .into_iter()

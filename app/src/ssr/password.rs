@@ -5,7 +5,7 @@ use sspr_domain::password_change::{self, ChangeRequest};
 use sspr_domain::password_policy::{Reason, Rules};
 use sspr_domain::users::User;
 
-use super::{client_ip, internal, session_token, state};
+use super::{client_ip, session_token, state};
 use crate::error::AppError;
 
 async fn signed_in() -> Result<(super::AppState, String, User), AppError> {
@@ -16,7 +16,7 @@ async fn signed_in() -> Result<(super::AppState, String, User), AppError> {
     let s = &st.services;
     match auth::current_user(s, &token, s.now())
         .await
-        .map_err(internal)?
+        .map_err(AppError::from)?
     {
         Some(user) => Ok((st, token, user)),
         None => Err(AppError::NotSignedIn),
@@ -27,7 +27,7 @@ pub async fn rules() -> Result<Rules, AppError> {
     let (st, _, user) = signed_in().await?;
     password_change::rules(&st.services, &user)
         .await
-        .map_err(internal)
+        .map_err(AppError::from)
 }
 
 pub async fn preview(password: String) -> Result<Vec<Reason>, AppError> {

@@ -166,7 +166,9 @@ pub async fn unlock() -> Result<(), AppError> {
 
 pub async fn helpdesk() -> Result<String, AppError> {
     let st = state()?;
-    let policy = policy::load(&st.services.db).await.map_err(internal)?;
+    let policy = policy::load(&st.services.db)
+        .await
+        .map_err(AppError::from)?;
     Ok(policy.helpdesk_contact)
 }
 

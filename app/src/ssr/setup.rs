@@ -38,7 +38,7 @@ async fn signed_in() -> Result<Ctx, AppError> {
     let s = &st.services;
     match auth::current_session(s, &token, s.now())
         .await
-        .map_err(internal)?
+        .map_err(AppError::from)?
     {
         Some((session, user)) => Ok(Ctx {
             authenticated_at: session.authenticated_at,
@@ -197,11 +197,11 @@ pub async fn skip() -> Result<(), AppError> {
     let ctx = signed_in().await?;
     if !reg::skip(&ctx.st.services, &ctx.user, ctx.now())
         .await
-        .map_err(internal)?
+        .map_err(AppError::from)?
     {
         let st = reg::standing(&ctx.st.services, &ctx.user, ctx.now())
             .await
-            .map_err(internal)?;
+            .map_err(AppError::from)?;
         return Err(AppError::NotEnoughMethods {
             have: st.have as u64,
             need: st.need as u64,
@@ -215,7 +215,7 @@ pub async fn reconfirm() -> Result<(), AppError> {
     let ctx = signed_in().await?;
     reg::reconfirm(&ctx.st.services, &ctx.user, ctx.now())
         .await
-        .map_err(internal)?;
+        .map_err(AppError::from)?;
     leptos_axum::redirect("/account");
     Ok(())
 }
@@ -233,7 +233,7 @@ pub async fn make_default(id: i64) -> Result<(), AppError> {
     let s = &ctx.st.services;
     if !methods::set_default(&s.db, ctx.user.id, id)
         .await
-        .map_err(internal)?
+        .map_err(AppError::from)?
     {
         return Err(AppError::NotFound);
     }

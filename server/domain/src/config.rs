@@ -56,7 +56,7 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct DeliveryConfig {
     /// `outbox`: messages are shown on /dev/outbox (the demo's default;
@@ -71,6 +71,22 @@ pub struct DeliveryConfig {
     /// Voice calls go here instead of `phone` when set: most providers
     /// have one API for text messages and another for calls.
     pub voice: Option<PhoneConfig>,
+    /// Text messages and calls all users together may cause in an hour;
+    /// past it, phone codes are refused for the rest of the hour and the
+    /// admins are alerted once (an SMS-pumping circuit breaker).
+    pub phone_sends_per_hour: i64,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        DeliveryConfig {
+            mode: None,
+            smtp: None,
+            phone: None,
+            voice: None,
+            phone_sends_per_hour: 500,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -265,6 +281,12 @@ impl Config {
         }
         self.check_dev_outbox()?;
         let d = &self.delivery;
+        if !(1..=1_000_000).contains(&d.phone_sends_per_hour) {
+            return Err(ConfigError::Invalid {
+                key: "delivery.phone_sends_per_hour",
+                reason: "need 1 to 1000000".into(),
+            });
+        }
         if d.mode == Some(DeliveryMode::Live) && d.smtp.is_none() {
             return Err(ConfigError::Invalid {
                 key: "delivery",

@@ -24,3 +24,61 @@ pub enum DomainError {
     )]
     KeyMissing(String),
 }
+
+impl DomainError {
+    /// The storage is unreachable or busy for now (a pool timeout, a lost
+    /// connection, SQLite busy, a server shutting down, a serialization
+    /// conflict): the request changed nothing and may be retried, so it is
+    /// answered 503 with Retry-After, not 500 (docs/security.md #76).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            DomainError::Db(e) => transient_db(e),
+            DomainError::Contention(_) => true,
+            _ => false,
+        }
+    }
+}
+
+fn transient_db(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their
+            // extended codes. PostgreSQL: connection exceptions (08…),
+            // shutdown and startup (57P…), serialization and deadlock
+            // (40001, 40P01), too many connections (53300).
+            // SQLite's codes are numbers below 10000; PostgreSQL's
+            // SQLSTATEs are always five characters.
+            let code = code.as_ref();
+            let sqlite_busy =
+                code.len() < 5 && code.parse::<i32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6));
+            sqlite_busy
+                || code.starts_with("08")
+                || code.starts_with("57P")
+                || matches!(code, "40001" | "40P01" | "53300")
+        }),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_faults_that_pass_are_transient() {
+        assert!(DomainError::Db(sqlx::Error::PoolTimedOut).is_transient());
+        assert!(
+            DomainError::Db(sqlx::Error::Io(std::io::ErrorKind::BrokenPipe.into())).is_transient()
+        );
+        assert!(DomainError::Contention("flow").is_transient());
+        assert!(!DomainError::Db(sqlx::Error::RowNotFound).is_transient());
+        assert!(!DomainError::Corrupt("x".into()).is_transient());
+        assert!(!DomainError::Hashing("x".into()).is_transient());
+    }
+}

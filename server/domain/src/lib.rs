@@ -35,6 +35,7 @@ pub mod rate;
 pub mod registration;
 pub mod reset;
 pub mod secrets;
+pub mod sends;
 pub mod sessions;
 pub mod store;
 pub mod users;

@@ -77,6 +77,9 @@ pub enum Template {
     /// Reset wizards were started more often than the alert threshold in
     /// an hour (sent to every admin).
     ResetSurge { starts: i64, threshold: i64 },
+    /// Phone codes reached the hourly budget of all users together; phone
+    /// sends are refused until the hour ends (sent to every admin).
+    PhoneBudgetReached { budget: i64 },
 }
 
 impl Template {
@@ -116,6 +119,7 @@ impl Template {
             Template::GateBlocked { .. } => "gate_blocked",
             Template::AdminPasswordReset { .. } => "admin_password_reset",
             Template::ResetSurge { .. } => "reset_surge",
+            Template::PhoneBudgetReached { .. } => "phone_budget_reached",
         }
     }
 }

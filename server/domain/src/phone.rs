@@ -4,6 +4,7 @@
 //! (docs/security.md #39: premium and international-network ranges are refused).
 
 use phonenumber::{Mode, PhoneNumber, country};
+use sspr_proto::PhoneChannel;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PhoneError {
@@ -23,8 +24,16 @@ pub struct E164 {
 }
 
 /// Parses what the user typed. `region` is the country picked in the form
-/// (ISO 3166 alpha-2), used when the number has no `+` prefix.
-pub fn parse(input: &str, region: &str, allowed: &[String]) -> Result<E164, PhoneError> {
+/// (ISO 3166 alpha-2), used when the number has no `+` prefix. A number
+/// known to be a fixed line is refused for text messages: the text would
+/// never arrive (or be read out by a premium gateway), so only a call goes
+/// there (docs/security.md #39).
+pub fn parse(
+    input: &str,
+    region: &str,
+    allowed: &[String],
+    channel: PhoneChannel,
+) -> Result<E164, PhoneError> {
     let input = input.trim();
     // Letters (vanity numbers, "ext", "x123") and anything long are refused
     // before parsing: codes go to plain numbers only.
@@ -52,8 +61,8 @@ pub fn parse(input: &str, region: &str, allowed: &[String]) -> Result<E164, Phon
     }
     use phonenumber::Type;
     use phonenumber::metadata::DATABASE;
-    match number.number_type(&DATABASE) {
-        Type::Mobile | Type::FixedLineOrMobile | Type::FixedLine => {}
+    match (number.number_type(&DATABASE), channel) {
+        (Type::Mobile | Type::FixedLineOrMobile, _) | (Type::FixedLine, PhoneChannel::Voice) => {}
         _ => return Err(PhoneError::UnsupportedType),
     }
     Ok(E164 {
@@ -85,15 +94,15 @@ mod tests {
     #[test]
     fn national_and_international_forms_become_e164() {
         assert_eq!(
-            parse("050-234-5678", "IL", &allowed()).map(|e| e.number),
+            parse("050-234-5678", "IL", &allowed(), PhoneChannel::Sms).map(|e| e.number),
             Ok("+972502345678".into())
         );
         assert_eq!(
-            parse("+972 50 234 5678", "US", &allowed()).map(|e| e.number),
+            parse("+972 50 234 5678", "US", &allowed(), PhoneChannel::Sms).map(|e| e.number),
             Ok("+972502345678".into())
         );
         assert_eq!(
-            parse("(201) 555-0123", "US", &allowed()).map(|e| e.region),
+            parse("(201) 555-0123", "US", &allowed(), PhoneChannel::Sms).map(|e| e.region),
             Ok("US".into())
         );
     }
@@ -101,37 +110,59 @@ mod tests {
     #[test]
     fn bad_numbers_are_refused_with_a_reason() {
         assert_eq!(
-            parse("1-800-FLOWERS", "US", &allowed()),
+            parse("1-800-FLOWERS", "US", &allowed(), PhoneChannel::Sms),
             Err(PhoneError::Invalid)
         );
         assert_eq!(
-            parse("050 123 4567 x12", "IL", &allowed()),
+            parse("050 123 4567 x12", "IL", &allowed(), PhoneChannel::Sms),
             Err(PhoneError::Invalid)
         );
-        assert_eq!(parse("12", "IL", &allowed()), Err(PhoneError::Invalid));
+        assert_eq!(
+            parse("12", "IL", &allowed(), PhoneChannel::Sms),
+            Err(PhoneError::Invalid)
+        );
         // 0501… is not an Israeli mobile range (libphonenumber metadata).
         assert_eq!(
-            parse("050-123-4567", "IL", &allowed()),
+            parse("050-123-4567", "IL", &allowed(), PhoneChannel::Sms),
             Err(PhoneError::Invalid)
         );
-        assert_eq!(parse("", "IL", &allowed()), Err(PhoneError::Invalid));
         assert_eq!(
-            parse("+44 7400 123456", "IL", &allowed()),
+            parse("", "IL", &allowed(), PhoneChannel::Sms),
+            Err(PhoneError::Invalid)
+        );
+        assert_eq!(
+            parse("+44 7400 123456", "IL", &allowed(), PhoneChannel::Sms),
             Err(PhoneError::RegionNotAllowed)
         );
         assert_eq!(
-            parse("+882 1234 5678 90", "IL", &allowed()),
+            parse("+882 1234 5678 90", "IL", &allowed(), PhoneChannel::Sms),
             Err(PhoneError::RegionNotAllowed)
         );
         // Premium-rate and toll-free numbers cannot receive codes.
         assert_eq!(
-            parse("+1 900 234 5678", "US", &allowed()),
+            parse("+1 900 234 5678", "US", &allowed(), PhoneChannel::Sms),
             Err(PhoneError::UnsupportedType)
         );
         assert_eq!(
-            parse("+1 800 234 5678", "US", &allowed()),
+            parse("+1 800 234 5678", "US", &allowed(), PhoneChannel::Sms),
             Err(PhoneError::UnsupportedType)
         );
+    }
+
+    /// docs/security.md #39: a text to a fixed line never arrives.
+    #[test]
+    fn fixed_lines_take_calls_not_texts() {
+        // +972 2 … is a Jerusalem landline.
+        assert_eq!(
+            parse("02-623-4567", "IL", &allowed(), PhoneChannel::Sms),
+            Err(PhoneError::UnsupportedType)
+        );
+        assert_eq!(
+            parse("02-623-4567", "IL", &allowed(), PhoneChannel::Voice).map(|e| e.number),
+            Ok("+97226234567".into())
+        );
+        // US numbers may be either: both channels.
+        assert!(parse("(201) 555-0123", "US", &allowed(), PhoneChannel::Sms).is_ok());
     }
 
     #[test]

@@ -101,10 +101,18 @@ pub enum CounterKey<'a> {
     ResetStreak { identifier: &'a str, kind: Kind },
     /// Reset codes sent for one typed user ID.
     ResetSends { identifier: &'a str },
-    /// Registration codes sent to one destination.
+    /// Codes sent to one destination, by either wizard, in an hour.
     SendsToDestination(&'a str),
+    /// The same in a day.
+    SendsToDestinationDaily(&'a str),
     /// Registration codes sent for one account.
     SendsForAccount(i64),
+    /// The same in a day.
+    SendsForAccountDaily(i64),
+    /// Reset codes sent for one typed user ID in a day.
+    ResetSendsDaily { identifier: &'a str },
+    /// Text messages and calls of everyone in an hour.
+    PhoneSendsTotal,
     /// A CAPTCHA solution already spent.
     CaptchaSpent(&'a str),
     /// Password checks caused by one network.
@@ -153,7 +161,11 @@ impl fmt::Display for CounterKey<'_> {
             }
             CounterKey::ResetSends { identifier } => write!(f, "reset-send:{identifier}"),
             CounterKey::SendsToDestination(d) => write!(f, "send:dest:{d}"),
+            CounterKey::SendsToDestinationDaily(d) => write!(f, "send:dest-day:{d}"),
             CounterKey::SendsForAccount(id) => write!(f, "send:user:{id}"),
+            CounterKey::SendsForAccountDaily(id) => write!(f, "send:user-day:{id}"),
+            CounterKey::ResetSendsDaily { identifier } => write!(f, "reset-send-day:{identifier}"),
+            CounterKey::PhoneSendsTotal => f.write_str("phone-sends-total"),
             CounterKey::CaptchaSpent(sig) => write!(f, "{CAPTCHA_MARK_PREFIX}{sig}"),
             CounterKey::PasswordChecks(n) => write!(f, "pw-check:{n}"),
             CounterKey::PasswordChecksFromSite(site) => write!(f, "pw-check-site:{site}"),
@@ -291,6 +303,16 @@ mod tests {
                 "send:dest:+15550100",
             ),
             (CounterKey::SendsForAccount(7), "send:user:7"),
+            (
+                CounterKey::SendsToDestinationDaily("+15550100"),
+                "send:dest-day:+15550100",
+            ),
+            (CounterKey::SendsForAccountDaily(7), "send:user-day:7"),
+            (
+                CounterKey::ResetSendsDaily { identifier: id },
+                "reset-send-day:00ff",
+            ),
+            (CounterKey::PhoneSendsTotal, "phone-sends-total"),
             (CounterKey::CaptchaSpent("sig"), "altcha:sig"),
             (CounterKey::PasswordChecks(n), "pw-check:192.0.2.1"),
             (

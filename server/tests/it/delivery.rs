@@ -187,6 +187,7 @@ fn smtp_config(port: u16) -> DeliveryConfig {
         }),
         phone: None,
         voice: None,
+        ..DeliveryConfig::default()
     }
 }
 
@@ -288,6 +289,7 @@ fn phone_config(url: &str) -> DeliveryConfig {
             timeout_secs: 5,
         }),
         voice: None,
+        ..DeliveryConfig::default()
     }
 }
 

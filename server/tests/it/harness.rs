@@ -63,7 +63,13 @@ impl TestApp {
     }
 
     pub async fn with_config(t: &TestDb, config: Config) -> TestApp {
-        let (services, clock) = services(t.db.clone(), config);
+        Self::over(t.db.clone(), config).await
+    }
+
+    /// The application over `db` (e.g. a connection through a proxy the
+    /// test can cut).
+    pub async fn over(db: sspr_domain::Db, config: Config) -> TestApp {
+        let (services, clock) = services(db, config);
         let options = LeptosOptions::builder().output_name("sspr").build();
         let state = sspr_server::router::app_state(options, services.clone()).unwrap();
         let router = sspr_server::router::build(state).unwrap();

@@ -56,7 +56,11 @@ async fn sign_in_logs_no_secret(t: &TestDb) {
         Some(&format!("sspr_session={token}")),
     )
     .await;
-    app.services.db.close().await;
+    // A fault that is logged as an internal error (a table gone).
+    sqlx::query("DROP TABLE audit_events")
+        .execute(app.services.db.pool())
+        .await
+        .unwrap();
     app.post_js("/api/sign_in", &form("dana", PASSWORD), None)
         .await;
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();

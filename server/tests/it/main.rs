@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod delivery;
+mod faults;
 mod harness;
 mod logs;
 mod pages;

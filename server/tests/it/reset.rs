@@ -34,7 +34,7 @@ fn cookies_of(replies: &[&Reply]) -> String {
 }
 
 /// Step 1 as the hydrated page does it: fetch a CAPTCHA, solve it, post.
-async fn start(app: &TestApp, login: &str) -> (Reply, String) {
+pub(crate) async fn start(app: &TestApp, login: &str) -> (Reply, String) {
     let challenge = app.post_js("/api/reset_challenge", "", None).await;
     assert_eq!(challenge.status, StatusCode::OK, "{}", challenge.body);
     let puzzle: Puzzle = serde_json::from_str(&challenge.body).unwrap();
@@ -52,7 +52,7 @@ async fn start(app: &TestApp, login: &str) -> (Reply, String) {
 }
 
 /// A user with a registered email, `{login}@home.example`.
-async fn add_registered_user(app: &TestApp, login: &str) -> i64 {
+pub(crate) async fn add_registered_user(app: &TestApp, login: &str) -> i64 {
     add_registered(app, login, Role::User).await
 }
 

@@ -240,20 +240,44 @@ async fn a_full_hashing_queue_answers_503_with_retry_after(t: &TestDb) {
 }
 
 async fn a_database_failure_shows_only_a_correlation_id(t: &TestDb) {
-    // docs/security.md #50.
+    // docs/security.md #50. A fault that will not pass by itself (a table
+    // gone) is a 500 with a correlation id; a closed pool is a 503 with
+    // Retry-After (#76).
     let app = TestApp::new(t).await;
-    app.services.db.close().await;
+    app.add_user("dana", Role::User).await;
+    sqlx::query("DROP TABLE audit_events")
+        .execute(app.services.db.pool())
+        .await
+        .unwrap();
     let r = app
         .post_js("/api/sign_in", &form("dana", PASSWORD), None)
         .await;
-    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.body);
     assert!(
         r.body
             .starts_with(r#"{"code":"internal","correlation_id":""#),
         "{}",
         r.body
     );
-    for leak in ["sqlx", "pool", "closed", "database"] {
+    for leak in ["sqlx", "pool", "audit_events", "database", "table"] {
         assert!(!r.body.to_lowercase().contains(leak), "{}", r.body);
+    }
+    app.services.db.close().await;
+    let closed = app
+        .post_js("/api/sign_in", &form("dana", PASSWORD), None)
+        .await;
+    assert_eq!(
+        closed.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        closed.body
+    );
+    assert!(closed.header("retry-after").is_some());
+    for leak in ["sqlx", "pool", "closed", "database"] {
+        assert!(
+            !closed.body.to_lowercase().contains(leak),
+            "{}",
+            closed.body
+        );
     }
 }

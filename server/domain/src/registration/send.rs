@@ -9,7 +9,7 @@ use crate::policy::{self, Policy};
 use crate::rate::{self, CounterKey};
 use crate::secrets::token_hash;
 use crate::users::User;
-use crate::{Services, Timestamp, codes, phone};
+use crate::{Services, Timestamp, codes, phone, sends};
 
 fn channel_allowed(policy: &Policy, c: PhoneChannel) -> bool {
     match c {
@@ -18,23 +18,18 @@ fn channel_allowed(policy: &Policy, c: PhoneChannel) -> bool {
     }
 }
 
-/// Counts a send against the destination and the account; refuses past
-/// either hourly limit.
+/// Counts a send against the destination (shared with the reset wizard:
+/// docs/security.md #77), the account, and for phones everyone's hourly
+/// budget; refuses past any of them.
 async fn check_send_limits(
     s: &Services,
     policy: &Policy,
     user: &User,
+    kind: Kind,
     destination: &str,
     now: Timestamp,
 ) -> Result<(), RegError> {
-    let per_destination = rate::hit(
-        s.db.pool(),
-        CounterKey::SendsToDestination(destination),
-        3600,
-        policy.max_sends_per_destination_per_hour,
-        now,
-    )
-    .await?;
+    let to = sends::count_destination(s, policy, kind, &destination.to_lowercase(), now).await?;
     let per_account = rate::hit(
         s.db.pool(),
         CounterKey::SendsForAccount(user.id),
@@ -43,12 +38,15 @@ async fn check_send_limits(
         now,
     )
     .await?;
-    if per_destination && per_account {
-        Ok(())
-    } else {
-        Err(RegError::Throttled {
-            retry_after_secs: 3600,
-        })
+    let account = if per_account { None } else { Some(3600) };
+    let daily = sends::count_daily(s, CounterKey::SendsForAccountDaily(user.id), now).await?;
+    let phone = match kind {
+        Kind::Phone => sends::count_phone_budget(s, now).await?,
+        _ => None,
+    };
+    match to.or(account).or(daily).or(phone) {
+        Some(retry_after_secs) => Err(RegError::Throttled { retry_after_secs }),
+        None => Ok(()),
     }
 }
 
@@ -91,7 +89,7 @@ pub async fn send_phone_code(
     if !allowed(&policy, user, Kind::Phone) || !channel_allowed(&policy, channel) {
         return Err(RegError::MethodNotAllowed);
     }
-    let e164 = phone::parse(number, region, &policy.phone_regions)?;
+    let e164 = phone::parse(number, region, &policy.phone_regions, channel)?;
     let to = To {
         kind: Kind::Phone,
         destination: e164.number,
@@ -141,7 +139,20 @@ async fn send_code(
     }
     // A live flow first: limits are not spent on a dead session.
     let flow = super::load(s, token, user.id, now).await?;
-    check_send_limits(s, policy, user, &to.destination, now).await?;
+    // A double click must not replace the first code.
+    let last = match &flow.state.pending {
+        Some(Pending::Code {
+            method,
+            destination,
+            sent_at,
+            ..
+        }) => Some((*method, destination.as_str(), *sent_at)),
+        _ => None,
+    };
+    if let Some(retry_after_secs) = sends::wait(policy, to.kind, &to.destination, last, now) {
+        return Err(RegError::ResendTooSoon { retry_after_secs });
+    }
+    check_send_limits(s, policy, user, to.kind, &to.destination, now).await?;
     let digits = policy.code_length(to.kind);
     WIZARD
         .transition(s, token, flow, now, |flow, state: &mut State| {
@@ -182,6 +193,7 @@ pub async fn resend(
     let policy = policy::load(&s.db).await?;
     let flow = super::load(s, token, user.id, now).await?;
     let Some(Pending::Code {
+        method,
         destination,
         sent_at,
         ..
@@ -189,13 +201,14 @@ pub async fn resend(
     else {
         return Err(RegError::NoPendingCode);
     };
-    let wait = sent_at + policy.resend_cooldown_secs - now.secs();
+    let cooldown = sends::cooldown(&policy, *method);
+    let wait = sent_at + cooldown - now.secs();
     if wait > 0 {
         return Err(RegError::ResendTooSoon {
             retry_after_secs: wait,
         });
     }
-    check_send_limits(s, &policy, user, destination, now).await?;
+    check_send_limits(s, &policy, user, *method, destination, now).await?;
     WIZARD
         .transition(s, token, flow, now, |_, state: &mut State| {
             let Some(Pending::Code {
@@ -212,9 +225,9 @@ pub async fn resend(
             else {
                 return Ok(Step::refuse(RegError::NoPendingCode));
             };
-            if *sent_at + policy.resend_cooldown_secs > now.secs() {
+            if *sent_at + cooldown > now.secs() {
                 return Ok(Step::refuse(RegError::ResendTooSoon {
-                    retry_after_secs: *sent_at + policy.resend_cooldown_secs - now.secs(),
+                    retry_after_secs: *sent_at + cooldown - now.secs(),
                 }));
             }
             let code = codes::generate(*digits);

@@ -13,7 +13,7 @@ use crate::policy::{self, Policy};
 use crate::questions;
 use crate::rate::{self, CounterKey};
 use crate::users::{self, Role};
-use crate::{DomainError, Services, Timestamp, codes, phone};
+use crate::{DomainError, Services, Timestamp, codes, phone, sends};
 
 /// What the first gate offers: every kind the policy allows for a first
 /// gate. The same for every account (it reveals nothing). Security
@@ -56,18 +56,57 @@ pub async fn choices(s: &Services, policy: &Policy, flow: &Flow) -> Result<Vec<K
     Ok(kinds)
 }
 
-/// Counts a code send for the identifier, whether or not it names an
-/// account (docs/security.md #34); refuses past the hourly limit.
-async fn count_send(s: &Services, state: &State, now: Timestamp) -> Result<(), ResetError> {
-    let key = CounterKey::ResetSends {
-        identifier: &state.identifier,
-    };
-    if rate::hit(s.db.pool(), key, 3600, MAX_SENDS_PER_IDENTIFIER, now).await? {
-        Ok(())
-    } else {
-        Err(ResetError::Throttled {
+/// Counts a code send for the identifier and the typed destination,
+/// whether or not either names an account's (docs/security.md #34, #77):
+/// the answers stay the same for every account. Refuses past any limit.
+async fn count_send(
+    s: &Services,
+    policy: &Policy,
+    state: &State,
+    kind: Kind,
+    destination: &str,
+    now: Timestamp,
+) -> Result<(), ResetError> {
+    let identifier = &state.identifier;
+    let key = CounterKey::ResetSends { identifier };
+    if !rate::hit(s.db.pool(), key, 3600, MAX_SENDS_PER_IDENTIFIER, now).await? {
+        return Err(ResetError::Throttled {
             retry_after_secs: 3600,
-        })
+        });
+    }
+    let daily = sends::count_daily(s, CounterKey::ResetSendsDaily { identifier }, now).await?;
+    let to = sends::count_destination(s, policy, kind, &destination.to_lowercase(), now).await?;
+    let phone = match kind {
+        Kind::Phone => sends::count_phone_budget(s, now).await?,
+        _ => None,
+    };
+    match daily.or(to).or(phone) {
+        Some(retry_after_secs) => Err(ResetError::Throttled { retry_after_secs }),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a second code to the destination of the pending one within the
+/// cooldown: a double click must not replace the first code.
+fn cooling_down(
+    policy: &Policy,
+    state: &State,
+    kind: Kind,
+    destination: &str,
+    now: Timestamp,
+) -> Result<(), ResetError> {
+    let last = match &state.pending {
+        Some(Pending::Code {
+            kind,
+            destination,
+            sent_at,
+            ..
+        }) => Some((*kind, destination.as_str(), *sent_at)),
+        _ => None,
+    };
+    match sends::wait(policy, kind, destination, last, now) {
+        Some(retry_after_secs) => Err(ResetError::ResendTooSoon { retry_after_secs }),
+        None => Ok(()),
     }
 }
 
@@ -96,7 +135,8 @@ async fn send_code(
         return Err(ResetError::MethodNotAllowed);
     }
     check_blocked(s, &flow.state, kind, now).await?;
-    count_send(s, &flow.state, now).await?;
+    cooling_down(&policy, &flow.state, kind, &destination, now)?;
+    count_send(s, &policy, &flow.state, kind, &destination, now).await?;
     let send = Send {
         kind,
         destination,
@@ -188,14 +228,14 @@ pub async fn resend(s: &Services, token: &str, now: Timestamp) -> Result<(), Res
     else {
         return Err(ResetError::NoPendingCode);
     };
-    let wait = sent_at + policy.resend_cooldown_secs - now.secs();
+    let wait = sent_at + sends::cooldown(&policy, kind) - now.secs();
     if wait > 0 {
         return Err(ResetError::ResendTooSoon {
             retry_after_secs: wait,
         });
     }
     check_blocked(s, &flow.state, kind, now).await?;
-    count_send(s, &flow.state, now).await?;
+    count_send(s, &policy, &flow.state, kind, &destination, now).await?;
     let send = Send {
         kind,
         destination,
@@ -259,7 +299,7 @@ pub async fn send_phone_code(
     if !allowed {
         return Err(ResetError::MethodNotAllowed);
     }
-    let e164 = phone::parse(number, region, &policy.phone_regions)?;
+    let e164 = phone::parse(number, region, &policy.phone_regions, channel)?;
     send_code(s, token, Kind::Phone, e164.number, Some(channel), now).await
 }
 

@@ -8,6 +8,7 @@ mod outbox;
 mod password;
 mod registration;
 mod reset;
+mod sends;
 mod sessions;
 mod sign_in;
 mod storage;
