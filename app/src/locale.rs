@@ -109,4 +109,29 @@ mod tests {
         assert_eq!(from_accept_language("fr, de"), None);
         assert_eq!(from_accept_language(""), None);
     }
+
+    proptest::proptest! {
+        /// docs/security.md #78: any header is a locale or nothing, never a
+        /// panic; the same preferences in another spelling choose the same.
+        #[test]
+        fn any_accept_language_is_a_locale_or_nothing(raw in ".{0,200}") {
+            let _ = from_accept_language(&raw);
+            let _ = match_tag(&raw);
+        }
+
+        #[test]
+        fn spacing_and_case_do_not_change_the_choice(
+            tags in proptest::collection::vec("[a-zA-Z]{2}(-[a-zA-Z]{2})?", 1..5),
+            qs in proptest::collection::vec(0u8..=10, 5),
+        ) {
+            let header: Vec<String> = tags
+                .iter()
+                .zip(&qs)
+                .map(|(t, q)| format!("{t};q={}", f32::from(*q) / 10.0))
+                .collect();
+            let tight = header.join(",");
+            let loose = header.join(" ,  ").to_uppercase().replace(";Q=", "; q=");
+            proptest::prop_assert_eq!(from_accept_language(&tight), from_accept_language(&loose));
+        }
+    }
 }

@@ -36,9 +36,20 @@ impl Login {
         if trimmed.chars().any(is_forbidden) {
             return Err(LoginError::ForbiddenCharacter);
         }
-        let nfkc: String = trimmed.nfkc().collect();
-        let folded = caseless::default_case_fold_str(&nfkc);
-        let canonical: String = folded.nfkc().collect();
+        // NFKC can turn one character into a space and a combining mark
+        // (¨ becomes " ̈"), and a case fold can undo a composition: repeat
+        // until nothing changes, so the stored form parses to itself.
+        let mut canonical = canonicalize(trimmed);
+        for _ in 0..4 {
+            let next = canonicalize(canonical.trim());
+            if next == canonical {
+                break;
+            }
+            canonical = next;
+        }
+        if canonical.is_empty() {
+            return Err(LoginError::Empty);
+        }
         if canonical.len() > MAX_LOGIN_BYTES {
             return Err(LoginError::TooLong);
         }
@@ -59,6 +70,13 @@ impl std::fmt::Display for Login {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// NFKC, full case fold, NFKC.
+fn canonicalize(s: &str) -> String {
+    let nfkc: String = s.nfkc().collect();
+    let folded = caseless::default_case_fold_str(&nfkc);
+    folded.nfkc().collect()
 }
 
 fn is_forbidden(c: char) -> bool {

@@ -172,4 +172,28 @@ mod tests {
             ip("203.0.113.5")
         );
     }
+
+    proptest::proptest! {
+        /// docs/security.md #78: any header value is read without panic, and
+        /// the client found is always the peer or an entry of the header.
+        #[test]
+        fn any_forwarded_for_yields_the_peer_or_one_of_its_entries(
+            raw in proptest::collection::vec(proptest::num::u8::ANY, 0..120),
+            peer in proptest::prop_oneof![proptest::strategy::Just("10.0.0.1"), proptest::strategy::Just("198.51.100.7")],
+        ) {
+            let mut h = HeaderMap::new();
+            if let Ok(v) = http::HeaderValue::from_bytes(&raw) {
+                h.append("x-forwarded-for", v);
+            }
+            let chain = forwarded_for(&h);
+            let lb = proxies(&["10.0.0.0/8"]);
+            let client = client_of(ip(peer), &chain, &lb);
+            proptest::prop_assert!(
+                client == ip(peer) || chain.iter().any(|e| parse_hop(e) == Some(client)),
+                "{client} from {chain:?}"
+            );
+            // An untrusted peer is always the client, whatever it claims.
+            proptest::prop_assert_eq!(client_of(ip("198.51.100.7"), &chain, &lb), ip("198.51.100.7"));
+        }
+    }
 }
