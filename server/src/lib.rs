@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod delivery;
+pub mod listener;
 pub mod logging;
 pub mod middleware;
 pub mod router;

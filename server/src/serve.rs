@@ -13,7 +13,7 @@ use tokio::sync::watch;
 
 use crate::cli::open_services;
 use crate::delivery::LiveSender;
-use crate::router;
+use crate::{listener, router};
 
 pub async fn run(mut config: Config, demo_mode: bool) -> anyhow::Result<()> {
     config.demo |= demo_mode;
@@ -72,12 +72,11 @@ pub async fn run(mut config: Config, demo_mode: bool) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {addr}"))?;
     tracing::info!(%addr, public_url = %config.public_url, "listening");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    let limits = listener::Limits {
+        header_read_timeout: Duration::from_secs(config.header_read_timeout_secs),
+        max_connections: config.max_connections,
+    };
+    listener::serve(listener, app, limits, shutdown_signal()).await;
     let _ = stop_tx.send(true);
     for w in workers {
         let _ = w.await;

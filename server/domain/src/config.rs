@@ -25,6 +25,11 @@ pub struct Config {
     pub public_url: String,
     /// Address the HTTP server listens on.
     pub listen: String,
+    /// Seconds a client has to send a request's headers before the
+    /// connection is closed (slow-header clients).
+    pub header_read_timeout_secs: u64,
+    /// Connections served at once; further clients wait.
+    pub max_connections: usize,
     /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For`
     /// is believed. From any other peer the header is ignored, so nobody
     /// chooses the address their requests are counted under.
@@ -157,6 +162,8 @@ impl Default for Config {
         Config {
             public_url: "http://127.0.0.1:3000".into(),
             listen: "127.0.0.1:3000".into(),
+            header_read_timeout_secs: 10,
+            max_connections: 1024,
             trusted_proxies: Vec::new(),
             database_url: "sqlite://data/sspr.db".into(),
             key_file: PathBuf::from(DEFAULT_KEY_FILE),
@@ -277,6 +284,16 @@ impl Config {
                 key: "reset",
                 reason: "need 1 <= starts_without_captcha_per_address_per_hour <= starts_per_address_per_hour <= 10000 and 1 <= alert_starts_per_hour <= 100000000"
                     .into(),
+            });
+        }
+        if !(1..=300).contains(&self.header_read_timeout_secs)
+            || !(1..=100_000).contains(&self.max_connections)
+        {
+            return Err(ConfigError::Invalid {
+                key: "header_read_timeout_secs",
+                reason:
+                    "need 1 <= header_read_timeout_secs <= 300 and 1 <= max_connections <= 100000"
+                        .into(),
             });
         }
         self.check_dev_outbox()?;

@@ -6,6 +6,7 @@
 mod delivery;
 mod faults;
 mod harness;
+mod listener;
 mod logs;
 mod pages;
 mod password;
