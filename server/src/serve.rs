@@ -120,7 +120,7 @@ async fn stopped(mut rx: watch::Receiver<bool>) {
 async fn housekeeping(s: sspr_domain::Services, stop: impl std::future::Future<Output = ()>) {
     tokio::pin!(stop);
     loop {
-        match sspr_domain::housekeeping::purge(&s.db, &s.config.sessions, s.clock.now()).await {
+        match sspr_domain::housekeeping::purge(&s.db, &s.config, s.clock.now()).await {
             Ok(p) => tracing::debug!(?p, "housekeeping"),
             Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
         }

@@ -11,6 +11,7 @@ use figment::providers::{Env, Format, Toml};
 use ipnet::IpNet;
 use serde::Deserialize;
 
+use crate::housekeeping::RetentionConfig;
 use crate::lockout::LockoutConfig;
 use crate::outbox::DeliveryMode;
 use crate::password::HashingConfig;
@@ -51,6 +52,7 @@ pub struct Config {
     pub sessions: SessionConfig,
     pub sign_in_lockout: LockoutConfig,
     pub reset: ResetConfig,
+    pub retention: RetentionConfig,
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -175,6 +177,7 @@ impl Default for Config {
             sessions: SessionConfig::default(),
             sign_in_lockout: LockoutConfig::default(),
             reset: ResetConfig::default(),
+            retention: RetentionConfig::default(),
         }
     }
 }
@@ -294,6 +297,13 @@ impl Config {
                 reason:
                     "need 1 <= header_read_timeout_secs <= 300 and 1 <= max_connections <= 100000"
                         .into(),
+            });
+        }
+        let r = &self.retention;
+        if !(1..=3650).contains(&r.audit_days) || !(1..=365).contains(&r.outbox_days) {
+            return Err(ConfigError::Invalid {
+                key: "retention",
+                reason: "need 1 <= audit_days <= 3650 and 1 <= outbox_days <= 365".into(),
             });
         }
         self.check_dev_outbox()?;

@@ -37,9 +37,6 @@ pub struct Session {
     pub expires_at: Timestamp,
 }
 
-/// Rows purged per round.
-const PURGE_BATCH: i64 = 1000;
-
 /// Creates a session and returns the token for the cookie. `replaces` (the
 /// token the browser sent, if any) is deleted in the same transaction, so
 /// an id planted before sign-in is dead afterwards (fixation).
@@ -119,11 +116,13 @@ pub async fn revoke_others<'e>(
     store::sessions::delete_all_of_user(exec, user_id, Some(&token_hash(keep_token))).await
 }
 
+/// Deletes up to `batch` sessions past their absolute or idle timeout.
 pub async fn purge_expired(
     db: &Db,
     cfg: &SessionConfig,
     now: Timestamp,
+    batch: i64,
 ) -> Result<u64, DomainError> {
     let idle_since = now.minus_secs(cfg.idle_timeout_secs);
-    store::sessions::purge(db.pool(), now, idle_since, PURGE_BATCH).await
+    store::sessions::purge(db.pool(), now, idle_since, batch).await
 }

@@ -44,3 +44,19 @@ pub async fn recent<'e>(exec: impl Exec<'e>, limit: i64) -> Result<Vec<AuditRow>
         })
         .collect()
 }
+
+/// Deletes up to `batch` rows older than `before`.
+pub async fn purge<'e>(
+    exec: impl Exec<'e>,
+    before: Timestamp,
+    batch: i64,
+) -> Result<u64, DomainError> {
+    let r = sqlx::query(
+        "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < $1 LIMIT $2)",
+    )
+    .bind(before.secs())
+    .bind(batch)
+    .execute(exec)
+    .await?;
+    Ok(r.rows_affected())
+}

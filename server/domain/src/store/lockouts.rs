@@ -111,3 +111,21 @@ pub async fn delete_with_networks<'e>(exec: impl Exec<'e>, key: &str) -> Result<
         .await?;
     Ok(())
 }
+
+/// Deletes up to `batch` rows whose last failure was before `before`:
+/// their failures are forgotten anyway (`reset_after_secs`).
+pub async fn purge<'e>(
+    exec: impl Exec<'e>,
+    before: Timestamp,
+    batch: i64,
+) -> Result<u64, DomainError> {
+    let r = sqlx::query(
+        "DELETE FROM throttle WHERE throttle_key IN \
+         (SELECT throttle_key FROM throttle WHERE last_failure_at < $1 LIMIT $2)",
+    )
+    .bind(before.secs())
+    .bind(batch)
+    .execute(exec)
+    .await?;
+    Ok(r.rows_affected())
+}

@@ -179,3 +179,21 @@ pub async fn recent<'e>(exec: impl Exec<'e>, limit: i64) -> Result<Vec<Message>,
     let rows = sqlx::query(&sql).bind(limit).fetch_all(exec).await?;
     rows.iter().map(from_row).collect()
 }
+
+/// Deletes up to `batch` finished rows (sent, failed, expired) created
+/// before `before`. Pending and in-flight rows are never touched.
+pub async fn purge<'e>(
+    exec: impl Exec<'e>,
+    before: Timestamp,
+    batch: i64,
+) -> Result<u64, DomainError> {
+    let r = sqlx::query(
+        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox \
+         WHERE state IN ('sent', 'failed', 'expired') AND created_at < $1 LIMIT $2)",
+    )
+    .bind(before.secs())
+    .bind(batch)
+    .execute(exec)
+    .await?;
+    Ok(r.rows_affected())
+}

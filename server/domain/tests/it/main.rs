@@ -6,6 +6,7 @@
 mod import;
 mod outbox;
 mod password;
+mod purge;
 mod registration;
 mod reset;
 mod sends;

@@ -103,14 +103,14 @@ async fn expired_sessions_are_purged(t: &TestDb) {
     let (s, clock, _) = with_user(t, "dana").await;
     sign_in(&s, req("dana", PASSWORD), s.now()).await.unwrap();
     assert_eq!(
-        sessions::purge_expired(&t.db, &s.config.sessions, s.now())
+        sessions::purge_expired(&t.db, &s.config.sessions, s.now(), 1000)
             .await
             .unwrap(),
         0
     );
     clock.advance(31 * 60);
     assert_eq!(
-        sessions::purge_expired(&t.db, &s.config.sessions, s.now())
+        sessions::purge_expired(&t.db, &s.config.sessions, s.now(), 1000)
             .await
             .unwrap(),
         1

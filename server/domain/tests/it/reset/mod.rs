@@ -908,7 +908,7 @@ async fn housekeeping_forgets_only_what_decides_nothing(t: &TestDb) {
     // Once the challenge has expired, its spent mark can go: a replay is
     // refused as expired anyway. The method block stays.
     w.clock.advance(captcha::TTL_SECS + 1);
-    let cfg = w.s.config.sessions.clone();
+    let cfg = (*w.s.config).clone();
     let purged = sspr_domain::housekeeping::purge(&t.db, &cfg, w.s.now())
         .await
         .unwrap();
