@@ -99,6 +99,10 @@ pub enum CounterKey<'a> {
     },
     /// The same from every network.
     ResetStreak { identifier: &'a str, kind: Kind },
+    /// Failed guesses at codes sent to destinations the account never
+    /// registered: counted (the same write as a real guess) but stopping
+    /// nothing.
+    ResetStreakElsewhere { identifier: &'a str, kind: Kind },
     /// Reset codes sent for one typed user ID.
     ResetSends { identifier: &'a str },
     /// Codes sent to one destination, by either wizard, in an hour.
@@ -158,6 +162,9 @@ impl fmt::Display for CounterKey<'_> {
             } => write!(f, "{STREAK_PREFIX}{}:{identifier}@{network}", kind.as_str()),
             CounterKey::ResetStreak { identifier, kind } => {
                 write!(f, "{STREAK_PREFIX}{}:{identifier}", kind.as_str())
+            }
+            CounterKey::ResetStreakElsewhere { identifier, kind } => {
+                write!(f, "{STREAK_PREFIX}{}:{identifier}:elsewhere", kind.as_str())
             }
             CounterKey::ResetSends { identifier } => write!(f, "reset-send:{identifier}"),
             CounterKey::SendsToDestination(d) => write!(f, "send:dest:{d}"),
@@ -297,6 +304,13 @@ mod tests {
                     kind: Kind::Email,
                 },
                 "reset-streak-email:00ff",
+            ),
+            (
+                CounterKey::ResetStreakElsewhere {
+                    identifier: id,
+                    kind: Kind::Email,
+                },
+                "reset-streak-email:00ff:elsewhere",
             ),
             (
                 CounterKey::SendsToDestination("+15550100"),

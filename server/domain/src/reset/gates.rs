@@ -162,10 +162,8 @@ async fn issue(
         channel,
         resend,
     } = send;
-    let user = match flow.user_id {
-        Some(id) => users::find_by_id(s.db.pool(), id).await?,
-        None => None,
-    };
+    // Both queries run for an unknown ID too: the same statements either way.
+    let user = users::find_by_id(s.db.pool(), flow.user_id.unwrap_or(super::NO_ACCOUNT)).await?;
     let registered = registered(s, flow.user_id).await?;
     // The registered spelling of the destination, when the typed one is it.
     let matched: Option<String> = registered

@@ -160,11 +160,18 @@ impl Counts {
             );
             return vec![Effect::Refund(slot.0.clone()), Effect::Forget(forget)];
         }
-        let mut streaks = vec![self.streak()];
-        if at_the_account {
-            streaks.push(self.account_streak(self.kind));
-        }
-        streaks
+        // A guess at nobody's code is counted apart, where it stops
+        // nothing: the same write either way, so the two cannot be told
+        // apart by their cost (docs/security.md #11).
+        let account = if at_the_account {
+            self.account_streak(self.kind)
+        } else {
+            CounterKey::ResetStreakElsewhere {
+                identifier: &self.identifier,
+                kind: self.kind,
+            }
+        };
+        [self.streak(), account]
             .into_iter()
             .map(|key| Effect::Count {
                 key: key.to_string(),

@@ -233,7 +233,7 @@ async fn codes_sent_to_an_address_the_user_never_registered_never_stop_the_user(
     }
     let account_wide: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM rate_counters WHERE counter_key LIKE 'reset-streak-%' \
-         AND counter_key NOT LIKE '%@%'",
+         AND counter_key NOT LIKE '%@%' AND counter_key NOT LIKE '%:elsewhere'",
     )
     .fetch_one(t.db.pool())
     .await
