@@ -3,7 +3,7 @@
 
 use sspr_domain::config::Config;
 use sspr_domain::testkit::{TestDb, services};
-use sspr_domain::{Clock, both_backends, housekeeping};
+use sspr_domain::{both_backends, housekeeping};
 
 both_backends!(a_million_old_audit_rows_are_purged_in_bounded_batches,);
 
