@@ -308,6 +308,25 @@ impl Config {
         }
         self.check_dev_outbox()?;
         let d = &self.delivery;
+        let timeouts = [
+            d.smtp.as_ref().map(|c| c.timeout_secs),
+            d.phone.as_ref().map(|c| c.timeout_secs),
+            d.voice.as_ref().map(|c| c.timeout_secs),
+        ];
+        let max = crate::outbox::MAX_PROVIDER_TIMEOUT_SECS;
+        if timeouts
+            .into_iter()
+            .flatten()
+            .any(|t| !(1..=max).contains(&t))
+        {
+            return Err(ConfigError::Invalid {
+                key: "delivery",
+                reason: format!(
+                    "timeout_secs must be 1 to {max}: a delivery must end well within the \
+                     outbox lease, or another worker could send the message again"
+                ),
+            });
+        }
         if !(1..=1_000_000).contains(&d.phone_sends_per_hour) {
             return Err(ConfigError::Invalid {
                 key: "delivery.phone_sends_per_hour",
@@ -452,6 +471,20 @@ mod tests {
     fn the_example_file_is_valid_and_states_the_defaults() {
         let text = include_str!("../../sspr.example.toml");
         assert_eq!(Config::from_toml(text).unwrap(), Config::default());
+    }
+
+    /// docs/security.md #81.
+    #[test]
+    fn a_provider_timeout_stays_within_half_the_outbox_lease() {
+        let smtp = |timeout: u64| {
+            Config::from_toml(&format!(
+                "[delivery]\nmode = \"live\"\n[delivery.smtp]\nhost = \"h\"\nfrom = \"a@b.test\"\ntimeout_secs = {timeout}"
+            ))
+        };
+        assert!(smtp(30).is_ok());
+        let err = smtp(31).unwrap_err().to_string();
+        assert!(err.contains("timeout_secs"), "{err}");
+        assert!(smtp(0).is_err());
     }
 
     /// docs/security.md #68.

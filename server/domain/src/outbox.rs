@@ -169,7 +169,11 @@ pub enum DeliveryMode {
 /// Most attempts before a message is marked failed.
 pub const MAX_ATTEMPTS: i64 = 5;
 /// A claimed message is retried by another worker after this lease.
-const LEASE_SECS: i64 = 60;
+pub const LEASE_SECS: i64 = 60;
+/// The longest a provider call may take: half the lease, so a delivery
+/// is cut off long before another worker could take the row again and
+/// send it a second time (`Config::validate`).
+pub const MAX_PROVIDER_TIMEOUT_SECS: u64 = (LEASE_SECS / 2) as u64;
 
 /// Queues a message inside the caller's transaction.
 pub async fn enqueue<'e>(
@@ -180,21 +184,61 @@ pub async fn enqueue<'e>(
     store::outbox::insert(exec, m, now).await
 }
 
+/// A message this worker holds until `lease_until`.
+#[derive(Clone, Debug)]
+pub struct Claimed {
+    pub message: Message,
+    pub lease_until: Timestamp,
+}
+
 /// Claims up to `limit` due messages for this worker. Safe with several
 /// instances: each row is taken by a conditional update.
-pub async fn claim_due(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<Message>, DomainError> {
+pub async fn claim_due(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<Claimed>, DomainError> {
     let mut claimed = Vec::new();
     for id in store::outbox::due_ids(db.pool(), now, limit).await? {
         let lease_until = now.plus_secs(LEASE_SECS);
-        if let Some(m) = store::outbox::claim(db.pool(), id, lease_until, now).await? {
-            claimed.push(m);
+        if let Some(message) = store::outbox::claim(db.pool(), id, lease_until, now).await? {
+            claimed.push(Claimed {
+                message,
+                lease_until,
+            });
         }
     }
     Ok(claimed)
 }
 
-pub async fn mark_sent(db: &Db, id: i64, now: Timestamp) -> Result<(), DomainError> {
-    store::outbox::mark_sent(db.pool(), id, now).await
+/// Marks a claimed message sent. When the lease ran out meanwhile
+/// (another worker may have taken it) nothing is changed and a warning is
+/// logged: the provider timeouts are kept well under the lease
+/// (`Config::validate`) so that this does not happen.
+pub async fn mark_sent(db: &Db, c: &Claimed, now: Timestamp) -> Result<(), DomainError> {
+    if !store::outbox::mark_sent(db.pool(), c.message.id, c.lease_until, now).await? {
+        tracing::warn!(
+            message_id = c.message.id,
+            "delivered after its lease ran out"
+        );
+    }
+    Ok(())
+}
+
+/// Ends every row whose `not_after` has passed, in batches: unsent ones
+/// expire, and the code in each is blanked — a code never rests in the
+/// outbox after it stopped working (docs/security.md #81). The dev outbox
+/// shows a code until then.
+pub async fn retire_expired(db: &Db, now: Timestamp) -> Result<u64, DomainError> {
+    let mut retired = 0;
+    loop {
+        let rows = store::outbox::past_not_after(db.pool(), now, 500).await?;
+        let n = rows.len();
+        for (id, template) in rows {
+            let blank = template.scrubbed().unwrap_or(template);
+            store::outbox::retire(db.pool(), id, &blank).await?;
+            retired += 1;
+        }
+        if n < 500 {
+            return Ok(retired);
+        }
+    }
 }
 
 /// Records a failed attempt: retry with exponential backoff, or give up
@@ -213,10 +257,17 @@ pub async fn mark_failed(
             now.plus_secs(10 * (1 << m.attempts.clamp(0, 10))),
         )
     };
-    store::outbox::mark_failed(db.pool(), m.id, state, next, error).await
+    store::outbox::mark_failed(db.pool(), m.id, state, next, error).await?;
+    // Given up: the code will never be sent, so it need not be kept.
+    if state == "failed"
+        && let Some(blank) = m.template.scrubbed()
+    {
+        store::outbox::replace_template(db.pool(), m.id, &blank).await?;
+    }
+    Ok(())
 }
 
-pub use store::outbox::{delivery_state, expire, recent};
+pub use store::outbox::{delivery_state, recent};
 
 /// Something that delivers a message: SMTP, an SMS provider, or the dev outbox.
 pub trait Sender: Send + Sync + 'static {
@@ -239,19 +290,39 @@ impl Sender for DevOutbox {
     }
 }
 
-/// One pass of the worker: expire, claim, deliver, record. Returns how many
-/// messages were delivered.
+/// One pass of the worker: retire expired codes, claim, deliver, record.
+/// Email and phone messages go out side by side, so a slow provider on
+/// one channel does not hold back the other. Returns how many messages
+/// were delivered.
 pub async fn deliver_due<S: Sender>(
     db: &Db,
     sender: &S,
     now: Timestamp,
 ) -> Result<usize, DomainError> {
-    expire(db.pool(), now).await?;
+    retire_expired(db, now).await?;
+    let (email, phone): (Vec<Claimed>, Vec<Claimed>) = claim_due(db, now, 50)
+        .await?
+        .into_iter()
+        .partition(|c| c.message.channel == Channel::Email);
+    let (a, b) = tokio::join!(
+        deliver_each(db, sender, email, now),
+        deliver_each(db, sender, phone, now)
+    );
+    Ok(a? + b?)
+}
+
+async fn deliver_each<S: Sender>(
+    db: &Db,
+    sender: &S,
+    claimed: Vec<Claimed>,
+    now: Timestamp,
+) -> Result<usize, DomainError> {
     let mut sent = 0;
-    for m in claim_due(db, now, 50).await? {
-        match sender.send(&m).await {
+    for c in claimed {
+        let m = &c.message;
+        match sender.send(m).await {
             Ok(()) => {
-                mark_sent(db, m.id, now).await?;
+                mark_sent(db, &c, now).await?;
                 if sender.scrub_after_send()
                     && let Some(blank) = m.template.scrubbed()
                 {
@@ -261,7 +332,7 @@ pub async fn deliver_due<S: Sender>(
             }
             Err(e) => {
                 tracing::warn!(message_id = m.id, attempt = m.attempts, error = %e, "delivery failed");
-                mark_failed(db, &m, &e, now).await?;
+                mark_failed(db, m, &e, now).await?;
             }
         }
     }

@@ -97,7 +97,91 @@ both_backends!(
     the_help_desk_contact_is_on_every_reset_page,
     the_questions_gate_works_with_and_without_javascript,
     hints_mode_shows_masked_hints_to_everyone,
+    the_phone_gate_works_with_and_without_javascript,
 );
+
+/// The phone gate over HTTP: the number typed nationally, a text with the
+/// hydrated app, a call without JavaScript (docs/security.md #12).
+async fn the_phone_gate_works_with_and_without_javascript(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    let id = app.add_user("dana", Role::User).await;
+    let mobile = "+972502345678";
+    methods::upsert(
+        app.services.db.pool(),
+        id,
+        &NewMethod {
+            kind: sspr_domain::methods::Kind::Phone,
+            destination: mobile,
+            phone_channel: Some(sspr_domain::methods::PhoneChannel::Sms),
+            secret: None,
+            last_step: 0,
+            answers: None,
+        },
+        app.clock.now(),
+    )
+    .await
+    .unwrap();
+    let (_, cookies) = start(&app, "dana").await;
+    let page = app.get("/reset/verify", Some(&cookies)).await;
+    assert!(
+        page.body.contains("/api/reset_phone"),
+        "offered: {}",
+        page.body
+    );
+    let sent = app
+        .post_js(
+            "/api/reset_phone",
+            "region=IL&number=050-234-5678&channel=sms",
+            Some(&cookies),
+        )
+        .await;
+    assert_eq!(
+        sent.header("location"),
+        Some("/reset/code"),
+        "{}",
+        sent.body
+    );
+    let (code, channel) = last_code(&app.services.db, mobile).await;
+    assert_eq!(channel, sspr_domain::outbox::Channel::Sms);
+    let ok = app
+        .post_js("/api/reset_verify", &format!("code={code}"), Some(&cookies))
+        .await;
+    assert_eq!(
+        ok.header("location"),
+        Some("/reset/password"),
+        "{}",
+        ok.body
+    );
+
+    // Without JavaScript: a call, and a form post answered with redirects.
+    let (_, cookies) = start(&app, "dana").await;
+    let sent = app
+        .post_html_with_cookie(
+            "/api/reset_phone",
+            "region=IL&number=%2B972502345678&channel=voice",
+            "/reset/verify",
+            &cookies,
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::FOUND, "{}", sent.body);
+    assert_eq!(sent.header("location"), Some("/reset/code"));
+    let (code, channel) = last_code(&app.services.db, mobile).await;
+    assert_eq!(channel, sspr_domain::outbox::Channel::Voice);
+    let ok = app
+        .post_html_with_cookie(
+            "/api/reset_verify",
+            &format!("code={code}"),
+            "/reset/code",
+            &cookies,
+        )
+        .await;
+    assert_eq!(
+        ok.header("location"),
+        Some("/reset/password"),
+        "{}",
+        ok.body
+    );
+}
 
 /// The page's body with its CSP nonce (fresh per response, repeated in
 /// the page) taken out.

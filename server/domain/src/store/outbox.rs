@@ -18,14 +18,18 @@ fn params_of(t: &Template) -> Result<String, DomainError> {
         .unwrap_or_else(|| "{}".to_owned()))
 }
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<Message, DomainError> {
-    let template: String = r.try_get("template")?;
-    let params: String = r.try_get("params")?;
+/// The template a row stores as its name and its parameters.
+fn template_of(name: String, params: String) -> Result<Template, DomainError> {
     let json = format!(
         "{{\"template\":{},\"params\":{}}}",
-        serde_json::Value::String(template),
+        serde_json::Value::String(name),
         params
     );
+    serde_json::from_str(&json).map_err(|e| DomainError::Corrupt(format!("outbox template: {e}")))
+}
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<Message, DomainError> {
+    let template = template_of(r.try_get("template")?, r.try_get("params")?)?;
     let channel: String = r.try_get("channel")?;
     Ok(Message {
         id: r.try_get("id")?,
@@ -35,7 +39,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Message, DomainError> {
             .ok_or_else(|| DomainError::Corrupt(format!("channel {channel:?}")))?,
         recipient: r.try_get("recipient")?,
         locale: r.try_get("locale")?,
-        template: serde_json::from_str(&json).map_err(|e| DomainError::Corrupt(e.to_string()))?,
+        template,
         state: r.try_get("state")?,
         attempts: r.try_get("attempts")?,
     })
@@ -104,17 +108,24 @@ pub async fn claim<'e>(
     row.as_ref().map(from_row).transpose()
 }
 
+/// Marks the message sent if this worker's lease still holds it; false
+/// when the lease ran out and another worker took the row.
 pub async fn mark_sent<'e>(
     exec: impl Exec<'e>,
     id: i64,
+    lease_until: Timestamp,
     now: Timestamp,
-) -> Result<(), DomainError> {
-    sqlx::query("UPDATE outbox SET state = 'sent', sent_at = $1, lease_until = NULL, last_error = NULL WHERE id = $2")
-        .bind(now.secs())
-        .bind(id)
-        .execute(exec)
-        .await?;
-    Ok(())
+) -> Result<bool, DomainError> {
+    let r = sqlx::query(
+        "UPDATE outbox SET state = 'sent', sent_at = $1, lease_until = NULL, last_error = NULL \
+         WHERE id = $2 AND state = 'sending' AND lease_until = $3",
+    )
+    .bind(now.secs())
+    .bind(id)
+    .bind(lease_until.secs())
+    .execute(exec)
+    .await?;
+    Ok(r.rows_affected() == 1)
 }
 
 /// Replaces the stored parameters (to blank a delivered code).
@@ -149,15 +160,46 @@ pub async fn mark_failed<'e>(
     Ok(())
 }
 
-/// Marks due messages whose `not_after` has passed as expired, unsent.
-pub async fn expire<'e>(exec: impl Exec<'e>, now: Timestamp) -> Result<u64, DomainError> {
-    let r = sqlx::query(
-        "UPDATE outbox SET state = 'expired', lease_until = NULL WHERE state IN ('pending', 'sending') AND not_after IS NOT NULL AND not_after < $1",
+/// Up to `limit` rows whose `not_after` has passed and that still carry
+/// their parameters (a code): id and template.
+pub async fn past_not_after<'e>(
+    exec: impl Exec<'e>,
+    now: Timestamp,
+    limit: i64,
+) -> Result<Vec<(i64, Template)>, DomainError> {
+    let rows = sqlx::query(
+        "SELECT id, template, params FROM outbox WHERE not_after IS NOT NULL AND not_after < $1 \
+         ORDER BY not_after LIMIT $2",
     )
     .bind(now.secs())
+    .bind(limit)
+    .fetch_all(exec)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let id: i64 = r.try_get("id")?;
+            Ok((
+                id,
+                template_of(r.try_get("template")?, r.try_get("params")?)?,
+            ))
+        })
+        .collect()
+}
+
+/// Ends a row whose `not_after` has passed: unsent ones become expired,
+/// the parameters are replaced by `t` (the code blanked), and it is never
+/// selected again.
+pub async fn retire<'e>(exec: impl Exec<'e>, id: i64, t: &Template) -> Result<(), DomainError> {
+    sqlx::query(
+        "UPDATE outbox SET params = $1, not_after = NULL, lease_until = NULL, \
+         state = CASE WHEN state IN ('pending', 'sending') THEN 'expired' ELSE state END \
+         WHERE id = $2",
+    )
+    .bind(params_of(t)?)
+    .bind(id)
     .execute(exec)
     .await?;
-    Ok(r.rows_affected())
+    Ok(())
 }
 
 /// The state and attempt count of the message with this idempotency key.

@@ -47,6 +47,9 @@ both_backends!(
     gives_up_after_five_attempts,
     never_delivers_after_not_after,
     a_claimed_message_is_not_taken_twice,
+    a_code_does_not_rest_in_the_outbox_once_it_is_dead,
+    a_slow_email_provider_does_not_hold_back_texts,
+    a_lost_lease_is_not_recorded_as_sent,
 );
 
 async fn enqueue_is_idempotent(t: &TestDb) {
@@ -161,5 +164,154 @@ async fn a_claimed_message_is_not_taken_twice(t: &TestDb) {
             .unwrap()
             .len(),
         1
+    );
+}
+
+/// A code message to dana (the template whose parameter is a secret).
+fn code_message(key: &str, channel: Channel, not_after: Option<Timestamp>) -> NewMessage {
+    NewMessage {
+        channel,
+        template: Template::ResetCode {
+            code: "12345678".into(),
+            minutes: 10,
+        },
+        ..message(key, not_after)
+    }
+}
+
+fn code_of(m: &Message) -> &str {
+    m.template.code().unwrap_or_default()
+}
+
+/// docs/security.md #81: a code is blanked once it can no longer be used
+/// or sent — given up, or expired (sent by the dev outbox or not).
+async fn a_code_does_not_rest_in_the_outbox_once_it_is_dead(t: &TestDb) {
+    let never = Flaky {
+        fail: usize::MAX,
+        calls: AtomicUsize::new(0),
+        delivered: Mutex::new(vec![]),
+    };
+    outbox::enqueue(
+        t.db.pool(),
+        &code_message("failing", Channel::Email, None),
+        EPOCH,
+    )
+    .await
+    .unwrap();
+    for hour in 0..10 {
+        outbox::deliver_due(&t.db, &never, EPOCH.plus_secs(hour * 3600))
+            .await
+            .unwrap();
+    }
+    let failed = outbox::recent(t.db.pool(), 1).await.unwrap().remove(0);
+    assert_eq!((failed.state.as_str(), code_of(&failed)), ("failed", ""));
+
+    let later = EPOCH.plus_secs(20 * 3600);
+    let expires = later.plus_secs(600);
+    outbox::enqueue(
+        t.db.pool(),
+        &code_message("shown", Channel::Email, Some(expires)),
+        later,
+    )
+    .await
+    .unwrap();
+    outbox::deliver_due(&t.db, &outbox::DevOutbox, later)
+        .await
+        .unwrap();
+    let shown = outbox::recent(t.db.pool(), 1).await.unwrap().remove(0);
+    assert_eq!(
+        (shown.state.as_str(), code_of(&shown)),
+        ("sent", "12345678"),
+        "readable while it works"
+    );
+    outbox::enqueue(
+        t.db.pool(),
+        &code_message("late", Channel::Sms, Some(expires)),
+        later,
+    )
+    .await
+    .unwrap();
+    outbox::deliver_due(&t.db, &never, expires.plus_secs(1))
+        .await
+        .unwrap();
+    for m in outbox::recent(t.db.pool(), 2).await.unwrap() {
+        assert_eq!(code_of(&m), "", "{} ({})", m.idempotency_key, m.state);
+    }
+    let late = outbox::recent(t.db.pool(), 1).await.unwrap().remove(0);
+    assert_eq!(late.state, "expired");
+}
+
+/// An email provider that waits until a text was sent: delivered one
+/// after the other, the text would wait behind the email forever.
+struct EmailWaitsForText {
+    text_sent: tokio::sync::Notify,
+    order: Mutex<Vec<Channel>>,
+}
+
+impl Sender for EmailWaitsForText {
+    async fn send(&self, m: &Message) -> Result<(), String> {
+        if m.channel == Channel::Email {
+            self.text_sent.notified().await;
+        } else {
+            self.text_sent.notify_one();
+        }
+        self.order.lock().unwrap().push(m.channel);
+        Ok(())
+    }
+}
+
+/// docs/security.md #81: one slow channel does not hold back the others.
+async fn a_slow_email_provider_does_not_hold_back_texts(t: &TestDb) {
+    outbox::enqueue(
+        t.db.pool(),
+        &code_message("email", Channel::Email, None),
+        EPOCH,
+    )
+    .await
+    .unwrap();
+    outbox::enqueue(
+        t.db.pool(),
+        &code_message("text", Channel::Sms, None),
+        EPOCH,
+    )
+    .await
+    .unwrap();
+    let sender = EmailWaitsForText {
+        text_sent: tokio::sync::Notify::new(),
+        order: Mutex::new(vec![]),
+    };
+    let sent = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        outbox::deliver_due(&t.db, &sender, EPOCH),
+    )
+    .await
+    .expect("the text is not stuck behind the email")
+    .unwrap();
+    assert_eq!(sent, 2);
+    assert_eq!(
+        *sender.order.lock().unwrap(),
+        [Channel::Sms, Channel::Email]
+    );
+}
+
+/// A worker whose lease ran out does not mark the row sent over the
+/// worker that took it over.
+async fn a_lost_lease_is_not_recorded_as_sent(t: &TestDb) {
+    outbox::enqueue(t.db.pool(), &message("k1", None), EPOCH)
+        .await
+        .unwrap();
+    let first = outbox::claim_due(&t.db, EPOCH, 10).await.unwrap().remove(0);
+    let later = EPOCH.plus_secs(outbox::LEASE_SECS + 1);
+    let second = outbox::claim_due(&t.db, later, 10).await.unwrap().remove(0);
+    outbox::mark_sent(&t.db, &first, later).await.unwrap();
+    assert_eq!(
+        outbox::recent(t.db.pool(), 1).await.unwrap()[0].state,
+        "sending",
+        "the first worker's late answer changes nothing"
+    );
+    outbox::mark_sent(&t.db, &second, later).await.unwrap();
+    assert_eq!(
+        outbox::recent(t.db.pool(), 1).await.unwrap()[0].state,
+        "sent"
     );
 }

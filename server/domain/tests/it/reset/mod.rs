@@ -20,6 +20,7 @@ use sspr_domain::{Clock, Services, authenticator, both_backends, policy};
 
 mod expiry;
 mod guesses;
+mod phone;
 
 const HOME: &str = "dana.home@example.org";
 
