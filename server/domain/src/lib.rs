@@ -55,6 +55,9 @@ pub struct Services {
     pub key: secrets::ServerKey,
     pub config: Arc<config::Config>,
     pub clock: Arc<dyn Clock>,
+    /// The masked-hints mode's stand-in email domain, computed at most once
+    /// an hour (`reset::hints`).
+    pub hint_domain: Arc<std::sync::Mutex<Option<(Timestamp, String)>>>,
 }
 
 impl Services {
@@ -70,6 +73,7 @@ impl Services {
             key,
             config: Arc::new(config),
             clock,
+            hint_domain: Arc::default(),
         })
     }
     pub fn now(&self) -> Timestamp {

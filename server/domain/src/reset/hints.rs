@@ -37,6 +37,9 @@ pub async fn hints(s: &Services, policy: &Policy, flow: &Flow) -> Result<Hints, 
         .key
         .keyed_hash("reset-standin", &[flow.state.identifier.as_bytes()]);
     let email = if policy.allow_email {
+        // Looked up on both paths (from the hourly cache), so a stand-in
+        // costs what a real hint costs (docs/security.md #11).
+        let common = common_email_domain(s).await?;
         Some(match real(Kind::Email) {
             Some(address) => methods::mask_email(&address),
             None => {
@@ -44,7 +47,7 @@ pub async fn hints(s: &Services, policy: &Policy, flow: &Flow) -> Result<Hints, 
                     .iter()
                     .map(|b| char::from(b'a' + b % 26))
                     .collect();
-                format!("{letters}***@{}", common_email_domain(s).await?)
+                format!("{letters}***@{common}")
             }
         })
     } else {
@@ -68,9 +71,28 @@ pub async fn hints(s: &Services, policy: &Policy, flow: &Flow) -> Result<Hints, 
     Ok(Hints { email, phone })
 }
 
+/// How long the stand-in domain is reused before it is computed again.
+pub const HINT_DOMAIN_TTL_SECS: i64 = 3600;
+
 /// The domain most registered reset addresses use (the stand-in hint's),
-/// or the site's own host when nobody registered one.
+/// or the site's own host when nobody registered one. Computed at most once
+/// an hour per instance: it reads 500 rows, and every hints page needs it.
 async fn common_email_domain(s: &Services) -> Result<String, DomainError> {
+    let now = s.now();
+    if let Ok(cached) = s.hint_domain.lock()
+        && let Some((at, domain)) = cached.as_ref()
+        && now.secs() - at.secs() < HINT_DOMAIN_TTL_SECS
+    {
+        return Ok(domain.clone());
+    }
+    let domain = compute_common_email_domain(s).await?;
+    if let Ok(mut cached) = s.hint_domain.lock() {
+        *cached = Some((now, domain.clone()));
+    }
+    Ok(domain)
+}
+
+async fn compute_common_email_domain(s: &Services) -> Result<String, DomainError> {
     let addresses = store::methods::recent_email_addresses(s.db.pool(), 500).await?;
     let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
     for address in addresses {

@@ -37,7 +37,7 @@ pub use gates::{
 pub use guesses::{
     BLOCK_SECS, MAX_FAILURES_PER_HOUR, MAX_STREAK_PER_ACCOUNT, MAX_STREAK_PER_NETWORK, STREAK_SECS,
 };
-pub use hints::{Hints, hints};
+pub use hints::{HINT_DOMAIN_TTL_SECS, Hints, hints};
 pub use start::start;
 pub use view::view;
 

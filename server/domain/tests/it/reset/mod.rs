@@ -877,6 +877,34 @@ async fn masked_hints_are_opt_in_and_look_the_same_for_unknown_ids(t: &TestDb) {
             .await
             .unwrap()
     );
+    // The common domain is computed once an hour, not per page: more
+    // addresses elsewhere change it only after the hour.
+    let other = users::create(
+        &t.db,
+        &Login::parse("erin").unwrap(),
+        &NewUser {
+            login_display: "erin".into(),
+            ..dana(Role::User)
+        },
+        &[],
+        w.s.now(),
+    )
+    .await
+    .unwrap();
+    for i in 0..3 {
+        methods::upsert(
+            t.db.pool(),
+            other,
+            &NewMethod::email(&format!("erin{i}@elsewhere.test")),
+            w.s.now(),
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(hints(start(&w, "nobody").await).await, unknown, "cached");
+    w.clock.advance(reset::HINT_DOMAIN_TTL_SECS);
+    let later = hints(start(&w, "nobody").await).await.email.unwrap();
+    assert!(later.ends_with("***@elsewhere.test"), "{later}");
 }
 
 async fn housekeeping_forgets_only_what_decides_nothing(t: &TestDb) {
