@@ -12,8 +12,8 @@ use sspr_domain::identity::Login;
 use sspr_domain::methods::{self, NewMethod};
 use sspr_domain::outbox::{self, Template};
 use sspr_domain::testkit::TestDb;
-use sspr_domain::users::{self, NewUser, Role};
-use sspr_domain::{Clock, captcha, reset};
+use sspr_domain::users::{self, Role};
+use sspr_domain::{Clock, Services, captcha, reset};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::{Layer, Registry};
@@ -94,20 +94,14 @@ async fn measure<F: std::future::Future>(f: F) -> (F::Output, BTreeMap<String, u
 
 const HOME: &str = "dana.home@example.org";
 
-async fn right_reset_code(t: &TestDb) -> BTreeMap<String, usize> {
-    counter();
+/// Services over `t` where dana registered [`HOME`], and a solved CAPTCHA
+/// for the nonce [`NONCE`].
+async fn dana_at_home(t: &TestDb) -> (Services, String) {
     let (s, clock) = sspr_domain::testkit::services(t.db.clone(), Default::default());
     let id = users::create(
         &t.db,
         &Login::parse("dana").unwrap(),
-        &NewUser {
-            login_display: "dana".into(),
-            display_name: "Dana Doe".into(),
-            email: Some("dana@contoso.example".into()),
-            role: Role::User,
-            password_hash: None,
-            locale: Some("en".into()),
-        },
+        &sspr_domain::testkit::dana(Role::User),
         &[],
         clock.now(),
     )
@@ -116,14 +110,21 @@ async fn right_reset_code(t: &TestDb) -> BTreeMap<String, usize> {
     methods::upsert(t.db.pool(), id, &NewMethod::email(HOME), clock.now())
         .await
         .unwrap();
-    let nonce = "n0nce123";
-    let puzzle = captcha::issue(&s, nonce, s.now()).unwrap();
+    let puzzle = captcha::issue(&s, NONCE, s.now()).unwrap();
     let solution = captcha::solve(&puzzle).unwrap();
+    (s, solution)
+}
+
+const NONCE: &str = "n0nce123";
+
+async fn right_reset_code(t: &TestDb) -> BTreeMap<String, usize> {
+    counter();
+    let (s, solution) = dana_at_home(t).await;
     let flow = reset::start(
         &s,
         "dana",
         &solution,
-        nonce,
+        NONCE,
         "192.0.2.1".parse().ok(),
         s.now(),
     )
@@ -191,29 +192,14 @@ async fn a_right_reset_code_costs_few_statements_postgres() {
 /// account and for an unknown ID (docs/security.md #11), the work counted
 /// rather than timed.
 async fn steps_of(t: &TestDb, login: &str) -> Vec<(&'static str, BTreeMap<String, usize>, u64)> {
-    let (s, clock) = sspr_domain::testkit::services(t.db.clone(), Default::default());
-    let id = users::create(
-        &t.db,
-        &Login::parse("dana").unwrap(),
-        &sspr_domain::testkit::dana(Role::User),
-        &[],
-        clock.now(),
-    )
-    .await
-    .unwrap();
-    methods::upsert(t.db.pool(), id, &NewMethod::email(HOME), clock.now())
-        .await
-        .unwrap();
-    let nonce = "n0nce123";
-    let puzzle = captcha::issue(&s, nonce, s.now()).unwrap();
-    let solution = captcha::solve(&puzzle).unwrap();
+    let (s, solution) = dana_at_home(t).await;
     let mut steps = Vec::new();
     let hashes = s.hasher.hash_count();
     let (flow, seen) = measure(reset::start(
         &s,
         login,
         &solution,
-        nonce,
+        NONCE,
         "192.0.2.1".parse().ok(),
         s.now(),
     ))
