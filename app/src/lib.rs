@@ -41,7 +41,7 @@ use crate::pages::setup::{
     SetupAppPage, SetupEmailPage, SetupPage, SetupPhonePage, SetupQuestionsPage, SetupVerifyPage,
 };
 use crate::pages::short_links::SetupAlias;
-use crate::pages::sign_in::SignInPage;
+use crate::pages::sign_in::{SignInCodePage, SignInPage, SignInVerifyPage};
 
 /// The HTML document. `lang` and `dir` on `<html>` come from the locale
 /// (leptos_i18n inserts them), never hard-coded here.
@@ -81,6 +81,12 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=NotFound>
                         <Route path=StaticSegment("") view=HomePage />
                         <Route path=path!("/sign-in") view=SignInPage />
+                        <Route
+                            path=path!("/sign-in/verify")
+                            view=SignInVerifyPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route path=path!("/sign-in/code") view=SignInCodePage ssr=SsrMode::Async />
                         <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                         <Route
                             path=path!("/account/password")

@@ -195,6 +195,10 @@ pub async fn policy(config: Config, command: PolicyCommand) -> anyhow::Result<()
         PolicyCommand::Show => {
             let p = sspr_domain::policy::load(&s.db).await?;
             println!("{}", serde_json::to_string_pretty(&p)?);
+            // On stderr, so the JSON on stdout stays a valid policy file.
+            for note in p.departures() {
+                eprintln!("warning: {note}");
+            }
         }
         PolicyCommand::Set { file } => {
             let text = std::fs::read_to_string(&file)
@@ -203,6 +207,9 @@ pub async fn policy(config: Config, command: PolicyCommand) -> anyhow::Result<()
                 .with_context(|| format!("{} is not a valid policy", file.display()))?;
             sspr_domain::policy::save(&s.db, &p, s.clock.now()).await?;
             println!("Policy saved.");
+            for note in p.departures() {
+                eprintln!("warning: {note}");
+            }
         }
     }
     s.db.close().await;

@@ -5,7 +5,7 @@
 //! exchange is defined in `sspr_proto::views`, which `crate::ssr` uses too.
 
 use leptos::prelude::*;
-use sspr_proto::views::{AccountView, OutboxEntry};
+use sspr_proto::views::{AccountView, OutboxEntry, SecondFactorView};
 
 use crate::error::AppError;
 
@@ -23,6 +23,30 @@ pub async fn sign_in(
     #[server(default)] next: String,
 ) -> Result<(), AppError> {
     crate::ssr::auth::sign_in(login, password, next).await
+}
+
+/// The second factor at sign-in: the account's methods and the pending
+/// one (only for the browser that just typed the password).
+#[server(prefix = "/api", endpoint = "sign_in_factors")]
+pub async fn sign_in_factors() -> Result<SecondFactorView, AppError> {
+    crate::ssr::auth::second_factor_view().await
+}
+
+/// Chooses a registered method: sends its code, or asks for the app's.
+#[server(prefix = "/api", endpoint = "sign_in_choose")]
+pub async fn sign_in_choose(method: i64) -> Result<(), AppError> {
+    crate::ssr::auth::second_factor_choose(method).await
+}
+
+#[server(prefix = "/api", endpoint = "sign_in_resend")]
+pub async fn sign_in_resend() -> Result<(), AppError> {
+    crate::ssr::auth::second_factor_resend().await
+}
+
+/// The second factor's code: right, and the session starts.
+#[server(prefix = "/api", endpoint = "sign_in_verify")]
+pub async fn sign_in_verify(code: String) -> Result<(), AppError> {
+    crate::ssr::auth::second_factor_verify(code).await
 }
 
 /// Proves the password again before security info changes.

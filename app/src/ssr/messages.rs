@@ -45,6 +45,10 @@ pub fn render(template: &Template, locale: &str) -> Rendered {
             subject: td_string!(l, mail_reset_code_subject).to_string(),
             body: td_string!(l, mail_reset_code_body, code = code, minutes = minutes),
         },
+        Template::SignInCode { code, minutes } => Rendered {
+            subject: td_string!(l, mail_sign_in_code_subject).to_string(),
+            body: td_string!(l, mail_sign_in_code_body, code = code, minutes = minutes),
+        },
         Template::SecurityInfoChanged {
             display_name,
             method,

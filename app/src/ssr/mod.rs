@@ -109,13 +109,23 @@ fn session_cookie(policy: &CookiePolicy, value: String) -> Cookie<'static> {
 /// Sets an HttpOnly, SameSite=Strict cookie for the whole site (Secure
 /// and `__Host-` over https).
 pub fn append_cookie_value(policy: &CookiePolicy, name: CookieName, value: String) {
-    let c = Cookie::build((policy.name(name), value))
+    append_cookie(flow_cookie(policy, name, value));
+}
+
+/// Tells the browser to drop one of our cookies (a spent flow's).
+pub fn remove_cookie(policy: &CookiePolicy, name: CookieName) {
+    let mut c = flow_cookie(policy, name, String::new());
+    c.make_removal();
+    append_cookie(c);
+}
+
+fn flow_cookie(policy: &CookiePolicy, name: CookieName, value: String) -> Cookie<'static> {
+    Cookie::build((policy.name(name), value))
         .path("/")
         .http_only(true)
         .secure(policy.https)
         .same_site(SameSite::Strict)
-        .build();
-    append_cookie(c);
+        .build()
 }
 
 fn append_cookie(c: Cookie<'static>) {

@@ -105,6 +105,7 @@ async fn main() {
                 password: &password,
                 previous_session: None,
                 ip: None,
+                next: "",
             },
             s.now(),
         )

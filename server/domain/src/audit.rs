@@ -34,6 +34,7 @@ names!(
     /// What happened.
     Kind {
         SignIn => "sign_in",
+        SignInSecondFactor => "sign_in_second_factor",
         SignOut => "sign_out",
         Reauthenticate => "reauthenticate",
         PasswordChanged => "password_changed",
@@ -151,6 +152,7 @@ mod tests {
             names,
             [
                 "sign_in",
+                "sign_in_second_factor",
                 "sign_out",
                 "reauthenticate",
                 "password_changed",

@@ -14,7 +14,7 @@ use crate::outbox;
 use crate::password::{HashError, Normalized};
 use crate::rate::{self, CounterKey, Network};
 use crate::users::{self, User};
-use crate::{DomainError, Services, Timestamp, notices, sessions};
+use crate::{DomainError, Services, Timestamp, methods, notices, policy, second_factor, sessions};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
@@ -48,6 +48,19 @@ pub struct SignInRequest<'a> {
     pub ip: Option<IpAddr>,
     /// The session token the browser already had, if any: it is revoked.
     pub previous_session: Option<&'a str>,
+    /// Where to go once signed in (a local path, checked by the caller);
+    /// kept by the second factor's flow.
+    pub next: &'a str,
+}
+
+/// What the right password leads to.
+#[derive(Debug)]
+pub enum SignInOutcome {
+    /// A session: the password was enough for this account.
+    SignedIn(SignedIn),
+    /// No session yet: the account's sign-in asks for a second factor
+    /// (docs/security.md #82); the token names its flow.
+    SecondFactor { flow_token: String },
 }
 
 #[derive(Debug)]
@@ -65,8 +78,14 @@ pub async fn sign_in(
     s: &Services,
     req: SignInRequest<'_>,
     now: Timestamp,
-) -> Result<SignedIn, SignInError> {
+) -> Result<SignInOutcome, SignInError> {
     let (login, user) = check_password(s, req.login, req.password, req.ip, now).await?;
+    let policy = policy::load(&s.db).await?;
+    let registered = methods::list(s.db.pool(), user.id).await?;
+    if second_factor::asked_of(&policy, &user, &registered) {
+        let flow_token = second_factor::begin(s, &user, &login, req.ip, req.next, now).await?;
+        return Ok(SignInOutcome::SecondFactor { flow_token });
+    }
     let token = sessions::create(
         &s.db,
         &s.config.sessions,
@@ -76,10 +95,10 @@ pub async fn sign_in(
     )
     .await?;
     record(s, &login, Some(&user), Outcome::Success, None, req.ip, now).await?;
-    Ok(SignedIn {
+    Ok(SignInOutcome::SignedIn(SignedIn {
         user_id: user.id,
         session_token: token,
-    })
+    }))
 }
 
 /// Proves again that the person at the keyboard knows the password (before

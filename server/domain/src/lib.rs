@@ -34,6 +34,7 @@ pub mod questions;
 pub mod rate;
 pub mod registration;
 pub mod reset;
+pub mod second_factor;
 pub mod secrets;
 pub mod sends;
 pub mod sessions;

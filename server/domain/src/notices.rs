@@ -22,6 +22,8 @@ pub enum CodeFor {
     Reset,
     /// Registering a method for this account.
     Registration { user_id: i64 },
+    /// The second factor at sign-in.
+    SignIn { user_id: i64 },
 }
 
 /// A one-time code to send.
@@ -55,10 +57,12 @@ pub fn code(s: &Services, policy: &Policy, user: &User, c: Code<'_>, now: Timest
         template: match purpose {
             CodeFor::Reset => Template::ResetCode { code, minutes },
             CodeFor::Registration { .. } => Template::VerificationCode { code, minutes },
+            CodeFor::SignIn { .. } => Template::SignInCode { code, minutes },
         },
         idempotency_key: match purpose {
             CodeFor::Reset => format!("reset-code:{}", random_token()),
             CodeFor::Registration { user_id } => format!("code:{user_id}:{}", random_token()),
+            CodeFor::SignIn { user_id } => format!("sign-in-code:{user_id}:{}", random_token()),
         },
         not_after: Some(now.plus_secs(policy.code_ttl_secs)),
     }

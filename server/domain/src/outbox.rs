@@ -54,6 +54,9 @@ pub enum Template {
     /// A one-time code for a password reset: its own wording, since the
     /// code is a key to the account (docs/security.md #71).
     ResetCode { code: String, minutes: i64 },
+    /// A one-time code for the second factor at sign-in: it says that
+    /// whoever asked for it knows the password (docs/security.md #82).
+    SignInCode { code: String, minutes: i64 },
     /// The user's security info changed (sent to their other addresses).
     SecurityInfoChanged {
         display_name: String,
@@ -95,6 +98,10 @@ impl Template {
                 code: String::new(),
                 minutes: *minutes,
             }),
+            Template::SignInCode { minutes, .. } => Some(Template::SignInCode {
+                code: String::new(),
+                minutes: *minutes,
+            }),
             _ => None,
         }
     }
@@ -102,9 +109,9 @@ impl Template {
     /// The one-time code this message carries, if any.
     pub fn code(&self) -> Option<&str> {
         match self {
-            Template::VerificationCode { code, .. } | Template::ResetCode { code, .. } => {
-                Some(code)
-            }
+            Template::VerificationCode { code, .. }
+            | Template::ResetCode { code, .. }
+            | Template::SignInCode { code, .. } => Some(code),
             _ => None,
         }
     }
@@ -114,6 +121,7 @@ impl Template {
             Template::AccountLocked { .. } => "account_locked",
             Template::VerificationCode { .. } => "verification_code",
             Template::ResetCode { .. } => "reset_code",
+            Template::SignInCode { .. } => "sign_in_code",
             Template::SecurityInfoChanged { .. } => "security_info_changed",
             Template::PasswordChanged { .. } => "password_changed",
             Template::GateBlocked { .. } => "gate_blocked",

@@ -11,7 +11,9 @@ use crate::auth::{self, SignInError};
 use crate::password::{HashError, Normalized};
 use crate::password_policy::{self, Reason, Rules};
 use crate::users::User;
-use crate::{DomainError, Services, Timestamp, methods, notices, policy, sessions, store};
+use crate::{
+    DomainError, Services, Timestamp, methods, notices, policy, second_factor, sessions, store,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChangeError {
@@ -85,8 +87,9 @@ pub async fn rules_under(
     policy: &crate::policy::Policy,
     user: &User,
 ) -> Result<Rules, DomainError> {
-    let has_other = methods::counted(&methods::list(s.db.pool(), user.id).await?) > 0;
-    Ok(password_policy::rules_for(policy, user, has_other))
+    let registered = methods::list(s.db.pool(), user.id).await?;
+    let asks = second_factor::asked_of(policy, user, &registered);
+    Ok(password_policy::rules_for(policy, user, asks))
 }
 
 /// The server half of the live checklist: every reason the server would

@@ -19,6 +19,18 @@ pub enum SsprScope {
     Groups,
 }
 
+/// Whose sign-in asks for a second factor after the password
+/// (docs/security.md #82). Admins always.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecondFactorScope {
+    /// Admins only.
+    #[default]
+    Admins,
+    /// Every account with a method that can prove it.
+    Everyone,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Policy {
@@ -50,9 +62,16 @@ pub struct Policy {
     pub resend_cooldown_secs: i64,
     pub max_sends_per_destination_per_hour: i64,
     pub max_sends_per_account_per_hour: i64,
-    /// Minimum password length, in characters, for accounts with another
-    /// factor registered; accounts with none need 15. Never below 8.
+    /// Minimum password length, in characters, for accounts whose sign-in
+    /// asks for a second factor. Never below 8.
     pub password_min_length: u8,
+    /// Minimum for every other account, whose password is its only factor
+    /// at sign-in: 15 (NIST SP 800-63B-4). An organisation may lower it,
+    /// never below 8; `sspr policy show` then says it departs from the
+    /// guideline.
+    pub single_factor_password_min_length: u8,
+    /// Who is asked for a second factor at sign-in besides admins.
+    pub sign_in_second_factor: SecondFactorScope,
     /// Words no password may contain (4–16 characters, at most 1000),
     /// matched case-insensitively, through 0/1/$/@ swaps and one typo.
     pub banned_words: Vec<String>,
@@ -97,6 +116,8 @@ impl Default for Policy {
             max_sends_per_destination_per_hour: 5,
             max_sends_per_account_per_hour: 10,
             password_min_length: 8,
+            single_factor_password_min_length: 15,
+            sign_in_second_factor: SecondFactorScope::Admins,
             banned_words: Vec::new(),
             sspr_scope: SsprScope::All,
             sspr_groups: Vec::new(),
@@ -155,6 +176,10 @@ impl Policy {
         let min = usize::from(self.password_min_length);
         if !(password_policy::FLOOR..=password_policy::MAX).contains(&min) {
             return fail("password_min_length must be 8 to 128".into());
+        }
+        let single = usize::from(self.single_factor_password_min_length);
+        if !(password_policy::FLOOR..=password_policy::MAX).contains(&single) {
+            return fail("single_factor_password_min_length must be 8 to 128".into());
         }
         if !password_policy::valid_banned_words(&self.banned_words) {
             return fail("banned_words: at most 1000 words of 4 to 16 characters".into());
@@ -231,6 +256,31 @@ impl Policy {
     }
 }
 
+impl Policy {
+    /// Where this policy departs from the published guidelines, in words
+    /// for the admin (`sspr policy show`). Empty when it follows them.
+    pub fn departures(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if usize::from(self.single_factor_password_min_length) < password_policy::SINGLE_FACTOR_MIN
+        {
+            notes.push(format!(
+                "single_factor_password_min_length = {} departs from NIST SP 800-63B-4, which asks \
+                 for at least {} characters when the password is the only factor at sign-in",
+                self.single_factor_password_min_length,
+                password_policy::SINGLE_FACTOR_MIN
+            ));
+        }
+        if self.allow_questions {
+            notes.push(
+                "allow_questions = true: security questions are weak (NIST SP 800-63B, ASVS \
+                 6.4.2); they are never counted alone and never offered to admins"
+                    .into(),
+            );
+        }
+        notes
+    }
+}
+
 /// The `settings` key the policy is stored under.
 const KEY: &str = "policy";
 
@@ -281,6 +331,10 @@ mod tests {
         assert!(refused(|p| p.reconfirm_days = 9999).contains("reconfirm_days"));
         assert!(refused(|p| p.methods_required = 3).contains("methods_required"));
         assert!(refused(|p| p.password_min_length = 7).contains("password_min_length"));
+        assert!(
+            refused(|p| p.single_factor_password_min_length = 7)
+                .contains("single_factor_password_min_length")
+        );
         assert!(refused(|p| p.questions_to_register = 0).contains("questions_to_register"));
         assert!(refused(|p| p.banned_words = vec!["abc".into()]).contains("banned_words"));
         assert!(refused(|p| p.phone_regions = vec!["XX".into()]).contains("XX"));
@@ -293,6 +347,19 @@ mod tests {
             refused(|p| p.helpdesk_contact = "javascript:alert(1)".into())
                 .contains("helpdesk_contact")
         );
+    }
+
+    #[test]
+    fn a_lowered_single_factor_minimum_is_allowed_and_reported() {
+        assert!(Policy::default().departures().is_empty());
+        let lowered = Policy {
+            single_factor_password_min_length: 10,
+            ..Policy::default()
+        };
+        assert!(lowered.validate().is_ok());
+        let notes = lowered.departures();
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].contains("800-63B-4"), "{notes:?}");
     }
 
     #[test]

@@ -47,14 +47,27 @@ pub async fn create(
     replaces: Option<&str>,
     now: Timestamp,
 ) -> Result<String, DomainError> {
-    let token = random_token();
     let mut tx = db.pool().begin().await?;
+    let token = create_in(&mut tx, cfg, user_id, replaces, now).await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// [`create`] inside the caller's transaction (the sign-in's second factor
+/// ends its flow and starts the session together).
+pub async fn create_in(
+    tx: &mut store::Tx,
+    cfg: &SessionConfig,
+    user_id: i64,
+    replaces: Option<&str>,
+    now: Timestamp,
+) -> Result<String, DomainError> {
+    let token = random_token();
     if let Some(old) = replaces {
-        store::sessions::delete(&mut *tx, &token_hash(old)).await?;
+        store::sessions::delete(&mut **tx, &token_hash(old)).await?;
     }
     let expires_at = now.plus_secs(cfg.absolute_timeout_secs);
-    store::sessions::insert(&mut *tx, &token_hash(&token), user_id, expires_at, now).await?;
-    tx.commit().await?;
+    store::sessions::insert(&mut **tx, &token_hash(&token), user_id, expires_at, now).await?;
     Ok(token)
 }
 

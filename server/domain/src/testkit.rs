@@ -167,6 +167,22 @@ pub fn req<'a>(login: &'a str, password: &'a str) -> SignInRequest<'a> {
         password,
         ip: Some(std::net::Ipv4Addr::LOCALHOST.into()),
         previous_session: None,
+        next: "",
+    }
+}
+
+/// The session of a sign-in that needs no second factor (test code: panics
+/// on anything else).
+pub trait SignedInExt {
+    fn signed_in(self) -> crate::auth::SignedIn;
+}
+
+impl SignedInExt for crate::auth::SignInOutcome {
+    fn signed_in(self) -> crate::auth::SignedIn {
+        match self {
+            crate::auth::SignInOutcome::SignedIn(s) => s,
+            other => panic!("expected a session, got {other:?}"),
+        }
     }
 }
 

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 
 /// Never below this, whatever the configuration says.
 pub const FLOOR: usize = 8;
-/// When the password is the account's only factor (nothing registered).
+/// When the password is the account's only factor at sign-in (NIST SP
+/// 800-63B-4): the default of the policy's single-factor minimum.
 pub const SINGLE_FACTOR_MIN: usize = 15;
 /// Longer passwords are refused with a reason, never truncated.
 pub const MAX: usize = 128;
@@ -62,16 +63,12 @@ pub struct Rules {
 }
 
 impl Rules {
-    /// `configured_min` applies when the account has another factor; with
-    /// none, the single-factor minimum. Never below [`FLOOR`].
-    pub fn for_account(configured_min: usize, has_other_factor: bool, context: &[&str]) -> Rules {
-        let min = if has_other_factor {
-            configured_min
-        } else {
-            configured_min.max(SINGLE_FACTOR_MIN)
-        };
+    /// The rules for an account whose minimum length the server chose
+    /// (by whether its sign-in asks for a second factor). Never below
+    /// [`FLOOR`].
+    pub fn for_account(min_length: usize, context: &[&str]) -> Rules {
         Rules {
-            min_length: min.clamp(FLOOR, MAX),
+            min_length: min_length.clamp(FLOOR, MAX),
             max_length: MAX,
             context_words: context_words(context),
         }
@@ -149,25 +146,21 @@ pub fn check(password: &str, rules: &Rules) -> Vec<Reason> {
 mod tests {
     use super::*;
 
-    fn rules(min: usize, other: bool) -> Rules {
-        Rules::for_account(
-            min,
-            other,
-            &["jdoe", "Jane Doe", "jane.doe@contoso.example"],
-        )
+    fn rules(min: usize) -> Rules {
+        Rules::for_account(min, &["jdoe", "Jane Doe", "jane.doe@contoso.example"])
     }
 
     #[test]
-    fn minimum_depends_on_other_factors_and_never_drops_below_eight() {
-        assert_eq!(rules(8, true).min_length, 8);
-        assert_eq!(rules(8, false).min_length, 15);
-        assert_eq!(rules(4, true).min_length, FLOOR);
-        assert_eq!(rules(20, true).min_length, 20);
+    fn the_minimum_never_drops_below_eight_nor_passes_the_maximum() {
+        assert_eq!(rules(8).min_length, 8);
+        assert_eq!(rules(15).min_length, 15);
+        assert_eq!(rules(4).min_length, FLOOR);
+        assert_eq!(rules(200).min_length, MAX);
     }
 
     #[test]
     fn length_counts_code_points_and_long_passwords_are_refused_not_cut() {
-        let r = rules(8, true);
+        let r = rules(8);
         assert_eq!(check("ééééééé", &r), vec![Reason::TooShort]);
         assert!(check("éééééééé", &r).is_empty());
         assert!(check(&"x".repeat(64), &r).is_empty(), "64 accepted");
@@ -177,7 +170,7 @@ mod tests {
 
     #[test]
     fn unicode_and_spaces_are_fine_control_characters_are_not() {
-        let r = rules(8, true);
+        let r = rules(8);
         assert!(check("correct horse battery staple", &r).is_empty());
         assert!(check("🦀🦀🦀🦀 ferris 🦀🦀", &r).is_empty());
         assert!(check("סיסמה ארוכה מאוד", &r).is_empty());
@@ -194,7 +187,7 @@ mod tests {
     #[test]
     fn personal_information_is_refused_even_disguised() {
         // docs/security.md #5: user jdoe with "jdoejdoejdoejdoe" is rejected.
-        let r = rules(8, false);
+        let r = rules(15);
         assert_eq!(check("jdoejdoejdoejdoe", &r), vec![Reason::PersonalInfo]);
         assert_eq!(
             check("my name is JANE and more", &r),

@@ -165,3 +165,24 @@ pub struct AuthenticatorKey {
     pub secret_text: String,
     pub qr_svg: String,
 }
+
+/// One way the second factor at sign-in can be proven: a registered method.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FactorChoice {
+    /// The method's id, posted back to choose it.
+    pub id: i64,
+    pub kind: MethodKind,
+    /// How a phone code is delivered.
+    pub channel: Option<PhoneChannel>,
+    /// `da***@example.org`, `*********67`; empty for the authenticator.
+    pub masked: String,
+}
+
+/// What the sign-in's second-factor pages show (only to someone who just
+/// typed the account's password).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecondFactorView {
+    pub choices: Vec<FactorChoice>,
+    /// The chosen method waiting for its code, and the code's digits.
+    pub pending: Option<(FactorChoice, u64)>,
+}

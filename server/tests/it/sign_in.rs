@@ -1,9 +1,10 @@
 //! Sign-in over HTTP: uniform answers (docs/security.md #8), lockout (#35), sessions (#42).
 
 use http::StatusCode;
-use sspr_domain::both_backends;
-use sspr_domain::testkit::TestDb;
+use sspr_domain::methods::{self, NewMethod};
+use sspr_domain::testkit::{TestDb, last_code, wrong_code};
 use sspr_domain::users::Role;
+use sspr_domain::{Clock, both_backends};
 
 use crate::harness::{PASSWORD, TestApp, form};
 
@@ -18,7 +19,120 @@ both_backends!(
     missing_fields_are_a_bad_request,
     a_full_hashing_queue_answers_503_with_retry_after,
     a_database_failure_shows_only_a_correlation_id,
+    an_admin_signs_in_with_a_code_without_javascript,
 );
+
+/// docs/security.md #82 over HTTP, as a browser without JavaScript: the
+/// right password leads to the method page (a flow cookie, no session), a
+/// chosen method gets its code, a wrong code answers with the error and
+/// no session, the right one starts the session and drops the flow.
+async fn an_admin_signs_in_with_a_code_without_javascript(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    let id = app.add_user("boss", Role::Admin).await;
+    let home = "boss@home.example";
+    methods::upsert(
+        app.services.db.pool(),
+        id,
+        &NewMethod::email(home),
+        app.clock.now(),
+    )
+    .await
+    .unwrap();
+    let method = methods::list(app.services.db.pool(), id).await.unwrap()[0].id;
+
+    let r = app
+        .post_html("/api/sign_in", &form("boss", PASSWORD), "/sign-in")
+        .await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    assert_eq!(r.header("location"), Some("/sign-in/verify"));
+    assert!(r.session().is_none(), "no session after the password alone");
+    let flow = r
+        .set_cookies()
+        .into_iter()
+        .find_map(|c| {
+            c.strip_prefix("sspr_signin=")
+                .map(|v| v.split(';').next().unwrap_or("").to_owned())
+        })
+        .unwrap();
+    let cookie = format!("sspr_signin={flow}");
+
+    let page = app.get("/sign-in/verify", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(&methods::mask_email(home)),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("action=\"/api/sign_in_choose\""),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(home), "only the masked address");
+
+    let chosen = app
+        .post_html_with_cookie(
+            "/api/sign_in_choose",
+            &format!("method={method}"),
+            "/sign-in/verify",
+            &cookie,
+        )
+        .await;
+    assert_eq!(chosen.status, StatusCode::FOUND, "{}", chosen.body);
+    assert_eq!(chosen.header("location"), Some("/sign-in/code"));
+    let (code, _) = last_code(&app.services.db, home).await;
+    let page = app.get("/sign-in/code", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("id=\"code\""), "{}", page.body);
+
+    let wrong = app
+        .post_html_with_cookie(
+            "/api/sign_in_verify",
+            &format!("code={}", wrong_code(&code)),
+            "/sign-in/code",
+            &cookie,
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::FOUND);
+    assert!(
+        wrong.header("location").unwrap().contains("__err="),
+        "{:?}",
+        wrong.header("location")
+    );
+    assert!(wrong.session().is_none());
+
+    let right = app
+        .post_html_with_cookie(
+            "/api/sign_in_verify",
+            &format!("code={code}"),
+            "/sign-in/code",
+            &cookie,
+        )
+        .await;
+    assert_eq!(right.status, StatusCode::FOUND, "{}", right.body);
+    // An admin with one method registers a second one next.
+    assert_eq!(right.header("location"), Some("/security-info/setup"));
+    let session = right.session().unwrap();
+    assert!(
+        right
+            .set_cookies()
+            .iter()
+            .any(|c| c.starts_with("sspr_signin=;") && c.contains("Max-Age=0")),
+        "{:?}",
+        right.set_cookies()
+    );
+    let me = app
+        .post_js(
+            "/api/current_account",
+            "",
+            Some(&format!("sspr_session={session}")),
+        )
+        .await;
+    assert!(me.body.contains("boss Display"), "{}", me.body);
+    // The spent flow answers "start again", with a way back.
+    let spent = app.get("/sign-in/code", Some(&cookie)).await;
+    assert!(spent.body.contains("href=\"/sign-in\""), "{}", spent.body);
+}
 
 async fn sign_in_sets_a_strict_http_only_cookie_and_redirects(t: &TestDb) {
     let app = TestApp::new(t).await;

@@ -42,7 +42,7 @@ fn decided(flow: &Flow, counts: &Counts, d: Decision<'_>) -> Vec<Effect> {
 
 /// What the authenticator made of a typed code.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Totp {
+pub(crate) enum Totp {
     /// A time step not accepted before: the gate is passed.
     Accepted,
     /// The code of a step already accepted: a second submission of a right
@@ -54,7 +54,7 @@ enum Totp {
 /// The authenticator's verdict on `input` for the account's apps. Each
 /// step is accepted once (`methods::advance_totp_step`), so this is
 /// decided outside the flow's compare-and-swap.
-async fn authenticator_check(
+pub(crate) async fn authenticator_check(
     s: &Services,
     user_id: Option<i64>,
     registered: &[Method],
@@ -371,7 +371,7 @@ pub async fn verify_answers(
 
 /// Tells the account's owner that wrong answers blocked `kind` for a
 /// network (docs/security.md #66). Unknown IDs have nobody to tell.
-async fn tell_the_owner(
+pub(crate) async fn tell_the_owner(
     s: &Services,
     user_id: i64,
     kind: Kind,

@@ -59,15 +59,14 @@ pub async fn choices(s: &Services, policy: &Policy, flow: &Flow) -> Result<Vec<K
 /// Counts a code send for the identifier and the typed destination,
 /// whether or not either names an account's (docs/security.md #34, #77):
 /// the answers stay the same for every account. Refuses past any limit.
-async fn count_send(
+pub(crate) async fn count_send(
     s: &Services,
     policy: &Policy,
-    state: &State,
+    identifier: &str,
     kind: Kind,
     destination: &str,
     now: Timestamp,
 ) -> Result<(), ResetError> {
-    let identifier = &state.identifier;
     let key = CounterKey::ResetSends { identifier };
     if !rate::hit(s.db.pool(), key, 3600, MAX_SENDS_PER_IDENTIFIER, now).await? {
         return Err(ResetError::Throttled {
@@ -136,7 +135,7 @@ async fn send_code(
     }
     check_blocked(s, &flow.state, kind, now).await?;
     cooling_down(&policy, &flow.state, kind, &destination, now)?;
-    count_send(s, &policy, &flow.state, kind, &destination, now).await?;
+    count_send(s, &policy, &flow.state.identifier, kind, &destination, now).await?;
     let send = Send {
         kind,
         destination,
@@ -233,7 +232,7 @@ pub async fn resend(s: &Services, token: &str, now: Timestamp) -> Result<(), Res
         });
     }
     check_blocked(s, &flow.state, kind, now).await?;
-    count_send(s, &policy, &flow.state, kind, &destination, now).await?;
+    count_send(s, &policy, &flow.state.identifier, kind, &destination, now).await?;
     let send = Send {
         kind,
         destination,

@@ -45,7 +45,7 @@ pub const MAX_STREAK_PER_ACCOUNT: i64 = 100;
 pub const STREAK_SECS: i64 = 30 * 24 * 3600;
 
 /// The counters of one user ID and gate kind, as seen from one network.
-pub(super) struct Counts {
+pub(crate) struct Counts {
     identifier: String,
     kind: Kind,
     network: String,
@@ -53,10 +53,16 @@ pub(super) struct Counts {
 
 impl Counts {
     pub(super) fn of(state: &State, kind: Kind) -> Counts {
+        Counts::new(&state.identifier, &state.network(), kind)
+    }
+
+    /// The counts of `identifier` (see [`super::identifier`]) and `kind`
+    /// from `network`.
+    pub(crate) fn new(identifier: &str, network: &str, kind: Kind) -> Counts {
         Counts {
-            identifier: state.identifier.clone(),
+            identifier: identifier.to_owned(),
             kind,
-            network: state.network(),
+            network: network.to_owned(),
         }
     }
 
@@ -98,7 +104,7 @@ impl Counts {
 
     /// Refuses when the gate is blocked or stopped for this network. One
     /// statement.
-    pub(super) async fn ensure_open(&self, s: &Services, now: Timestamp) -> Result<(), ResetError> {
+    pub(crate) async fn ensure_open(&self, s: &Services, now: Timestamp) -> Result<(), ResetError> {
         let limits = [
             (self.block(), BLOCK_SECS, 1),
             (self.account_block(), BLOCK_SECS, 1),
@@ -129,7 +135,7 @@ impl Counts {
     /// Reserves one failure slot in the hour before a check. `Ok(None)`
     /// when the hour's slots are all taken by checks still in flight (the
     /// refused hit is given back at once: it checked nothing).
-    pub(super) async fn reserve(
+    pub(crate) async fn reserve(
         &self,
         s: &Services,
         now: Timestamp,
@@ -150,7 +156,7 @@ impl Counts {
     /// it was a guess at the account's own code (`at_the_account`): a
     /// code sent to an address the account never registered is nobody's,
     /// and guessing it must not stop the user's gate.
-    pub(super) fn decided(&self, right: bool, at_the_account: bool, slot: &Slot) -> Vec<Effect> {
+    pub(crate) fn decided(&self, right: bool, at_the_account: bool, slot: &Slot) -> Vec<Effect> {
         if right {
             let mut forget = vec![self.streak().to_string()];
             forget.extend(
@@ -184,7 +190,7 @@ impl Counts {
     /// network when none are. The second value is true for the one
     /// failure that started the block (the hit on the block is atomic, so
     /// exactly one caller sees its first count).
-    pub(super) async fn left_after_failure(
+    pub(crate) async fn left_after_failure(
         &self,
         s: &Services,
         now: Timestamp,
@@ -200,11 +206,11 @@ impl Counts {
 }
 
 /// A reserved failure slot.
-pub(super) struct Slot(String);
+pub(crate) struct Slot(String);
 
 impl Slot {
     /// Gives the slot back outside a flow change (nothing was decided).
-    pub(super) async fn give_back(self, s: &Services) -> Result<(), ResetError> {
+    pub(crate) async fn give_back(self, s: &Services) -> Result<(), ResetError> {
         Ok(store::counters::refund(s.db.pool(), &self.0).await?)
     }
 }

@@ -16,11 +16,11 @@
 //! the opt-in masked-hints mode; [`view`] projects the flow into what the
 //! pages show. The flow runs on [`crate::flow`].
 
-mod check;
+pub(crate) mod check;
 mod error;
 mod finish;
-mod gates;
-mod guesses;
+pub(crate) mod gates;
+pub(crate) mod guesses;
 mod hints;
 mod start;
 mod view;
@@ -38,6 +38,7 @@ pub use guesses::{
     BLOCK_SECS, MAX_FAILURES_PER_HOUR, MAX_STREAK_PER_ACCOUNT, MAX_STREAK_PER_NETWORK, STREAK_SECS,
 };
 pub use hints::{HINT_DOMAIN_TTL_SECS, Hints, hints};
+pub(crate) use start::identifier;
 pub use start::start;
 pub use view::view;
 

@@ -56,10 +56,7 @@ pub async fn start(
     let policy = policy::load(&s.db).await?;
     let user = users::find_by_login(s.db.pool(), &login).await?;
     let state = State {
-        identifier: hex::encode(
-            &s.key
-                .keyed_hash("reset-identifier", &[login.as_str().as_bytes()])[..16],
-        ),
+        identifier: identifier(s, &login),
         gates_needed: gates_for(&policy, user.as_ref()),
         passed: vec![],
         pending: None,
@@ -75,6 +72,17 @@ pub async fn start(
     };
     audit::record(s.db.pool(), &event, now).await?;
     Ok(token)
+}
+
+/// The keyed hash of a typed user ID that the gates' throttles are keyed
+/// on, whether or not it names an account. The sign-in's second factor
+/// counts on the same keys: a guess at a user's code is one guess,
+/// whichever page it was typed into.
+pub(crate) fn identifier(s: &Services, login: &Login) -> String {
+    hex::encode(
+        &s.key
+            .keyed_hash("reset-identifier", &[login.as_str().as_bytes()])[..16],
+    )
 }
 
 /// Gates this account needs: admins always two.

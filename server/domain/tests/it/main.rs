@@ -9,6 +9,7 @@ mod password;
 mod purge;
 mod registration;
 mod reset;
+mod second_factor;
 mod sends;
 mod sessions;
 mod sign_in;

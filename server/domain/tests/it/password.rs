@@ -5,7 +5,7 @@ use sspr_domain::outbox::{self, Template};
 use sspr_domain::password_change::{self, ChangeError, ChangeRequest};
 use sspr_domain::password_policy::{self, Reason};
 use sspr_domain::testkit::ip;
-use sspr_domain::testkit::{NEW_PASSWORD, PASSWORD, TestDb, req, with_user};
+use sspr_domain::testkit::{NEW_PASSWORD, PASSWORD, SignedInExt, TestDb, req, with_user};
 use sspr_domain::{both_backends, policy, users};
 
 fn change<'a>(token: &'a str, current: &'a str, new: &'a str) -> ChangeRequest<'a> {
@@ -36,7 +36,7 @@ both_backends!(
     keeping_other_sessions_is_a_choice,
     a_wrong_current_password_counts_as_a_failed_sign_in,
     each_refusal_names_its_reason_and_hashes_nothing,
-    unicode_is_normalized_and_the_minimum_drops_with_another_factor,
+    unicode_is_normalized_and_the_minimum_drops_with_a_second_factor_at_sign_in,
     the_preview_tells_the_browser_what_only_the_server_knows,
 );
 
@@ -45,10 +45,12 @@ async fn a_change_ends_other_sessions_and_notifies(t: &TestDb) {
     let here = sign_in(&s, req("dana", PASSWORD), s.now())
         .await
         .unwrap()
+        .signed_in()
         .session_token;
     let elsewhere = sign_in(&s, req("dana", PASSWORD), s.now())
         .await
         .unwrap()
+        .signed_in()
         .session_token;
     let rotated = password_change::change(&s, change(&here, PASSWORD, NEW_PASSWORD), s.now())
         .await
@@ -99,10 +101,12 @@ async fn keeping_other_sessions_is_a_choice(t: &TestDb) {
     let here = sign_in(&s, req("dana", PASSWORD), s.now())
         .await
         .unwrap()
+        .signed_in()
         .session_token;
     let elsewhere = sign_in(&s, req("dana", PASSWORD), s.now())
         .await
         .unwrap()
+        .signed_in()
         .session_token;
     let mut r = change(&here, PASSWORD, NEW_PASSWORD);
     r.sign_out_others = false;
@@ -120,6 +124,7 @@ async fn a_wrong_current_password_counts_as_a_failed_sign_in(t: &TestDb) {
     let token = sign_in(&s, req("dana", PASSWORD), s.now())
         .await
         .unwrap()
+        .signed_in()
         .session_token;
     for i in 0..10 {
         let wrong = format!("not the password {i}");
@@ -143,6 +148,7 @@ async fn each_refusal_names_its_reason_and_hashes_nothing(t: &TestDb) {
     let token = sign_in(&s, req("dana", PASSWORD), s.now())
         .await
         .unwrap()
+        .signed_in()
         .session_token;
     let mut p = policy::load(&t.db).await.unwrap();
     p.banned_words = vec!["contoso".into()];
@@ -196,11 +202,12 @@ async fn each_refusal_names_its_reason_and_hashes_nothing(t: &TestDb) {
     );
 }
 
-async fn unicode_is_normalized_and_the_minimum_drops_with_another_factor(t: &TestDb) {
+async fn unicode_is_normalized_and_the_minimum_drops_with_a_second_factor_at_sign_in(t: &TestDb) {
     let (s, _clock, id) = with_user(t, "dana").await;
     let token = sign_in(&s, req("dana", PASSWORD), s.now())
         .await
         .unwrap()
+        .signed_in()
         .session_token;
     let user = users::find_by_id(t.db.pool(), id).await.unwrap().unwrap();
     assert_eq!(
@@ -222,6 +229,15 @@ async fn unicode_is_normalized_and_the_minimum_drops_with_another_factor(t: &Tes
     )
     .await
     .unwrap();
+    // A method that sign-in never asks for does not make the password
+    // less alone (docs/security.md #1).
+    assert_eq!(
+        password_change::rules(&s, &user).await.unwrap().min_length,
+        15
+    );
+    let mut p = sspr_domain::policy::load(&s.db).await.unwrap();
+    p.sign_in_second_factor = sspr_domain::policy::SecondFactorScope::Everyone;
+    sspr_domain::policy::save(&s.db, &p, s.now()).await.unwrap();
     assert_eq!(
         password_change::rules(&s, &user).await.unwrap().min_length,
         8

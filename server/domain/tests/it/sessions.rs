@@ -2,7 +2,7 @@
 
 use sspr_domain::auth::{SignInRequest, current_user, sign_in, sign_out};
 use sspr_domain::secrets::token_hash;
-use sspr_domain::testkit::{PASSWORD, TestDb, req, with_user};
+use sspr_domain::testkit::{PASSWORD, SignedInExt, TestDb, req, with_user};
 use sspr_domain::{Clock, both_backends, sessions};
 
 both_backends!(
@@ -15,7 +15,10 @@ both_backends!(
 
 async fn only_a_hash_of_the_session_id_is_stored(t: &TestDb) {
     let (s, _clock, _) = with_user(t, "dana").await;
-    let ok = sign_in(&s, req("dana", PASSWORD), s.now()).await.unwrap();
+    let ok = sign_in(&s, req("dana", PASSWORD), s.now())
+        .await
+        .unwrap()
+        .signed_in();
     assert!(ok.session_token.len() >= 43, "256-bit token");
     let stored: Vec<String> = sqlx::query_scalar("SELECT id_hash FROM sessions")
         .fetch_all(t.db.pool())
@@ -30,6 +33,7 @@ async fn signing_in_again_kills_the_previous_id(t: &TestDb) {
     let first = sign_in(&s, req("dana", PASSWORD), s.now())
         .await
         .unwrap()
+        .signed_in()
         .session_token;
     let second = sign_in(
         &s,
@@ -41,6 +45,7 @@ async fn signing_in_again_kills_the_previous_id(t: &TestDb) {
     )
     .await
     .unwrap()
+    .signed_in()
     .session_token;
     assert_ne!(first, second);
     assert!(current_user(&s, &first, s.now()).await.unwrap().is_none());
@@ -58,6 +63,7 @@ async fn idle_and_absolute_timeouts_end_sessions(t: &TestDb) {
     let token = sign_in(&s, req("dana", PASSWORD), s.now())
         .await
         .unwrap()
+        .signed_in()
         .session_token;
     // Active every 29 minutes: alive until the 12-hour absolute limit.
     for _ in 0..24 {
@@ -76,6 +82,7 @@ async fn idle_and_absolute_timeouts_end_sessions(t: &TestDb) {
     let idle = sign_in(&s, req("dana", PASSWORD), s.now())
         .await
         .unwrap()
+        .signed_in()
         .session_token;
     clock.advance(30 * 60);
     assert!(
@@ -89,6 +96,7 @@ async fn sign_out_ends_the_session(t: &TestDb) {
     let token = sign_in(&s, req("dana", PASSWORD), s.now())
         .await
         .unwrap()
+        .signed_in()
         .session_token;
     sign_out(&s, &token, None, s.now()).await.unwrap();
     assert!(current_user(&s, &token, s.now()).await.unwrap().is_none());

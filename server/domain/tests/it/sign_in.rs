@@ -5,14 +5,14 @@ use std::sync::Arc;
 
 use sspr_domain::auth::{SignInError, SignInRequest, sign_in};
 use sspr_domain::config::Config;
-use sspr_domain::testkit::{PASSWORD, TestDb, ip, req, services, with_user};
+use sspr_domain::testkit::{PASSWORD, SignedInExt, TestDb, ip, req, services, with_user};
 use sspr_domain::users;
 use sspr_domain::{Services, both_backends, outbox};
 
 async fn attempt(s: &Services, login: &str, password: &str) -> Result<i64, String> {
     sign_in(s, req(login, password), s.now())
         .await
-        .map(|ok| ok.user_id)
+        .map(|ok| ok.signed_in().user_id)
         .map_err(|e| format!("{e:?}"))
 }
 
@@ -89,7 +89,7 @@ async fn attempt_from(
     };
     sign_in(s, r, s.now())
         .await
-        .map(|ok| ok.user_id)
+        .map(|ok| ok.signed_in().user_id)
         .map_err(|e| format!("{e:?}"))
 }
 

@@ -12,8 +12,8 @@ use sspr_domain::questions::Question;
 use sspr_domain::reset::{self, Pending, ResetConfig, ResetError};
 use sspr_domain::testkit::ip;
 use sspr_domain::testkit::{
-    NEW_PASSWORD, PASSWORD, TestDb, create_user, dana, register_questions, req, with_password,
-    wrong_code,
+    NEW_PASSWORD, PASSWORD, SignedInExt, TestDb, create_user, dana, register_questions, req,
+    with_password, wrong_code,
 };
 use sspr_domain::users::{self, NewUser, Role};
 use sspr_domain::{Clock, Services, authenticator, both_backends, policy};
@@ -137,6 +137,7 @@ async fn one_gate_by_email_resets_and_ends_every_session(t: &TestDb) {
     let old = sign_in(&w.s, req("dana", PASSWORD), w.s.now())
         .await
         .unwrap()
+        .signed_in()
         .session_token;
     let flow = start(&w, "DANA").await;
     // The typed address matches case-insensitively.
@@ -161,8 +162,8 @@ async fn one_gate_by_email_resets_and_ends_every_session(t: &TestDb) {
             .await
             .unwrap()
             .min_length,
-        8,
-        "another factor is registered"
+        15,
+        "a user's sign-in asks for no second factor, so the password stands alone (docs/security.md #1)"
     );
     reset::set_password(
         &w.s,
