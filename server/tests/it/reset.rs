@@ -324,7 +324,14 @@ async fn the_one_gate_journey_resets_and_signs_everyone_out(t: &TestDb) {
         ok.body
     );
     let page = app.get("/reset/password", Some(&cookies)).await;
-    assert!(page.body.contains(r#"autocomplete="new-password""#));
+    // Printed when it fails: the intermittent failure (a page read right
+    // after the step that leads to it) must name its cause next time.
+    assert!(
+        page.body.contains(r#"autocomplete="new-password""#),
+        "{}: {}",
+        page.status,
+        page.body
+    );
     let weak = app
         .post_js(
             "/api/reset_password",
