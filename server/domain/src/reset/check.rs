@@ -86,6 +86,52 @@ pub(crate) async fn authenticator_check(
     Ok(Totp::Wrong)
 }
 
+/// A code waiting in a flow, as the reset gates and the sign-in's second
+/// factor both keep it.
+pub(crate) struct SentCode<'a> {
+    pub kind: Kind,
+    pub code_hash: &'a str,
+    pub digits: usize,
+    pub expires_at: i64,
+    pub attempts: i64,
+}
+
+impl SentCode<'_> {
+    /// Whether `input` is this code, sent in the flow `flow_hash` to one
+    /// of `destinations`. Refused without deciding anything (no failure is
+    /// counted) when the code is out of tries or expired, or `input` is
+    /// not a code of its length.
+    pub(crate) fn check<'d>(
+        &self,
+        s: &Services,
+        policy: &Policy,
+        flow_hash: &str,
+        input: &str,
+        mut destinations: impl Iterator<Item = &'d str>,
+        now: Timestamp,
+    ) -> Result<bool, ResetError> {
+        if self.attempts >= policy.max_code_attempts {
+            return Err(ResetError::TooManyAttempts);
+        }
+        if self.expires_at <= now.secs() {
+            return Err(ResetError::CodeExpired);
+        }
+        let digits = self.digits;
+        let typed =
+            codes::normalize_input(input, digits).map_err(|_| ResetError::CodeFormat { digits })?;
+        Ok(destinations.any(|to| {
+            codes::matches(
+                &s.key,
+                self.code_hash,
+                flow_hash,
+                self.kind.as_str(),
+                to,
+                &typed,
+            )
+        }))
+    }
+}
+
 /// How often, and how far apart, a submission that found the gate taken
 /// by a parallel one looks for that one's result.
 const RACE_LOOKS: usize = 20;
@@ -186,25 +232,18 @@ pub async fn verify(
                     at_the_account &= registered.iter().any(|m| {
                         m.kind == kind && m.destination.eq_ignore_ascii_case(&destination)
                     });
-                    if attempts >= policy.max_code_attempts {
-                        return Err(ResetError::TooManyAttempts);
-                    }
-                    if expires_at <= now.secs() {
-                        return Err(ResetError::CodeExpired);
-                    }
-                    let typed = codes::normalize_input(input, digits)
-                        .map_err(|_| ResetError::CodeFormat { digits })?;
-                    let ok = registered.iter().any(|m| {
-                        m.kind == kind
-                            && codes::matches(
-                                &s.key,
-                                &code_hash,
-                                &flow.token_hash,
-                                kind.as_str(),
-                                &m.destination,
-                                &typed,
-                            )
-                    });
+                    let sent = SentCode {
+                        kind,
+                        code_hash: &code_hash,
+                        digits,
+                        expires_at,
+                        attempts,
+                    };
+                    let destinations = registered
+                        .iter()
+                        .filter(|m| m.kind == kind)
+                        .map(|m| m.destination.as_str());
+                    let ok = sent.check(s, &policy, &flow.token_hash, input, destinations, now)?;
                     if !ok && let Some(Pending::Code { attempts, .. }) = state.pending.as_mut() {
                         *attempts += 1;
                     }

@@ -17,9 +17,9 @@ use crate::flow::{self, Effect, Step};
 use crate::methods::{self, Kind};
 use crate::policy;
 use crate::reset::ResetError;
-use crate::reset::check::{Totp, authenticator_check, tell_the_owner};
+use crate::reset::check::{SentCode, Totp, authenticator_check, tell_the_owner};
 use crate::reset::guesses::Counts;
-use crate::{DomainError, Services, Timestamp, codes, sessions, users};
+use crate::{DomainError, Services, Timestamp, sessions, users};
 
 /// A proven second factor: the new session, and where to go.
 #[derive(Debug)]
@@ -93,25 +93,18 @@ pub async fn verify(
                     attempts,
                     ..
                 } => {
-                    if attempts >= policy.max_code_attempts {
-                        return Err(ResetError::TooManyAttempts);
-                    }
-                    if expires_at <= now.secs() {
-                        return Err(ResetError::CodeExpired);
-                    }
-                    let typed = codes::normalize_input(input, digits)
-                        .map_err(|_| ResetError::CodeFormat { digits })?;
-                    let ok = registered.iter().any(|m| {
-                        m.id == method_id
-                            && codes::matches(
-                                &s.key,
-                                &code_hash,
-                                &flow.token_hash,
-                                kind.as_str(),
-                                &m.destination,
-                                &typed,
-                            )
-                    });
+                    let sent = SentCode {
+                        kind,
+                        code_hash: &code_hash,
+                        digits,
+                        expires_at,
+                        attempts,
+                    };
+                    let destinations = registered
+                        .iter()
+                        .filter(|m| m.id == method_id)
+                        .map(|m| m.destination.as_str());
+                    let ok = sent.check(s, &policy, &flow.token_hash, input, destinations, now)?;
                     if !ok && let Some(Pending::Code { attempts, .. }) = state.pending.as_mut() {
                         *attempts += 1;
                     }

@@ -23,14 +23,7 @@ pub async fn choose(
 ) -> Result<(), ResetError> {
     let policy = policy::load(&s.db).await?;
     let flow = load(s, token, now).await?;
-    let method = choices(s, &policy, &flow)
-        .await?
-        .into_iter()
-        .find(|m| m.id == method_id)
-        .ok_or(ResetError::MethodNotAllowed)?;
-    Counts::new(&flow.state.identifier, &flow.state.network, method.kind)
-        .ensure_open(s, now)
-        .await?;
+    let method = usable(s, &policy, &flow, method_id, now).await?;
     if method.kind == Kind::Authenticator {
         return WIZARD
             .transition(s, token, flow, now, |_, state: &mut State| {
@@ -50,7 +43,20 @@ pub async fn resend(s: &Services, token: &str, now: Timestamp) -> Result<(), Res
     let Some(Pending::Code { method_id, .. }) = flow.state.pending else {
         return Err(ResetError::NoPendingCode);
     };
-    let method = choices(s, &policy, &flow)
+    let method = usable(s, &policy, &flow, method_id, now).await?;
+    send(s, &policy, token, flow, &method, true, now).await
+}
+
+/// The account's method `method_id`, when it may prove the second factor
+/// now: the policy allows it and this network is not blocked from it.
+async fn usable(
+    s: &Services,
+    policy: &Policy,
+    flow: &Flow,
+    method_id: i64,
+    now: Timestamp,
+) -> Result<Method, ResetError> {
+    let method = choices(s, policy, flow)
         .await?
         .into_iter()
         .find(|m| m.id == method_id)
@@ -58,7 +64,7 @@ pub async fn resend(s: &Services, token: &str, now: Timestamp) -> Result<(), Res
     Counts::new(&flow.state.identifier, &flow.state.network, method.kind)
         .ensure_open(s, now)
         .await?;
-    send(s, &policy, token, flow, &method, true, now).await
+    Ok(method)
 }
 
 /// Sends a fresh code to `method` unless the cooldown or a send limit
