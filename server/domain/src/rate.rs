@@ -99,6 +99,14 @@ pub enum CounterKey<'a> {
     },
     /// The same from every network.
     ResetStreak { identifier: &'a str, kind: Kind },
+    /// Marks that the owner was told a streak reached its cap (from
+    /// `network`, or from everywhere when `None`), so they are told once
+    /// per streak.
+    ResetStreakTold {
+        identifier: &'a str,
+        kind: Kind,
+        network: Option<&'a str>,
+    },
     /// Failed guesses at codes sent to destinations the account never
     /// registered: counted (the same write as a real guess) but stopping
     /// nothing.
@@ -163,6 +171,20 @@ impl fmt::Display for CounterKey<'_> {
             CounterKey::ResetStreak { identifier, kind } => {
                 write!(f, "{STREAK_PREFIX}{}:{identifier}", kind.as_str())
             }
+            CounterKey::ResetStreakTold {
+                identifier,
+                kind,
+                network: Some(network),
+            } => write!(
+                f,
+                "{STREAK_PREFIX}told-{}:{identifier}@{network}",
+                kind.as_str()
+            ),
+            CounterKey::ResetStreakTold {
+                identifier,
+                kind,
+                network: None,
+            } => write!(f, "{STREAK_PREFIX}told-{}:{identifier}", kind.as_str()),
             CounterKey::ResetStreakElsewhere { identifier, kind } => {
                 write!(f, "{STREAK_PREFIX}{}:{identifier}:elsewhere", kind.as_str())
             }
@@ -311,6 +333,22 @@ mod tests {
                     kind: Kind::Email,
                 },
                 "reset-streak-email:00ff:elsewhere",
+            ),
+            (
+                CounterKey::ResetStreakTold {
+                    identifier: id,
+                    kind: Kind::Email,
+                    network: Some("192.0.2.1"),
+                },
+                "reset-streak-told-email:00ff@192.0.2.1",
+            ),
+            (
+                CounterKey::ResetStreakTold {
+                    identifier: id,
+                    kind: Kind::Authenticator,
+                    network: None,
+                },
+                "reset-streak-told-authenticator:00ff",
             ),
             (
                 CounterKey::SendsToDestination("+15550100"),

@@ -161,6 +161,35 @@ mod tests {
         assert!(v.get("evil").is_none());
     }
 
+    proptest::proptest! {
+        /// Whatever a message holds (docs/security.md #78), each value
+        /// lands whole inside its own JSON string and adds no key.
+        #[test]
+        fn any_values_stay_inside_their_json_strings(
+            to in proptest::prelude::any::<String>(),
+            text in proptest::prelude::any::<String>(),
+            locale in proptest::prelude::any::<String>(),
+        ) {
+            let t = r#"{"to": {{to}}, "body": {{text}}, "kind": {{channel}}, "lang": {{locale}}, "key": {{idempotency_key}}}"#;
+            let f = Fields { to: &to, text: &text, channel: "sms", key: "k", locale: &locale };
+            let v: serde_json::Value = serde_json::from_str(&fill(t, &f)).unwrap();
+            proptest::prop_assert_eq!(v.as_object().map(|o| o.len()), Some(5));
+            proptest::prop_assert_eq!(v["to"].as_str(), Some(to.as_str()));
+            proptest::prop_assert_eq!(v["body"].as_str(), Some(text.as_str()));
+            proptest::prop_assert_eq!(v["lang"].as_str(), Some(locale.as_str()));
+        }
+
+        /// Any template (an admin's typo included) is filled without a
+        /// panic; the configuration check refuses what is not JSON.
+        #[test]
+        fn any_template_is_filled_without_panicking(
+            template in proptest::prelude::any::<String>(),
+            text in proptest::prelude::any::<String>(),
+        ) {
+            let _ = fill(&template, &fields(&text));
+        }
+    }
+
     #[test]
     fn placeholders_inside_values_stay_literal() {
         let t =

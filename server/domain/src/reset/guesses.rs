@@ -87,6 +87,14 @@ impl Counts {
             network: &self.network,
         }
     }
+    /// The once-per-streak marks that the owner was told of a stop.
+    fn told(&self, from_network: bool) -> CounterKey<'_> {
+        CounterKey::ResetStreakTold {
+            identifier: &self.identifier,
+            kind: self.kind,
+            network: from_network.then_some(self.network.as_str()),
+        }
+    }
     fn account_streak(&self, kind: Kind) -> CounterKey<'_> {
         CounterKey::ResetStreak {
             identifier: &self.identifier,
@@ -158,12 +166,16 @@ impl Counts {
     /// and guessing it must not stop the user's gate.
     pub(crate) fn decided(&self, right: bool, at_the_account: bool, slot: &Slot) -> Vec<Effect> {
         if right {
-            let mut forget = vec![self.streak().to_string()];
-            forget.extend(
-                Kind::ALL
-                    .iter()
-                    .map(|k| self.account_streak(*k).to_string()),
-            );
+            let mut forget = vec![self.streak().to_string(), self.told(true).to_string()];
+            for k in Kind::ALL {
+                forget.push(self.account_streak(k).to_string());
+                let told = CounterKey::ResetStreakTold {
+                    identifier: &self.identifier,
+                    kind: k,
+                    network: None,
+                };
+                forget.push(told.to_string());
+            }
             return vec![Effect::Refund(slot.0.clone()), Effect::Forget(forget)];
         }
         // A guess at nobody's code is counted apart, where it stops
@@ -188,20 +200,42 @@ impl Counts {
 
     /// After a failure: the failures left in the hour, blocking the
     /// network when none are. The second value is true for the one
-    /// failure that started the block (the hit on the block is atomic, so
-    /// exactly one caller sees its first count).
+    /// failure after which the owner is told: the one that started the
+    /// block, or that brought a streak to its cap (each hit on a block or
+    /// a "told" mark is atomic, so exactly one caller sees its first
+    /// count). The streaks are read on every failure, so the work does not
+    /// depend on the account.
     pub(crate) async fn left_after_failure(
         &self,
         s: &Services,
         now: Timestamp,
     ) -> Result<(i64, bool), ResetError> {
-        let used = rate::current(s.db.pool(), self.hourly(), 3600, now).await?;
+        let pool = s.db.pool();
+        let used = rate::current(pool, self.hourly(), 3600, now).await?;
         let left = MAX_FAILURES_PER_HOUR - used;
-        let mut started = false;
+        let mut tell = false;
         if left <= 0 {
-            started = rate::count(s.db.pool(), self.block(), BLOCK_SECS, now).await? == 1;
+            tell = rate::count(pool, self.block(), BLOCK_SECS, now).await? == 1;
         }
-        Ok((left, started))
+        let streaks = [
+            (self.streak(), MAX_STREAK_PER_NETWORK, true),
+            (
+                self.account_streak(self.kind),
+                MAX_STREAK_PER_ACCOUNT,
+                false,
+            ),
+        ];
+        let keys: Vec<String> = streaks.iter().map(|(k, ..)| k.to_string()).collect();
+        let rows = store::counters::read(pool, &keys).await?;
+        for ((_, cap, from_network), key) in streaks.iter().zip(&keys) {
+            let at_cap = rows
+                .get(key)
+                .is_some_and(|(start, hits)| start + STREAK_SECS > now.secs() && hits >= cap);
+            if at_cap && rate::count(pool, self.told(*from_network), STREAK_SECS, now).await? == 1 {
+                tell = true;
+            }
+        }
+        Ok((left, tell))
     }
 }
 

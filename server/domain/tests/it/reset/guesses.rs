@@ -3,6 +3,7 @@
 //! attacker's network and not the user's, and parallel submissions of one
 //! right code count nothing.
 
+use sspr_domain::outbox::{self, Template};
 use sspr_domain::reset::{self, MAX_STREAK_PER_ACCOUNT, MAX_STREAK_PER_NETWORK, ResetError};
 use sspr_domain::testkit::TestDb;
 use sspr_domain::users::Role;
@@ -57,6 +58,16 @@ async fn totp_from(w: &World, from: &str) -> Result<bool, ResetError> {
     reset::verify(&w.s, &flow, &code, w.s.now()).await
 }
 
+/// Messages telling dana a gate was blocked or stopped.
+async fn owner_told(w: &World) -> usize {
+    outbox::recent(w.s.db.pool(), 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| matches!(m.template, Template::GateBlocked { .. }))
+        .count()
+}
+
 async fn count(t: &TestDb, like: &str) -> i64 {
     sqlx::query_scalar::<_, i64>(
         "SELECT CAST(COALESCE(SUM(hits), 0) AS BIGINT) FROM rate_counters WHERE counter_key LIKE $1",
@@ -92,6 +103,7 @@ async fn gate_audits(t: &TestDb, outcome: &str) -> i64 {
 async fn paced_guessing_ends_at_the_streak_cap_and_the_user_still_gets_in(t: &TestDb) {
     let w = world(t, Role::User).await;
     let mut wrong = 0;
+    let mut told_at_the_cap = None;
     for _hour in 0..100 {
         let flow = start_from(&w, "dana", ATTACKER).await;
         for _ in 0..4 {
@@ -99,9 +111,17 @@ async fn paced_guessing_ends_at_the_streak_cap_and_the_user_still_gets_in(t: &Te
                 wrong += 1;
             }
         }
+        if wrong < MAX_STREAK_PER_NETWORK {
+            assert_eq!(owner_told(&w).await, 0, "no block, no stop yet");
+        } else if told_at_the_cap.is_none() {
+            told_at_the_cap = Some(owner_told(&w).await);
+        }
         w.clock.advance(3600);
     }
     assert_eq!(wrong, MAX_STREAK_PER_NETWORK, "then every guess is refused");
+    // The owner learns of the stop once, when the cap is reached.
+    assert!(told_at_the_cap.is_some_and(|n| n > 0));
+    assert_eq!(Some(owner_told(&w).await), told_at_the_cap);
     assert!(matches!(
         totp_from(&w, ATTACKER).await,
         Err(ResetError::MethodBlocked { .. })
