@@ -1,17 +1,51 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and prints their tables (what each measures: bench/README.md):
 #   bash bench/run.sh
-# Needs the PostgreSQL at 127.0.0.1:5432 for the second step-1 run.
+# The reset benchmarks run on SQLite, then on PostgreSQL when it answers:
+# $SSPR_TEST_POSTGRES_URL, else $DATABASE_URL, else the local server at
+# 127.0.0.1:5432 (each run creates a database there and drops it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
+export SSPR_TEST_POSTGRES_URL="${SSPR_TEST_POSTGRES_URL:-${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}}"
+
+# The PostgreSQL URL's host:port (no credentials: it is printed).
+postgres_address() {
+  local rest=${SSPR_TEST_POSTGRES_URL#*://}
+  rest=${rest##*@}
+  rest=${rest%%/*}
+  case $rest in
+    *:*) echo "$rest" ;;
+    *) echo "$rest:5432" ;;
+  esac
+}
+
+# True when something listens there.
+postgres_answers() {
+  local address
+  address=$(postgres_address)
+  timeout 3 bash -c "exec 3<>/dev/tcp/${address%:*}/${address##*:}" 2>/dev/null
+}
+
+# Runs a reset benchmark on SQLite, then on PostgreSQL.
+on_both_databases() {
+  cargo bench -q -p sspr-domain --bench "$1"
+  echo
+  if postgres_answers; then
+    BENCH_DB=postgres cargo bench -q -p sspr-domain --bench "$1"
+  else
+    echo "PostgreSQL at $(postgres_address) does not answer: not run there"
+  fi
+}
 
 echo "== argon2id hashing"
 cargo bench -q -p sspr-domain --bench hashing
 echo
 echo "== reset step 1: the same time for every user ID"
-cargo bench -q -p sspr-domain --bench reset_start
-BENCH_DB=postgres cargo bench -q -p sspr-domain --bench reset_start
+on_both_databases reset_start
+echo
+echo "== reset steps after step 1 (send, choose, each gate): the same time for an existing and an unknown user ID"
+on_both_databases reset_steps
 echo
 echo "== wasm bundle (needs a release build: cargo leptos build --release)"
 if [ -d target/site/pkg ]; then

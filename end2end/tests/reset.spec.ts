@@ -1,5 +1,14 @@
 import { expect, Page, test } from "@playwright/test";
-import { codeFromOutbox, createUser, signIn, totp, uniqueLogin, waitHydrated, watchConsole } from "./support";
+import {
+  codeFromOutbox,
+  createUser,
+  signIn,
+  totp,
+  uniqueLogin,
+  uniqueMobile,
+  waitHydrated,
+  watchConsole,
+} from "./support";
 
 const NEW = "mauve tractor under the lighthouse";
 
@@ -32,6 +41,40 @@ async function registered(page: Page, opts: { admin?: boolean } = {}): Promise<P
   await page.locator("form[action='/api/setup_finish'] button[type=submit]").click();
   await expect(page).toHaveURL(/\/security-info$/);
   return { login, password, email, totpKey };
+}
+
+/** A user who registered only a mobile phone (by text message) through the wizard. */
+async function registeredPhone(page: Page): Promise<Person & { mobile: { national: string; e164: string } }> {
+  const login = uniqueLogin("rph");
+  const password = createUser(login);
+  const mobile = uniqueMobile();
+  await page.goto("/sign-in");
+  await waitHydrated(page);
+  await signIn(page, login, password);
+  await expect(page).toHaveURL(/\/security-info\/setup$/);
+  await page.locator("a[href='/security-info/setup/phone']").click();
+  await page.locator("#region").selectOption("IL");
+  await page.locator("#number").fill(mobile.national);
+  await page.locator("form[action='/api/setup_phone'] button[type=submit]").click();
+  await expect(page).toHaveURL(/\/security-info\/setup\/verify$/);
+  await page.locator("#code").fill(await codeFromOutbox(page, mobile.e164));
+  await page.locator("form[action='/api/setup_verify'] button[type=submit]").click();
+  await expect(page).toHaveURL(/\/security-info\/setup$/);
+  await page.locator("form[action='/api/setup_finish'] button[type=submit]").click();
+  await expect(page).toHaveURL(/\/security-info$/);
+  return { login, password, email: "", mobile };
+}
+
+/** The phone gate: country, number, text message, then the code sent to the number. */
+async function phoneGate(page: Page, mobile: { national: string; e164: string }) {
+  await page.locator("#region").selectOption("IL");
+  await page.locator("#number").fill(mobile.national);
+  await expect(page.locator("input[name=channel][value=sms]")).toBeChecked();
+  await page.locator("form[action='/api/reset_phone'] button[type=submit]").click();
+  await expect(page).toHaveURL(/\/reset\/code$/);
+  await expect(page.locator("#code")).toHaveAttribute("autocomplete", "one-time-code");
+  await page.locator("#code").fill(await codeFromOutbox(page, mobile.e164));
+  await page.locator("form[action='/api/reset_verify'] button[type=submit]").click();
 }
 
 /** Step 1 from the sign-in page's link. */
@@ -112,6 +155,17 @@ for (const lang of ["en", "he-IL"] as const) {
       await expect(page.locator("html")).toHaveAttribute("dir", lang === "en" ? "ltr" : "rtl");
       await expect(page.getByText(progress(lang, 1, 1))).toBeVisible();
       await emailGate(page, person.email);
+      await newPassword(page, true);
+      await afterwards(page, person);
+      expect(problems.filter((p) => !p.includes("status of 4"))).toEqual([]);
+    });
+
+    test("one gate (phone, by text message)", async ({ page }) => {
+      const problems = watchConsole(page);
+      const person = await registeredPhone(page);
+      await beginReset(page, person.login, lang, true);
+      await expect(page.getByText(progress(lang, 1, 1))).toBeVisible();
+      await phoneGate(page, person.mobile);
       await newPassword(page, true);
       await afterwards(page, person);
       expect(problems.filter((p) => !p.includes("status of 4"))).toEqual([]);
@@ -243,6 +297,17 @@ test("a locked-out user who knows the password unlocks without changing it", asy
 
 test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false });
+  test("one gate (phone) (he-IL)", async ({ page, browser }) => {
+    const helper = await (await browser.newContext({ javaScriptEnabled: true })).newPage();
+    const person = await registeredPhone(helper);
+    await helper.context().close();
+    await beginReset(page, person.login, "he-IL", false);
+    await phoneGate(page, person.mobile);
+    await newPassword(page, false);
+    await page.goto("/sign-in");
+    await signIn(page, person.login, NEW);
+    await expect(page).toHaveURL(/\/(account|security-info\/setup)$/);
+  });
   for (const lang of ["en", "he-IL"] as const) {
     test(`one gate (email) (${lang})`, async ({ page, browser }) => {
       // Registration with JavaScript in another context; the reset without.

@@ -34,10 +34,15 @@ pub async fn run(mut config: Config, demo_mode: bool) -> anyhow::Result<()> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut workers = Vec::new();
-    let (db, clock) = (services.db.clone(), services.clock.clone());
+    let (db, key, clock) = (
+        services.db.clone(),
+        services.key.clone(),
+        services.clock.clone(),
+    );
     match config.delivery_mode() {
         DeliveryMode::Outbox => workers.push(tokio::spawn(outbox::run_worker(
             db,
+            key,
             clock,
             DevOutbox,
             Duration::from_secs(1),
@@ -47,6 +52,7 @@ pub async fn run(mut config: Config, demo_mode: bool) -> anyhow::Result<()> {
             let sender = LiveSender::new(&config.delivery)?;
             workers.push(tokio::spawn(outbox::run_worker(
                 db,
+                key,
                 clock,
                 sender,
                 Duration::from_secs(1),

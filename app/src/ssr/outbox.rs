@@ -12,7 +12,7 @@ pub async fn list() -> Result<Vec<OutboxEntry>, AppError> {
     if s.config.delivery_mode() != DeliveryMode::Outbox {
         return Err(AppError::NotFound);
     }
-    let messages = outbox::recent(s.db.pool(), 100)
+    let messages = outbox::recent(s.db.pool(), &s.key, 100)
         .await
         .map_err(AppError::from)?;
     let fmt = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");

@@ -2,9 +2,12 @@
 //! names (docs/security.md #10, #11: uniform answers, "within noise"). This measures
 //! `reset::start` for an unknown ID and for existing, registered,
 //! unregistered, disabled, admin and locked accounts, interleaved so that
-//! drift hits every kind alike, and compares each kind's median with the
-//! unknown ID's. The noise floor is the gap between the medians of two
-//! halves of the unknown ID's own samples.
+//! drift hits every kind alike, and compares each kind with the unknown
+//! ID: the difference of the medians, that difference over the noise floor
+//! (the gap between the medians of two halves of the unknown ID's own
+//! samples, an A/A comparison balanced over the turn order) and the two-sample
+//! Kolmogorov–Smirnov statistic D. The statistics live in `common`, shared
+//! with `reset_steps` (the steps after this one).
 //!
 //!     cargo bench -p sspr-domain --bench reset_start            # SQLite
 //!     BENCH_DB=postgres cargo bench -p sspr-domain --bench reset_start
@@ -14,7 +17,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::time::{Duration, Instant};
+
+use common::{Comparison, KS_C_ALPHA, Noise, micros, percentile};
 
 use sspr_domain::auth::{SignInRequest, sign_in};
 use sspr_domain::identity::Login;
@@ -70,15 +77,6 @@ async fn add(s: &Services, login: &str, role: Role, register: bool) -> i64 {
     id
 }
 
-fn median(v: &mut [Duration]) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn micros(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e6
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let postgres = std::env::var("BENCH_DB").is_ok_and(|v| v == "postgres");
@@ -115,8 +113,7 @@ async fn main() {
     let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(ROUNDS); KINDS.len()];
     for round in 0..ROUNDS + 20 {
         // Rotate the order each round so no kind always runs first.
-        for k in 0..KINDS.len() {
-            let kind = (k + round) % KINDS.len();
+        for kind in common::turns(round, KINDS.len()) {
             let login = match KINDS[kind] {
                 "registered-upper" => "REGISTERED",
                 other => other,
@@ -142,30 +139,38 @@ async fn main() {
     }
 
     let reference = &samples[0];
-    let (first, second) = reference.split_at(reference.len() / 2);
-    let noise = micros(median(&mut first.to_vec())).max(micros(median(&mut second.to_vec())))
-        - micros(median(&mut first.to_vec())).min(micros(median(&mut second.to_vec())));
-    let reference_median = micros(median(&mut reference.clone()));
+    let noise = Noise::of(reference, KINDS.len());
     println!(
         "reset::start on {}, {ROUNDS} samples per kind (µs)",
         if postgres { "PostgreSQL" } else { "SQLite" }
     );
     println!(
-        "{:<18} {:>9} {:>9} {:>9} {:>12}",
-        "user ID", "median", "p10", "p90", "Δ median"
+        "{:<18} {:>9} {:>9} {:>9} {:>10} {:>9} {:>7}",
+        "user ID", "median", "p10", "p90", "Δ median", "Δ/noise", "KS D"
     );
-    for (kind, v) in KINDS.iter().zip(samples.iter_mut()) {
-        v.sort();
-        let m = micros(v[v.len() / 2]);
+    for (kind, v) in KINDS.iter().zip(&samples) {
+        let c = Comparison::of(reference, v, &noise);
         println!(
-            "{:<18} {:>9.0} {:>9.0} {:>9.0} {:>+12.0}",
+            "{:<18} {:>9.0} {:>9.0} {:>9.0} {:>+10.0} {:>+9.1} {:>7}",
             kind,
-            m,
-            micros(v[v.len() / 10]),
-            micros(v[v.len() * 9 / 10]),
-            m - reference_median
+            c.median_us,
+            micros(percentile(v, 10)),
+            micros(percentile(v, 90)),
+            c.delta_us,
+            c.ratio,
+            c.d_marked()
         );
     }
-    println!("noise floor (gap between the halves of the unknown ID's samples): {noise:.0} µs");
+    println!(
+        "noise floor (A/A: two halves of the unknown ID's samples): {:.1} µs, their D {}",
+        noise.floor_us,
+        common::marked(noise.d, noise.critical)
+    );
+    println!(
+        "KS critical value at α=0.05 (c={KS_C_ALPHA}): {:.3} for {ROUNDS} vs {ROUNDS} samples, \
+         {:.3} for the A/A halves; * marks a D above it",
+        common::ks_critical(ROUNDS, ROUNDS),
+        noise.critical
+    );
     t.cleanup().await;
 }

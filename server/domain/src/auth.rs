@@ -149,6 +149,8 @@ pub(crate) async fn check_password(
         return Err(SignInError::InvalidCredentials);
     };
     spend_hashing_budget(s, ip, now).await?;
+    // Waits for a hashing slot in this network's turn (docs/security.md #75).
+    let client = Network::of(ip).to_string();
     let user = users::find_by_login(s.db.pool(), &login).await?;
     let keys = LockoutKeys::of(&login, ip);
     let fingerprint = hex::encode(
@@ -163,7 +165,7 @@ pub(crate) async fn check_password(
         Err(other) => {
             // Locked, or this wrong password was already counted: spend the
             // same hashing work as a real check, then answer the same way.
-            s.hasher.verify(&password, None).await?;
+            s.hasher.verify_for(&client, &password, None).await?;
             let outcome = if matches!(other, Reservation::Locked { .. }) {
                 "locked"
             } else {
@@ -185,7 +187,7 @@ pub(crate) async fn check_password(
 
     let usable = user.as_ref().filter(|u| u.enabled);
     let stored = usable.and_then(|u| u.password_hash.as_deref());
-    let verified = match s.hasher.verify(&password, stored).await {
+    let verified = match s.hasher.verify_for(&client, &password, stored).await {
         Ok(v) => v,
         Err(e) => {
             // Nothing was checked: do not let overload count against the user.
@@ -326,7 +328,7 @@ async fn failed(
             + 59)
             / 60;
         if let Some(message) = notices::account_locked(s, u, minutes, now) {
-            outbox::enqueue(&mut *tx, &message, now).await?;
+            outbox::enqueue(&mut *tx, &s.key, &message, now).await?;
         }
     }
     tx.commit().await?;

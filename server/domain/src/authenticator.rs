@@ -2,10 +2,6 @@
 //! secrets), secrets encrypted at rest with a key derived from the server
 //! key, which is not in the database (docs/security.md #27, #28).
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::RngCore;
 use subtle::ConstantTimeEq;
 use totp_rs::{Algorithm, Builder, Totp};
@@ -28,50 +24,17 @@ pub fn secret_text(secret: &[u8]) -> String {
     base32_encode(secret)
 }
 
-fn cipher(key: &ServerKey) -> XChaCha20Poly1305 {
-    XChaCha20Poly1305::new(&key.keyed_hash("totp-secret-encryption", &[]).into())
-}
+/// What the secrets' encryption key is derived for.
+const PURPOSE: &str = "totp-secret-encryption";
 
 /// Encrypts for storage; the user id is bound in as associated data, so a
 /// ciphertext copied to another account does not decrypt.
 pub fn encrypt(key: &ServerKey, user_id: i64, secret: &[u8]) -> Result<String, DomainError> {
-    let mut nonce = [0u8; 24];
-    rand::rng().fill_bytes(&mut nonce);
-    let aad = user_id.to_be_bytes();
-    let sealed = cipher(key)
-        .encrypt(
-            XNonce::from_slice(&nonce),
-            Payload {
-                msg: secret,
-                aad: &aad,
-            },
-        )
-        .map_err(|_| DomainError::Corrupt("TOTP encryption failed".into()))?;
-    let mut out = nonce.to_vec();
-    out.extend(sealed);
-    Ok(STANDARD.encode(out))
+    key.seal(PURPOSE, &user_id.to_be_bytes(), secret)
 }
 
 pub fn decrypt(key: &ServerKey, user_id: i64, stored: &str) -> Result<Vec<u8>, DomainError> {
-    let bytes = STANDARD
-        .decode(stored)
-        .map_err(|_| DomainError::Corrupt("TOTP secret encoding".into()))?;
-    if bytes.len() < 24 {
-        return Err(DomainError::Corrupt("TOTP secret too short".into()));
-    }
-    let (nonce, sealed) = bytes.split_at(24);
-    let aad = user_id.to_be_bytes();
-    cipher(key)
-        .decrypt(
-            XNonce::from_slice(nonce),
-            Payload {
-                msg: sealed,
-                aad: &aad,
-            },
-        )
-        .map_err(|_| {
-            DomainError::Corrupt("TOTP secret does not decrypt with this server key".into())
-        })
+    key.unseal(PURPOSE, &user_id.to_be_bytes(), stored)
 }
 
 fn totp(secret: &[u8], issuer: &str, account: &str) -> Result<Totp, DomainError> {

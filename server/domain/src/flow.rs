@@ -237,7 +237,7 @@ pub async fn apply(
 ) -> Result<(), DomainError> {
     for effect in effects {
         match effect {
-            Effect::Send(m) => outbox::enqueue(&mut **tx, &m, now).await?,
+            Effect::Send(m) => outbox::enqueue(&mut **tx, &s.key, &m, now).await?,
             Effect::Audit(e) => audit::record(&mut **tx, &e, now).await?,
             Effect::Refund(key) => store::counters::refund(&mut **tx, &key).await?,
             Effect::Count { key, window_secs } => {

@@ -17,6 +17,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod fair_slots;
 pub mod flow;
 pub mod housekeeping;
 pub mod identity;

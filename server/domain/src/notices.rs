@@ -86,7 +86,7 @@ pub async fn password_changed(
             },
             not_after: None,
         };
-        outbox::enqueue(&mut *conn, &m, now).await?;
+        outbox::enqueue(&mut *conn, &s.key, &m, now).await?;
     }
     Ok(())
 }
@@ -118,7 +118,7 @@ pub async fn gate_blocked(
             },
             not_after: None,
         };
-        outbox::enqueue(&mut *conn, &m, now).await?;
+        outbox::enqueue(&mut *conn, &s.key, &m, now).await?;
     }
     Ok(())
 }
@@ -153,7 +153,7 @@ pub async fn security_info_changed(
             },
             not_after: None,
         };
-        outbox::enqueue(&mut *conn, &m, now).await?;
+        outbox::enqueue(&mut *conn, &s.key, &m, now).await?;
     }
     Ok(())
 }
@@ -199,7 +199,7 @@ pub async fn email_admins(
             template: template.clone(),
             not_after: None,
         };
-        outbox::enqueue(&mut *conn, &m, now).await?;
+        outbox::enqueue(&mut *conn, &s.key, &m, now).await?;
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::secrets::ServerKey;
 use crate::store::{self, Exec};
 use crate::{Clock, Db, DomainError, Timestamp};
 
@@ -178,18 +179,38 @@ pub enum DeliveryMode {
 pub const MAX_ATTEMPTS: i64 = 5;
 /// A claimed message is retried by another worker after this lease.
 pub const LEASE_SECS: i64 = 60;
-/// The longest a provider call may take: half the lease, so a delivery
-/// is cut off long before another worker could take the row again and
-/// send it a second time (`Config::validate`).
+/// The longest a provider call may take: half the lease. A worker renews
+/// its lease just before each call and cuts the call off after this, so no
+/// call outlives the lease and no other worker takes the row meanwhile
+/// (docs/security.md #83).
 pub const MAX_PROVIDER_TIMEOUT_SECS: u64 = (LEASE_SECS / 2) as u64;
 
-/// Queues a message inside the caller's transaction.
+/// How long a worker holds a message, and the longest a provider call may
+/// take; the call must end well inside the lease.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lease {
+    pub secs: i64,
+    pub send_timeout: Duration,
+}
+
+impl Default for Lease {
+    fn default() -> Lease {
+        Lease {
+            secs: LEASE_SECS,
+            send_timeout: Duration::from_secs(MAX_PROVIDER_TIMEOUT_SECS),
+        }
+    }
+}
+
+/// Queues a message inside the caller's transaction, its parameters
+/// sealed with `key`.
 pub async fn enqueue<'e>(
     exec: impl Exec<'e>,
+    key: &ServerKey,
     m: &NewMessage,
     now: Timestamp,
 ) -> Result<(), DomainError> {
-    store::outbox::insert(exec, m, now).await
+    store::outbox::insert(exec, key, m, now).await
 }
 
 /// A message this worker holds until `lease_until`.
@@ -199,17 +220,42 @@ pub struct Claimed {
     pub lease_until: Timestamp,
 }
 
-/// Claims up to `limit` due messages for this worker. Safe with several
-/// instances: each row is taken by a conditional update.
-pub async fn claim_due(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<Claimed>, DomainError> {
+/// Claims up to `limit` due messages for this worker for the default
+/// lease. Safe with several instances: each row is taken by a conditional
+/// update.
+pub async fn claim_due(
+    db: &Db,
+    key: &ServerKey,
+    now: Timestamp,
+    limit: i64,
+) -> Result<Vec<Claimed>, DomainError> {
+    claim_for(db, key, now, limit, LEASE_SECS).await
+}
+
+async fn claim_for(
+    db: &Db,
+    key: &ServerKey,
+    now: Timestamp,
+    limit: i64,
+    lease_secs: i64,
+) -> Result<Vec<Claimed>, DomainError> {
     let mut claimed = Vec::new();
     for id in store::outbox::due_ids(db.pool(), now, limit).await? {
-        let lease_until = now.plus_secs(LEASE_SECS);
-        if let Some(message) = store::outbox::claim(db.pool(), id, lease_until, now).await? {
-            claimed.push(Claimed {
+        let lease_until = now.plus_secs(lease_secs);
+        match store::outbox::claim(db.pool(), key, id, lease_until, now).await {
+            Ok(Some(message)) => claimed.push(Claimed {
                 message,
                 lease_until,
-            });
+            }),
+            Ok(None) => {}
+            // A row that does not open (sealed under another server key,
+            // or altered) can never be sent: it fails at once instead of
+            // stopping every pass behind it.
+            Err(DomainError::Corrupt(e)) => {
+                tracing::error!(message_id = id, error = %e, "an outbox row does not open; given up");
+                store::outbox::mark_failed(db.pool(), id, lease_until, "failed", now, &e).await?;
+            }
+            Err(e) => return Err(e),
         }
     }
     Ok(claimed)
@@ -217,8 +263,8 @@ pub async fn claim_due(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<Claime
 
 /// Marks a claimed message sent. When the lease ran out meanwhile
 /// (another worker may have taken it) nothing is changed and a warning is
-/// logged: the provider timeouts are kept well under the lease
-/// (`Config::validate`) so that this does not happen.
+/// logged: leases are renewed before each call and calls are cut off at
+/// half the lease, so that this does not happen.
 pub async fn mark_sent(db: &Db, c: &Claimed, now: Timestamp) -> Result<(), DomainError> {
     if !store::outbox::mark_sent(db.pool(), c.message.id, c.lease_until, now).await? {
         tracing::warn!(
@@ -233,14 +279,19 @@ pub async fn mark_sent(db: &Db, c: &Claimed, now: Timestamp) -> Result<(), Domai
 /// expire, and the code in each is blanked — a code never rests in the
 /// outbox after it stopped working (docs/security.md #81). The dev outbox
 /// shows a code until then.
-pub async fn retire_expired(db: &Db, now: Timestamp) -> Result<u64, DomainError> {
+pub async fn retire_expired(db: &Db, key: &ServerKey, now: Timestamp) -> Result<u64, DomainError> {
     let mut retired = 0;
     loop {
-        let rows = store::outbox::past_not_after(db.pool(), now, 500).await?;
+        let rows = store::outbox::past_not_after(db.pool(), key, now, 500).await?;
         let n = rows.len();
-        for (id, template) in rows {
-            let blank = template.scrubbed().unwrap_or(template);
-            store::outbox::retire(db.pool(), id, &blank).await?;
+        for row in rows {
+            match row {
+                Ok(m) => {
+                    let blank = m.template.scrubbed().unwrap_or_else(|| m.template.clone());
+                    store::outbox::retire(db.pool(), key, &m, &blank).await?;
+                }
+                Err(id) => store::outbox::retire_unreadable(db.pool(), id).await?,
+            }
             retired += 1;
         }
         if n < 500 {
@@ -250,13 +301,16 @@ pub async fn retire_expired(db: &Db, now: Timestamp) -> Result<u64, DomainError>
 }
 
 /// Records a failed attempt: retry with exponential backoff, or give up
-/// after [`MAX_ATTEMPTS`].
+/// after [`MAX_ATTEMPTS`]. Nothing changes when the lease ran out (the
+/// row is another worker's now).
 pub async fn mark_failed(
     db: &Db,
-    m: &Message,
+    key: &ServerKey,
+    c: &Claimed,
     error: &str,
     now: Timestamp,
 ) -> Result<(), DomainError> {
+    let m = &c.message;
     let (state, next) = if m.attempts >= MAX_ATTEMPTS {
         ("failed", now)
     } else {
@@ -265,17 +319,20 @@ pub async fn mark_failed(
             now.plus_secs(10 * (1 << m.attempts.clamp(0, 10))),
         )
     };
-    store::outbox::mark_failed(db.pool(), m.id, state, next, error).await?;
+    if !store::outbox::mark_failed(db.pool(), m.id, c.lease_until, state, next, error).await? {
+        tracing::warn!(message_id = m.id, "failed after its lease ran out");
+        return Ok(());
+    }
     // Given up: the code will never be sent, so it need not be kept.
     if state == "failed"
         && let Some(blank) = m.template.scrubbed()
     {
-        store::outbox::replace_template(db.pool(), m.id, &blank).await?;
+        store::outbox::replace_template(db.pool(), key, m, &blank).await?;
     }
     Ok(())
 }
 
-pub use store::outbox::{delivery_state, recent};
+pub use store::outbox::{delivery_state, recent, stored_params};
 
 /// Something that delivers a message: SMTP, an SMS provider, or the dev outbox.
 pub trait Sender: Send + Sync + 'static {
@@ -298,58 +355,103 @@ impl Sender for DevOutbox {
     }
 }
 
+/// One pass of the worker with the default [`Lease`].
+pub async fn deliver_due<S: Sender>(
+    db: &Db,
+    key: &ServerKey,
+    sender: &S,
+    clock: &dyn Clock,
+) -> Result<usize, DomainError> {
+    deliver_due_with(db, key, sender, clock, Lease::default()).await
+}
+
 /// One pass of the worker: retire expired codes, claim, deliver, record.
 /// Email and phone messages go out side by side, so a slow provider on
 /// one channel does not hold back the other. Returns how many messages
 /// were delivered.
-pub async fn deliver_due<S: Sender>(
+pub async fn deliver_due_with<S: Sender>(
     db: &Db,
+    key: &ServerKey,
     sender: &S,
-    now: Timestamp,
+    clock: &dyn Clock,
+    lease: Lease,
 ) -> Result<usize, DomainError> {
-    retire_expired(db, now).await?;
-    let (email, phone): (Vec<Claimed>, Vec<Claimed>) = claim_due(db, now, 50)
+    let now = clock.now();
+    retire_expired(db, key, now).await?;
+    let (email, phone): (Vec<Claimed>, Vec<Claimed>) = claim_for(db, key, now, 50, lease.secs)
         .await?
         .into_iter()
         .partition(|c| c.message.channel == Channel::Email);
-    let (a, b) = tokio::join!(
-        deliver_each(db, sender, email, now),
-        deliver_each(db, sender, phone, now)
-    );
+    let one = Delivery {
+        db,
+        key,
+        sender,
+        clock,
+        lease,
+    };
+    let (a, b) = tokio::join!(one.each(email), one.each(phone));
     Ok(a? + b?)
 }
 
-async fn deliver_each<S: Sender>(
-    db: &Db,
-    sender: &S,
-    claimed: Vec<Claimed>,
-    now: Timestamp,
-) -> Result<usize, DomainError> {
-    let mut sent = 0;
-    for c in claimed {
-        let m = &c.message;
-        match sender.send(m).await {
-            Ok(()) => {
-                mark_sent(db, &c, now).await?;
-                if sender.scrub_after_send()
-                    && let Some(blank) = m.template.scrubbed()
-                {
-                    store::outbox::replace_template(db.pool(), m.id, &blank).await?;
-                }
-                sent += 1;
+/// What delivering one channel's claimed messages needs.
+struct Delivery<'a, S> {
+    db: &'a Db,
+    key: &'a ServerKey,
+    sender: &'a S,
+    clock: &'a dyn Clock,
+    lease: Lease,
+}
+
+impl<S: Sender> Delivery<'_, S> {
+    /// Delivers the messages one after the other. Each lease is renewed
+    /// just before its call (the batch may take longer than the lease the
+    /// claim took), and a message another worker took meanwhile is left
+    /// to it: a slow provider never causes a second send.
+    async fn each(&self, claimed: Vec<Claimed>) -> Result<usize, DomainError> {
+        let mut sent = 0;
+        for c in claimed {
+            let until = self.clock.now().plus_secs(self.lease.secs);
+            if !store::outbox::renew(self.db.pool(), c.message.id, c.lease_until, until).await? {
+                tracing::info!(
+                    message_id = c.message.id,
+                    "left to the worker that took it over"
+                );
+                continue;
             }
-            Err(e) => {
-                tracing::warn!(message_id = m.id, attempt = m.attempts, error = %e, "delivery failed");
-                mark_failed(db, m, &e, now).await?;
+            let c = Claimed {
+                lease_until: until,
+                ..c
+            };
+            let m = &c.message;
+            let result = tokio::time::timeout(self.lease.send_timeout, self.sender.send(m))
+                .await
+                .unwrap_or_else(|_| Err("the provider did not answer in time".to_owned()));
+            let now = self.clock.now();
+            match result {
+                Ok(()) => {
+                    mark_sent(self.db, &c, now).await?;
+                    if self.sender.scrub_after_send()
+                        && let Some(blank) = m.template.scrubbed()
+                    {
+                        store::outbox::replace_template(self.db.pool(), self.key, m, &blank)
+                            .await?;
+                    }
+                    sent += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(message_id = m.id, attempt = m.attempts, error = %e, "delivery failed");
+                    mark_failed(self.db, self.key, &c, &e, now).await?;
+                }
             }
         }
+        Ok(sent)
     }
-    Ok(sent)
 }
 
 /// Runs [`deliver_due`] every `interval` until `stop` resolves.
 pub async fn run_worker<S: Sender>(
     db: Db,
+    key: ServerKey,
     clock: Arc<dyn Clock>,
     sender: S,
     interval: Duration,
@@ -357,7 +459,7 @@ pub async fn run_worker<S: Sender>(
 ) {
     tokio::pin!(stop);
     loop {
-        if let Err(e) = deliver_due(&db, &sender, clock.now()).await {
+        if let Err(e) = deliver_due(&db, &key, &sender, clock.as_ref()).await {
             tracing::error!(error = %e, "outbox worker pass failed");
         }
         tokio::select! {

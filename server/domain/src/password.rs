@@ -3,7 +3,8 @@
 //!
 //! One argon2 hash at m=19456 KiB takes ~16 ms of a core and 19 MiB of RAM,
 //! so an unbounded number of them is the cheapest denial of service against
-//! a password product. Permits = cores; a caller that cannot get one within
+//! a password product. Slots = cores, handed out in turn per client when
+//! they are all busy ([`FairSlots`]); a caller that cannot get one within
 //! the queue timeout gets [`HashError::Busy`] (503 + Retry-After upstream).
 
 use std::sync::Arc;
@@ -14,8 +15,9 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use serde::Deserialize;
-use tokio::sync::Semaphore;
 use unicode_normalization::UnicodeNormalization;
+
+use crate::fair_slots::{FairSlots, Slot};
 
 /// Raw input cap before any normalization or hashing (Django CVE-2013-1443).
 pub const MAX_PASSWORD_BYTES: usize = 4096;
@@ -75,7 +77,7 @@ pub struct Verified {
 #[derive(Clone)]
 pub struct Hasher {
     params: Params,
-    permits: Arc<Semaphore>,
+    slots: FairSlots,
     queue_timeout: Duration,
     /// Verified against when the account is unknown, so that path costs the
     /// same argon2 work as a real one (docs/security.md #8).
@@ -124,7 +126,7 @@ impl Hasher {
             .to_string();
         Ok(Hasher {
             params,
-            permits: Arc::new(Semaphore::new(permits)),
+            slots: FairSlots::new(permits),
             queue_timeout: Duration::from_millis(cfg.queue_timeout_ms),
             dummy_hash: dummy.into(),
             hashes: Arc::new(AtomicU64::new(0)),
@@ -139,19 +141,28 @@ impl Hasher {
 
     /// Takes every hashing slot, so the next caller waits and gets `Busy`.
     #[cfg(feature = "testkit")]
-    pub async fn occupy_all(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        let n = u32::try_from(self.permits.available_permits()).ok()?;
-        self.permits.clone().acquire_many_owned(n).await.ok()
+    pub async fn occupy_all(&self) -> Option<Vec<Slot>> {
+        let mut held = Vec::new();
+        for _ in 0..self.slots.free() {
+            held.push(self.slots.acquire("testkit").await?);
+        }
+        Some(held)
     }
 
     fn argon(&self) -> Argon2<'static> {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
     }
 
+    /// A new hash, for work no client's request asked for directly.
     pub async fn hash(&self, password: &Normalized) -> Result<String, HashError> {
+        self.hash_for("", password).await
+    }
+
+    /// A new hash, waiting in `client`'s turn when the slots are busy.
+    pub async fn hash_for(&self, client: &str, password: &Normalized) -> Result<String, HashError> {
         let argon = self.argon();
         let pw = password.0.clone();
-        self.run(move || {
+        self.run(client, move || {
             let salt = SaltString::generate(&mut OsRng);
             argon
                 .hash_password(pw.as_bytes(), &salt)
@@ -168,13 +179,24 @@ impl Hasher {
         password: &Normalized,
         stored: Option<&str>,
     ) -> Result<Verified, HashError> {
+        self.verify_for("", password, stored).await
+    }
+
+    /// [`Hasher::verify`], waiting in `client`'s turn when the slots are
+    /// busy (the client's network, for password checks).
+    pub async fn verify_for(
+        &self,
+        client: &str,
+        password: &Normalized,
+        stored: Option<&str>,
+    ) -> Result<Verified, HashError> {
         let real = stored.is_some();
         let phc: String = stored
             .map(str::to_owned)
             .unwrap_or_else(|| self.dummy_hash.to_string());
         let pw = password.0.clone();
         let current = self.params.clone();
-        self.run(move || {
+        self.run(client, move || {
             let parsed = PasswordHash::new(&phc).map_err(|e| HashError::Internal(e.to_string()))?;
             // Verify with the parameters recorded in the PHC string.
             let ok = Argon2::default()
@@ -191,14 +213,15 @@ impl Hasher {
 
     async fn run<T: Send + 'static>(
         &self,
+        client: &str,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HashError> {
-        let permit = tokio::time::timeout(self.queue_timeout, self.permits.clone().acquire_owned())
+        let permit = tokio::time::timeout(self.queue_timeout, self.slots.acquire(client))
             .await
             .map_err(|_| HashError::Busy {
                 retry_after_secs: 1,
             })?
-            .map_err(|_| HashError::Internal("hashing semaphore closed".into()))?;
+            .ok_or_else(|| HashError::Internal("hashing slots closed".into()))?;
         let hashes = self.hashes.clone();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
@@ -350,7 +373,7 @@ mod tests {
             ..fast()
         })
         .unwrap();
-        let _held = h.permits.clone().acquire_owned().await.unwrap();
+        let _held = h.slots.acquire("x").await.unwrap();
         let r = h.hash(&Normalized::new("pw").unwrap()).await;
         assert!(matches!(r, Err(HashError::Busy { .. })));
     }

@@ -10,6 +10,7 @@ use crate::audit::{self, Event, Kind as AuditKind, Outcome};
 use crate::auth::{self, SignInError};
 use crate::password::{HashError, Normalized};
 use crate::password_policy::{self, Reason, Rules};
+use crate::rate::Network;
 use crate::users::User;
 use crate::{
     DomainError, Services, Timestamp, methods, notices, policy, second_factor, sessions, store,
@@ -158,7 +159,10 @@ pub async fn change(
         return Err(ChangeError::InvalidCredentials);
     }
     let old_hash = checked.password_hash.clone().unwrap_or_default();
-    let hash = s.hasher.hash(&new).await?;
+    let hash = s
+        .hasher
+        .hash_for(&Network::of(req.ip).to_string(), &new)
+        .await?;
 
     let mut tx = s.db.pool().begin().await?;
     // Conditional on the hash just verified: two changes racing cannot both

@@ -6,6 +6,10 @@
 use std::io::Write;
 use std::path::Path;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
@@ -94,6 +98,61 @@ impl ServerKey {
     }
 }
 
+impl ServerKey {
+    fn cipher(&self, purpose: &str) -> XChaCha20Poly1305 {
+        XChaCha20Poly1305::new(&self.keyed_hash(purpose, &[]).into())
+    }
+
+    /// Encrypts `plain` for storage under a key derived for `purpose`:
+    /// base64 of a random 24-byte nonce and the sealed bytes. `bound` is
+    /// authenticated, not stored: the text opens only with the same
+    /// `bound`, so a sealed value copied to another row does not open.
+    pub fn seal(&self, purpose: &str, bound: &[u8], plain: &[u8]) -> Result<String, DomainError> {
+        let mut nonce = [0u8; 24];
+        rand::rng().fill_bytes(&mut nonce);
+        let sealed = self
+            .cipher(purpose)
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plain,
+                    aad: bound,
+                },
+            )
+            .map_err(|_| DomainError::Corrupt(format!("{purpose}: encryption failed")))?;
+        let mut out = nonce.to_vec();
+        out.extend(sealed);
+        Ok(STANDARD.encode(out))
+    }
+
+    /// The bytes [`ServerKey::seal`] sealed with the same `purpose` and `bound`.
+    pub fn unseal(
+        &self,
+        purpose: &str,
+        bound: &[u8],
+        stored: &str,
+    ) -> Result<Vec<u8>, DomainError> {
+        let bytes = STANDARD
+            .decode(stored)
+            .map_err(|_| DomainError::Corrupt(format!("{purpose}: not base64")))?;
+        if bytes.len() < 24 {
+            return Err(DomainError::Corrupt(format!("{purpose}: too short")));
+        }
+        let (nonce, sealed) = bytes.split_at(24);
+        self.cipher(purpose)
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: sealed,
+                    aad: bound,
+                },
+            )
+            .map_err(|_| {
+                DomainError::Corrupt(format!("{purpose}: does not open with this server key"))
+            })
+    }
+}
+
 /// True when group or others may read `path` (Unix permissions).
 fn exposed(path: &Path) -> bool {
     #[cfg(unix)]
@@ -125,6 +184,19 @@ pub fn token_hash(token: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sealed_values_open_only_with_their_key_purpose_and_binding() {
+        let k = ServerKey::random();
+        let stored = k.seal("p", b"row 1", b"secret").unwrap();
+        assert!(!stored.contains("secret"));
+        assert_eq!(k.unseal("p", b"row 1", &stored).unwrap(), b"secret");
+        assert!(k.unseal("p", b"row 2", &stored).is_err(), "another row");
+        assert!(k.unseal("q", b"row 1", &stored).is_err(), "another purpose");
+        assert!(ServerKey::random().unseal("p", b"row 1", &stored).is_err());
+        assert!(k.unseal("p", b"row 1", "not base64!").is_err());
+        assert!(k.unseal("p", b"row 1", "c2hvcnQ=").is_err());
+    }
 
     /// docs/security.md #70.
     #[test]

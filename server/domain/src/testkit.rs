@@ -188,8 +188,8 @@ impl SignedInExt for crate::auth::SignInOutcome {
 
 /// The code in the newest code message (registration or reset) queued for `to`, and its
 /// channel.
-pub async fn last_code(db: &Db, to: &str) -> (String, Channel) {
-    outbox::recent(db.pool(), 50)
+pub async fn last_code(s: &Services, to: &str) -> (String, Channel) {
+    outbox::recent(s.db.pool(), &s.key, 50)
         .await
         .expect("outbox")
         .into_iter()
@@ -268,4 +268,10 @@ macro_rules! both_backends {
             }
         )+
     };
+}
+
+/// One server key for tests that use the outbox without [`Services`].
+pub fn key() -> &'static ServerKey {
+    static KEY: std::sync::LazyLock<ServerKey> = std::sync::LazyLock::new(ServerKey::random);
+    &KEY
 }

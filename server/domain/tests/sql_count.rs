@@ -133,7 +133,7 @@ async fn right_reset_code(t: &TestDb) -> BTreeMap<String, usize> {
     reset::send_email_code(&s, &flow, HOME, s.now())
         .await
         .unwrap();
-    let code = outbox::recent(t.db.pool(), 10)
+    let code = outbox::recent(t.db.pool(), &s.key, 10)
         .await
         .unwrap()
         .into_iter()

@@ -10,8 +10,8 @@ use base64::engine::general_purpose::STANDARD;
 use http::{HeaderMap, StatusCode};
 use sspr_domain::config::{DeliveryConfig, PhoneConfig, SmtpConfig, SmtpSecurity};
 use sspr_domain::outbox::{self, Channel, DeliveryMode, NewMessage, Template};
-use sspr_domain::testkit::{EPOCH, TestDb};
-use sspr_domain::{Db, both_backends};
+use sspr_domain::testkit::{EPOCH, TestDb, key};
+use sspr_domain::{Db, ManualClock, both_backends};
 use sspr_server::delivery::LiveSender;
 
 /// One received mail: its envelope recipients and its raw text.
@@ -244,7 +244,7 @@ fn body(mail: &str) -> String {
 }
 
 async fn state_of(db: &Db) -> (String, i64) {
-    let m = &outbox::recent(db.pool(), 1).await.unwrap()[0];
+    let m = &outbox::recent(db.pool(), key(), 1).await.unwrap()[0];
     (m.state.clone(), m.attempts)
 }
 
@@ -309,12 +309,18 @@ async fn email_reaches_a_real_smtp_server_localized(t: &TestDb) {
     let sender = LiveSender::new(&smtp_config(port)).unwrap();
     outbox::enqueue(
         t.db.pool(),
+        key(),
         &locked(Channel::Email, "noa@contoso.example", "k1"),
         EPOCH,
     )
     .await
     .unwrap();
-    assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 1);
+    assert_eq!(
+        outbox::deliver_due(&t.db, key(), &sender, &ManualClock::new(EPOCH))
+            .await
+            .unwrap(),
+        1
+    );
     let mails = inbox.0.lock().unwrap().clone();
     assert_eq!(mails.len(), 1);
     let (to, mail) = &mails[0];
@@ -337,13 +343,14 @@ async fn email_goes_over_starttls_to_a_relay_with_an_internal_ca(t: &TestDb) {
     let untrusting = LiveSender::new(&tls_config(port, SmtpSecurity::Starttls, None)).unwrap();
     outbox::enqueue(
         t.db.pool(),
+        key(),
         &locked(Channel::Email, "noa@contoso.example", "k1"),
         EPOCH,
     )
     .await
     .unwrap();
     assert_eq!(
-        outbox::deliver_due(&t.db, &untrusting, EPOCH)
+        outbox::deliver_due(&t.db, key(), &untrusting, &ManualClock::new(EPOCH))
             .await
             .unwrap(),
         0
@@ -364,9 +371,14 @@ async fn email_goes_over_starttls_to_a_relay_with_an_internal_ca(t: &TestDb) {
     // With `ca_file`, the retry goes through over TLS.
     let sender = LiveSender::new(&tls_config(port, SmtpSecurity::Starttls, Some(&pki.ca))).unwrap();
     assert_eq!(
-        outbox::deliver_due(&t.db, &sender, EPOCH.plus_secs(3600))
-            .await
-            .unwrap(),
+        outbox::deliver_due(
+            &t.db,
+            key(),
+            &sender,
+            &ManualClock::new(EPOCH.plus_secs(3600))
+        )
+        .await
+        .unwrap(),
         1
     );
     let mails = inbox.0.lock().unwrap().clone();
@@ -384,12 +396,18 @@ async fn email_goes_over_implicit_tls(t: &TestDb) {
     let sender = LiveSender::new(&tls_config(port, SmtpSecurity::Tls, Some(&pki.ca))).unwrap();
     outbox::enqueue(
         t.db.pool(),
+        key(),
         &locked(Channel::Email, "noa@contoso.example", "k1"),
         EPOCH,
     )
     .await
     .unwrap();
-    assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 1);
+    assert_eq!(
+        outbox::deliver_due(&t.db, key(), &sender, &ManualClock::new(EPOCH))
+            .await
+            .unwrap(),
+        1
+    );
     let mails = inbox.0.lock().unwrap().clone();
     assert_eq!(mails.len(), 1);
     assert!(body(&mails[0].1).contains("נועה לוי"));
@@ -399,12 +417,18 @@ async fn email_goes_over_implicit_tls(t: &TestDb) {
         LiveSender::new(&tls_config(plain_port, SmtpSecurity::Tls, Some(&pki.ca))).unwrap();
     outbox::enqueue(
         t.db.pool(),
+        key(),
         &locked(Channel::Email, "noa@contoso.example", "k2"),
         EPOCH,
     )
     .await
     .unwrap();
-    assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 0);
+    assert_eq!(
+        outbox::deliver_due(&t.db, key(), &sender, &ManualClock::new(EPOCH))
+            .await
+            .unwrap(),
+        0
+    );
     assert!(plain_inbox.0.lock().unwrap().is_empty());
 }
 
@@ -417,12 +441,18 @@ async fn an_unreachable_smtp_server_means_retry_later(t: &TestDb) {
     let sender = LiveSender::new(&smtp_config(closed)).unwrap();
     outbox::enqueue(
         t.db.pool(),
+        key(),
         &locked(Channel::Email, "noa@contoso.example", "k1"),
         EPOCH,
     )
     .await
     .unwrap();
-    assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 0);
+    assert_eq!(
+        outbox::deliver_due(&t.db, key(), &sender, &ManualClock::new(EPOCH))
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(state_of(&t.db).await, ("pending".to_owned(), 1));
 }
 
@@ -432,12 +462,18 @@ async fn a_recipient_list_is_never_mailed(t: &TestDb) {
     let sender = LiveSender::new(&smtp_config(port)).unwrap();
     outbox::enqueue(
         t.db.pool(),
+        key(),
         &locked(Channel::Email, "a@x.test, b@y.test", "k1"),
         EPOCH,
     )
     .await
     .unwrap();
-    assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 0);
+    assert_eq!(
+        outbox::deliver_due(&t.db, key(), &sender, &ManualClock::new(EPOCH))
+            .await
+            .unwrap(),
+        0
+    );
     assert!(inbox.0.lock().unwrap().is_empty());
 }
 
@@ -447,26 +483,39 @@ async fn text_messages_go_to_the_http_provider_with_retries(t: &TestDb) {
     let sender = LiveSender::new(&phone_config(&url)).unwrap();
     outbox::enqueue(
         t.db.pool(),
+        key(),
         &locked(Channel::Sms, "+972501234567", "sms-1"),
         EPOCH,
     )
     .await
     .unwrap();
     assert_eq!(
-        outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(),
+        outbox::deliver_due(&t.db, key(), &sender, &ManualClock::new(EPOCH))
+            .await
+            .unwrap(),
         0,
         "the provider failed once"
     );
     assert_eq!(
-        outbox::deliver_due(&t.db, &sender, EPOCH.plus_secs(60))
-            .await
-            .unwrap(),
+        outbox::deliver_due(
+            &t.db,
+            key(),
+            &sender,
+            &ManualClock::new(EPOCH.plus_secs(60))
+        )
+        .await
+        .unwrap(),
         1
     );
     assert_eq!(
-        outbox::deliver_due(&t.db, &sender, EPOCH.plus_secs(600))
-            .await
-            .unwrap(),
+        outbox::deliver_due(
+            &t.db,
+            key(),
+            &sender,
+            &ManualClock::new(EPOCH.plus_secs(600))
+        )
+        .await
+        .unwrap(),
         0
     );
     let calls = p.calls.lock().unwrap().clone();
@@ -500,6 +549,7 @@ async fn calls_go_to_the_voice_provider_when_one_is_configured(t: &TestDb) {
     let sender = LiveSender::new(&cfg).unwrap();
     outbox::enqueue(
         t.db.pool(),
+        key(),
         &locked(Channel::Voice, "+972501234567", "v1"),
         EPOCH,
     )
@@ -507,12 +557,18 @@ async fn calls_go_to_the_voice_provider_when_one_is_configured(t: &TestDb) {
     .unwrap();
     outbox::enqueue(
         t.db.pool(),
+        key(),
         &locked(Channel::Sms, "+972501234567", "s1"),
         EPOCH,
     )
     .await
     .unwrap();
-    assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 2);
+    assert_eq!(
+        outbox::deliver_due(&t.db, key(), &sender, &ManualClock::new(EPOCH))
+            .await
+            .unwrap(),
+        2
+    );
     let calls = voice.calls.lock().unwrap().clone();
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].0["authorization"], "App voice-key");
@@ -539,12 +595,18 @@ async fn a_missing_channel_is_a_failure_not_a_silent_drop(t: &TestDb) {
     let sender = LiveSender::new(&smtp_config(port)).unwrap();
     outbox::enqueue(
         t.db.pool(),
+        key(),
         &locked(Channel::Voice, "+972501234567", "v1"),
         EPOCH,
     )
     .await
     .unwrap();
-    assert_eq!(outbox::deliver_due(&t.db, &sender, EPOCH).await.unwrap(), 0);
+    assert_eq!(
+        outbox::deliver_due(&t.db, key(), &sender, &ManualClock::new(EPOCH))
+            .await
+            .unwrap(),
+        0
+    );
     let row: (String, Option<String>) = sqlx::query_as("SELECT state, last_error FROM outbox")
         .fetch_one(t.db.pool())
         .await

@@ -119,7 +119,7 @@ async fn a_cut_database_answers_503_and_the_flow_resumes() {
         "{}",
         sent.body
     );
-    let (code, _) = last_code(&t.db, "dana@home.example").await;
+    let (code, _) = last_code(&app.services, "dana@home.example").await;
     let verified = app
         .post_js("/api/reset_verify", &format!("code={code}"), Some(&cookies))
         .await;

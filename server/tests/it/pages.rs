@@ -4,7 +4,7 @@ use http::StatusCode;
 use sspr_domain::config::Config;
 use sspr_domain::testkit::TestDb;
 use sspr_domain::users::Role;
-use sspr_domain::{Clock, both_backends};
+use sspr_domain::both_backends;
 
 use crate::harness::{PASSWORD, TestApp, form};
 
@@ -120,8 +120,9 @@ async fn the_dev_outbox_lists_sent_messages_in_outbox_mode(t: &TestDb) {
     }
     sspr_domain::outbox::deliver_due(
         &app.services.db,
+        &app.services.key,
         &sspr_domain::outbox::DevOutbox,
-        app.clock.now(),
+        &app.clock,
     )
     .await
     .unwrap();

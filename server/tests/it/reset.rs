@@ -141,7 +141,7 @@ async fn the_phone_gate_works_with_and_without_javascript(t: &TestDb) {
         "{}",
         sent.body
     );
-    let (code, channel) = last_code(&app.services.db, mobile).await;
+    let (code, channel) = last_code(&app.services, mobile).await;
     assert_eq!(channel, sspr_domain::outbox::Channel::Sms);
     let ok = app
         .post_js("/api/reset_verify", &format!("code={code}"), Some(&cookies))
@@ -165,7 +165,7 @@ async fn the_phone_gate_works_with_and_without_javascript(t: &TestDb) {
         .await;
     assert_eq!(sent.status, StatusCode::FOUND, "{}", sent.body);
     assert_eq!(sent.header("location"), Some("/reset/code"));
-    let (code, channel) = last_code(&app.services.db, mobile).await;
+    let (code, channel) = last_code(&app.services, mobile).await;
     assert_eq!(channel, sspr_domain::outbox::Channel::Voice);
     let ok = app
         .post_html_with_cookie(
@@ -261,7 +261,7 @@ async fn step_one_answers_every_account_alike(t: &TestDb) {
     }
     // Only dana and the admin could be reached: disabled, locked-out and
     // out-of-scope accounts learn their state after a gate, not before.
-    let codes: Vec<String> = outbox::recent(app.services.db.pool(), 50)
+    let codes: Vec<String> = outbox::recent(app.services.db.pool(), &app.services.key, 50)
         .await
         .unwrap()
         .into_iter()
@@ -302,7 +302,7 @@ async fn the_one_gate_journey_resets_and_signs_everyone_out(t: &TestDb) {
     assert_eq!(sent.header("location"), Some("/reset/code"));
     let code_page = app.get("/reset/code", Some(&cookies)).await;
     assert!(code_page.body.contains(r#"autocomplete="one-time-code""#));
-    let message = outbox::recent(app.services.db.pool(), 5)
+    let message = outbox::recent(app.services.db.pool(), &app.services.key, 5)
         .await
         .unwrap()
         .into_iter()
@@ -449,7 +449,7 @@ async fn bad_input_is_refused_and_sends_nothing(t: &TestDb) {
         .await;
     assert!(r.body.contains(r#""code":"invalid_email""#));
     assert!(
-        outbox::recent(app.services.db.pool(), 10)
+        outbox::recent(app.services.db.pool(), &app.services.key, 10)
             .await
             .unwrap()
             .is_empty(),
@@ -582,7 +582,7 @@ async fn the_questions_gate_works_with_and_without_javascript(t: &TestDb) {
         Some(&cookies),
     )
     .await;
-    let (code, _) = last_code(&app.services.db, "dana@home.example").await;
+    let (code, _) = last_code(&app.services, "dana@home.example").await;
     let ok = app
         .post_js("/api/reset_verify", &format!("code={code}"), Some(&cookies))
         .await;
@@ -711,7 +711,7 @@ async fn hints_mode_shows_masked_hints_to_everyone(t: &TestDb) {
         page.body
     );
     assert_eq!(sends[0], sends[1], "the same answer either way");
-    let sent: Vec<String> = outbox::recent(app.services.db.pool(), 10)
+    let sent: Vec<String> = outbox::recent(app.services.db.pool(), &app.services.key, 10)
         .await
         .unwrap()
         .into_iter()

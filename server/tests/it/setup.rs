@@ -117,7 +117,7 @@ async fn the_wizard_interrupts_sign_in_and_registers_an_email(t: &TestDb) {
     assert!(verify_page.body.contains(r#"autocomplete="one-time-code""#));
 
     let bad = post(&app, &mut jar, "/api/setup_verify", "code=00000000").await;
-    let code = last_code(&app.services.db, "dana@home.example").await.0;
+    let code = last_code(&app.services, "dana@home.example").await.0;
     if code != "00000000" {
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(bad.body.contains(r#""code":"wrong_code""#), "{}", bad.body);
@@ -211,7 +211,7 @@ async fn bad_input_gets_stable_codes(t: &TestDb) {
     .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(
-        outbox::recent(app.services.db.pool(), 10)
+        outbox::recent(app.services.db.pool(), &app.services.key, 10)
             .await
             .unwrap()
             .is_empty(),
@@ -317,7 +317,7 @@ async fn the_last_needed_method_cannot_be_deleted(t: &TestDb) {
         "address=d%40home.example",
     )
     .await;
-    let code = last_code(&app.services.db, "d@home.example").await.0;
+    let code = last_code(&app.services, "d@home.example").await.0;
     post(&app, &mut jar, "/api/setup_verify", &format!("code={code}")).await;
     let method = methods::list(app.services.db.pool(), id).await.unwrap()[0].id;
     let r = post(
@@ -521,7 +521,7 @@ async fn a_second_tab_racing_the_first_applies_the_code_once(t: &TestDb) {
         tab2.status,
         tab2.body
     );
-    let code = last_code(&app.services.db, "d@home.example").await.0;
+    let code = last_code(&app.services, "d@home.example").await.0;
     let cookie = jar.header();
     let body = format!("code={code}");
     let (a, b) = tokio::join!(
@@ -552,7 +552,7 @@ async fn a_second_tab_racing_the_first_applies_the_code_once(t: &TestDb) {
         "address=e%40home.example",
     )
     .await;
-    let code = last_code(&app.services.db, "e@home.example").await.0;
+    let code = last_code(&app.services, "e@home.example").await.0;
     let cancel = post(&app, &mut jar, "/api/setup_cancel", "").await;
     assert_eq!(cancel.status, StatusCode::OK);
     let late = post(&app, &mut jar, "/api/setup_verify", &format!("code={code}")).await;

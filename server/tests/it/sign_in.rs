@@ -80,7 +80,7 @@ async fn an_admin_signs_in_with_a_code_without_javascript(t: &TestDb) {
         .await;
     assert_eq!(chosen.status, StatusCode::FOUND, "{}", chosen.body);
     assert_eq!(chosen.header("location"), Some("/sign-in/code"));
-    let (code, _) = last_code(&app.services.db, home).await;
+    let (code, _) = last_code(&app.services, home).await;
     let page = app.get("/sign-in/code", Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("id=\"code\""), "{}", page.body);

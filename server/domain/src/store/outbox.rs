@@ -1,43 +1,101 @@
 //! `outbox`: messages waiting to be delivered, written in the transaction
 //! of the action that causes them and claimed by workers with leases.
+//!
+//! A row's parameters (a code among them) are sealed with a key derived
+//! from the server key, bound to the row's channel, recipient, template
+//! and idempotency key (docs/security.md #83): a database dump shows no
+//! code, and a sealed code moved to another recipient's row does not open.
 
 use sqlx::Row;
 
 use super::Exec;
 use crate::outbox::{Channel, Message, NewMessage, Template};
+use crate::secrets::ServerKey;
 use crate::{DomainError, Timestamp};
 
 const COLUMNS: &str = "id, idempotency_key, created_at, channel, recipient, locale, template, params, state, attempts";
 
-/// The template's parameters as stored (its name is a column of its own).
-fn params_of(t: &Template) -> Result<String, DomainError> {
-    let value = serde_json::to_value(t).map_err(|e| DomainError::Corrupt(e.to_string()))?;
-    Ok(value
-        .get("params")
-        .map(|p| p.to_string())
-        .unwrap_or_else(|| "{}".to_owned()))
+/// What the parameters' encryption key is derived for.
+const PURPOSE: &str = "outbox-params";
+
+/// What a row's sealed parameters are bound to: everything that says
+/// where and how the message goes, each part length-prefixed.
+fn binding(channel: Channel, recipient: &str, template: &str, idempotency_key: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    for part in [channel.as_str(), recipient, template, idempotency_key] {
+        out.extend((part.len() as u64).to_be_bytes());
+        out.extend(part.as_bytes());
+    }
+    out
 }
 
-/// The template a row stores as its name and its parameters.
-fn template_of(name: String, params: String) -> Result<Template, DomainError> {
-    let json = format!(
-        "{{\"template\":{},\"params\":{}}}",
-        serde_json::Value::String(name),
-        params
-    );
-    serde_json::from_str(&json).map_err(|e| DomainError::Corrupt(format!("outbox template: {e}")))
+/// Where a row goes: the fields its parameters are bound to.
+struct Address<'a> {
+    channel: Channel,
+    recipient: &'a str,
+    idempotency_key: &'a str,
 }
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<Message, DomainError> {
-    let template = template_of(r.try_get("template")?, r.try_get("params")?)?;
+impl Address<'_> {
+    /// The template's parameters as stored (its name is a column of its
+    /// own), sealed.
+    fn seal(&self, key: &ServerKey, t: &Template) -> Result<String, DomainError> {
+        let value = serde_json::to_value(t).map_err(|e| DomainError::Corrupt(e.to_string()))?;
+        let params = value
+            .get("params")
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "{}".to_owned());
+        let bound = binding(self.channel, self.recipient, t.name(), self.idempotency_key);
+        key.seal(PURPOSE, &bound, params.as_bytes())
+    }
+
+    /// The template a row stores as its name and its sealed parameters.
+    /// Parameters in clear (a JSON object) are rows queued before they were
+    /// sealed; they are read as they are, so an upgrade loses no message.
+    fn open(&self, key: &ServerKey, name: String, stored: String) -> Result<Template, DomainError> {
+        let params = if stored.starts_with('{') {
+            stored
+        } else {
+            let bound = binding(self.channel, self.recipient, &name, self.idempotency_key);
+            String::from_utf8(key.unseal(PURPOSE, &bound, &stored)?)
+                .map_err(|_| DomainError::Corrupt("outbox parameters are not UTF-8".into()))?
+        };
+        let json = format!(
+            "{{\"template\":{},\"params\":{}}}",
+            serde_json::Value::String(name),
+            params
+        );
+        serde_json::from_str(&json)
+            .map_err(|e| DomainError::Corrupt(format!("outbox template: {e}")))
+    }
+}
+
+fn address(m: &Message) -> Address<'_> {
+    Address {
+        channel: m.channel,
+        recipient: &m.recipient,
+        idempotency_key: &m.idempotency_key,
+    }
+}
+
+fn from_row(key: &ServerKey, r: &sqlx::any::AnyRow) -> Result<Message, DomainError> {
     let channel: String = r.try_get("channel")?;
+    let channel = Channel::parse(&channel)
+        .ok_or_else(|| DomainError::Corrupt(format!("channel {channel:?}")))?;
+    let recipient: String = r.try_get("recipient")?;
+    let idempotency_key: String = r.try_get("idempotency_key")?;
+    let template = Address {
+        channel,
+        recipient: &recipient,
+        idempotency_key: &idempotency_key,
+    }
+    .open(key, r.try_get("template")?, r.try_get("params")?)?;
     Ok(Message {
         id: r.try_get("id")?,
-        idempotency_key: r.try_get("idempotency_key")?,
+        idempotency_key,
         created_at: Timestamp(r.try_get("created_at")?),
-        channel: Channel::parse(&channel)
-            .ok_or_else(|| DomainError::Corrupt(format!("channel {channel:?}")))?,
-        recipient: r.try_get("recipient")?,
+        channel,
+        recipient,
         locale: r.try_get("locale")?,
         template,
         state: r.try_get("state")?,
@@ -48,6 +106,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Message, DomainError> {
 /// Queues a message; a second one with the same idempotency key is ignored.
 pub async fn insert<'e>(
     exec: impl Exec<'e>,
+    key: &ServerKey,
     m: &NewMessage,
     now: Timestamp,
 ) -> Result<(), DomainError> {
@@ -61,7 +120,14 @@ pub async fn insert<'e>(
     .bind(&m.recipient)
     .bind(&m.locale)
     .bind(m.template.name())
-    .bind(params_of(&m.template)?)
+    .bind(
+        Address {
+            channel: m.channel,
+            recipient: &m.recipient,
+            idempotency_key: &m.idempotency_key,
+        }
+        .seal(key, &m.template)?,
+    )
     .bind(m.not_after.map(Timestamp::secs))
     .execute(exec)
     .await?;
@@ -90,6 +156,7 @@ pub async fn due_ids<'e>(
 /// Takes message `id` for `lease_until` if it is still due (one worker wins).
 pub async fn claim<'e>(
     exec: impl Exec<'e>,
+    key: &ServerKey,
     id: i64,
     lease_until: Timestamp,
     now: Timestamp,
@@ -105,7 +172,7 @@ pub async fn claim<'e>(
         .bind(now.secs())
         .fetch_optional(exec)
         .await?;
-    row.as_ref().map(from_row).transpose()
+    row.as_ref().map(|r| from_row(key, r)).transpose()
 }
 
 /// Marks the message sent if this worker's lease still holds it; false
@@ -128,75 +195,123 @@ pub async fn mark_sent<'e>(
     Ok(r.rows_affected() == 1)
 }
 
-/// Replaces the stored parameters (to blank a delivered code).
-pub async fn replace_template<'e>(
+/// Moves this worker's lease on `id` from `held` to `until`; false when
+/// the lease ran out and another worker took the row.
+pub async fn renew<'e>(
     exec: impl Exec<'e>,
     id: i64,
+    held: Timestamp,
+    until: Timestamp,
+) -> Result<bool, DomainError> {
+    let r = sqlx::query(
+        "UPDATE outbox SET lease_until = $1 WHERE id = $2 AND state = 'sending' AND lease_until = $3",
+    )
+    .bind(until.secs())
+    .bind(id)
+    .bind(held.secs())
+    .execute(exec)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Replaces the stored parameters of `m` by those of `t` (to blank a
+/// delivered code).
+pub async fn replace_template<'e>(
+    exec: impl Exec<'e>,
+    key: &ServerKey,
+    m: &Message,
     t: &Template,
 ) -> Result<(), DomainError> {
     sqlx::query("UPDATE outbox SET params = $1 WHERE id = $2")
-        .bind(params_of(t)?)
-        .bind(id)
+        .bind(address(m).seal(key, t)?)
+        .bind(m.id)
         .execute(exec)
         .await?;
     Ok(())
 }
 
-/// Records a failed attempt: `state` (pending or failed), when to retry.
+/// Records a failed attempt if this worker's lease still holds the row:
+/// `state` (pending or failed), when to retry. False when the lease ran
+/// out and another worker took the row.
 pub async fn mark_failed<'e>(
     exec: impl Exec<'e>,
     id: i64,
+    lease_until: Timestamp,
     state: &str,
     next_attempt_at: Timestamp,
     error: &str,
-) -> Result<(), DomainError> {
-    sqlx::query("UPDATE outbox SET state = $1, next_attempt_at = $2, lease_until = NULL, last_error = $3 WHERE id = $4")
-        .bind(state)
-        .bind(next_attempt_at.secs())
-        .bind(error)
-        .bind(id)
-        .execute(exec)
-        .await?;
-    Ok(())
+) -> Result<bool, DomainError> {
+    let r = sqlx::query(
+        "UPDATE outbox SET state = $1, next_attempt_at = $2, lease_until = NULL, last_error = $3 \
+         WHERE id = $4 AND state = 'sending' AND lease_until = $5",
+    )
+    .bind(state)
+    .bind(next_attempt_at.secs())
+    .bind(error)
+    .bind(id)
+    .bind(lease_until.secs())
+    .execute(exec)
+    .await?;
+    Ok(r.rows_affected() == 1)
 }
 
 /// Up to `limit` rows whose `not_after` has passed and that still carry
-/// their parameters (a code): id and template.
+/// their parameters (a code): each message, or its id alone when it does
+/// not open.
 pub async fn past_not_after<'e>(
     exec: impl Exec<'e>,
+    key: &ServerKey,
     now: Timestamp,
     limit: i64,
-) -> Result<Vec<(i64, Template)>, DomainError> {
-    let rows = sqlx::query(
-        "SELECT id, template, params FROM outbox WHERE not_after IS NOT NULL AND not_after < $1 \
-         ORDER BY not_after LIMIT $2",
-    )
-    .bind(now.secs())
-    .bind(limit)
-    .fetch_all(exec)
-    .await?;
+) -> Result<Vec<Result<Message, i64>>, DomainError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM outbox WHERE not_after IS NOT NULL AND not_after < $1 \
+         ORDER BY not_after LIMIT $2"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(now.secs())
+        .bind(limit)
+        .fetch_all(exec)
+        .await?;
     rows.iter()
-        .map(|r| {
-            let id: i64 = r.try_get("id")?;
-            Ok((
-                id,
-                template_of(r.try_get("template")?, r.try_get("params")?)?,
-            ))
+        .map(|r| match from_row(key, r) {
+            Ok(m) => Ok(Ok(m)),
+            Err(DomainError::Corrupt(_)) => Ok(Err(r.try_get("id")?)),
+            Err(e) => Err(e),
         })
         .collect()
+}
+
+/// Ends a row past its `not_after` that does not open: never selected
+/// again, and failed if it was still to be sent.
+pub async fn retire_unreadable<'e>(exec: impl Exec<'e>, id: i64) -> Result<(), DomainError> {
+    sqlx::query(
+        "UPDATE outbox SET not_after = NULL, lease_until = NULL, \
+         state = CASE WHEN state IN ('pending', 'sending') THEN 'failed' ELSE state END, \
+         last_error = 'does not open with this server key' WHERE id = $1",
+    )
+    .bind(id)
+    .execute(exec)
+    .await?;
+    Ok(())
 }
 
 /// Ends a row whose `not_after` has passed: unsent ones become expired,
 /// the parameters are replaced by `t` (the code blanked), and it is never
 /// selected again.
-pub async fn retire<'e>(exec: impl Exec<'e>, id: i64, t: &Template) -> Result<(), DomainError> {
+pub async fn retire<'e>(
+    exec: impl Exec<'e>,
+    key: &ServerKey,
+    m: &Message,
+    t: &Template,
+) -> Result<(), DomainError> {
     sqlx::query(
         "UPDATE outbox SET params = $1, not_after = NULL, lease_until = NULL, \
          state = CASE WHEN state IN ('pending', 'sending') THEN 'expired' ELSE state END \
          WHERE id = $2",
     )
-    .bind(params_of(t)?)
-    .bind(id)
+    .bind(address(m).seal(key, t)?)
+    .bind(m.id)
     .execute(exec)
     .await?;
     Ok(())
@@ -215,11 +330,40 @@ pub async fn delivery_state<'e>(
         .transpose()
 }
 
-/// Newest first.
-pub async fn recent<'e>(exec: impl Exec<'e>, limit: i64) -> Result<Vec<Message>, DomainError> {
+/// Newest first, leaving out rows that do not open with `key` (the dev
+/// outbox lists what it can read).
+pub async fn recent<'e>(
+    exec: impl Exec<'e>,
+    key: &ServerKey,
+    limit: i64,
+) -> Result<Vec<Message>, DomainError> {
     let sql = format!("SELECT {COLUMNS} FROM outbox ORDER BY id DESC LIMIT $1");
     let rows = sqlx::query(&sql).bind(limit).fetch_all(exec).await?;
-    rows.iter().map(from_row).collect()
+    let mut readable = Vec::with_capacity(rows.len());
+    for r in &rows {
+        match from_row(key, r) {
+            Ok(m) => readable.push(m),
+            Err(DomainError::Corrupt(e)) => {
+                tracing::warn!(error = %e, "an outbox row does not open")
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(readable)
+}
+
+/// The stored parameters of the message with this idempotency key, as
+/// they rest in the database (tests: nothing readable).
+pub async fn stored_params<'e>(
+    exec: impl Exec<'e>,
+    idempotency_key: &str,
+) -> Result<Option<String>, DomainError> {
+    let row = sqlx::query("SELECT params FROM outbox WHERE idempotency_key = $1")
+        .bind(idempotency_key)
+        .fetch_optional(exec)
+        .await?;
+    row.map(|r| r.try_get("params").map_err(DomainError::from))
+        .transpose()
 }
 
 /// Deletes up to `batch` finished rows (sent, failed, expired) created

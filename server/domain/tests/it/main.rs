@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod import;
+mod model;
 mod outbox;
 mod password;
 mod purge;

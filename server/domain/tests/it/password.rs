@@ -77,7 +77,7 @@ async fn a_change_ends_other_sessions_and_notifies(t: &TestDb) {
     sign_in(&s, req("dana", NEW_PASSWORD), s.now())
         .await
         .unwrap();
-    let notices: Vec<_> = outbox::recent(t.db.pool(), 10)
+    let notices: Vec<_> = outbox::recent(t.db.pool(), &s.key, 10)
         .await
         .unwrap()
         .into_iter()

@@ -46,7 +46,7 @@ async fn email_is_registered_with_the_mailed_code(t: &TestDb) {
     reg::send_email_code(&s, &flow, &user, " dana.home@example.org ", s.now())
         .await
         .unwrap();
-    let (code, channel) = last_code(&t.db, "dana.home@example.org").await;
+    let (code, channel) = last_code(&s, "dana.home@example.org").await;
     assert_eq!((code.len(), channel), (8, Channel::Email));
     assert_eq!(
         reg::verify_code(&s, &flow, &user, &code, s.now())
@@ -82,7 +82,7 @@ async fn wrong_codes_are_counted_and_resend_does_not_reset_them(t: &TestDb) {
     reg::send_email_code(&s, &flow, &user, "d@example.org", s.now())
         .await
         .unwrap();
-    let (first, _) = last_code(&t.db, "d@example.org").await;
+    let (first, _) = last_code(&s, "d@example.org").await;
     for left in [4, 3, 2, 1] {
         let r = reg::verify_code(&s, &flow, &user, &wrong_code(&first), s.now()).await;
         assert!(
@@ -96,7 +96,7 @@ async fn wrong_codes_are_counted_and_resend_does_not_reset_them(t: &TestDb) {
     ));
     clock.advance(61);
     reg::resend(&s, &flow, &user, s.now()).await.unwrap();
-    let (second, _) = last_code(&t.db, "d@example.org").await;
+    let (second, _) = last_code(&s, "d@example.org").await;
     assert_ne!(first, second);
     // docs/security.md #25: 4 wrong, resend, 1 wrong -> locked.
     assert!(matches!(
@@ -121,14 +121,14 @@ async fn an_old_code_dies_on_resend_and_any_code_after_ten_minutes(t: &TestDb) {
     reg::send_email_code(&s, &flow, &user, "d@example.org", s.now())
         .await
         .unwrap();
-    let (old, _) = last_code(&t.db, "d@example.org").await;
+    let (old, _) = last_code(&s, "d@example.org").await;
     clock.advance(61);
     reg::resend(&s, &flow, &user, s.now()).await.unwrap();
     assert!(matches!(
         reg::verify_code(&s, &flow, &user, &old, s.now()).await,
         Err(RegError::WrongCode { .. })
     ));
-    let (new, _) = last_code(&t.db, "d@example.org").await;
+    let (new, _) = last_code(&s, "d@example.org").await;
     clock.advance(601);
     assert!(matches!(
         reg::verify_code(&s, &flow, &user, &new, s.now()).await,
@@ -150,7 +150,7 @@ async fn ime_digits_and_separators_are_the_same_code(t: &TestDb) {
     )
     .await
     .unwrap();
-    let (code, channel) = last_code(&t.db, "+972502345678").await;
+    let (code, channel) = last_code(&s, "+972502345678").await;
     assert_eq!((code.len(), channel), (6, Channel::Sms));
     let fullwidth: String = code
         .chars()
@@ -181,7 +181,7 @@ async fn twenty_parallel_submissions_register_once(t: &TestDb) {
     reg::send_email_code(&s, &flow, &user, "d@example.org", s.now())
         .await
         .unwrap();
-    let (code, _) = last_code(&t.db, "d@example.org").await;
+    let (code, _) = last_code(&s, "d@example.org").await;
     let s = Arc::new(s);
     let mut tasks = Vec::new();
     for _ in 0..20 {
@@ -240,11 +240,11 @@ async fn a_code_from_another_flow_does_not_work(t: &TestDb) {
     reg::send_email_code(&s, &a, &user, "d@example.org", s.now())
         .await
         .unwrap();
-    let (code_a, _) = last_code(&t.db, "d@example.org").await;
+    let (code_a, _) = last_code(&s, "d@example.org").await;
     reg::send_email_code(&s, &b, &user, "d@example.org", s.now())
         .await
         .unwrap();
-    let (code_b, _) = last_code(&t.db, "d@example.org").await;
+    let (code_b, _) = last_code(&s, "d@example.org").await;
     if code_a != code_b {
         assert!(matches!(
             reg::verify_code(&s, &b, &user, &code_a, s.now()).await,
@@ -290,7 +290,12 @@ async fn bad_destinations_are_refused_before_anything_is_sent(t: &TestDb) {
         phone("+44 7400 123456").await,
         Err(RegError::InvalidPhone(PhoneError::RegionNotAllowed))
     ));
-    assert!(outbox::recent(t.db.pool(), 10).await.unwrap().is_empty());
+    assert!(
+        outbox::recent(t.db.pool(), &s.key, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn sends_are_capped_per_destination_per_hour(t: &TestDb) {
@@ -363,7 +368,7 @@ async fn cancel_leaves_nothing_half_registered(t: &TestDb) {
     reg::send_email_code(&s, &flow, &user, "d@example.org", s.now())
         .await
         .unwrap();
-    let (code, _) = last_code(&t.db, "d@example.org").await;
+    let (code, _) = last_code(&s, "d@example.org").await;
     reg::cancel_pending(&s, &flow, &user, s.now())
         .await
         .unwrap();
@@ -390,7 +395,7 @@ async fn admins_need_two_kinds_and_two_emails_are_one(t: &TestDb) {
         reg::send_email_code(&s, &flow, &admin, address, s.now())
             .await
             .unwrap();
-        let (code, _) = last_code(&t.db, address).await;
+        let (code, _) = last_code(&s, address).await;
         reg::verify_code(&s, &flow, &admin, &code, s.now())
             .await
             .unwrap();
@@ -434,12 +439,12 @@ async fn additions_are_notified_to_the_other_addresses(t: &TestDb) {
     )
     .await
     .unwrap();
-    let (code, channel) = last_code(&t.db, "+12015550123").await;
+    let (code, channel) = last_code(&s, "+12015550123").await;
     assert_eq!(channel, Channel::Voice);
     reg::verify_code(&s, &flow, &user, &code, s.now())
         .await
         .unwrap();
-    let notices: Vec<_> = outbox::recent(t.db.pool(), 10)
+    let notices: Vec<_> = outbox::recent(t.db.pool(), &s.key, 10)
         .await
         .unwrap()
         .into_iter()
@@ -562,7 +567,7 @@ async fn removing_a_method_is_refused_below_the_policy_and_notified_otherwise(t:
         reg::send_email_code(&s, &flow, &user, address, s.now())
             .await
             .unwrap();
-        let (code, _) = last_code(&t.db, address).await;
+        let (code, _) = last_code(&s, address).await;
         reg::verify_code(&s, &flow, &user, &code, s.now())
             .await
             .unwrap();
@@ -592,7 +597,7 @@ async fn removing_a_method_is_refused_below_the_policy_and_notified_otherwise(t:
         reg::remove_method(&s, &user, 999_999, s.now()).await,
         Err(RegError::NoSuchMethod)
     ));
-    let mut removed: Vec<_> = outbox::recent(t.db.pool(), 20)
+    let mut removed: Vec<_> = outbox::recent(t.db.pool(), &s.key, 20)
         .await
         .unwrap()
         .into_iter()
@@ -639,7 +644,9 @@ async fn a_failed_delivery_is_reported_to_the_wizard(t: &TestDb) {
         !reg::delivery_failed(&s, &loaded).await.unwrap(),
         "not tried yet"
     );
-    outbox::deliver_due(&t.db, &Down, s.now()).await.unwrap();
+    outbox::deliver_due(&t.db, &s.key, &Down, s.clock.as_ref())
+        .await
+        .unwrap();
     assert!(reg::delivery_failed(&s, &loaded).await.unwrap());
 }
 
@@ -742,7 +749,7 @@ async fn questions_are_hashed_normalized_and_never_the_only_method(t: &TestDb) {
     reg::send_email_code(&s, &flow, &user, "dana.home@example.org", s.now())
         .await
         .unwrap();
-    let (code, _) = last_code(&t.db, "dana.home@example.org").await;
+    let (code, _) = last_code(&s, "dana.home@example.org").await;
     reg::verify_code(&s, &flow, &user, &code, s.now())
         .await
         .unwrap();

@@ -87,7 +87,7 @@ async fn method_id(w: &World, kind: Kind) -> i64 {
 
 /// The sign-in codes queued so far, newest first.
 async fn sign_in_codes(w: &World) -> Vec<(String, String)> {
-    outbox::recent(w.s.db.pool(), 100)
+    outbox::recent(w.s.db.pool(), &w.s.key, 100)
         .await
         .unwrap()
         .into_iter()
@@ -279,7 +279,7 @@ async fn guesses_at_sign_in_count_with_the_reset_gates_per_network(t: &TestDb) {
         matches!(fifth, Err(ResetError::TooManyAttempts)),
         "{fifth:?}"
     );
-    let told = outbox::recent(w.s.db.pool(), 50)
+    let told = outbox::recent(w.s.db.pool(), &w.s.key, 50)
         .await
         .unwrap()
         .into_iter()

@@ -43,7 +43,7 @@ async fn a_double_click_keeps_the_first_code_in_both_wizards(t: &TestDb) {
     reg::send_email_code(&s, &flow, &user, "d@example.org", s.now())
         .await
         .unwrap();
-    let (first, _) = last_code(&t.db, "d@example.org").await;
+    let (first, _) = last_code(&s, "d@example.org").await;
     assert!(matches!(
         reg::send_email_code(&s, &flow, &user, "d@example.org", s.now()).await,
         Err(RegError::ResendTooSoon { .. })
@@ -56,7 +56,7 @@ async fn a_double_click_keeps_the_first_code_in_both_wizards(t: &TestDb) {
     reset::send_email_code(&s, &flow, "d@example.org", s.now())
         .await
         .unwrap();
-    let (first, _) = last_code(&t.db, "d@example.org").await;
+    let (first, _) = last_code(&s, "d@example.org").await;
     assert!(matches!(
         reset::send_email_code(&s, &flow, "D@example.org", s.now()).await,
         Err(ResetError::ResendTooSoon { .. })
@@ -167,7 +167,7 @@ async fn the_hourly_phone_budget_stops_phone_codes_and_alerts_the_admins_once(t:
             .all(|a| matches!(a, Err(RegError::Throttled { .. }))),
         "{answers:?}"
     );
-    let alerts: Vec<String> = outbox::recent(t.db.pool(), 50)
+    let alerts: Vec<String> = outbox::recent(t.db.pool(), &s.key, 50)
         .await
         .unwrap()
         .into_iter()

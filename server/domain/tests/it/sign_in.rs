@@ -315,7 +315,7 @@ async fn the_locking_failure_notifies_the_owner_once_in_their_language(t: &TestD
     for i in 0..15 {
         let _ = attempt(&s, "dana", &format!("w{i}")).await;
     }
-    let messages = outbox::recent(t.db.pool(), 10).await.unwrap();
+    let messages = outbox::recent(t.db.pool(), &s.key, 10).await.unwrap();
     assert_eq!(messages.len(), 1, "{messages:?}");
     let m = &messages[0];
     assert_eq!(m.recipient, "dana@contoso.example");

@@ -60,7 +60,7 @@ async fn totp_from(w: &World, from: &str) -> Result<bool, ResetError> {
 
 /// Messages telling dana a gate was blocked or stopped.
 async fn owner_told(w: &World) -> usize {
-    outbox::recent(w.s.db.pool(), 1000)
+    outbox::recent(w.s.db.pool(), &w.s.key, 1000)
         .await
         .unwrap()
         .into_iter()
@@ -152,7 +152,7 @@ async fn many_networks_stop_the_gate_for_everyone_until_another_method_passes(t:
     reset::send_email_code(&w.s, &flow, HOME, w.s.now())
         .await
         .unwrap();
-    let code = codes_sent(t).await[0].1.clone();
+    let code = codes_sent(&w.s).await[0].1.clone();
     assert!(reset::verify(&w.s, &flow, &code, w.s.now()).await.unwrap());
     assert!(totp_from(&w, HOME_NETWORK).await.unwrap(), "lifted");
 }
@@ -166,7 +166,7 @@ async fn twenty_parallel_right_codes_pass_once_and_count_nothing(t: &TestDb) {
     reset::send_email_code(&w.s, &flow, HOME, w.s.now())
         .await
         .unwrap();
-    let code = codes_sent(t).await[0].1.clone();
+    let code = codes_sent(&w.s).await[0].1.clone();
     let answers =
         futures::future::join_all((0..20).map(|_| reset::verify(&w.s, &flow, &code, w.s.now())))
             .await;
@@ -263,6 +263,6 @@ async fn codes_sent_to_an_address_the_user_never_registered_never_stop_the_user(
     reset::send_email_code(&w.s, &flow, HOME, w.s.now())
         .await
         .unwrap();
-    let code = codes_sent(t).await[0].1.clone();
+    let code = codes_sent(&w.s).await[0].1.clone();
     assert!(reset::verify(&w.s, &flow, &code, w.s.now()).await.unwrap());
 }

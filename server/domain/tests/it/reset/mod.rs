@@ -68,11 +68,11 @@ async fn with_questions(t: &TestDb, w: &World) {
     register_questions(&w.s, user.id).await;
 }
 
-async fn pass_email(t: &TestDb, w: &World, flow: &str) {
+async fn pass_email(w: &World, flow: &str) {
     reset::send_email_code(&w.s, flow, HOME, w.s.now())
         .await
         .unwrap();
-    let code = codes_sent(t).await[0].1.clone();
+    let code = codes_sent(&w.s).await[0].1.clone();
     assert!(
         !reset::verify(&w.s, flow, &code, w.s.now()).await.unwrap(),
         "one of two"
@@ -99,8 +99,8 @@ async fn start_from(w: &World, login: &str, from: &str) -> String {
         .unwrap()
 }
 
-async fn codes_sent(t: &TestDb) -> Vec<(String, String)> {
-    outbox::recent(t.db.pool(), 50)
+async fn codes_sent(s: &Services) -> Vec<(String, String)> {
+    outbox::recent(s.db.pool(), &s.key, 50)
         .await
         .unwrap()
         .into_iter()
@@ -144,7 +144,7 @@ async fn one_gate_by_email_resets_and_ends_every_session(t: &TestDb) {
     reset::send_email_code(&w.s, &flow, "Dana.Home@example.org", w.s.now())
         .await
         .unwrap();
-    let sent = codes_sent(t).await;
+    let sent = codes_sent(&w.s).await;
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].0, HOME);
     assert!(matches!(
@@ -194,7 +194,7 @@ async fn one_gate_by_email_resets_and_ends_every_session(t: &TestDb) {
         ),
         "consumed"
     );
-    let notices = outbox::recent(t.db.pool(), 50)
+    let notices = outbox::recent(t.db.pool(), &w.s.key, 50)
         .await
         .unwrap()
         .into_iter()
@@ -215,7 +215,7 @@ async fn unknown_and_known_accounts_get_the_same_answers(t: &TestDb) {
         .await
         .unwrap();
     assert!(
-        codes_sent(t).await.is_empty(),
+        codes_sent(&w.s).await.is_empty(),
         "nothing leaves for a non-matching destination"
     );
     let a = reset::verify(&w.s, &known, "12345678", w.s.now()).await;
@@ -281,7 +281,7 @@ async fn the_sixth_wrong_code_in_an_hour_blocks_that_method_only(t: &TestDb) {
     reset::send_email_code(&w.s, &flow, HOME, w.s.now())
         .await
         .unwrap();
-    let code = codes_sent(t).await[0].1.clone();
+    let code = codes_sent(&w.s).await[0].1.clone();
     assert!(reset::verify(&w.s, &flow, &code, w.s.now()).await.unwrap());
 }
 
@@ -291,7 +291,7 @@ async fn admins_need_two_different_gates(t: &TestDb) {
     reset::send_email_code(&w.s, &flow, HOME, w.s.now())
         .await
         .unwrap();
-    let code = codes_sent(t).await[0].1.clone();
+    let code = codes_sent(&w.s).await[0].1.clone();
     assert!(
         !reset::verify(&w.s, &flow, &code, w.s.now()).await.unwrap(),
         "one of two"
@@ -327,7 +327,7 @@ async fn fifty_parallel_final_submissions_succeed_once(t: &TestDb) {
     reset::send_email_code(&w.s, &flow, HOME, w.s.now())
         .await
         .unwrap();
-    let code = codes_sent(t).await[0].1.clone();
+    let code = codes_sent(&w.s).await[0].1.clone();
     reset::verify(&w.s, &flow, &code, w.s.now()).await.unwrap();
     let s = Arc::new(w.s.clone());
     let now = w.s.now();
@@ -357,7 +357,7 @@ async fn the_real_state_is_told_only_after_a_gate(t: &TestDb) {
     reset::send_email_code(&w.s, &flow, HOME, w.s.now())
         .await
         .unwrap();
-    let code = codes_sent(t).await[0].1.clone();
+    let code = codes_sent(&w.s).await[0].1.clone();
     assert!(matches!(
         reset::verify(&w.s, &flow, &wrong_code(&code), w.s.now()).await,
         Err(ResetError::WrongCode { .. })
@@ -502,15 +502,17 @@ async fn a_surge_of_starts_from_many_addresses_alerts_the_admins_once_an_hour(t:
         };
         create_user(&t.db, &admin, s.now()).await;
     }
+    let key = s.key.clone();
     let alerts = |t: &TestDb| {
         let db = t.db.clone();
+        let key = key.clone();
         async move {
             let audited: i64 =
                 sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE event = 'reset_surge'")
                     .fetch_one(db.pool())
                     .await
                     .unwrap();
-            let mut mails: Vec<(String, String)> = outbox::recent(db.pool(), 50)
+            let mut mails: Vec<(String, String)> = outbox::recent(db.pool(), &key, 50)
                 .await
                 .unwrap()
                 .into_iter()
@@ -583,7 +585,7 @@ async fn resend_waits_for_the_cooldown_and_keeps_the_failure_count(t: &TestDb) {
     reset::send_email_code(&w.s, &flow, HOME, w.s.now())
         .await
         .unwrap();
-    let first = codes_sent(t).await[0].1.clone();
+    let first = codes_sent(&w.s).await[0].1.clone();
     assert!(matches!(
         reset::verify(&w.s, &flow, &wrong_code(&first), w.s.now()).await,
         Err(ResetError::WrongCode { attempts_left: 4 })
@@ -594,7 +596,7 @@ async fn resend_waits_for_the_cooldown_and_keeps_the_failure_count(t: &TestDb) {
     ));
     w.clock.advance(60);
     reset::resend(&w.s, &flow, w.s.now()).await.unwrap();
-    let sent = codes_sent(t).await;
+    let sent = codes_sent(&w.s).await;
     assert_eq!(sent.len(), 2);
     let second = sent[0].1.clone();
     if first != second {
@@ -634,7 +636,7 @@ async fn unlock_only_lifts_the_lockout_and_keeps_the_password(t: &TestDb) {
     reset::send_email_code(&w.s, &flow, HOME, w.s.now())
         .await
         .unwrap();
-    let code = codes_sent(t).await[0].1.clone();
+    let code = codes_sent(&w.s).await[0].1.clone();
     reset::verify(&w.s, &flow, &code, w.s.now()).await.unwrap();
     reset::unlock(&w.s, &flow, None, w.s.now()).await.unwrap();
     sign_in(&w.s, req("dana", PASSWORD), w.s.now())
@@ -673,7 +675,7 @@ async fn an_admin_resetting_their_password_tells_the_other_admins(t: &TestDb) {
     reset::send_email_code(&w.s, &flow, HOME, w.s.now())
         .await
         .unwrap();
-    let code = codes_sent(t).await[0].1.clone();
+    let code = codes_sent(&w.s).await[0].1.clone();
     reset::verify(&w.s, &flow, &code, w.s.now()).await.unwrap();
     reset::choose_authenticator(&w.s, &flow, w.s.now())
         .await
@@ -689,7 +691,7 @@ async fn an_admin_resetting_their_password_tells_the_other_admins(t: &TestDb) {
     reset::set_password(&w.s, &flow, NEW_PASSWORD, NEW_PASSWORD, None, w.s.now())
         .await
         .unwrap();
-    let told: Vec<_> = outbox::recent(t.db.pool(), 50)
+    let told: Vec<_> = outbox::recent(t.db.pool(), &w.s.key, 50)
         .await
         .unwrap()
         .into_iter()
@@ -720,7 +722,7 @@ async fn security_questions_are_a_second_gate_only(t: &TestDb) {
         reset::choose_questions(&w.s, &flow, w.s.now()).await,
         Err(ResetError::MethodNotAllowed)
     ));
-    pass_email(t, &w, &flow).await;
+    pass_email(&w, &flow).await;
     // After a gate: what dana registered (no phone), questions included.
     assert_eq!(
         choices(&w, &flow).await,
@@ -782,7 +784,7 @@ async fn admins_are_never_offered_security_questions(t: &TestDb) {
     // Even with answers stored (say, from before a promotion).
     with_questions(t, &w).await;
     let flow = start(&w, "dana").await;
-    pass_email(t, &w, &flow).await;
+    pass_email(&w, &flow).await;
     assert_eq!(choices(&w, &flow).await, vec![Kind::Authenticator]);
     assert!(matches!(
         reset::choose_questions(&w.s, &flow, w.s.now()).await,
@@ -794,7 +796,7 @@ async fn wrong_answers_block_the_questions_gate_after_five(t: &TestDb) {
     let w = world(t, Role::User).await;
     with_questions(t, &w).await;
     let flow = start(&w, "dana").await;
-    pass_email(t, &w, &flow).await;
+    pass_email(&w, &flow).await;
     reset::choose_questions(&w.s, &flow, w.s.now())
         .await
         .unwrap();
@@ -866,11 +868,11 @@ async fn masked_hints_are_opt_in_and_look_the_same_for_unknown_ids(t: &TestDb) {
     reset::send_email_code_to_hint(&w.s, &nobody, w.s.now())
         .await
         .unwrap();
-    assert!(codes_sent(t).await.is_empty());
+    assert!(codes_sent(&w.s).await.is_empty());
     reset::send_email_code_to_hint(&w.s, &flow, w.s.now())
         .await
         .unwrap();
-    let sent = codes_sent(t).await;
+    let sent = codes_sent(&w.s).await;
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].0, HOME);
     assert!(

@@ -55,7 +55,7 @@ async fn the_phone_gate_sends_to_the_registered_number_by_text_or_call(t: &TestD
         reset::send_phone_code(&w.s, &flow, "IL", "050-234-5678", channel, w.s.now())
             .await
             .unwrap();
-        let (code, sent_by) = last_code(&t.db, MOBILE).await;
+        let (code, sent_by) = last_code(&w.s, MOBILE).await;
         assert_eq!(sent_by, expected);
         assert_eq!(code.len(), 6, "phone codes are six digits by default");
         assert!(reset::verify(&w.s, &flow, &code, w.s.now()).await.unwrap());
