@@ -90,3 +90,14 @@ setup_postgres() {
   export SSPR_TEST_POSTGRES_URL="postgres://postgres:postgres@127.0.0.1:5432/postgres"
   pg_answers || { echo "PostgreSQL at 127.0.0.1:5432 does not answer; tests need it"; exit 1; }
 }
+
+# The directory tests start their own OpenLDAP (slapd, ldapmodify,
+# ldapwhoami) on free loopback ports. The noslapd sentinel keeps the
+# package from starting a system slapd on port 389 (the init script obeys it).
+setup_directory() {
+  if ! dpkg -s slapd >/dev/null 2>&1; then
+    as_root mkdir -p /etc/ldap
+    as_root touch /etc/ldap/noslapd
+  fi
+  apt_install slapd ldap-utils
+}

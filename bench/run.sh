@@ -47,6 +47,9 @@ echo
 echo "== reset steps after step 1 (send, choose, each gate): the same time for an existing and an unknown user ID"
 on_both_databases reset_steps
 echo
+echo "== directory sync: entries/s and peak memory against a real slapd (BENCH_ENTRIES, default 100000)"
+on_both_databases directory_sync
+echo
 echo "== wasm bundle (needs a release build: cargo leptos build --release)"
 if [ -d target/site/pkg ]; then
   for f in target/site/pkg/*; do

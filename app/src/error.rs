@@ -336,6 +336,15 @@ pub fn reason_text(locale: Locale, reason: Reason, min: u64, max: u64) -> String
         Reason::Banned => td_string!(locale, password_rule_banned).to_string(),
         Reason::SameAsCurrent => td_string!(locale, password_rule_same_as_current).to_string(),
         Reason::Mismatch => td_string!(locale, password_rule_mismatch).to_string(),
+        Reason::DirectoryTooShort => {
+            td_string!(locale, password_rule_directory_too_short).to_string()
+        }
+        Reason::DirectoryQuality => td_string!(locale, password_rule_directory_quality).to_string(),
+        Reason::DirectoryHistory => td_string!(locale, password_rule_directory_history).to_string(),
+        Reason::DirectoryTooYoung => {
+            td_string!(locale, password_rule_directory_too_young).to_string()
+        }
+        Reason::DirectoryRefused => td_string!(locale, password_rule_directory_refused).to_string(),
     }
 }
 

@@ -44,6 +44,19 @@ pub enum Command {
     /// Show or replace the SSPR policy (methods, codes, phone regions).
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Check the `[directory]` settings against the directory.
+    #[command(subcommand)]
+    Directory(DirectoryCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DirectoryCommand {
+    /// Connect, bind as the service account, look LOGIN up and print what
+    /// sspr would see (never a password).
+    Test { login: String },
+    /// Read every user entry now (paged), refresh the mirrored accounts,
+    /// disable those gone from the directory, and print the counts.
+    Sync,
 }
 
 #[derive(Debug, Subcommand)]
@@ -214,4 +227,55 @@ pub async fn policy(config: Config, command: PolicyCommand) -> anyhow::Result<()
     }
     s.db.close().await;
     Ok(())
+}
+
+/// `sspr directory test LOGIN`: each step printed as it passes, so a
+/// failure names the step (connection and TLS, service bind, search).
+pub async fn directory_test(config: Config, login: &str) -> anyhow::Result<bool> {
+    use sspr_domain::directory::Directory;
+    let Some(dir) = Directory::new(&config.directory)? else {
+        bail!("[directory] kind is \"none\": sspr uses its own accounts");
+    };
+    dir.ping()
+        .await
+        .context("connecting and binding as the service account")?;
+    println!(
+        "ok: {} answers; the service account {} is accepted",
+        config.directory.urls.join(", "),
+        config.directory.bind_dn
+    );
+    match dir.find(login).await.context("searching for the login")? {
+        None => {
+            println!(
+                "no single entry matches {login:?} under {}",
+                config.directory.base_dn
+            );
+            Ok(false)
+        }
+        Some(e) => {
+            let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+            println!("dn:                 {}", e.dn);
+            println!("id:                 {}", e.id);
+            println!("login:              {}", e.login);
+            println!("display name:       {}", show(&e.display_name));
+            println!("email:              {}", show(&e.email));
+            println!("mobile:             {}", show(&e.mobile));
+            println!("preferred language: {}", show(&e.preferred_language));
+            println!("groups:             {}", e.groups.join("; "));
+            println!("admin:              {}", e.admin);
+            println!("disabled:           {}", e.disabled);
+            println!("locked:             {}", e.locked);
+            Ok(true)
+        }
+    }
+}
+
+/// `sspr directory sync`: one sync now, its counts as JSON on stdout.
+pub async fn directory_sync(config: Config) -> anyhow::Result<bool> {
+    let services = open_services(config).await?;
+    let started = std::time::Instant::now();
+    let report = sspr_domain::directory::sync::run(&services, services.clock.now()).await?;
+    println!("{}", serde_json::to_string(&report)?);
+    eprintln!("synced in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(true)
 }

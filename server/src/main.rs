@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use sspr_domain::config::Config;
 use sspr_domain::users::Role;
-use sspr_server::cli::{AdminCommand, Cli, Command, UserCommand};
+use sspr_server::cli::{AdminCommand, Cli, Command, DirectoryCommand, UserCommand};
 use sspr_server::{cli, logging, serve};
 
 // argon2 allocates 19 MiB per hash; glibc's allocator kept those buffers
@@ -43,6 +43,10 @@ async fn main() -> ExitCode {
             cli::add_account(config, a, Role::Admin).await.map(|_| true)
         }
         Command::Policy(p) => cli::policy(config, p).await.map(|_| true),
+        Command::Directory(DirectoryCommand::Test { login }) => {
+            cli::directory_test(config, &login).await
+        }
+        Command::Directory(DirectoryCommand::Sync) => cli::directory_sync(config).await,
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -137,12 +137,18 @@ pub fn build(state: AppState) -> Result<Router, BuildError> {
         ))
 }
 
+/// 200 when the database answers and, with a directory, the directory
+/// binds the service account; 503 naming which one does not.
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    match sspr_domain::store::ping(state.services.db.pool()).await {
-        Ok(_) => (StatusCode::OK, "ok"),
-        Err(e) => {
-            tracing::error!(error = %e, "health check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
-        }
+    if let Err(e) = sspr_domain::store::ping(state.services.db.pool()).await {
+        tracing::error!(error = %e, "health check: database unreachable");
+        return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable");
     }
+    if let Some(dir) = &state.services.directory
+        && let Err(e) = dir.ping().await
+    {
+        tracing::error!(error = %e, "health check: directory unreachable");
+        return (StatusCode::SERVICE_UNAVAILABLE, "directory unavailable");
+    }
+    (StatusCode::OK, "ok")
 }

@@ -67,6 +67,14 @@ pub async fn run(mut config: Config, demo_mode: bool) -> anyhow::Result<()> {
         services.clone(),
         stopped(stop_rx.clone()),
     )));
+    let every = config.directory.sync_interval_secs;
+    if services.directory.is_some() && every > 0 {
+        workers.push(tokio::spawn(directory_sync(
+            services.clone(),
+            Duration::from_secs(every),
+            stopped(stop_rx.clone()),
+        )));
+    }
 
     let state = router::app_state(leptos_options, services.clone())?;
     let app = router::build(state)?;
@@ -133,6 +141,27 @@ async fn housekeeping(s: sspr_domain::Services, stop: impl std::future::Future<O
         tokio::select! {
             _ = &mut stop => break,
             _ = tokio::time::sleep(Duration::from_secs(600)) => {}
+        }
+    }
+}
+
+/// Syncs the directory's entries every `every` (the first after one
+/// interval: sign-in and reset read the entries they need on their own).
+/// Several instances may each sync; a sync is idempotent.
+async fn directory_sync(
+    s: sspr_domain::Services,
+    every: Duration,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            _ = tokio::time::sleep(every) => {}
+        }
+        match sspr_domain::directory::sync::run(&s, s.clock.now()).await {
+            Ok(r) => tracing::info!(?r, "directory sync"),
+            Err(e) => tracing::warn!(error = %e, "directory sync failed"),
         }
     }
 }

@@ -8,10 +8,11 @@
 use std::net::IpAddr;
 
 use crate::audit::{self, Event, Kind as AuditKind, Outcome};
+use crate::directory::{self, Bind, Directory};
 use crate::identity::Login;
 use crate::lockout::{self, Reservation};
 use crate::outbox;
-use crate::password::{HashError, Normalized};
+use crate::password::{HashError, Normalized, Verified};
 use crate::rate::{self, CounterKey, Network};
 use crate::users::{self, User};
 use crate::{DomainError, Services, Timestamp, methods, notices, policy, second_factor, sessions};
@@ -151,7 +152,7 @@ pub(crate) async fn check_password(
     spend_hashing_budget(s, ip, now).await?;
     // Waits for a hashing slot in this network's turn (docs/security.md #75).
     let client = Network::of(ip).to_string();
-    let user = users::find_by_login(s.db.pool(), &login).await?;
+    let user = directory::accounts::lookup(s, &login, now).await?;
     let keys = LockoutKeys::of(&login, ip);
     let fingerprint = hex::encode(
         &s.key.keyed_hash(
@@ -165,7 +166,11 @@ pub(crate) async fn check_password(
         Err(other) => {
             // Locked, or this wrong password was already counted: spend the
             // same hashing work as a real check, then answer the same way.
-            s.hasher.verify_for(&client, &password, None).await?;
+            // (With a directory nothing is sent to it: a locked-out guess
+            // must not count toward the directory's own lockout.)
+            if s.directory.is_none() {
+                s.hasher.verify_for(&client, &password, None).await?;
+            }
             let outcome = if matches!(other, Reservation::Locked { .. }) {
                 "locked"
             } else {
@@ -186,20 +191,30 @@ pub(crate) async fn check_password(
     };
 
     let usable = user.as_ref().filter(|u| u.enabled);
-    let stored = usable.and_then(|u| u.password_hash.as_deref());
-    let verified = match s.hasher.verify_for(&client, &password, stored).await {
+    let verified = match &s.directory {
+        Some(dir) => directory_bind(dir, usable, raw_password).await,
+        None => {
+            let stored = usable.and_then(|u| u.password_hash.as_deref());
+            s.hasher
+                .verify_for(&client, &password, stored)
+                .await
+                .map_err(SignInError::from)
+        }
+    };
+    let verified = match verified {
         Ok(v) => v,
         Err(e) => {
-            // Nothing was checked: do not let overload count against the user.
+            // Nothing was checked: do not let overload or an unreachable
+            // directory count against the user.
             keys.refund(s).await?;
-            return Err(e.into());
+            return Err(e);
         }
     };
 
     match (usable, verified.ok) {
         (Some(user), true) => {
             keys.clear(s).await?;
-            if verified.needs_rehash {
+            if verified.needs_rehash && s.directory.is_none() {
                 upgrade_hash(s, user, &password).await;
             }
             Ok((login, user.clone()))
@@ -210,6 +225,29 @@ pub(crate) async fn check_password(
             Err(SignInError::InvalidCredentials)
         }
     }
+}
+
+/// Checks the password by binding as the user. For an unknown or disabled
+/// account it binds to a DN no entry has, so both cost one bind and the
+/// directory answers "invalid credentials" alike. The password goes as
+/// typed: other applications bind with what users type, unnormalized.
+async fn directory_bind(
+    dir: &Directory,
+    usable: Option<&User>,
+    raw_password: &str,
+) -> Result<Verified, SignInError> {
+    let absent = format!("cn=sspr-no-such-entry,{}", dir.config().base_dn);
+    let dn = usable
+        .and_then(|u| u.directory_dn.as_deref())
+        .unwrap_or(&absent);
+    let bind = dir
+        .check_password(dn, raw_password)
+        .await
+        .map_err(DomainError::from)?;
+    Ok(Verified {
+        ok: bind == Bind::Accepted,
+        needs_rehash: false,
+    })
 }
 
 /// Counts a password check against the client's budget before any

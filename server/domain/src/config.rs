@@ -16,6 +16,7 @@ use figment::providers::{Env, Format, Toml};
 use ipnet::IpNet;
 use serde::Deserialize;
 
+use crate::directory::DirectoryConfig;
 use crate::housekeeping::RetentionConfig;
 use crate::lockout::LockoutConfig;
 use crate::outbox::DeliveryMode;
@@ -58,6 +59,7 @@ pub struct Config {
     pub sign_in_lockout: LockoutConfig,
     pub reset: ResetConfig,
     pub retention: RetentionConfig,
+    pub directory: DirectoryConfig,
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -183,6 +185,7 @@ impl Default for Config {
             sign_in_lockout: LockoutConfig::default(),
             reset: ResetConfig::default(),
             retention: RetentionConfig::default(),
+            directory: DirectoryConfig::default(),
         }
     }
 }
@@ -312,6 +315,7 @@ impl Config {
             });
         }
         self.check_dev_outbox()?;
+        self.directory.validate()?;
         let d = &self.delivery;
         let timeouts = [
             d.smtp.as_ref().map(|c| c.timeout_secs),

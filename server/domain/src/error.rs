@@ -17,6 +17,8 @@ pub enum DomainError {
     Io(#[from] std::io::Error),
     #[error("contention: {0}")]
     Contention(&'static str),
+    #[error(transparent)]
+    Directory(#[from] crate::directory::DirectoryError),
     #[error(
         "the server key {0} is missing, but the database already holds users: a new key would \
          make every sealed authenticator secret and keyed hash unusable. Restore the key file \
@@ -34,6 +36,9 @@ impl DomainError {
         match self {
             DomainError::Db(e) => transient_db(e),
             DomainError::Contention(_) => true,
+            // The directory does not answer: the user is told to come back,
+            // never that their password is wrong (docs/security.md #84).
+            DomainError::Directory(crate::directory::DirectoryError::Unavailable(_)) => true,
             _ => false,
         }
     }

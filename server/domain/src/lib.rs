@@ -16,6 +16,7 @@ pub mod codes;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod directory;
 pub mod error;
 pub mod fair_slots;
 pub mod flow;
@@ -60,6 +61,17 @@ pub struct Services {
     /// The masked-hints mode's stand-in email domain, computed at most once
     /// an hour (`reset::hints`).
     pub hint_domain: Arc<std::sync::Mutex<Option<(Timestamp, String)>>>,
+    /// The organisation's directory, when `[directory] kind` names one:
+    /// accounts and passwords live there (docs/security.md #84).
+    pub directory: Option<Arc<directory::Directory>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServicesError {
+    #[error(transparent)]
+    Hashing(#[from] password::HashError),
+    #[error(transparent)]
+    Directory(#[from] directory::DirectoryError),
 }
 
 impl Services {
@@ -68,7 +80,8 @@ impl Services {
         key: secrets::ServerKey,
         config: config::Config,
         clock: Arc<dyn Clock>,
-    ) -> Result<Services, password::HashError> {
+    ) -> Result<Services, ServicesError> {
+        let directory = directory::Directory::new(&config.directory)?.map(Arc::new);
         Ok(Services {
             hasher: password::Hasher::new(&config.password_hashing)?,
             db,
@@ -76,6 +89,7 @@ impl Services {
             config: Arc::new(config),
             clock,
             hint_domain: Arc::default(),
+            directory,
         })
     }
     pub fn now(&self) -> Timestamp {

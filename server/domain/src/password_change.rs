@@ -8,6 +8,7 @@ use std::net::IpAddr;
 
 use crate::audit::{self, Event, Kind as AuditKind, Outcome};
 use crate::auth::{self, SignInError};
+use crate::directory::DirectoryError;
 use crate::password::{HashError, Normalized};
 use crate::password_policy::{self, Reason, Rules};
 use crate::rate::Network;
@@ -158,22 +159,45 @@ pub async fn change(
     if checked.id != user.id {
         return Err(ChangeError::InvalidCredentials);
     }
-    let old_hash = checked.password_hash.clone().unwrap_or_default();
-    let hash = s
-        .hasher
-        .hash_for(&Network::of(req.ip).to_string(), &new)
-        .await?;
-
-    let mut tx = s.db.pool().begin().await?;
-    // Conditional on the hash just verified: two changes racing cannot both
-    // win, and neither overwrites the other unseen.
-    let replaced =
-        store::users::set_password_hash(&mut *tx, user.id, Some(&old_hash), &hash, Some(now))
+    let mut tx = match (&s.directory, checked.directory_dn.as_deref()) {
+        // Written by the user themselves, bound with the current password:
+        // the directory applies its own policy, history and minimum age
+        // (docs/security.md #84). The directory orders racing changes.
+        (Some(dir), Some(dn)) => {
+            match dir.change_password(dn, req.current, req.new).await {
+                Ok(()) => {}
+                Err(DirectoryError::Refused(r)) => {
+                    return Err(ChangeError::Rejected(vec![r.into()], rules));
+                }
+                Err(DirectoryError::WrongPassword) => return Err(ChangeError::InvalidCredentials),
+                Err(e) => return Err(DomainError::from(e).into()),
+            }
+            s.db.pool().begin().await?
+        }
+        _ => {
+            let old_hash = checked.password_hash.clone().unwrap_or_default();
+            let hash = s
+                .hasher
+                .hash_for(&Network::of(req.ip).to_string(), &new)
+                .await?;
+            let mut tx = s.db.pool().begin().await?;
+            // Conditional on the hash just verified: two changes racing
+            // cannot both win, and neither overwrites the other unseen.
+            let replaced = store::users::set_password_hash(
+                &mut *tx,
+                user.id,
+                Some(&old_hash),
+                &hash,
+                Some(now),
+            )
             .await?;
-    if !replaced {
-        tx.rollback().await?;
-        return Err(ChangeError::Conflict);
-    }
+            if !replaced {
+                tx.rollback().await?;
+                return Err(ChangeError::Conflict);
+            }
+            tx
+        }
+    };
     let Some(fresh) = sessions::rotate(&mut *tx, req.session_token, now).await? else {
         tx.rollback().await?;
         return Err(ChangeError::NotSignedIn);

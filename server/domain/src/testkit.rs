@@ -5,6 +5,8 @@
 
 #![allow(clippy::expect_used, clippy::panic)]
 
+pub mod slapd;
+
 use std::sync::Arc;
 
 use futures::FutureExt;

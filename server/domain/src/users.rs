@@ -40,6 +40,9 @@ pub struct User {
     pub enabled: bool,
     pub password_hash: Option<String>,
     pub locale: Option<String>,
+    /// Where the account lives in the organisation's directory; `None` for
+    /// sspr's own accounts (docs/security.md #84).
+    pub directory_dn: Option<String>,
 }
 
 #[derive(Clone, Debug)]

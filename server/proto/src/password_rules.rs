@@ -35,6 +35,17 @@ pub enum Reason {
     Banned,
     SameAsCurrent,
     Mismatch,
+    /// Refused by the organisation's directory (its own password policy,
+    /// which sspr's runs before): too short for it.
+    DirectoryTooShort,
+    /// … its complexity or quality rules.
+    DirectoryQuality,
+    /// … one of the account's recent passwords.
+    DirectoryHistory,
+    /// … changed too recently (the directory's minimum age).
+    DirectoryTooYoung,
+    /// … for a reason it did not name.
+    DirectoryRefused,
 }
 
 impl Reason {
@@ -48,6 +59,11 @@ impl Reason {
             Reason::Banned => "banned",
             Reason::SameAsCurrent => "same_as_current",
             Reason::Mismatch => "mismatch",
+            Reason::DirectoryTooShort => "directory_too_short",
+            Reason::DirectoryQuality => "directory_quality",
+            Reason::DirectoryHistory => "directory_history",
+            Reason::DirectoryTooYoung => "directory_too_young",
+            Reason::DirectoryRefused => "directory_refused",
         }
     }
 }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod delivery;
+mod directory;
 mod faults;
 mod harness;
 mod listener;

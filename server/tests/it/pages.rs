@@ -1,10 +1,10 @@
 //! Server-rendered pages: locale negotiation, redirects, dev pages.
 
 use http::StatusCode;
+use sspr_domain::both_backends;
 use sspr_domain::config::Config;
 use sspr_domain::testkit::TestDb;
 use sspr_domain::users::Role;
-use sspr_domain::both_backends;
 
 use crate::harness::{PASSWORD, TestApp, form};
 

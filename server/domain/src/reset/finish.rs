@@ -6,8 +6,10 @@ use std::net::IpAddr;
 
 use sspr_proto::views::ResetPasswordView;
 
-use super::{Flow, ResetError, WIZARD};
+use super::{Flow, ResetError, State, WIZARD};
 use crate::audit::{self, Event, Kind as AuditKind, Outcome};
+use crate::directory::DirectoryError;
+use crate::flow::Step;
 use crate::methods::{self, Method};
 use crate::outbox::Template;
 use crate::password::Normalized;
@@ -133,6 +135,7 @@ pub async fn set_password(
     ip: Option<IpAddr>,
     now: Timestamp,
 ) -> Result<(), ResetError> {
+    let new_raw = new;
     let new = Normalized::new(new)?;
     let confirm = Normalized::new(confirm)?;
     let (flow, user, policy) = ready(s, token, now).await?;
@@ -142,23 +145,98 @@ pub async fn set_password(
     if !reasons.is_empty() {
         return Err(ResetError::Rejected(reasons, rules));
     }
+    if let (Some(dir), Some(dn)) = (&s.directory, user.directory_dn.as_deref()) {
+        // The directory's own policy runs after ours; what it refuses
+        // comes back as reasons on the same page.
+        let flow = reserve_write(s, token, flow, now).await?;
+        if let Err(e) = dir.reset_password(dn, new_raw).await {
+            release_write(s, token, now).await?;
+            return Err(match e {
+                DirectoryError::Refused(r) => ResetError::Rejected(vec![r.into()], rules),
+                other => DomainError::from(other).into(),
+            });
+        }
+        // Exactly once: the flow is consumed by a conditional update in
+        // the transaction that ends sessions and queues the notices.
+        let mut tx: Tx = WIZARD.consume(s, &flow, "done", now).await?;
+        finalize(s, &mut tx, &flow, &user, &policy, ip, now).await?;
+        tx.commit().await?;
+        return Ok(());
+    }
     let hash = s.hasher.hash(&new).await?;
     let mut tx: Tx = WIZARD.consume(s, &flow, "done", now).await?;
     crate::store::users::set_password_hash(&mut *tx, user.id, None, &hash, Some(now)).await?;
-    sessions::revoke_all(&mut *tx, user.id).await?;
-    crate::store::flows::consume_all_of_user(&mut *tx, user.id, now).await?;
+    finalize(s, &mut tx, &flow, &user, &policy, ip, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Everything a reset ends and tells, in the transaction that consumed
+/// the flow: sessions, other flows, the sign-in lockout, audit, notices.
+async fn finalize(
+    s: &Services,
+    tx: &mut Tx,
+    flow: &Flow,
+    user: &User,
+    policy: &Policy,
+    ip: Option<IpAddr>,
+    now: Timestamp,
+) -> Result<(), ResetError> {
+    let tx = &mut *tx;
+    sessions::revoke_all(&mut **tx, user.id).await?;
+    crate::store::flows::consume_all_of_user(&mut **tx, user.id, now).await?;
     // A reset also lifts a sign-in lockout.
-    lift_lockout(&mut tx, &user).await?;
+    lift_lockout(tx, user).await?;
     let event = Event::by_self(AuditKind::PasswordReset, Outcome::Success, user.id)
         .ip(ip)
         .detail(format!("gates={}", flow.state.passed.len()));
-    audit::record(&mut *tx, &event, now).await?;
-    notices::password_changed(s, &mut tx, &user, now).await?;
+    audit::record(&mut **tx, &event, now).await?;
+    notices::password_changed(s, tx, user, now).await?;
     if user.role == Role::Admin && policy.notify_admins_on_admin_reset {
-        notify_other_admins(s, &mut tx, &user, now).await?;
+        notify_other_admins(s, tx, user, now).await?;
     }
-    tx.commit().await?;
     Ok(())
+}
+
+/// How long a write to the directory may be in progress before another
+/// submission may take it over (the instance that began it stopped).
+pub const WRITE_RESERVATION_SECS: i64 = 120;
+
+/// Marks the flow as writing to the directory, so a parallel submission
+/// (another tab, another instance) does not write a second password;
+/// returns the flow as saved. A reservation left by an instance that
+/// stopped mid-write is taken over once it is old.
+async fn reserve_write(
+    s: &Services,
+    token: &str,
+    flow: Flow,
+    now: Timestamp,
+) -> Result<Flow, ResetError> {
+    WIZARD
+        .transition(s, token, flow, now, |_, state: &mut State| {
+            if let Some(since) = state.writing_since
+                && now.secs() - since < WRITE_RESERVATION_SECS
+            {
+                return Err(ResetError::Internal(DomainError::Contention(
+                    "the new password is being written",
+                )));
+            }
+            state.writing_since = Some(now.secs());
+            Ok(Step::save(Ok(()), Vec::new()))
+        })
+        .await?;
+    super::load(s, token, now).await
+}
+
+/// The directory refused or did not answer: the flow is usable again.
+async fn release_write(s: &Services, token: &str, now: Timestamp) -> Result<(), ResetError> {
+    let flow = super::load(s, token, now).await?;
+    WIZARD
+        .transition(s, token, flow, now, |_, state: &mut State| {
+            state.writing_since = None;
+            Ok::<_, ResetError>(Step::save(Ok(()), Vec::new()))
+        })
+        .await
 }
 
 /// An admin reset their own password: every other admin is told, so a
@@ -191,6 +269,11 @@ pub async fn unlock(
         return Err(ResetError::MethodNotAllowed);
     }
     let (flow, user, _) = ready(s, token, now).await?;
+    if let (Some(dir), Some(dn)) = (&s.directory, user.directory_dn.as_deref()) {
+        // The directory's own lockout too (ppolicy, AD `lockoutTime`);
+        // clearing it twice is harmless, so no reservation is needed.
+        dir.unlock(dn).await.map_err(DomainError::from)?;
+    }
     let mut tx: Tx = WIZARD.consume(s, &flow, "unlocked", now).await?;
     lift_lockout(&mut tx, &user).await?;
     let event = Event::by_self(AuditKind::AccountUnlocked, Outcome::Success, user.id).ip(ip);

@@ -101,6 +101,12 @@ pub struct State {
     /// it was stored (counted as "unknown").
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub network: String,
+    /// When an instance began writing the new password to the directory
+    /// (`finish::set_in_directory`): another submission waits, and a
+    /// reservation older than `finish::WRITE_RESERVATION_SECS` (an
+    /// instance that stopped mid-write) may be taken over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writing_since: Option<i64>,
 }
 
 impl State {

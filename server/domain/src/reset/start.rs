@@ -10,7 +10,7 @@ use crate::identity::Login;
 use crate::outbox::Template;
 use crate::policy::{self, Policy};
 use crate::rate::{self, CounterKey, Network};
-use crate::users::{self, Role, User};
+use crate::users::{Role, User};
 use crate::{DomainError, Services, Timestamp, captcha, notices};
 
 /// Step 1. `captcha` is the solved puzzle, or empty without JavaScript
@@ -54,13 +54,14 @@ pub async fn start(
     // from one address must not spend the hour's one alert.
     watch_for_a_surge(s, now).await?;
     let policy = policy::load(&s.db).await?;
-    let user = users::find_by_login(s.db.pool(), &login).await?;
+    let user = crate::directory::accounts::lookup(s, &login, now).await?;
     let state = State {
         identifier: identifier(s, &login),
         gates_needed: gates_for(&policy, user.as_ref()),
         passed: vec![],
         pending: None,
         network: network.to_string(),
+        writing_since: None,
     };
     let user_id = user.as_ref().map(|u| u.id);
     let token = WIZARD.create(s, user_id, &state, now).await?;

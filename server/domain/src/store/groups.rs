@@ -60,3 +60,13 @@ pub async fn exists<'e>(exec: impl Exec<'e>, name: &Login) -> Result<bool, Domai
             .is_some(),
     )
 }
+
+/// Ends every membership of the user (in the caller's transaction, before
+/// the directory's current groups are added back).
+pub async fn clear_memberships<'e>(exec: impl Exec<'e>, user_id: i64) -> Result<(), DomainError> {
+    sqlx::query("DELETE FROM group_members WHERE user_id = $1")
+        .bind(user_id)
+        .execute(exec)
+        .await?;
+    Ok(())
+}

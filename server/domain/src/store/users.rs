@@ -9,8 +9,7 @@ use crate::identity::Login;
 use crate::users::{NewUser, Role, User};
 use crate::{DomainError, Timestamp};
 
-const COLUMNS: &str =
-    "id, login, login_display, display_name, email, role, enabled, password_hash, locale";
+const COLUMNS: &str = "id, login, login_display, display_name, email, role, enabled, password_hash, locale, directory_dn";
 
 fn from_row(row: &AnyRow) -> Result<User, DomainError> {
     let role: String = row.try_get("role")?;
@@ -24,6 +23,7 @@ fn from_row(row: &AnyRow) -> Result<User, DomainError> {
         enabled: row.try_get::<i64, _>("enabled")? != 0,
         password_hash: row.try_get("password_hash")?,
         locale: row.try_get("locale")?,
+        directory_dn: row.try_get("directory_dn")?,
     })
 }
 
@@ -207,4 +207,143 @@ pub async fn admin_addresses<'e>(
     rows.iter()
         .map(|r| Ok((r.try_get("email")?, r.try_get("locale")?)))
         .collect()
+}
+
+/// The account mirrored from the directory entry with this stable id.
+pub async fn find_by_directory_id<'e>(
+    exec: impl Exec<'e>,
+    directory_id: &str,
+) -> Result<Option<User>, DomainError> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE directory_id = $1");
+    let row = sqlx::query(&sql)
+        .bind(directory_id)
+        .fetch_optional(exec)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// What the directory says of an account, as stored in its row.
+pub struct Mirrored<'a> {
+    pub directory_id: &'a str,
+    pub dn: &'a str,
+    pub login: &'a Login,
+    pub login_display: &'a str,
+    pub display_name: &'a str,
+    pub email: Option<&'a str>,
+    pub role: Role,
+    pub enabled: bool,
+    pub locale: Option<&'a str>,
+}
+
+/// Writes the directory's view into the row with this directory id, or
+/// into an own account with the same login that no directory entry holds
+/// yet (adopted: its security info stays). Returns the row's id, or `None`
+/// when neither exists.
+pub async fn update_mirrored<'e>(
+    exec: impl Exec<'e>,
+    m: &Mirrored<'_>,
+    now: Timestamp,
+) -> Result<Option<i64>, sqlx::Error> {
+    let row = sqlx::query(
+        "UPDATE users SET directory_id = $1, directory_dn = $2, login = $3, login_display = $4, \
+         display_name = $5, email = $6, role = $7, enabled = $8, locale = $9, password_hash = NULL, \
+         directory_seen_at = $10, directory_gone_at = NULL \
+         WHERE directory_id = $1 OR (directory_id IS NULL AND login = $3) RETURNING id",
+    )
+    .bind(m.directory_id)
+    .bind(m.dn)
+    .bind(m.login.as_str())
+    .bind(m.login_display)
+    .bind(m.display_name)
+    .bind(m.email)
+    .bind(m.role.as_str())
+    .bind(i64::from(m.enabled))
+    .bind(m.locale)
+    .bind(now.secs())
+    .fetch_optional(exec)
+    .await?;
+    row.map(|r| r.try_get("id")).transpose()
+}
+
+pub async fn insert_mirrored<'e>(
+    exec: impl Exec<'e>,
+    m: &Mirrored<'_>,
+    now: Timestamp,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO users (login, login_display, display_name, email, role, enabled, locale, \
+         created_at, directory_id, directory_dn, directory_seen_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $8) RETURNING id",
+    )
+    .bind(m.login.as_str())
+    .bind(m.login_display)
+    .bind(m.display_name)
+    .bind(m.email)
+    .bind(m.role.as_str())
+    .bind(i64::from(m.enabled))
+    .bind(m.locale)
+    .bind(now.secs())
+    .bind(m.directory_id)
+    .bind(m.dn)
+    .fetch_one(exec)
+    .await?
+    .try_get("id")
+}
+
+/// Frees a login held by another directory entry's row (that entry was
+/// renamed away; its own next lookup or sync gives it its new login).
+/// The placeholder cannot be typed as a login (it holds a space).
+pub async fn release_login<'e>(
+    exec: impl Exec<'e>,
+    login: &Login,
+    except_directory_id: &str,
+) -> Result<(), DomainError> {
+    sqlx::query(
+        "UPDATE users SET login = 'directory ' || directory_id \
+         WHERE login = $1 AND directory_id IS NOT NULL AND directory_id <> $2",
+    )
+    .bind(login.as_str())
+    .bind(except_directory_id)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// Notes that a sync saw the entry (its row was otherwise unchanged).
+pub async fn touch_seen<'e>(
+    exec: impl Exec<'e>,
+    user_id: i64,
+    now: Timestamp,
+) -> Result<(), DomainError> {
+    sqlx::query("UPDATE users SET directory_seen_at = $1 WHERE id = $2")
+        .bind(now.secs())
+        .bind(user_id)
+        .execute(exec)
+        .await?;
+    Ok(())
+}
+
+/// Disables every mirrored account a sync that began at `started` did not
+/// see; returns how many. Their rows and security info stay (the entry may
+/// come back), but nobody signs in or resets as them.
+pub async fn mark_gone<'e>(exec: impl Exec<'e>, started: Timestamp) -> Result<u64, DomainError> {
+    let r = sqlx::query(
+        "UPDATE users SET enabled = 0, directory_gone_at = $1 \
+         WHERE directory_id IS NOT NULL AND directory_gone_at IS NULL \
+         AND (directory_seen_at IS NULL OR directory_seen_at < $1)",
+    )
+    .bind(started.secs())
+    .execute(exec)
+    .await?;
+    Ok(r.rows_affected())
+}
+
+/// How many accounts are mirrored from the directory and not gone.
+pub async fn count_mirrored<'e>(exec: impl Exec<'e>) -> Result<i64, DomainError> {
+    Ok(sqlx::query(
+        "SELECT COUNT(*) AS n FROM users WHERE directory_id IS NOT NULL AND directory_gone_at IS NULL",
+    )
+    .fetch_one(exec)
+    .await?
+    .try_get("n")?)
 }

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod directory;
+mod directory_accounts;
 mod import;
 mod model;
 mod outbox;

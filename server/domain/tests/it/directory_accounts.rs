@@ -1,0 +1,421 @@
+//! sspr in front of a real OpenLDAP directory: accounts mirrored by their
+//! stable id, sign-in by binding, resets written to the directory under
+//! its own policy, nothing half-done when it refuses or is down.
+//! docs/security.md #84.
+
+use sspr_domain::auth::{SignInError, sign_in};
+use sspr_domain::captcha;
+use sspr_domain::config::Config;
+use sspr_domain::directory::{Bind, Directory, accounts};
+use sspr_domain::identity::Login;
+use sspr_domain::methods::{self, NewMethod};
+use sspr_domain::outbox::{self, Template};
+use sspr_domain::password_change::{self, ChangeError, ChangeRequest};
+use sspr_domain::password_policy::Reason;
+use sspr_domain::reset::{self, ResetError};
+use sspr_domain::testkit::slapd::Slapd;
+use sspr_domain::testkit::{NEW_PASSWORD, SignedInExt, TestDb, ip, req};
+use sspr_domain::users::Role;
+use sspr_domain::{Services, both_backends};
+
+const OLD: &str = "correct horse battery staple";
+const MAIL: &str = "alice@example.org";
+
+both_backends!(
+    sign_in_binds_as_the_directory_user_and_a_rename_keeps_the_methods,
+    a_reset_is_written_to_the_directory_and_its_refusal_keeps_the_flow,
+    the_directory_down_mid_reset_changes_nothing_and_the_flow_resumes,
+    unlock_only_clears_the_directory_lockout,
+    parallel_final_submissions_write_one_password,
+    a_change_is_written_as_the_user_under_the_directory_policy,
+    a_directory_outage_at_sign_in_is_a_retry_not_a_wrong_password,
+    directory_groups_decide_the_sspr_scope,
+    disabled_in_the_directory_is_disabled_here,
+    a_sync_of_ten_thousand_entries_pages_and_disables_the_gone,
+);
+
+fn services(t: &TestDb, slapd: &Slapd) -> Services {
+    let config = Config {
+        directory: slapd.config(),
+        ..Config::default()
+    };
+    sspr_domain::testkit::services(t.db.clone(), config).0
+}
+
+/// alice in the directory, with her directory email registered as a reset
+/// method in sspr (her row is mirrored on that first lookup).
+async fn alice(s: &Services, slapd: &Slapd) -> (String, i64) {
+    let dn = slapd.add_user("alice", OLD, MAIL, "+15555550101");
+    let login = Login::parse("alice").unwrap();
+    let user = accounts::lookup(s, &login, s.now()).await.unwrap().unwrap();
+    methods::upsert(s.db.pool(), user.id, &NewMethod::email(MAIL), s.now())
+        .await
+        .unwrap();
+    (dn, user.id)
+}
+
+/// Step 1 and the email code sent: the flow and the code.
+async fn code_sent(s: &Services) -> (String, String) {
+    let nonce = "n0nce123";
+    let puzzle = captcha::issue(s, nonce, s.now()).unwrap();
+    let solution = captcha::solve(&puzzle).unwrap();
+    let flow = reset::start(s, "alice", &solution, nonce, ip("192.0.2.1"), s.now())
+        .await
+        .unwrap();
+    reset::send_email_code(s, &flow, MAIL, s.now())
+        .await
+        .unwrap();
+    let code = outbox::recent(s.db.pool(), &s.key, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find_map(|m| match m.template {
+            Template::ResetCode { code, .. } => Some(code),
+            _ => None,
+        })
+        .unwrap();
+    (flow, code)
+}
+
+/// Step 1 and the email gate: the flow is ready for the new password.
+async fn passed_flow(s: &Services) -> String {
+    let (flow, code) = code_sent(s).await;
+    assert!(reset::verify(s, &flow, &code, s.now()).await.unwrap());
+    flow
+}
+
+async fn sign_in_binds_as_the_directory_user_and_a_rename_keeps_the_methods(t: &TestDb) {
+    let slapd = Slapd::start();
+    let s = services(t, &slapd);
+    let (dn, id) = alice(&s, &slapd).await;
+    let signed = sign_in(&s, req("alice", OLD), s.now())
+        .await
+        .unwrap()
+        .signed_in();
+    assert_eq!(signed.user_id, id);
+    for (login, password) in [
+        ("alice", "wrong password"),
+        ("nobody", OLD),
+        ("*", OLD),
+        ("alice", ""),
+    ] {
+        assert!(
+            matches!(
+                sign_in(&s, req(login, password), s.now()).await,
+                Err(SignInError::InvalidCredentials)
+            ),
+            "{login} / {password}"
+        );
+    }
+    // The row follows the directory.
+    let user = sspr_domain::users::find_by_id(s.db.pool(), id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.email.as_deref(), Some(MAIL));
+    assert_eq!(user.role, Role::User);
+    assert_eq!(
+        user.password_hash, None,
+        "no argon2 hash for a directory account"
+    );
+    assert_eq!(user.directory_dn.as_deref(), Some(dn.as_str()));
+
+    // Renamed in the directory: the same row, the same methods.
+    slapd.modify(&format!(
+        "dn: {dn}\nchangetype: modrdn\nnewrdn: uid=alicia\ndeleteoldrdn: 1\n"
+    ));
+    let signed = sign_in(&s, req("alicia", OLD), s.now())
+        .await
+        .unwrap()
+        .signed_in();
+    assert_eq!(signed.user_id, id);
+    assert_eq!(methods::list(s.db.pool(), id).await.unwrap().len(), 1);
+    assert!(sign_in(&s, req("alice", OLD), s.now()).await.is_err());
+
+    // An admin group member becomes an admin here.
+    slapd.add_to_group(
+        sspr_domain::testkit::slapd::ADMINS_GROUP,
+        &format!("uid=alicia,{}", sspr_domain::testkit::slapd::PEOPLE),
+    );
+    let user = accounts::lookup(&s, &Login::parse("alicia").unwrap(), s.now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((user.id, user.role), (id, Role::Admin));
+}
+
+async fn a_reset_is_written_to_the_directory_and_its_refusal_keeps_the_flow(t: &TestDb) {
+    let slapd = Slapd::start();
+    let s = services(t, &slapd);
+    let (dn, _) = alice(&s, &slapd).await;
+    let flow = passed_flow(&s).await;
+    // sspr's policy accepts it; the directory's history does not.
+    match reset::set_password(&s, &flow, OLD, OLD, None, s.now()).await {
+        Err(ResetError::Rejected(reasons, _)) => {
+            assert_eq!(reasons, vec![Reason::DirectoryHistory]);
+        }
+        other => panic!("{other:?}"),
+    }
+    let told = |s: &Services| {
+        let s = s.clone();
+        async move {
+            outbox::recent(s.db.pool(), &s.key, 20)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|m| matches!(m.template, Template::PasswordChanged { .. }))
+                .count()
+        }
+    };
+    assert_eq!(told(&s).await, 0, "a refusal tells nobody");
+    assert!(slapd.can_bind(&dn, OLD), "and changes nothing");
+
+    reset::set_password(&s, &flow, NEW_PASSWORD, NEW_PASSWORD, None, s.now())
+        .await
+        .unwrap();
+    assert!(
+        slapd.can_bind(&dn, NEW_PASSWORD),
+        "written to the directory"
+    );
+    assert!(!slapd.can_bind(&dn, OLD));
+    assert_eq!(told(&s).await, 1, "told once");
+    assert!(matches!(
+        reset::load(&s, &flow, s.now()).await,
+        Err(ResetError::FlowExpired)
+    ));
+    sign_in(&s, req("alice", NEW_PASSWORD), s.now())
+        .await
+        .unwrap();
+}
+
+async fn the_directory_down_mid_reset_changes_nothing_and_the_flow_resumes(t: &TestDb) {
+    let mut slapd = Slapd::start();
+    let s = services(t, &slapd);
+    let (dn, _) = alice(&s, &slapd).await;
+    let flow = passed_flow(&s).await;
+    slapd.stop();
+    match reset::set_password(&s, &flow, NEW_PASSWORD, NEW_PASSWORD, None, s.now()).await {
+        Err(ResetError::Internal(e)) => assert!(e.is_transient(), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    slapd.restart();
+    assert!(slapd.can_bind(&dn, OLD), "nothing changed");
+    reset::set_password(&s, &flow, NEW_PASSWORD, NEW_PASSWORD, None, s.now())
+        .await
+        .unwrap();
+    assert!(slapd.can_bind(&dn, NEW_PASSWORD));
+}
+
+async fn unlock_only_clears_the_directory_lockout(t: &TestDb) {
+    let slapd = Slapd::start();
+    let s = services(t, &slapd);
+    let (dn, _) = alice(&s, &slapd).await;
+    // Locked in the directory by guesses made elsewhere.
+    let other_app = Directory::new(&slapd.config()).unwrap().unwrap();
+    for _ in 0..5 {
+        other_app.check_password(&dn, "guess").await.unwrap();
+    }
+    assert_eq!(
+        other_app.check_password(&dn, OLD).await.unwrap(),
+        Bind::Locked
+    );
+    let flow = passed_flow(&s).await;
+    reset::unlock(&s, &flow, None, s.now()).await.unwrap();
+    assert_eq!(
+        other_app.check_password(&dn, OLD).await.unwrap(),
+        Bind::Accepted
+    );
+}
+
+/// The flow is reserved before the directory is written: of ten parallel
+/// submissions with ten different passwords one writes, and the directory
+/// holds exactly the winner's.
+async fn parallel_final_submissions_write_one_password(t: &TestDb) {
+    let slapd = Slapd::start();
+    let s = std::sync::Arc::new(services(t, &slapd));
+    let (dn, _) = alice(&s, &slapd).await;
+    let flow = passed_flow(&s).await;
+    let now = s.now();
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let (s, flow) = (s.clone(), flow.clone());
+            tokio::spawn(async move {
+                let password = format!("{NEW_PASSWORD} {i}");
+                let r = reset::set_password(&s, &flow, &password, &password, None, now).await;
+                (password, r.is_ok())
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for task in tasks {
+        let (password, ok) = task.await.unwrap();
+        if ok {
+            winners.push(password);
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    assert!(slapd.can_bind(&dn, &winners[0]));
+    let told = outbox::recent(s.db.pool(), &s.key, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| matches!(m.template, Template::PasswordChanged { .. }))
+        .count();
+    assert_eq!(told, 1);
+}
+
+async fn a_change_is_written_as_the_user_under_the_directory_policy(t: &TestDb) {
+    let slapd = Slapd::start();
+    let s = services(t, &slapd);
+    let (dn, _) = alice(&s, &slapd).await;
+    let session = sign_in(&s, req("alice", OLD), s.now())
+        .await
+        .unwrap()
+        .signed_in()
+        .session_token;
+    let change = |session: String, current: &'static str, new: &'static str| {
+        let s = s.clone();
+        async move {
+            password_change::change(
+                &s,
+                ChangeRequest {
+                    session_token: &session,
+                    current,
+                    new,
+                    confirm: new,
+                    sign_out_others: true,
+                    ip: ip("192.0.2.1"),
+                },
+                s.now(),
+            )
+            .await
+        }
+    };
+    assert!(matches!(
+        change(session.clone(), "not my password", NEW_PASSWORD).await,
+        Err(ChangeError::InvalidCredentials)
+    ));
+    let session = change(session, OLD, NEW_PASSWORD).await.unwrap();
+    assert!(slapd.can_bind(&dn, NEW_PASSWORD));
+    assert!(!slapd.can_bind(&dn, OLD));
+    // Back to the old one: sspr's rules accept it, the directory's history not.
+    match change(session, NEW_PASSWORD, OLD).await {
+        Err(ChangeError::Rejected(reasons, _)) => {
+            assert_eq!(reasons, vec![Reason::DirectoryHistory])
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(slapd.can_bind(&dn, NEW_PASSWORD));
+}
+
+async fn a_directory_outage_at_sign_in_is_a_retry_not_a_wrong_password(t: &TestDb) {
+    let mut slapd = Slapd::start();
+    let s = services(t, &slapd);
+    alice(&s, &slapd).await;
+    slapd.stop();
+    for _ in 0..12 {
+        match sign_in(&s, req("alice", OLD), s.now()).await {
+            Err(SignInError::Internal(e)) => assert!(e.is_transient(), "{e}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    slapd.restart();
+    // Twelve tries during the outage counted nothing toward the lockout.
+    sign_in(&s, req("alice", OLD), s.now()).await.unwrap();
+}
+
+/// SSPR for selected groups names directory groups: membership is read at
+/// every lookup (step 1), so joining or leaving counts at once.
+async fn directory_groups_decide_the_sspr_scope(t: &TestDb) {
+    let slapd = Slapd::start();
+    let s = services(t, &slapd);
+    let (dn, id) = alice(&s, &slapd).await;
+    let mut p = sspr_domain::policy::load(&s.db).await.unwrap();
+    p.sspr_scope = sspr_domain::policy::SsprScope::Groups;
+    p.sspr_groups = vec!["staff".into()];
+    sspr_domain::policy::save(&s.db, &p, s.now()).await.unwrap();
+
+    let (flow, code) = code_sent(&s).await;
+    assert!(matches!(
+        reset::verify(&s, &flow, &code, s.now()).await,
+        Err(ResetError::NotEnabled)
+    ));
+
+    slapd.add_to_group(sspr_domain::testkit::slapd::STAFF_GROUP, &dn);
+    passed_flow(&s).await; // step 1 reads the membership; the gate passes
+    assert_eq!(
+        sspr_domain::users::groups_of(s.db.pool(), id)
+            .await
+            .unwrap(),
+        vec!["staff".to_owned()]
+    );
+}
+
+/// An admin lock in the directory (ppolicy's permanent lock) disables the
+/// account here: no sign-in, no reset, and "unlock only" cannot lift it.
+async fn disabled_in_the_directory_is_disabled_here(t: &TestDb) {
+    let slapd = Slapd::start();
+    let s = services(t, &slapd);
+    let (dn, id) = alice(&s, &slapd).await;
+    let flow = passed_flow(&s).await;
+    slapd.modify(&format!(
+        "dn: {dn}\nchangetype: modify\nreplace: pwdAccountLockedTime\npwdAccountLockedTime: 000001010000Z\n"
+    ));
+    assert!(matches!(
+        sign_in(&s, req("alice", OLD), s.now()).await,
+        Err(SignInError::InvalidCredentials)
+    ));
+    let user = sspr_domain::users::find_by_id(s.db.pool(), id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!user.enabled, "mirrored as disabled");
+    assert!(matches!(
+        reset::unlock(&s, &flow, None, s.now()).await,
+        Err(ResetError::AccountDisabled)
+    ));
+    assert_eq!(
+        slapd.read(&dn, "pwdAccountLockedTime"),
+        vec!["000001010000Z".to_owned()]
+    );
+}
+
+/// slapd answers at most 500 entries to one plain search (its default
+/// sizelimit), so 10 000 arrive only with paged results.
+async fn a_sync_of_ten_thousand_entries_pages_and_disables_the_gone(t: &TestDb) {
+    use sspr_domain::directory::sync;
+    let slapd = Slapd::start_with(&sspr_domain::testkit::slapd::people_ldif(10_000));
+    let s = services(t, &slapd);
+    let first = sync::run(&s, s.now()).await.unwrap();
+    assert_eq!(
+        (first.seen, first.written, first.gone),
+        (10_000, 10_000, 0),
+        "{first:?}"
+    );
+
+    let people = sspr_domain::testkit::slapd::PEOPLE;
+    slapd.modify(&format!("dn: uid=user00042,{people}\nchangetype: delete\n"));
+    slapd.modify(&format!(
+        "dn: uid=user00007,{people}\nchangetype: modify\nreplace: mail\nmail: seven@example.org\n"
+    ));
+    let later = s.now().plus_secs(3600);
+    let second = sync::run(&s, later).await.unwrap();
+    assert_eq!(
+        (second.seen, second.written, second.unchanged, second.gone),
+        (9_999, 1, 9_998, 1),
+        "{second:?}"
+    );
+    let gone = sspr_domain::users::find_by_login(s.db.pool(), &Login::parse("user00042").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !gone.enabled,
+        "an entry gone from the directory cannot sign in or reset"
+    );
+    let moved = sspr_domain::users::find_by_login(s.db.pool(), &Login::parse("user00007").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(moved.email.as_deref(), Some("seven@example.org"));
+}
