@@ -59,6 +59,8 @@ pub struct Flow<S> {
 #[derive(Debug)]
 pub enum Effect {
     Send(NewMessage),
+    /// A row that stands in for a message not sent (`outbox::enqueue_stand_in`).
+    StandIn(NewMessage),
     Audit(Event),
     /// Gives back a failure slot reserved before a check that succeeded.
     Refund(String),
@@ -238,6 +240,7 @@ pub async fn apply(
     for effect in effects {
         match effect {
             Effect::Send(m) => outbox::enqueue(&mut **tx, &s.key, &m, now).await?,
+            Effect::StandIn(m) => outbox::enqueue_stand_in(&mut **tx, &s.key, &m, now).await?,
             Effect::Audit(e) => audit::record(&mut **tx, &e, now).await?,
             Effect::Refund(key) => store::counters::refund(&mut **tx, &key).await?,
             Effect::Count { key, window_secs } => {

@@ -38,6 +38,12 @@ pub struct Code<'a> {
 /// A one-time code for its destination, never delivered after it expires
 /// (docs/security.md #59).
 pub fn code(s: &Services, policy: &Policy, user: &User, c: Code<'_>, now: Timestamp) -> NewMessage {
+    code_in(policy, locale_of(s, user), c, now)
+}
+
+/// The code message in `locale`: `code` without an account, for the
+/// stand-in row of a code nobody receives (`outbox::enqueue_stand_in`).
+pub fn code_in(policy: &Policy, locale: String, c: Code<'_>, now: Timestamp) -> NewMessage {
     let Code {
         kind,
         channel,
@@ -53,7 +59,7 @@ pub fn code(s: &Services, policy: &Policy, user: &User, c: Code<'_>, now: Timest
             _ => Channel::Email,
         },
         recipient: destination.to_owned(),
-        locale: locale_of(s, user),
+        locale,
         template: match purpose {
             CodeFor::Reset => Template::ResetCode { code, minutes },
             CodeFor::Registration { .. } => Template::VerificationCode { code, minutes },

@@ -103,16 +103,34 @@ fn from_row(key: &ServerKey, r: &sqlx::any::AnyRow) -> Result<Message, DomainErr
     })
 }
 
+/// Whether a row is to be delivered, or stands in for a message that is
+/// not sent (see [`insert`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    Queued,
+    /// Never delivered, never listed (`recipient` is empty), purged with
+    /// the finished rows: written where no message goes out so that the
+    /// request costs the same as one that queues a message
+    /// (docs/security.md #11).
+    StandIn,
+}
+
 /// Queues a message; a second one with the same idempotency key is ignored.
+/// A stand-in is the same statement with the same sealing work.
 pub async fn insert<'e>(
     exec: impl Exec<'e>,
     key: &ServerKey,
     m: &NewMessage,
+    standing: Standing,
     now: Timestamp,
 ) -> Result<(), DomainError> {
+    let (state, not_after) = match standing {
+        Standing::Queued => ("pending", m.not_after.map(Timestamp::secs)),
+        Standing::StandIn => ("expired", None),
+    };
     sqlx::query(
         "INSERT INTO outbox (idempotency_key, created_at, channel, recipient, locale, template, params, state, attempts, next_attempt_at, not_after) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $2, $8) ON CONFLICT (idempotency_key) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $2, $9) ON CONFLICT (idempotency_key) DO NOTHING",
     )
     .bind(&m.idempotency_key)
     .bind(now.secs())
@@ -128,7 +146,8 @@ pub async fn insert<'e>(
         }
         .seal(key, &m.template)?,
     )
-    .bind(m.not_after.map(Timestamp::secs))
+    .bind(state)
+    .bind(not_after)
     .execute(exec)
     .await?;
     Ok(())
@@ -337,7 +356,9 @@ pub async fn recent<'e>(
     key: &ServerKey,
     limit: i64,
 ) -> Result<Vec<Message>, DomainError> {
-    let sql = format!("SELECT {COLUMNS} FROM outbox ORDER BY id DESC LIMIT $1");
+    // Stand-ins (no recipient) are nobody's messages.
+    let sql =
+        format!("SELECT {COLUMNS} FROM outbox WHERE recipient <> '' ORDER BY id DESC LIMIT $1");
     let rows = sqlx::query(&sql).bind(limit).fetch_all(exec).await?;
     let mut readable = Vec::with_capacity(rows.len());
     for r in &rows {

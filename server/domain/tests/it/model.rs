@@ -97,7 +97,7 @@ impl World {
     }
 
     async fn outbox_len(&self) -> i64 {
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM outbox")
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM outbox WHERE recipient <> ''")
             .fetch_one(self.s.db.pool())
             .await
             .unwrap()

@@ -58,6 +58,7 @@ both_backends!(
     codes_rest_sealed_and_bound_to_their_row,
     a_row_that_does_not_open_fails_without_stopping_the_others,
     two_workers_and_a_provider_slower_than_the_lease_send_each_message_once,
+    a_stand_in_row_is_never_sent_never_listed_and_purged,
 );
 
 async fn enqueue_is_idempotent(t: &TestDb) {
@@ -582,4 +583,44 @@ async fn two_workers_and_a_provider_slower_than_the_lease_send_each_message_once
         let state = outbox::delivery_state(t.db.pool(), k).await.unwrap();
         assert_eq!(state.map(|(s, _)| s).as_deref(), Some("sent"), "{k}");
     }
+}
+
+/// docs/security.md #11: the row a code to nobody writes costs what a real
+/// one costs, and is nobody's message.
+async fn a_stand_in_row_is_never_sent_never_listed_and_purged(t: &TestDb) {
+    let m = code_message("stand-in", Channel::Email, Some(EPOCH.plus_secs(600)));
+    outbox::enqueue_stand_in(t.db.pool(), key(), &m, EPOCH)
+        .await
+        .unwrap();
+    let (recipient, state): (String, String) =
+        sqlx::query_as("SELECT recipient, state FROM outbox WHERE idempotency_key = 'stand-in'")
+            .fetch_one(t.db.pool())
+            .await
+            .unwrap();
+    assert_eq!((recipient.as_str(), state.as_str()), ("", "expired"));
+    let stored = sspr_domain::store::outbox::stored_params(t.db.pool(), "stand-in")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!stored.contains("12345678"), "sealed like a real one");
+    let sent = outbox::deliver_due(&t.db, key(), &outbox::DevOutbox, &ManualClock::new(EPOCH))
+        .await
+        .unwrap();
+    assert_eq!(sent, 0, "never delivered");
+    assert!(
+        outbox::recent(t.db.pool(), key(), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "never listed"
+    );
+    let later = EPOCH.plus_secs(31 * 86_400);
+    sspr_domain::housekeeping::purge(&t.db, &sspr_domain::config::Config::default(), later)
+        .await
+        .unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
+        .fetch_one(t.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "purged with the finished rows");
 }
