@@ -29,7 +29,9 @@ use serde::{Deserialize, Serialize};
 
 pub use check::{verify, verify_answers};
 pub use error::ResetError;
-pub use finish::{password_rules, password_view, preview, set_password, unlock};
+pub use finish::{
+    WRITE_RESERVATION_SECS, password_rules, password_view, preview, set_password, unlock,
+};
 pub use gates::{
     choices, choose_authenticator, choose_questions, offered, resend, send_email_code,
     send_email_code_to_hint, send_phone_code,
@@ -102,7 +104,7 @@ pub struct State {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub network: String,
     /// When an instance began writing the new password to the directory
-    /// (`finish::set_in_directory`): another submission waits, and a
+    /// (`finish::set_password`): another submission waits, and a
     /// reservation older than `finish::WRITE_RESERVATION_SECS` (an
     /// instance that stopped mid-write) may be taken over.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -142,6 +142,28 @@ impl Slapd {
         }
     }
 
+    /// Freezes the server (SIGSTOP): connections are accepted by the
+    /// kernel but nothing answers, like a directory that hangs.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a paused server go on (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, sig: &str) {
+        let pid = self.child.as_ref().expect("slapd is running").id();
+        let ok = Command::new("kill")
+            .arg(sig)
+            .arg(pid.to_string())
+            .status()
+            .expect("kill")
+            .success();
+        assert!(ok, "kill {sig} {pid}");
+    }
+
     /// Starts it again on the same ports, with the same data.
     pub fn restart(&mut self) {
         self.stop();

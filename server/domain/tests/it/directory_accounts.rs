@@ -32,6 +32,7 @@ both_backends!(
     directory_groups_decide_the_sspr_scope,
     disabled_in_the_directory_is_disabled_here,
     a_sync_of_ten_thousand_entries_pages_and_disables_the_gone,
+    a_write_left_behind_by_a_stopped_instance_is_taken_over_later,
 );
 
 fn services(t: &TestDb, slapd: &Slapd) -> Services {
@@ -418,4 +419,50 @@ async fn a_sync_of_ten_thousand_entries_pages_and_disables_the_gone(t: &TestDb) 
         .unwrap()
         .unwrap();
     assert_eq!(moved.email.as_deref(), Some("seven@example.org"));
+}
+
+/// An instance that stops in the middle of writing the password (its task
+/// is dropped while the directory hangs) leaves the flow reserved: another
+/// submission is answered "try again later" (503), not written twice; once
+/// the reservation is old it is taken over and the reset completes once.
+async fn a_write_left_behind_by_a_stopped_instance_is_taken_over_later(t: &TestDb) {
+    let slapd = Slapd::start();
+    let config = Config {
+        directory: slapd.config(),
+        ..Config::default()
+    };
+    let (s, clock) = sspr_domain::testkit::services(t.db.clone(), config);
+    let (dn, _) = alice(&s, &slapd).await;
+    let flow = passed_flow(&s).await;
+    slapd.pause();
+    let stuck = {
+        let (s, flow) = (s.clone(), flow.clone());
+        tokio::spawn(async move {
+            reset::set_password(&s, &flow, NEW_PASSWORD, NEW_PASSWORD, None, s.now()).await
+        })
+    };
+    // Long enough for the reservation and the start of the write.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    stuck.abort();
+    let _ = stuck.await;
+    slapd.resume();
+    match reset::set_password(&s, &flow, NEW_PASSWORD, NEW_PASSWORD, None, s.now()).await {
+        Err(ResetError::Internal(e)) => assert!(e.is_transient(), "{e}"),
+        other => panic!("a reserved flow: {other:?}"),
+    }
+    clock.advance(reset::WRITE_RESERVATION_SECS + 1);
+    // Another password: the stopped instance's write may have landed, and
+    // the directory's history would refuse the same one again.
+    let second = "violet harbour under the evening tide";
+    reset::set_password(&s, &flow, second, second, None, s.now())
+        .await
+        .unwrap();
+    assert!(slapd.can_bind(&dn, second));
+    let told = outbox::recent(s.db.pool(), &s.key, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| matches!(m.template, Template::PasswordChanged { .. }))
+        .count();
+    assert_eq!(told, 1, "the reset is committed once");
 }
