@@ -1,7 +1,7 @@
 //! Builds the HTTP application: Leptos pages and server functions, static
 //! files, a health check, and the security layers around all of them.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use app::i18n::Locale;
@@ -15,7 +15,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use http::StatusCode;
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use sspr_domain::Services;
 use sspr_domain::outbox::DeliveryMode;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -65,10 +65,23 @@ fn leptos_context() {
     }
 }
 
+/// The application's routes, listed once per process.
+///
+/// Listing renders the whole app with resource loading switched off by a
+/// process-wide flag (leptos_server's `SuppressResourceLoad`), and a resource
+/// first polled while the flag is up waits forever (leptos-rs/leptos#4773):
+/// a page rendered by one router while another router is being built would
+/// hang until the request timeout. Listing once, before the first router
+/// exists, leaves no page that can be rendered during a listing.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn build(state: AppState) -> Result<Router, BuildError> {
     let config = state.services.config.clone();
     let origin = config.public_origin()?;
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let default_locale = match_tag(&config.default_locale).unwrap_or(Locale::en);
 
     let app = Router::new()

@@ -30,6 +30,13 @@ pub fn Page(
 ) -> impl IntoView {
     let heading = title.clone();
     let class = if wide { "card wide" } else { "card" };
+    // On the server the title is read now, while this request's reactive
+    // arena is current: leptos_meta reads a reactive title again when it
+    // writes `<head>`, outside the request's sandbox, and under concurrent
+    // requests that read found another request's arena (a panic, a 500;
+    // `http/it/pages.rs` `forty_pages_render_at_once_while_another_router_is_built`).
+    #[cfg(feature = "ssr")]
+    let title = TextProp::from(title.get().to_string());
     view! {
         <Title text=title />
         <section class=class aria-labelledby="page-title">

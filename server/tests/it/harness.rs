@@ -70,9 +70,7 @@ impl TestApp {
     /// test can cut).
     pub async fn over(db: sspr_domain::Db, config: Config) -> TestApp {
         let (services, clock) = services(db, config);
-        let options = LeptosOptions::builder().output_name("sspr").build();
-        let state = sspr_server::router::app_state(options, services.clone()).unwrap();
-        let router = sspr_server::router::build(state).unwrap();
+        let router = router_over(&services);
         TestApp {
             router,
             services,
@@ -163,6 +161,13 @@ impl TestApp {
         self.send(b.body(Body::from(form.to_owned())).unwrap())
             .await
     }
+}
+
+/// A router over `services`, as `sspr serve` builds it.
+pub fn router_over(services: &Services) -> Router {
+    let options = LeptosOptions::builder().output_name("sspr").build();
+    let state = sspr_server::router::app_state(options, services.clone()).unwrap();
+    sspr_server::router::build(state).unwrap()
 }
 
 pub fn form(login: &str, password: &str) -> String {

@@ -1,12 +1,18 @@
 //! Server-rendered pages: locale negotiation, redirects, dev pages.
 
-use http::StatusCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::body::Body;
+use http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
 use sspr_domain::both_backends;
 use sspr_domain::config::Config;
 use sspr_domain::testkit::TestDb;
 use sspr_domain::users::Role;
+use tower::ServiceExt;
 
-use crate::harness::{PASSWORD, TestApp, form};
+use crate::harness::{PASSWORD, TestApp, form, router_over};
 
 both_backends!(
     sign_in_page_is_english_by_default_with_the_right_fields,
@@ -17,6 +23,7 @@ both_backends!(
     the_dev_outbox_lists_sent_messages_in_outbox_mode,
     the_dev_outbox_does_not_exist_in_other_modes,
     health_check_answers,
+    forty_pages_render_at_once_while_another_router_is_built,
 );
 
 async fn sign_in_page_is_english_by_default_with_the_right_fields(t: &TestDb) {
@@ -187,4 +194,52 @@ async fn health_check_answers(t: &TestDb) {
     let app = TestApp::new(t).await;
     let r = app.get("/healthz", None).await;
     assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "ok"));
+}
+
+/// Two causes of this suite's intermittent 408s and pages without a form,
+/// both of concurrency inside one process:
+/// - building a router listed the routes by rendering the app with resource
+///   loading switched off process-wide, so a page whose data was first asked
+///   for in that window waited forever, then 408 (leptos-rs/leptos#4773;
+///   `router::route_list` lists once);
+/// - leptos_meta read a reactive `<title>` again outside the request's
+///   reactive arena, which under concurrent requests was another request's:
+///   a panic, 500 (`components::page::Page` reads it while rendering).
+///
+/// Forty pages render at once while one thread builds routers.
+async fn forty_pages_render_at_once_while_another_router_is_built(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let builder = tokio::task::spawn_blocking({
+        let (stop, services) = (stop.clone(), app.services.clone());
+        move || {
+            let mut built = 0_u32;
+            while !stop.load(Ordering::Relaxed) {
+                drop(router_over(&services));
+                built += 1;
+            }
+            built
+        }
+    });
+    let mut pages = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let router = app.router.clone();
+        pages.spawn(async move {
+            let req = Request::get("/reset")
+                .header(header::ACCEPT, "text/html")
+                .body(Body::empty())
+                .unwrap();
+            let res = router.oneshot(req).await.unwrap();
+            let status = res.status();
+            let body = res.into_body().collect().await.unwrap().to_bytes();
+            (status, String::from_utf8_lossy(&body).into_owned())
+        });
+    }
+    let answers = pages.join_all().await;
+    stop.store(true, Ordering::Relaxed);
+    assert!(builder.await.unwrap() > 0, "routers were built meanwhile");
+    for (status, body) in answers {
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains(r#"name="captcha""#), "the whole form");
+    }
 }
