@@ -101,3 +101,19 @@ setup_directory() {
   fi
   apt_install slapd ldap-utils
 }
+
+# The Active Directory tests run against a real Samba AD DC (.ci/ad-dc).
+# samba-ad-provision is only a Recommends of samba-ad-dc, so it is named;
+# without other recommends (krb5-user would upgrade libraries under
+# PostgreSQL). The image's policy-rc.d keeps the package from starting a
+# system DC on port 389.
+setup_active_directory() {
+  local missing=()
+  for p in samba-ad-dc samba-ad-provision ldap-utils openssl; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "apt-get install ${missing[*]}"
+  if [ -z "$APT_UPDATED" ]; then as_root apt-get update -qq; APT_UPDATED=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}

@@ -147,20 +147,24 @@ async fn housekeeping(s: sspr_domain::Services, stop: impl std::future::Future<O
 
 /// Syncs the directory's entries every `every` (the first after one
 /// interval: sign-in and reset read the entries they need on their own).
-/// Several instances may each sync; a sync is idempotent.
+/// Of several instances on one database, one syncs each interval (a lease
+/// in the database, `directory::sync::run_if_due`).
 async fn directory_sync(
     s: sspr_domain::Services,
     every: Duration,
     stop: impl std::future::Future<Output = ()>,
 ) {
     tokio::pin!(stop);
+    let holder = uuid::Uuid::new_v4().to_string();
     loop {
         tokio::select! {
             _ = &mut stop => break,
             _ = tokio::time::sleep(every) => {}
         }
-        match sspr_domain::directory::sync::run(&s, s.clock.now()).await {
-            Ok(r) => tracing::info!(?r, "directory sync"),
+        let now = s.clock.now();
+        match sspr_domain::directory::sync::run_if_due(&s, &holder, every.as_secs(), now).await {
+            Ok(Some(r)) => tracing::info!(?r, "directory sync"),
+            Ok(None) => tracing::debug!("directory sync: another instance synced this interval"),
             Err(e) => tracing::warn!(error = %e, "directory sync failed"),
         }
     }

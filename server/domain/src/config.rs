@@ -211,7 +211,13 @@ impl Config {
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
         Self::load_from(
             file,
-            Env::prefixed("SSPR_").split("__").ignore(&["config"]),
+            // SSPR_TEST_* belong to the test suite (its PostgreSQL, its AD
+            // DC), never to the server: a test run's environment must not
+            // make the server it starts refuse its configuration.
+            Env::prefixed("SSPR_")
+                .split("__")
+                .ignore(&["config"])
+                .filter(|k| !k.starts_with("test_")),
             Env::raw().only(&["DATABASE_URL"]),
         )
     }
@@ -615,6 +621,9 @@ mod tests {
             assert_eq!(c.public_url, "https://env.test");
             assert_eq!(c.sessions.idle_timeout_secs, 900);
             assert_eq!(c.database_url, "postgres://u@127.0.0.1/db");
+            jail.set_env("SSPR_TEST_POSTGRES_URL", "postgres://the-suite's");
+            jail.set_env("SSPR_TEST_AD_URL", "ldaps://127.0.0.1:636");
+            Config::load(None).map_err(|e| e.to_string())?;
             jail.set_env("SSPR_TYPO", "1");
             let err = Config::load(None).unwrap_err().to_string();
             assert!(err.contains("typo"), "{err}");

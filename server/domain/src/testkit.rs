@@ -5,6 +5,8 @@
 
 #![allow(clippy::expect_used, clippy::panic)]
 
+pub mod ldap_tools;
+pub mod samba;
 pub mod slapd;
 
 use std::sync::Arc;

@@ -18,6 +18,8 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
 use super::config::{DirectoryConfig, DirectoryKind, Transport};
+use super::groups::{self, GroupTree};
+use super::lockout;
 use super::refusal::{self, CONSTRAINT_VIOLATION, PPOLICY_OID, Refusal};
 use super::{Entry, active_directory};
 
@@ -88,7 +90,14 @@ pub struct Directory {
     tls: Arc<rustls::ClientConfig>,
     /// Bound service-account connections, reused between requests.
     pool: tokio::sync::Mutex<Vec<Ldap>>,
+    /// Groups of groups read by lookups, and since when: kept for
+    /// [`GROUP_CACHE`], so a known user's lookup usually costs the one
+    /// search an unknown ID's does (docs/security.md #10, #85).
+    groups: tokio::sync::Mutex<(std::time::Instant, GroupTree)>,
 }
+
+/// How long lookups reuse the groups of groups they have read.
+const GROUP_CACHE: Duration = Duration::from_secs(300);
 
 impl Directory {
     /// `None` for `kind = "none"`.
@@ -100,6 +109,7 @@ impl Directory {
             cfg: cfg.clone(),
             tls: tls_config(cfg)?,
             pool: tokio::sync::Mutex::new(Vec::new()),
+            groups: tokio::sync::Mutex::new((std::time::Instant::now(), GroupTree::default())),
         }))
     }
 
@@ -258,7 +268,67 @@ impl Directory {
             tracing::warn!("a login matches more than one directory entry; nobody is signed in");
             return Ok(None);
         }
-        Ok(found.pop())
+        let Some(entry) = found.pop() else {
+            return Ok(None);
+        };
+        let mut cache = self.groups.lock().await;
+        if cache.0.elapsed() > GROUP_CACHE {
+            *cache = (std::time::Instant::now(), GroupTree::default());
+        }
+        Ok(Some(self.with_nested_groups(entry, &mut cache.1).await?))
+    }
+
+    /// `entry` with the groups above its own (`groups` module) and its
+    /// admin flag from all of them.
+    async fn with_nested_groups(
+        &self,
+        mut entry: Entry,
+        tree: &mut GroupTree,
+    ) -> Result<Entry, DirectoryError> {
+        let direct = std::mem::take(&mut entry.groups);
+        entry.groups = tree
+            .expand(direct, self.cfg.group_nesting_depth, |g| self.parents_of(g))
+            .await?;
+        entry.admin = self.is_admin(&entry.groups);
+        Ok(entry)
+    }
+
+    fn is_admin(&self, groups: &[String]) -> bool {
+        groups
+            .iter()
+            .any(|g| self.cfg.admin_groups.iter().any(|a| dn_eq(a, g)))
+    }
+
+    /// The groups `group` is a member of (its own `memberOf`); none when
+    /// the entry is gone.
+    async fn parents_of(&self, group: String) -> Result<Vec<String>, DirectoryError> {
+        let t = self.timeout();
+        self.as_service(|mut ldap| {
+            let group = group.clone();
+            async move {
+                let ldap3::SearchResult(entries, r) = ldap
+                    .with_timeout(t)
+                    .search(&group, Scope::Base, "(objectClass=*)", vec!["memberOf"])
+                    .await?;
+                match r.rc {
+                    0 => {}
+                    // noSuchObject: a stale memberOf value.
+                    32 => return Ok(Vec::new()),
+                    _ => return Err(DirectoryError::from_result(&r)),
+                }
+                Ok(entries
+                    .into_iter()
+                    .flat_map(|e| {
+                        SearchEntry::construct(e)
+                            .attrs
+                            .into_iter()
+                            .filter(|(k, _)| k.eq_ignore_ascii_case("memberOf"))
+                            .flat_map(|(_, v)| v)
+                    })
+                    .collect())
+            }
+        })
+        .await
     }
 
     fn filter_for(&self, login: &str) -> String {
@@ -338,9 +408,7 @@ impl Directory {
                 locked_time.is_some() && !admin_locked,
             )
         };
-        let admin = groups
-            .iter()
-            .any(|g| self.cfg.admin_groups.iter().any(|a| dn_eq(a, g)));
+        let admin = self.is_admin(&groups);
         Some(Entry {
             id,
             dn: e.dn.clone(),
@@ -384,15 +452,89 @@ impl Directory {
         Ok(Scan {
             dir: self,
             stream,
+            tree: GroupTree::default(),
             skipped: 0,
         })
     }
 
     /// Checks a password by binding as the user on a connection of its own.
+    /// When the account's recent failures in the directory are one short
+    /// of its lockout threshold, no bind is made and the answer is
+    /// `Locked`: a failed bind from sspr would lock the account for every
+    /// application (`lockout`).
     pub async fn check_password(&self, dn: &str, password: &str) -> Result<Bind, DirectoryError> {
+        if self.cfg.lockout_threshold > 0 && !password.is_empty() {
+            let failures = self.recent_failures(dn).await?;
+            if !lockout::bind_allowed(failures, self.cfg.lockout_threshold) {
+                tracing::warn!(
+                    failures,
+                    threshold = self.cfg.lockout_threshold,
+                    "no bind: one more failure would lock the account in the directory"
+                );
+                return Ok(Bind::Locked);
+            }
+        }
         let (mut ldap, bind) = self.bind_as(dn, password).await?;
         let _ = ldap.unbind().await;
         Ok(bind)
+    }
+
+    /// The failed binds the directory holds against `dn` within its
+    /// window, read as the service account.
+    async fn recent_failures(&self, dn: &str) -> Result<u32, DirectoryError> {
+        let t = self.timeout();
+        let ad = self.is_ad();
+        let window = self.cfg.lockout_window_secs;
+        let attrs: Vec<&'static str> = if ad {
+            vec!["badPwdCount", "badPasswordTime"]
+        } else {
+            vec!["pwdFailureTime"]
+        };
+        let dn = dn.to_owned();
+        let values = self
+            .as_service(|mut ldap| {
+                let (dn, attrs) = (dn.clone(), attrs.clone());
+                async move {
+                    let ldap3::SearchResult(entries, r) = ldap
+                        .with_timeout(t)
+                        .search(&dn, Scope::Base, "(objectClass=*)", attrs)
+                        .await?;
+                    match r.rc {
+                        0 => {}
+                        // noSuchObject: the DN an unknown ID binds to (the
+                        // same work as a known one's), or a user just gone.
+                        32 => return Ok(std::collections::HashMap::new()),
+                        _ => return Err(DirectoryError::from_result(&r)),
+                    }
+                    Ok(entries
+                        .into_iter()
+                        .next()
+                        .map(|e| SearchEntry::construct(e).attrs)
+                        .unwrap_or_default())
+                }
+            })
+            .await?;
+        let get = |name: &str| {
+            values
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        Ok(if ad {
+            lockout::ad_failures(
+                get("badPwdCount").first().map(String::as_str),
+                get("badPasswordTime").first().map(String::as_str),
+                now,
+                window,
+            )
+        } else {
+            lockout::ppolicy_failures(&get("pwdFailureTime"), now, window)
+        })
     }
 
     /// A reset: the service account sets the password. The directory's own
@@ -531,6 +673,8 @@ const SCAN_PAGE: i32 = 500;
 pub struct Scan<'d> {
     dir: &'d Directory,
     stream: ldap3::SearchStream<'static, String, Vec<String>>,
+    /// Groups of groups, read once for the whole scan.
+    tree: GroupTree,
     /// Entries without a stable id or a login, passed over.
     pub skipped: u64,
 }
@@ -540,7 +684,11 @@ impl Scan<'_> {
     pub async fn next(&mut self) -> Result<Option<Entry>, DirectoryError> {
         while let Some(raw) = self.stream.next().await? {
             match self.dir.entry_of(SearchEntry::construct(raw)) {
-                Some(entry) => return Ok(Some(entry)),
+                Some(entry) => {
+                    return Ok(Some(
+                        self.dir.with_nested_groups(entry, &mut self.tree).await?,
+                    ));
+                }
                 None => self.skipped += 1,
             }
         }
@@ -615,18 +763,7 @@ fn ad_outcome(r: &LdapResult) -> Result<(), DirectoryError> {
 /// Two DNs name the same entry when they match ignoring case and spaces
 /// around separators (enough for group DNs as admins type them).
 fn dn_eq(a: &str, b: &str) -> bool {
-    let norm = |s: &str| {
-        s.split(',')
-            .map(|rdn| {
-                rdn.split('=')
-                    .map(|p| p.trim().to_lowercase())
-                    .collect::<Vec<_>>()
-                    .join("=")
-            })
-            .collect::<Vec<_>>()
-            .join(",")
-    };
-    norm(a) == norm(b)
+    groups::normalize_dn(a) == groups::normalize_dn(b)
 }
 
 /// The public roots plus `ca_file`; ring, like the rest of the server.

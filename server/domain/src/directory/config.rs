@@ -90,6 +90,19 @@ pub struct DirectoryConfig {
     /// Members of these groups (DNs) are sspr admins (two methods, no
     /// security questions, a second factor at sign-in).
     pub admin_groups: Vec<String>,
+    /// Levels of groups-in-groups followed above a user's own groups (for
+    /// `admin_groups` and SSPR scope "selected groups"); 0 counts direct
+    /// membership only. Each level costs a read per new group.
+    pub group_nesting_depth: u32,
+    /// The directory's own lockout threshold (ppolicy `pwdMaxFailure`, AD
+    /// `lockoutThreshold`): sspr does not make a bind that would bring the
+    /// account's recent failures to it (`directory::lockout`). Set it to the
+    /// directory's value; 0 only for a directory that never locks.
+    pub lockout_threshold: u32,
+    /// The directory's window for counting failures (ppolicy
+    /// `pwdFailureCountInterval`, AD `lockoutObservationWindow`), in
+    /// seconds; 0: failures are never forgotten.
+    pub lockout_window_secs: u64,
     /// Seconds for connecting and for each operation.
     pub timeout_secs: u64,
     /// Service-account connections kept open between requests.
@@ -114,6 +127,11 @@ impl Default for DirectoryConfig {
             login_attributes: Vec::new(),
             attributes: AttributeMap::default(),
             admin_groups: Vec::new(),
+            group_nesting_depth: 5,
+            // Low on purpose: a forgotten setting stops sspr's binds early
+            // rather than let it lock accounts.
+            lockout_threshold: 5,
+            lockout_window_secs: 1800,
             timeout_secs: 5,
             pool_size: 4,
             sync_interval_secs: 3600,
@@ -187,6 +205,12 @@ impl DirectoryConfig {
                     format!("{name:?} is not an attribute name"),
                 ));
             }
+        }
+        if self.group_nesting_depth > 16 {
+            return Err(invalid(
+                "directory.group_nesting_depth",
+                "at most 16 (0 for direct membership only)".into(),
+            ));
         }
         if !(1..=60).contains(&self.timeout_secs)
             || !(1..=64).contains(&self.pool_size)

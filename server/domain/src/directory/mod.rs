@@ -8,6 +8,8 @@
 //! - `client`: the LDAP operations (TLS always; a pool of service binds).
 //! - `refusal`: the directory's reasons for refusing a password, as codes.
 //! - `active_directory`: AD's encodings (`unicodePwd`, `objectGUID`, flags).
+//! - `groups`: nested groups, resolved with a depth bound.
+//! - `lockout`: sspr never makes the bind that would lock the account there.
 //! - `accounts`: entries mirrored into `users` rows by their stable id.
 //! - `sync`: every entry refreshed, rows of entries gone disabled.
 
@@ -15,6 +17,8 @@ pub mod accounts;
 pub mod active_directory;
 mod client;
 pub mod config;
+pub mod groups;
+pub mod lockout;
 pub mod refusal;
 pub mod sync;
 
@@ -36,9 +40,10 @@ pub struct Entry {
     pub email: Option<String>,
     pub mobile: Option<String>,
     pub preferred_language: Option<String>,
-    /// `memberOf` values (group DNs).
+    /// Group DNs: its own `memberOf` values and the groups above them
+    /// (`groups`).
     pub groups: Vec<String>,
-    /// A member of one of `admin_groups`.
+    /// A member of one of `admin_groups`, directly or through nesting.
     pub admin: bool,
     /// Disabled in the directory (AD `userAccountControl`, 389 `nsAccountLock`).
     pub disabled: bool,

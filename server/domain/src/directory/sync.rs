@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::accounts::{self, Mirroring};
 use super::{Directory, DirectoryError};
+use crate::store::job_leases;
 use crate::store::users as store;
 use crate::{DomainError, Services, Timestamp};
 
@@ -64,4 +65,26 @@ pub async fn run(s: &Services, now: Timestamp) -> Result<SyncReport, SyncError> 
     }
     report.gone = store::mark_gone(s.db.pool(), now).await?;
     Ok(report)
+}
+
+/// The job name in `job_leases`.
+const SYNC_JOB: &str = "directory_sync";
+
+/// The periodic sync of a server instance (`holder`, an id of its own):
+/// runs when no other instance sharing the database has synced in the
+/// last `every_secs`, and answers `None` when one has. A sync that fails
+/// keeps the lease: the next try waits a whole interval, as it would after
+/// a success.
+pub async fn run_if_due(
+    s: &Services,
+    holder: &str,
+    every_secs: u64,
+    now: Timestamp,
+) -> Result<Option<SyncReport>, SyncError> {
+    let every = i64::try_from(every_secs).unwrap_or(i64::MAX);
+    let until = now.plus_secs(every);
+    if !job_leases::claim(s.db.pool(), SYNC_JOB, holder, now, until).await? {
+        return Ok(None);
+    }
+    run(s, now).await.map(Some)
 }

@@ -12,6 +12,7 @@ pub mod audit_events;
 pub mod counters;
 pub mod flows;
 pub mod groups;
+pub mod job_leases;
 pub mod lockouts;
 pub mod methods;
 pub mod outbox;

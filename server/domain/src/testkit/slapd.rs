@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::directory::config::Secret;
 use crate::directory::{DirectoryConfig, DirectoryKind};
+use crate::testkit::ldap_tools::LdapTools;
 
 pub const BASE: &str = "dc=example,dc=org";
 pub const PEOPLE: &str = "ou=people,dc=example,dc=org";
@@ -22,6 +23,8 @@ pub const ADMINS_GROUP: &str = "cn=admins,ou=groups,dc=example,dc=org";
 pub const STAFF_GROUP: &str = "cn=staff,ou=groups,dc=example,dc=org";
 /// The ppolicy minimum length (`pwdMinLength`) of the seeded policy.
 pub const PPOLICY_MIN_LENGTH: usize = 12;
+/// Its `pwdMaxFailure`: failed binds that lock an account.
+pub const PPOLICY_MAX_FAILURE: usize = 5;
 
 pub struct Slapd {
     dir: tempfile::TempDir,
@@ -205,43 +208,27 @@ impl Slapd {
             base_dn: PEOPLE.into(),
             login_attributes: vec!["uid".into(), "mail".into()],
             admin_groups: vec![ADMINS_GROUP.into()],
+            lockout_threshold: PPOLICY_MAX_FAILURE as u32,
+            lockout_window_secs: 300,
             timeout_secs: 5,
             ..DirectoryConfig::default()
         }
     }
 
-    /// Runs an LDIF change as the rootdn over the plain loopback port with
-    /// `ldapmodify` (overlays run: ppolicy hashes passwords, memberof
-    /// keeps memberOf).
+    /// The rootdn's tools, over the plain loopback port (overlays run:
+    /// ppolicy hashes passwords, memberof keeps memberOf).
+    pub fn tools(&self) -> LdapTools {
+        LdapTools {
+            url: self.ldap_url(),
+            ca: None,
+            admin_dn: ROOT_DN.into(),
+            admin_password: ROOT_PASSWORD.into(),
+        }
+    }
+
+    /// Runs an LDIF change as the rootdn.
     pub fn modify(&self, ldif: &str) {
-        use std::io::Write as _;
-        let mut child = Command::new("ldapmodify")
-            .args([
-                "-x",
-                "-H",
-                &self.ldap_url(),
-                "-D",
-                ROOT_DN,
-                "-w",
-                ROOT_PASSWORD,
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("ldapmodify (Debian's ldap-utils)");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(ldif.as_bytes())
-            .expect("write ldif");
-        let out = child.wait_with_output().expect("ldapmodify");
-        assert!(
-            out.status.success(),
-            "ldapmodify: {}\n{ldif}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        self.tools().modify(ldif);
     }
 
     /// Adds a person under `ou=people` and returns their DN.
@@ -255,50 +242,30 @@ impl Slapd {
         dn
     }
 
+    /// Adds a group under `ou=groups` with `member` as its first member
+    /// (groupOfNames needs one) and returns its DN.
+    pub fn add_group(&self, cn: &str, member: &str) -> String {
+        let dn = format!("cn={cn},ou=groups,{BASE}");
+        self.modify(&format!(
+            "dn: {dn}\nchangetype: add\nobjectClass: groupOfNames\ncn: {cn}\nmember: {member}\n"
+        ));
+        dn
+    }
+
     pub fn add_to_group(&self, group: &str, dn: &str) {
         self.modify(&format!(
             "dn: {group}\nchangetype: modify\nadd: member\nmember: {dn}\n"
         ));
     }
 
-    /// True when a simple bind as `dn` with `password` succeeds, checked
-    /// with `ldapwhoami` (another client than sspr's).
+    /// True when a simple bind as `dn` with `password` succeeds.
     pub fn can_bind(&self, dn: &str, password: &str) -> bool {
-        Command::new("ldapwhoami")
-            .args(["-x", "-H", &self.ldap_url(), "-D", dn, "-w", password])
-            .output()
-            .expect("ldapwhoami (Debian's ldap-utils)")
-            .status
-            .success()
+        self.tools().can_bind(dn, password)
     }
 
-    /// An attribute's values as the rootdn reads them (`ldapsearch`).
+    /// An attribute's values as the rootdn reads them.
     pub fn read(&self, dn: &str, attr: &str) -> Vec<String> {
-        let out = Command::new("ldapsearch")
-            .args([
-                "-x",
-                "-LLL",
-                "-o",
-                "ldif-wrap=no",
-                "-H",
-                &self.ldap_url(),
-                "-D",
-                ROOT_DN,
-                "-w",
-                ROOT_PASSWORD,
-                "-s",
-                "base",
-                "-b",
-                dn,
-                attr,
-            ])
-            .output()
-            .expect("ldapsearch");
-        let prefix = format!("{attr}: ");
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| l.strip_prefix(&prefix).map(str::to_owned))
-            .collect()
+        self.tools().read(dn, attr)
     }
 }
 
@@ -400,7 +367,7 @@ fn seed_ldif() -> String {
         "dn: cn=default,ou=policies,{BASE}\nobjectClass: organizationalRole\n\
          objectClass: pwdPolicy\ncn: default\npwdAttribute: userPassword\n\
          pwdMinLength: {PPOLICY_MIN_LENGTH}\npwdCheckQuality: 2\npwdInHistory: 3\npwdLockout: TRUE\n\
-         pwdMaxFailure: 5\npwdFailureCountInterval: 300\npwdLockoutDuration: 900\n\
+         pwdMaxFailure: {PPOLICY_MAX_FAILURE}\npwdFailureCountInterval: 300\npwdLockoutDuration: 900\n\
          pwdAllowUserChange: TRUE"
     ));
     entry(&format!(

@@ -103,11 +103,9 @@ async fn unlock_clears_the_directory_lockout() {
     let s = Slapd::start();
     let dn = s.add_user("erin", OLD, "erin@example.org", "+15555550105");
     let d = client(&s);
+    // Locked by guesses made through another application.
     for _ in 0..5 {
-        assert_eq!(
-            d.check_password(&dn, "wrong").await.unwrap(),
-            Bind::Rejected
-        );
+        assert!(!s.can_bind(&dn, "wrong"));
     }
     assert!(d.find("erin").await.unwrap().unwrap().locked);
     assert_eq!(
@@ -193,4 +191,75 @@ async fn tls_is_verified_and_starttls_works() {
         d.find("hugo").await,
         Err(DirectoryError::Setup(_))
     ));
+}
+
+/// Groups in groups count, up to the configured depth; a cycle ends.
+#[tokio::test]
+async fn nested_groups_count_up_to_the_depth() {
+    let s = Slapd::start();
+    let dn = s.add_user("ivy", OLD, "ivy@example.org", "+15555550109");
+    let ops = s.add_group("it-ops", &dn);
+    s.add_to_group(slapd::STAFF_GROUP, &ops);
+    s.add_to_group(slapd::ADMINS_GROUP, slapd::STAFF_GROUP);
+    let names = |e: &sspr_domain::directory::Entry| -> Vec<String> {
+        e.group_names()
+            .iter()
+            .map(|l| l.as_str().to_owned())
+            .collect()
+    };
+
+    let ivy = client(&s).find("ivy").await.unwrap().unwrap();
+    assert!(ivy.admin, "admins ⊃ staff ⊃ it-ops ∋ ivy");
+    assert_eq!(names(&ivy), ["admins", "it-ops", "staff"]);
+
+    let mut shallow = s.config();
+    shallow.group_nesting_depth = 1;
+    let ivy = Directory::new(&shallow)
+        .unwrap()
+        .unwrap()
+        .find("ivy")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!ivy.admin, "two levels up: beyond a depth of 1");
+    assert_eq!(names(&ivy), ["it-ops", "staff"]);
+
+    // admins ∈ it-ops closes a cycle: each group once, and the lookup ends.
+    s.add_to_group(&ops, slapd::ADMINS_GROUP);
+    let ivy = client(&s).find("ivy").await.unwrap().unwrap();
+    assert_eq!(names(&ivy), ["admins", "it-ops", "staff"]);
+    assert_eq!(ivy.groups.len(), 3);
+}
+
+/// sspr's binds stop one failure short of the directory's lockout: ten
+/// wrong guesses through sspr leave the account unlocked for everyone.
+#[tokio::test]
+async fn guessing_through_sspr_cannot_lock_the_directory_account() {
+    let s = Slapd::start();
+    let dn = s.add_user("jay", OLD, "jay@example.org", "+15555550110");
+    let d = client(&s);
+    let answers: Vec<Bind> = futures_answers(&d, &dn, 10).await;
+    assert_eq!(
+        answers,
+        [
+            vec![Bind::Rejected; slapd::PPOLICY_MAX_FAILURE - 1],
+            vec![Bind::Locked; 10 - (slapd::PPOLICY_MAX_FAILURE - 1)]
+        ]
+        .concat()
+    );
+    assert!(
+        s.read(&dn, "pwdAccountLockedTime").is_empty(),
+        "not locked in the directory"
+    );
+    assert!(s.can_bind(&dn, OLD), "the user signs in elsewhere");
+    // That success cleared the directory's count: sspr binds again.
+    assert_eq!(d.check_password(&dn, OLD).await.unwrap(), Bind::Accepted);
+}
+
+async fn futures_answers(d: &Directory, dn: &str, n: usize) -> Vec<Bind> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        out.push(d.check_password(dn, "wrong guess").await.unwrap());
+    }
+    out
 }

@@ -33,6 +33,7 @@ both_backends!(
     disabled_in_the_directory_is_disabled_here,
     a_sync_of_ten_thousand_entries_pages_and_disables_the_gone,
     a_write_left_behind_by_a_stopped_instance_is_taken_over_later,
+    the_periodic_sync_runs_on_one_instance_an_interval,
 );
 
 fn services(t: &TestDb, slapd: &Slapd) -> Services {
@@ -57,13 +58,19 @@ async fn alice(s: &Services, slapd: &Slapd) -> (String, i64) {
 
 /// Step 1 and the email code sent: the flow and the code.
 async fn code_sent(s: &Services) -> (String, String) {
+    code_sent_to(s, "alice", MAIL).await
+}
+
+/// Step 1 for `login` and the email code sent to `mail` (a registered
+/// method): the flow and the code.
+pub(crate) async fn code_sent_to(s: &Services, login: &str, mail: &str) -> (String, String) {
     let nonce = "n0nce123";
     let puzzle = captcha::issue(s, nonce, s.now()).unwrap();
     let solution = captcha::solve(&puzzle).unwrap();
-    let flow = reset::start(s, "alice", &solution, nonce, ip("192.0.2.1"), s.now())
+    let flow = reset::start(s, login, &solution, nonce, ip("192.0.2.1"), s.now())
         .await
         .unwrap();
-    reset::send_email_code(s, &flow, MAIL, s.now())
+    reset::send_email_code(s, &flow, mail, s.now())
         .await
         .unwrap();
     let code = outbox::recent(s.db.pool(), &s.key, 10)
@@ -71,7 +78,7 @@ async fn code_sent(s: &Services) -> (String, String) {
         .unwrap()
         .into_iter()
         .find_map(|m| match m.template {
-            Template::ResetCode { code, .. } => Some(code),
+            Template::ResetCode { code, .. } if m.recipient == mail => Some(code),
             _ => None,
         })
         .unwrap();
@@ -80,7 +87,11 @@ async fn code_sent(s: &Services) -> (String, String) {
 
 /// Step 1 and the email gate: the flow is ready for the new password.
 async fn passed_flow(s: &Services) -> String {
-    let (flow, code) = code_sent(s).await;
+    passed_flow_of(s, "alice", MAIL).await
+}
+
+pub(crate) async fn passed_flow_of(s: &Services, login: &str, mail: &str) -> String {
+    let (flow, code) = code_sent_to(s, login, mail).await;
     assert!(reset::verify(s, &flow, &code, s.now()).await.unwrap());
     flow
 }
@@ -214,7 +225,7 @@ async fn unlock_only_clears_the_directory_lockout(t: &TestDb) {
     // Locked in the directory by guesses made elsewhere.
     let other_app = Directory::new(&slapd.config()).unwrap().unwrap();
     for _ in 0..5 {
-        other_app.check_password(&dn, "guess").await.unwrap();
+        assert!(!slapd.can_bind(&dn, "guess"));
     }
     assert_eq!(
         other_app.check_password(&dn, OLD).await.unwrap(),
@@ -465,4 +476,43 @@ async fn a_write_left_behind_by_a_stopped_instance_is_taken_over_later(t: &TestD
         .filter(|m| matches!(m.template, Template::PasswordChanged { .. }))
         .count();
     assert_eq!(told, 1, "the reset is committed once");
+}
+
+/// Instances sharing a database take turns: of ten racing for the periodic
+/// sync, one runs it; nobody runs it again within the interval; after it,
+/// another instance may (the first one may have stopped).
+async fn the_periodic_sync_runs_on_one_instance_an_interval(t: &TestDb) {
+    use sspr_domain::directory::sync;
+    let slapd = Slapd::start_with(&sspr_domain::testkit::slapd::people_ldif(3));
+    let s = std::sync::Arc::new(services(t, &slapd));
+    let now = s.now();
+    let racing: Vec<_> = (0..10)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                sync::run_if_due(&s, &format!("instance-{i}"), 3600, now)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut ran = Vec::new();
+    for task in racing {
+        if let Some(report) = task.await.unwrap() {
+            ran.push(report);
+        }
+    }
+    assert_eq!(ran.len(), 1, "{ran:?}");
+    assert_eq!(ran[0].seen, 3);
+    assert!(
+        sync::run_if_due(&s, "instance-late", 3600, now.plus_secs(3599))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let next = sync::run_if_due(&s, "instance-late", 3600, now.plus_secs(3600))
+        .await
+        .unwrap()
+        .expect("the interval is over");
+    assert_eq!((next.seen, next.unchanged), (3, 3));
 }

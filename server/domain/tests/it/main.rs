@@ -5,6 +5,7 @@
 
 mod directory;
 mod directory_accounts;
+mod directory_ad;
 mod import;
 mod model;
 mod outbox;
