@@ -91,9 +91,10 @@ pub struct Directory {
     /// Bound service-account connections, reused between requests.
     pool: tokio::sync::Mutex<Vec<Ldap>>,
     /// Groups of groups read by lookups, and since when: kept for
-    /// [`GROUP_CACHE`], so a known user's lookup usually costs the one
-    /// search an unknown ID's does (docs/security.md #10, #85).
-    groups: tokio::sync::Mutex<(std::time::Instant, GroupTree)>,
+    /// [`GROUP_CACHE`]. Locked only to copy or merge, never during a read.
+    groups: std::sync::Mutex<(std::time::Instant, GroupTree)>,
+    /// One turn per DN for password checks (`check_password`).
+    turns: std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// How long lookups reuse the groups of groups they have read.
@@ -109,7 +110,8 @@ impl Directory {
             cfg: cfg.clone(),
             tls: tls_config(cfg)?,
             pool: tokio::sync::Mutex::new(Vec::new()),
-            groups: tokio::sync::Mutex::new((std::time::Instant::now(), GroupTree::default())),
+            groups: std::sync::Mutex::new((std::time::Instant::now(), GroupTree::default())),
+            turns: std::sync::Mutex::new(std::collections::HashMap::new()),
         }))
     }
 
@@ -271,11 +273,26 @@ impl Directory {
         let Some(entry) = found.pop() else {
             return Ok(None);
         };
-        let mut cache = self.groups.lock().await;
-        if cache.0.elapsed() > GROUP_CACHE {
-            *cache = (std::time::Instant::now(), GroupTree::default());
+        if self.cfg.group_nesting_depth == 0 {
+            return Ok(Some(entry));
         }
-        Ok(Some(self.with_nested_groups(entry, &mut cache.1).await?))
+        let mut tree = {
+            let mut cache = self
+                .groups
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if cache.0.elapsed() > GROUP_CACHE {
+                *cache = (std::time::Instant::now(), GroupTree::default());
+            }
+            cache.1.clone()
+        };
+        let entry = self.with_nested_groups(entry, &mut tree).await?;
+        self.groups
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .1
+            .absorb(tree);
+        Ok(Some(entry))
     }
 
     /// `entry` with the groups above its own (`groups` module) and its
@@ -459,24 +476,61 @@ impl Directory {
 
     /// Checks a password by binding as the user on a connection of its own.
     /// When the account's recent failures in the directory are one short
-    /// of its lockout threshold, no bind is made and the answer is
-    /// `Locked`: a failed bind from sspr would lock the account for every
-    /// application (`lockout`).
+    /// of its lockout threshold, the bind goes to a DN no entry has instead
+    /// (the same work, nothing counted) and the answer is `Locked`: a failed
+    /// bind from sspr would lock the account for every application
+    /// (`lockout`). Checks of one DN take turns in this instance, so
+    /// parallel guesses cannot all read the same count and all bind.
     pub async fn check_password(&self, dn: &str, password: &str) -> Result<Bind, DirectoryError> {
-        if self.cfg.lockout_threshold > 0 && !password.is_empty() {
-            let failures = self.recent_failures(dn).await?;
-            if !lockout::bind_allowed(failures, self.cfg.lockout_threshold) {
-                tracing::warn!(
-                    failures,
-                    threshold = self.cfg.lockout_threshold,
-                    "no bind: one more failure would lock the account in the directory"
-                );
-                return Ok(Bind::Locked);
-            }
+        if self.cfg.lockout_threshold == 0 || password.is_empty() {
+            return self.bind_once(dn, password).await;
         }
+        let turn = self.turn_for(dn);
+        let _turn = turn.lock().await;
+        let failures = self.recent_failures(dn).await?;
+        let out = if lockout::bind_allowed(failures, self.cfg.lockout_threshold) {
+            self.bind_once(dn, password).await
+        } else {
+            tracing::warn!(
+                failures,
+                threshold = self.cfg.lockout_threshold,
+                "no bind: one more failure would lock the account in the directory"
+            );
+            let absent = format!("cn=sspr-no-such-entry,{}", self.cfg.base_dn);
+            self.bind_once(&absent, password)
+                .await
+                .map(|_| Bind::Locked)
+        };
+        drop(_turn);
+        self.end_turn(dn, turn);
+        out
+    }
+
+    async fn bind_once(&self, dn: &str, password: &str) -> Result<Bind, DirectoryError> {
         let (mut ldap, bind) = self.bind_as(dn, password).await?;
         let _ = ldap.unbind().await;
         Ok(bind)
+    }
+
+    /// The lock checks of `dn` take turns on.
+    fn turn_for(&self, dn: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut turns = self
+            .turns
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        turns.entry(groups::normalize_dn(dn)).or_default().clone()
+    }
+
+    /// Forgets `dn`'s turn when nobody else waits for it.
+    fn end_turn(&self, dn: &str, turn: Arc<tokio::sync::Mutex<()>>) {
+        let mut turns = self
+            .turns
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Ours and the map's: nobody else holds or waits for it.
+        if Arc::strong_count(&turn) == 2 {
+            turns.remove(&groups::normalize_dn(dn));
+        }
     }
 
     /// The failed binds the directory holds against `dn` within its

@@ -91,8 +91,10 @@ pub struct DirectoryConfig {
     /// security questions, a second factor at sign-in).
     pub admin_groups: Vec<String>,
     /// Levels of groups-in-groups followed above a user's own groups (for
-    /// `admin_groups` and SSPR scope "selected groups"); 0 counts direct
-    /// membership only. Each level costs a read per new group.
+    /// `admin_groups` and SSPR scope "selected groups"); 0 (the default)
+    /// counts direct membership only. Above 0 a lookup reads the groups of
+    /// groups it has not read in five minutes, which an unknown ID's lookup
+    /// does not (docs/security.md #85).
     pub group_nesting_depth: u32,
     /// The directory's own lockout threshold (ppolicy `pwdMaxFailure`, AD
     /// `lockoutThreshold`): sspr does not make a bind that would bring the
@@ -127,7 +129,7 @@ impl Default for DirectoryConfig {
             login_attributes: Vec::new(),
             attributes: AttributeMap::default(),
             admin_groups: Vec::new(),
-            group_nesting_depth: 5,
+            group_nesting_depth: 0,
             // Low on purpose: a forgotten setting stops sspr's binds early
             // rather than let it lock accounts.
             lockout_threshold: 5,

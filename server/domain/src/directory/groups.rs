@@ -30,12 +30,18 @@ pub fn normalize_dn(dn: &str) -> String {
 
 /// The parents read so far, by normalized group DN: a sync reads each
 /// group once for all its users.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct GroupTree {
     parents: HashMap<String, Vec<String>>,
 }
 
 impl GroupTree {
+    /// Keeps what `other` read too (a copy expanded without holding the
+    /// shared one).
+    pub fn absorb(&mut self, other: GroupTree) {
+        self.parents.extend(other.parents);
+    }
+
     /// `direct` and the groups above them, `depth` levels up at most, in
     /// the order found. `read_parents` reads a group's own `memberOf`.
     pub async fn expand<F, Fut>(
