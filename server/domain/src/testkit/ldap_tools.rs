@@ -17,27 +17,24 @@ pub struct LdapTools {
 }
 
 impl LdapTools {
-    fn command(&self, program: &str) -> Command {
+    /// `program` (an ldap-utils tool) with this server's CA, bound as `dn`.
+    fn command(&self, program: &str, dn: &str, password: &str) -> Command {
         let mut c = Command::new(program);
         if let Some(ca) = &self.ca {
             c.env("LDAPTLS_CACERT", ca).env("LDAPTLS_REQCERT", "demand");
         }
+        c.args(["-x", "-H", &self.url, "-D", dn, "-w", password]);
         c
+    }
+
+    fn as_admin(&self, program: &str) -> Command {
+        self.command(program, &self.admin_dn, &self.admin_password)
     }
 
     /// Runs an LDIF change as the administrator with `ldapmodify`.
     pub fn modify(&self, ldif: &str) {
         let mut child = self
-            .command("ldapmodify")
-            .args([
-                "-x",
-                "-H",
-                &self.url,
-                "-D",
-                &self.admin_dn,
-                "-w",
-                &self.admin_password,
-            ])
+            .as_admin("ldapmodify")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -61,10 +58,8 @@ impl LdapTools {
     /// with a base search of the root DSE: Active Directory has no
     /// "who am I" operation).
     pub fn can_bind(&self, dn: &str, password: &str) -> bool {
-        self.command("ldapsearch")
-            .args([
-                "-x", "-H", &self.url, "-D", dn, "-w", password, "-s", "base", "-b", "", "1.1",
-            ])
+        self.command("ldapsearch", dn, password)
+            .args(["-s", "base", "-b", "", "1.1"])
             .output()
             .expect("ldapsearch (Debian's ldap-utils)")
             .status
@@ -74,24 +69,8 @@ impl LdapTools {
     /// An attribute's text values as the administrator reads them.
     pub fn read(&self, dn: &str, attr: &str) -> Vec<String> {
         let out = self
-            .command("ldapsearch")
-            .args([
-                "-x",
-                "-LLL",
-                "-o",
-                "ldif-wrap=no",
-                "-H",
-                &self.url,
-                "-D",
-                &self.admin_dn,
-                "-w",
-                &self.admin_password,
-                "-s",
-                "base",
-                "-b",
-                dn,
-                attr,
-            ])
+            .as_admin("ldapsearch")
+            .args(["-LLL", "-o", "ldif-wrap=no", "-s", "base", "-b", dn, attr])
             .output()
             .expect("ldapsearch (Debian's ldap-utils)");
         let prefix = format!("{attr}: ");

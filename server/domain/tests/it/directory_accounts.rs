@@ -286,21 +286,30 @@ async fn a_change_is_written_as_the_user_under_the_directory_policy(t: &TestDb) 
     let slapd = Slapd::start();
     let s = services(t, &slapd);
     let (dn, _) = alice(&s, &slapd).await;
-    let session = sign_in(&s, req("alice", OLD), s.now())
-        .await
-        .unwrap()
-        .signed_in()
-        .session_token;
-    let change = |session: String, current: &'static str, new: &'static str| {
+    change_journey(&s, "alice", OLD, NEW_PASSWORD, |p| slapd.can_bind(&dn, p)).await;
+}
+
+/// A change through sspr as `login`, whose password is `old`: a wrong
+/// current password refused; `old` → `new` written (`binds` says which
+/// password the directory takes now); back to `old`, which sspr's rules
+/// accept, refused by the directory's history, and nothing written.
+pub(crate) async fn change_journey(
+    s: &Services,
+    login: &str,
+    old: &str,
+    new: &str,
+    binds: impl Fn(&str) -> bool,
+) {
+    let change = |session: String, current: String, new: String| {
         let s = s.clone();
         async move {
             password_change::change(
                 &s,
                 ChangeRequest {
                     session_token: &session,
-                    current,
-                    new,
-                    confirm: new,
+                    current: &current,
+                    new: &new,
+                    confirm: &new,
                     sign_out_others: true,
                     ip: ip("192.0.2.1"),
                 },
@@ -309,21 +318,25 @@ async fn a_change_is_written_as_the_user_under_the_directory_policy(t: &TestDb) 
             .await
         }
     };
+    let session = sign_in(s, req(login, old), s.now())
+        .await
+        .unwrap()
+        .signed_in()
+        .session_token;
     assert!(matches!(
-        change(session.clone(), "not my password", NEW_PASSWORD).await,
+        change(session.clone(), "Not-My-Password-1".into(), new.into()).await,
         Err(ChangeError::InvalidCredentials)
     ));
-    let session = change(session, OLD, NEW_PASSWORD).await.unwrap();
-    assert!(slapd.can_bind(&dn, NEW_PASSWORD));
-    assert!(!slapd.can_bind(&dn, OLD));
-    // Back to the old one: sspr's rules accept it, the directory's history not.
-    match change(session, NEW_PASSWORD, OLD).await {
+    let session = change(session, old.into(), new.into()).await.unwrap();
+    assert!(binds(new), "written to the directory");
+    assert!(!binds(old));
+    match change(session, new.into(), old.into()).await {
         Err(ChangeError::Rejected(reasons, _)) => {
             assert_eq!(reasons, vec![Reason::DirectoryHistory])
         }
         other => panic!("{other:?}"),
     }
-    assert!(slapd.can_bind(&dn, NEW_PASSWORD));
+    assert!(binds(new));
 }
 
 async fn a_directory_outage_at_sign_in_is_a_retry_not_a_wrong_password(t: &TestDb) {

@@ -9,15 +9,14 @@ use sspr_domain::config::Config;
 use sspr_domain::directory::{Bind, Directory, DirectoryConfig, DirectoryError, Refusal, accounts};
 use sspr_domain::identity::Login;
 use sspr_domain::methods::{self, NewMethod};
-use sspr_domain::password_change::{self, ChangeError, ChangeRequest};
 use sspr_domain::password_policy::Reason;
 use sspr_domain::reset::{self, ResetError};
 use sspr_domain::testkit::samba::{self, SambaDc};
-use sspr_domain::testkit::{SignedInExt, TestDb, ip, req};
+use sspr_domain::testkit::{SignedInExt, TestDb, req};
 use sspr_domain::users::Role;
 use sspr_domain::{Services, both_backends};
 
-use crate::directory_accounts::passed_flow_of;
+use crate::directory_accounts::{change_journey, passed_flow_of};
 
 /// Upper, lower, digits and symbols: the domain's complexity rule holds.
 const OLD: &str = "Correct-Horse-Battery-9";
@@ -287,43 +286,7 @@ async fn a_change_through_sspr_is_made_as_the_ad_user(t: &TestDb) {
     let dc = SambaDc::from_env();
     let s = services(t, &dc);
     let (name, _, dn, _) = ad_user(&s, &dc, "gus").await;
-    let session = sign_in(&s, req(&name, OLD), s.now())
-        .await
-        .unwrap()
-        .signed_in()
-        .session_token;
-    let change = |session: String, current: &'static str, new: &'static str| {
-        let s = s.clone();
-        async move {
-            password_change::change(
-                &s,
-                ChangeRequest {
-                    session_token: &session,
-                    current,
-                    new,
-                    confirm: new,
-                    sign_out_others: true,
-                    ip: ip("192.0.2.1"),
-                },
-                s.now(),
-            )
-            .await
-        }
-    };
-    assert!(matches!(
-        change(session.clone(), "Not-My-Password-1", NEW).await,
-        Err(ChangeError::InvalidCredentials)
-    ));
-    let session = change(session, OLD, NEW).await.unwrap();
-    assert!(dc.can_bind(&dn, NEW));
-    assert!(!dc.can_bind(&dn, OLD));
-    match change(session, NEW, OLD).await {
-        Err(ChangeError::Rejected(reasons, _)) => {
-            assert_eq!(reasons, vec![Reason::DirectoryHistory])
-        }
-        other => panic!("{other:?}"),
-    }
-    assert!(dc.can_bind(&dn, NEW));
+    change_journey(&s, &name, OLD, NEW, |p| dc.can_bind(&dn, p)).await;
 }
 
 async fn unlock_only_through_sspr_clears_the_ad_lockout(t: &TestDb) {
