@@ -11,6 +11,24 @@ CARGO_DENY_VERSION=0.20.2       # licenses, bans, sources (deny.toml)
 
 say() { printf '\n==> %s\n' "$*"; }
 
+# The release build: hashed file names (`hash-files` in Cargo.toml), brotli
+# and gzip copies beside each file (--precompress), and a wasm chunk per lazy
+# page (--split; the wasm imports its chunk loader, so every wasm build of
+# this app needs the flag, `cargo leptos watch --split` too).
+RELEASE_FLAGS=(--release --precompress --split --cargo-locked)
+
+build_release() {
+  say "cargo leptos build ${RELEASE_FLAGS[*]}"
+  cargo leptos build "${RELEASE_FLAGS[@]}"
+}
+
+# What `sspr serve` needs to find the built site (cargo leptos sets these
+# itself when it runs the server).
+site_env() {
+  export LEPTOS_OUTPUT_NAME=sspr LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_HASH_FILES=true
+  export LEPTOS_SITE_ADDR="${LEPTOS_SITE_ADDR:-127.0.0.1:3000}"
+}
+
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
 }

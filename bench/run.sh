@@ -50,10 +50,16 @@ echo
 echo "== directory sync: entries/s and peak memory against a real slapd (BENCH_ENTRIES, default 100000)"
 on_both_databases directory_sync
 echo
-echo "== wasm bundle (needs a release build: cargo leptos build --release)"
+echo "== built front end (needs a release build: bash -c 'source .ci/setup.sh; build_release')"
+echo "   as sent: brotli (.br) to browsers that accept it, gzip (.gz) otherwise; the first-load"
+echo "   budget of /reset and /sign-in as Chromium receives them is end2end/tests/first_load.spec.ts"
 if [ -d target/site/pkg ]; then
+  size() { if [ -f "$1" ]; then stat -c %s "$1"; else echo -; fi; }
+  printf '%-58s %10s %10s %10s\n' file raw gzip brotli
   for f in target/site/pkg/*; do
-    printf '%-40s %10d B raw %10d B gzip -9\n' "$f" "$(stat -c %s "$f")" "$(gzip -9c "$f" | wc -c)"
+    case "$f" in *.br|*.gz) continue ;; esac
+    [ -f "$f" ] || continue
+    printf '%-58s %10s %10s %10s\n' "${f#target/site/pkg/}" "$(stat -c %s "$f")" "$(size "$f.gz")" "$(size "$f.br")"
   done
 else
   echo "no target/site/pkg yet"

@@ -15,33 +15,25 @@ pub use generated::i18n;
 pub mod api;
 mod components;
 pub mod error;
+mod lazy_pages;
 pub mod locale;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, StaticSegment, path};
 
 use crate::components::layout::Layout;
 use crate::i18n::I18nContextProvider;
-use crate::pages::account::AccountPage;
-use crate::pages::change_password::{ChangePasswordDonePage, ChangePasswordPage};
-use crate::pages::dev_outbox::DevOutboxPage;
+use crate::lazy_pages as lazy;
 use crate::pages::home::HomePage;
 use crate::pages::not_found::NotFound;
-use crate::pages::reset::{
-    ResetCodePage, ResetDonePage, ResetPage, ResetPasswordPage, ResetQuestionsPage,
-    ResetUnlockedPage, ResetVerifyPage, ResetWizard,
-};
-use crate::pages::security_info::{ReauthPage, SecurityInfoPage};
-use crate::pages::setup::{
-    SetupAppPage, SetupEmailPage, SetupPage, SetupPhonePage, SetupQuestionsPage, SetupVerifyPage,
-};
+use crate::pages::reset::{ResetPage, ResetWizard};
 use crate::pages::short_links::SetupAlias;
-use crate::pages::sign_in::{SignInCodePage, SignInPage, SignInVerifyPage};
+use crate::pages::sign_in::SignInPage;
 
 /// The HTML document. `lang` and `dir` on `<html>` come from the locale
 /// (leptos_i18n inserts them), never hard-coded here.
@@ -54,6 +46,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
+                // The built CSS under its content-hashed name (hash-files).
+                <HashedStylesheet options=options.clone() id="leptos" />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -72,7 +66,6 @@ pub fn App() -> impl IntoView {
         .max_age(365_i64 * 24 * 3600 * 1000);
     view! {
         <I18nContextProvider cookie_name=locale::COOKIE_NAME cookie_options=cookie>
-            <Stylesheet id="leptos" href="/pkg/sspr.css" />
             <Router>
                 <Layout>
                     // Pages that load data render it fully before sending
@@ -83,72 +76,95 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/sign-in") view=SignInPage />
                         <Route
                             path=path!("/sign-in/verify")
-                            view=SignInVerifyPage
+                            view=lazy::SignInVerify::route()
                             ssr=SsrMode::Async
                         />
-                        <Route path=path!("/sign-in/code") view=SignInCodePage ssr=SsrMode::Async />
-                        <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                        <Route
+                            path=path!("/sign-in/code")
+                            view=lazy::SignInCode::route()
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/account")
+                            view=lazy::Account::route()
+                            ssr=SsrMode::Async
+                        />
                         <Route
                             path=path!("/account/password")
-                            view=ChangePasswordPage
+                            view=lazy::ChangePassword::route()
                             ssr=SsrMode::Async
                         />
-                        <Route path=path!("/account/password/done") view=ChangePasswordDonePage />
+                        <Route
+                            path=path!("/account/password/done")
+                            view=lazy::ChangePasswordDone::route()
+                        />
                         <ParentRoute path=path!("/reset") view=ResetWizard>
                             <Route path=path!("") view=ResetPage ssr=SsrMode::Async />
-                            <Route path=path!("verify") view=ResetVerifyPage ssr=SsrMode::Async />
-                            <Route path=path!("code") view=ResetCodePage ssr=SsrMode::Async />
+                            <Route
+                                path=path!("verify")
+                                view=lazy::ResetVerify::route()
+                                ssr=SsrMode::Async
+                            />
+                            <Route
+                                path=path!("code")
+                                view=lazy::ResetCode::route()
+                                ssr=SsrMode::Async
+                            />
                             <Route
                                 path=path!("questions")
-                                view=ResetQuestionsPage
+                                view=lazy::ResetQuestions::route()
                                 ssr=SsrMode::Async
                             />
                             <Route
                                 path=path!("password")
-                                view=ResetPasswordPage
+                                view=lazy::ResetPassword::route()
                                 ssr=SsrMode::Async
                             />
-                            <Route path=path!("done") view=ResetDonePage />
-                            <Route path=path!("unlocked") view=ResetUnlockedPage />
+                            <Route path=path!("done") view=lazy::ResetDone::route() />
+                            <Route path=path!("unlocked") view=lazy::ResetUnlocked::route() />
                         </ParentRoute>
                         <Route
                             path=path!("/security-info")
-                            view=SecurityInfoPage
+                            view=lazy::SecurityInfo::route()
                             ssr=SsrMode::Async
                         />
-                        <Route path=path!("/security-info/reauth") view=ReauthPage />
+                        <Route path=path!("/security-info/reauth") view=lazy::Reauth::route() />
                         <Route
                             path=path!("/security-info/setup")
-                            view=SetupPage
+                            view=lazy::Setup::route()
                             ssr=SsrMode::Async
                         />
                         <Route
                             path=path!("/security-info/setup/email")
-                            view=SetupEmailPage
+                            view=lazy::SetupEmail::route()
                             ssr=SsrMode::Async
                         />
                         <Route
                             path=path!("/security-info/setup/phone")
-                            view=SetupPhonePage
+                            view=lazy::SetupPhone::route()
                             ssr=SsrMode::Async
                         />
                         <Route
                             path=path!("/security-info/setup/verify")
-                            view=SetupVerifyPage
+                            view=lazy::SetupVerify::route()
                             ssr=SsrMode::Async
                         />
                         <Route
                             path=path!("/security-info/setup/app")
-                            view=SetupAppPage
+                            view=lazy::SetupApp::route()
                             ssr=SsrMode::Async
                         />
                         <Route
                             path=path!("/security-info/setup/questions")
-                            view=SetupQuestionsPage
+                            view=lazy::SetupQuestions::route()
                             ssr=SsrMode::Async
                         />
                         <Route path=path!("/ssprsetup") view=SetupAlias />
-                        <Route path=path!("/dev/outbox") view=DevOutboxPage ssr=SsrMode::Async />
+                        <Route
+                            path=path!("/dev/outbox")
+                            view=lazy::DevOutbox::route()
+                            ssr=SsrMode::Async
+                        />
                     </Routes>
                 </Layout>
             </Router>

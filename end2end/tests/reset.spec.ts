@@ -236,11 +236,14 @@ test("each reset step asks the server once; the help desk once per wizard", asyn
     if (path.startsWith("/api/")) calls.push(path);
   });
   // What a step fetched to show itself: everything since `act`, but the
-  // form post that led there.
-  const step = async (act: () => Promise<void>, url: RegExp, post?: string) => {
+  // form post that led there. A client-side navigation has no load state
+  // to wait for, and a lazy page loads its chunk before its data: wait
+  // until the step's own field is on the page.
+  const step = async (act: () => Promise<void>, url: RegExp, post?: string, ready?: string) => {
     calls = [];
     await act();
     await expect(page).toHaveURL(url);
+    if (ready) await expect(page.locator(ready)).toBeVisible();
     await page.waitForLoadState("networkidle");
     return calls.filter((c) => c !== post);
   };
@@ -254,6 +257,7 @@ test("each reset step asks the server once; the help desk once per wizard", asyn
     () => page.locator("form[action='/api/reset_start'] button[type=submit]").click(),
     /\/reset\/verify$/,
     "/api/reset_start",
+    "#address",
   );
   expect(verify).toEqual(["/api/reset_state"]);
   await page.locator("#address").fill(person.email);
@@ -261,6 +265,7 @@ test("each reset step asks the server once; the help desk once per wizard", asyn
     () => page.locator("form[action='/api/reset_email'] button[type=submit]").click(),
     /\/reset\/code$/,
     "/api/reset_email",
+    "#code",
   );
   expect(code).toEqual(["/api/reset_state"]);
   await page.locator("#code").fill(await codeFromOutbox(page, person.email));
@@ -268,6 +273,7 @@ test("each reset step asks the server once; the help desk once per wizard", asyn
     () => page.locator("form[action='/api/reset_verify'] button[type=submit]").click(),
     /\/reset\/password$/,
     "/api/reset_verify",
+    "#new_password",
   );
   expect(password).toEqual(["/api/reset_password_view"]);
 });

@@ -4,5 +4,7 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // `hydrate_lazy`, not `hydrate_body`: most pages are lazy routes
+    // (app/src/lazy_pages.rs), whose chunk is loaded before they hydrate.
+    leptos::mount::hydrate_lazy(app::App);
 }

@@ -3,6 +3,7 @@
 //! Decisions about accounts live in `sspr-domain`; this crate only connects
 //! them to HTTP and the command line.
 
+pub mod assets;
 pub mod cli;
 pub mod delivery;
 pub mod listener;

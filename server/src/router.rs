@@ -86,6 +86,7 @@ pub fn build(state: AppState) -> Result<Router, BuildError> {
 
     let app = Router::new()
         .route("/healthz", get(healthz))
+        .merge(crate::assets::pkg_router(&state.leptos_options))
         .leptos_routes_with_context(&state, routes, leptos_context, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

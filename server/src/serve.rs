@@ -22,6 +22,7 @@ pub async fn run(mut config: Config, demo_mode: bool) -> anyhow::Result<()> {
     let leptos_options = leptos::config::get_configuration(None)
         .context("Leptos configuration")?
         .leptos_options;
+    crate::assets::check_hash_file(&leptos_options)?;
     let services = open_services(config.clone()).await?;
     if config.demo {
         announce_demo(&services, &config).await?;

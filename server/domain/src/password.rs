@@ -17,7 +17,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use serde::Deserialize;
 use unicode_normalization::UnicodeNormalization;
 
-use crate::fair_slots::{FairSlots, Slot};
+use crate::fair_slots::FairSlots;
 
 /// Raw input cap before any normalization or hashing (Django CVE-2013-1443).
 pub const MAX_PASSWORD_BYTES: usize = 4096;
@@ -141,7 +141,7 @@ impl Hasher {
 
     /// Takes every hashing slot, so the next caller waits and gets `Busy`.
     #[cfg(feature = "testkit")]
-    pub async fn occupy_all(&self) -> Option<Vec<Slot>> {
+    pub async fn occupy_all(&self) -> Option<Vec<crate::fair_slots::Slot>> {
         let mut held = Vec::new();
         for _ in 0..self.slots.free() {
             held.push(self.slots.acquire("testkit").await?);

@@ -22,9 +22,10 @@ pub struct HeaderPolicy {
 
 pub async fn apply(State(p): State<HeaderPolicy>, mut req: Request, next: Next) -> Response {
     let nonce = new_nonce();
-    let static_asset = is_static_asset(req.uri().path());
+    let path = req.uri().path().to_owned();
     req.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut res = next.run(req).await;
+    let cache = crate::assets::cache_control(&path, res.status());
     let h = res.headers_mut();
     let csp = format!(
         "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
@@ -57,10 +58,7 @@ pub async fn apply(State(p): State<HeaderPolicy>, mut req: Request, next: Next) 
         "permissions-policy",
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
     );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(if static_asset { "no-cache" } else { "no-store" }),
-    );
+    h.insert(header::CACHE_CONTROL, cache);
     if p.https {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,
@@ -68,10 +66,6 @@ pub async fn apply(State(p): State<HeaderPolicy>, mut req: Request, next: Next) 
         );
     }
     res
-}
-
-fn is_static_asset(path: &str) -> bool {
-    path.starts_with("/pkg/") || path == "/favicon.svg"
 }
 
 fn new_nonce() -> Arc<str> {

@@ -165,7 +165,14 @@ impl TestApp {
 
 /// A router over `services`, as `sspr serve` builds it.
 pub fn router_over(services: &Services) -> Router {
-    let options = LeptosOptions::builder().output_name("sspr").build();
+    router_with(
+        services,
+        LeptosOptions::builder().output_name("sspr").build(),
+    )
+}
+
+/// The same with other Leptos options (e.g. a site root of the test's own).
+pub fn router_with(services: &Services, options: LeptosOptions) -> Router {
     let state = sspr_server::router::app_state(options, services.clone()).unwrap();
     sspr_server::router::build(state).unwrap()
 }
