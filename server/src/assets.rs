@@ -122,10 +122,39 @@ fn is_hashed(path: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     const HASH: &str = "AbCdEfGhIjKlMnOpQrSt_-";
+
+    fn options(hash_files: bool, hash_file: &str) -> LeptosOptions {
+        LeptosOptions::builder()
+            .output_name("sspr")
+            .hash_files(hash_files)
+            .hash_file(std::sync::Arc::<str>::from(hash_file))
+            .build()
+    }
+
+    #[test]
+    fn serve_refuses_hashed_names_without_the_hash_file() {
+        let name = format!("hash-{}.txt", uuid::Uuid::new_v4());
+        let err = check_hash_file(&options(true, &name)).unwrap_err();
+        assert!(err.to_string().contains(&name), "{err}");
+        assert!(
+            check_hash_file(&options(false, &name)).is_ok(),
+            "no hashed names, no file needed"
+        );
+        let beside_exe = std::env::current_exe()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .join(&name);
+        std::fs::write(&beside_exe, "js: x\nwasm: y\ncss: z\n").unwrap();
+        let found = check_hash_file(&options(true, &name));
+        std::fs::remove_file(&beside_exe).unwrap();
+        assert!(found.is_ok(), "{found:?}");
+    }
 
     #[test]
     fn only_a_hashed_name_under_pkg_is_immutable() {
