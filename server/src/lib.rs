@@ -8,6 +8,7 @@ pub mod cli;
 pub mod delivery;
 pub mod listener;
 pub mod logging;
+pub mod metrics;
 pub mod middleware;
 pub mod router;
 pub mod serve;

@@ -29,7 +29,7 @@ use crate::middleware::dev_only::DevPages;
 use crate::middleware::headers::{CspNonce, HeaderPolicy};
 use crate::middleware::locale::LocalePolicy;
 use crate::middleware::{
-    body_limit, client_addr, content_type, csrf, dev_only, error_status, headers, locale,
+    body_limit, client_addr, content_type, csrf, dev_only, error_status, headers, locale, metrics,
 };
 
 /// Largest request body: forms here are a few hundred bytes (docs/security.md #46).
@@ -84,23 +84,30 @@ pub fn build(state: AppState) -> Result<Router, BuildError> {
     let routes = route_list();
     let default_locale = match_tag(&config.default_locale).unwrap_or(Locale::en);
 
-    let app = Router::new()
+    let measured = config.metrics_address()?.is_some();
+
+    let mut known = Router::new()
         .route("/healthz", get(healthz))
         .merge(crate::assets::pkg_router(&state.leptos_options))
         .leptos_routes_with_context(&state, routes, leptos_context, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
-        })
+        });
+    if measured {
+        known = known.route_layer(axum::middleware::from_fn(metrics::name_route));
+    }
+    let app = known
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
         >(leptos_context, shell))
         .with_state(state);
 
-    // The last layer added is the outermost: a request passes trace →
-    // panic guard → headers → CSRF → timeout → body limit → content type →
-    // error status → dev pages → locale → client address → handler.
-    Ok(app
+    // The last layer added is the outermost: a request passes (metrics →)
+    // trace → panic guard → headers → CSRF → timeout → body limit →
+    // content type → error status → dev pages → locale → client address →
+    // handler.
+    let app = app
         .layer(from_fn_with_state(
             TrustedProxies(config.trusted_proxy_nets()?.into()),
             client_addr::resolve,
@@ -148,7 +155,12 @@ pub fn build(state: AppState) -> Result<Router, BuildError> {
                 // Path only: query strings are never logged.
                 tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
             }),
-        ))
+        );
+    Ok(if measured {
+        app.layer(axum::middleware::from_fn(metrics::record))
+    } else {
+        app
+    })
 }
 
 /// 200 when the database answers and, with a directory, the directory

@@ -47,7 +47,7 @@ pub async fn run(mut config: Config, demo_mode: bool) -> anyhow::Result<()> {
             clock,
             DevOutbox,
             Duration::from_secs(1),
-            stopped(stop_rx.clone()),
+            stop_rx.clone(),
         ))),
         DeliveryMode::Live => {
             let sender = LiveSender::new(&config.delivery)?;
@@ -57,7 +57,7 @@ pub async fn run(mut config: Config, demo_mode: bool) -> anyhow::Result<()> {
                 clock,
                 sender,
                 Duration::from_secs(1),
-                stopped(stop_rx.clone()),
+                stop_rx.clone(),
             )));
         }
         DeliveryMode::Hold => {
@@ -77,6 +77,20 @@ pub async fn run(mut config: Config, demo_mode: bool) -> anyhow::Result<()> {
         )));
     }
 
+    if let Some(addr) = config.metrics_address()? {
+        let handle = crate::metrics::install()?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding the metrics listener {addr}"))?;
+        tracing::info!(addr = %listener.local_addr().unwrap_or(addr), "metrics listening");
+        workers.push(tokio::spawn(crate::metrics::serve(
+            listener,
+            handle,
+            services.clone(),
+            stopped(stop_rx.clone()),
+        )));
+    }
+
     let state = router::app_state(leptos_options, services.clone())?;
     let app = router::build(state)?;
     let addr: SocketAddr = config
@@ -86,13 +100,22 @@ pub async fn run(mut config: Config, demo_mode: bool) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
-    tracing::info!(%addr, public_url = %config.public_url, "listening");
+    // The bound address: with port 0 the system chose one, and whoever
+    // started the process reads it here.
+    let bound = listener.local_addr().unwrap_or(addr);
+    tracing::info!(addr = %bound, public_url = %config.public_url, "listening");
     let limits = listener::Limits {
         header_read_timeout: Duration::from_secs(config.header_read_timeout_secs),
         max_connections: config.max_connections,
     };
-    listener::serve(listener, app, limits, shutdown_signal()).await;
-    let _ = stop_tx.send(true);
+    // The workers hear of the stop with the listener, not after it has
+    // drained: the outbox worker then finishes only the message in flight
+    // and hands the rest of its batch back to the other instances.
+    let shutdown = async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    };
+    listener::serve(listener, app, limits, shutdown).await;
     for w in workers {
         let _ = w.await;
     }

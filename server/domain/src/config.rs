@@ -53,6 +53,9 @@ pub struct Config {
     pub demo: bool,
     /// `pretty` for a terminal, `json` for log collectors.
     pub log_format: LogFormat,
+    /// Address of the Prometheus `/metrics` listener, apart from `listen`
+    /// so the public side never serves it. Empty (the default): no metrics.
+    pub metrics_listen: String,
     pub delivery: DeliveryConfig,
     pub password_hashing: HashingConfig,
     pub sessions: SessionConfig,
@@ -179,6 +182,7 @@ impl Default for Config {
             default_locale: "en".into(),
             demo: false,
             log_format: LogFormat::Pretty,
+            metrics_listen: String::new(),
             delivery: DeliveryConfig::default(),
             password_hashing: HashingConfig::default(),
             sessions: SessionConfig::default(),
@@ -244,6 +248,7 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.public_origin()?;
         self.trusted_proxy_nets()?;
+        self.metrics_address()?;
         crate::db::Backend::of_url(&self.database_url).map_err(|e| ConfigError::Invalid {
             key: "database_url",
             reason: e.to_string(),
@@ -413,6 +418,29 @@ impl Config {
     /// The dev outbox shows every code and address to whoever reaches it:
     /// only on a loopback address, never for an https site (which means a
     /// real deployment) (docs/security.md #68).
+    /// Where `/metrics` is served, if anywhere: never on the public
+    /// listener's address (docs/security.md #88).
+    pub fn metrics_address(&self) -> Result<Option<std::net::SocketAddr>, ConfigError> {
+        if self.metrics_listen.is_empty() {
+            return Ok(None);
+        }
+        let invalid = |reason: &str| ConfigError::Invalid {
+            key: "metrics_listen",
+            reason: reason.into(),
+        };
+        let addr: std::net::SocketAddr = self
+            .metrics_listen
+            .parse()
+            .map_err(|_| invalid("an address and port, such as 127.0.0.1:9464"))?;
+        // Port 0 (the system picks one) never collides.
+        if addr.port() != 0 && self.listen.parse() == Ok(addr) {
+            return Err(invalid(
+                "must differ from listen: /metrics is not for the public",
+            ));
+        }
+        Ok(Some(addr))
+    }
+
     pub fn check_dev_outbox(&self) -> Result<(), ConfigError> {
         if self.delivery_mode() != DeliveryMode::Outbox {
             return Ok(());
@@ -526,6 +554,24 @@ mod tests {
         let mut c = Config::from_toml("listen = \"0.0.0.0:3000\"").unwrap();
         c.demo = true;
         assert!(c.check_dev_outbox().is_err());
+    }
+
+    /// docs/security.md #88.
+    #[test]
+    fn metrics_are_off_unless_given_an_address_of_their_own() {
+        assert_eq!(Config::default().metrics_address().unwrap(), None);
+        let on = Config::from_toml("metrics_listen = \"127.0.0.1:9464\"").unwrap();
+        assert_eq!(
+            on.metrics_address().unwrap(),
+            Some("127.0.0.1:9464".parse().unwrap())
+        );
+        for refused in [
+            "metrics_listen = \"127.0.0.1:3000\"",
+            "metrics_listen = \"localhost\"",
+        ] {
+            let err = Config::from_toml(refused).unwrap_err().to_string();
+            assert!(err.contains("metrics_listen"), "{refused}: {err}");
+        }
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod import;
 pub mod lockout;
 pub mod methods;
 pub mod notices;
+pub mod ops_metrics;
 pub mod outbox;
 pub mod password;
 pub mod password_change;

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
 
+use crate::ops_metrics::{self, Delivery as Outcome};
 use crate::secrets::ServerKey;
 use crate::store::{self, Exec};
 use crate::{Clock, Db, DomainError, Timestamp};
@@ -306,6 +308,9 @@ pub async fn retire_expired(db: &Db, key: &ServerKey, now: Timestamp) -> Result<
                 Ok(m) => {
                     let blank = m.template.scrubbed().unwrap_or_else(|| m.template.clone());
                     store::outbox::retire(db.pool(), key, &m, &blank).await?;
+                    if matches!(m.state.as_str(), "pending" | "sending") {
+                        ops_metrics::delivery(m.channel, Outcome::Expired);
+                    }
                 }
                 Err(id) => store::outbox::retire_unreadable(db.pool(), id).await?,
             }
@@ -340,12 +345,27 @@ pub async fn mark_failed(
         tracing::warn!(message_id = m.id, "failed after its lease ran out");
         return Ok(());
     }
+    let outcome = if state == "failed" {
+        Outcome::Failed
+    } else {
+        Outcome::Retry
+    };
+    ops_metrics::delivery(m.channel, outcome);
     // Given up: the code will never be sent, so it need not be kept.
     if state == "failed"
         && let Some(blank) = m.template.scrubbed()
     {
         store::outbox::replace_template(db.pool(), key, m, &blank).await?;
     }
+    Ok(())
+}
+
+/// Sets the outbox gauges of `/metrics` from the shared queue: what waits
+/// per channel, and how long the oldest due message has waited.
+pub async fn observe_backlog(db: &Db, now: Timestamp) -> Result<(), DomainError> {
+    let (per_channel, oldest_due) = store::outbox::backlog(db.pool()).await?;
+    let waited = oldest_due.map_or(0, |due| now.secs() - due.secs());
+    ops_metrics::outbox_backlog(&per_channel, waited);
     Ok(())
 }
 
@@ -393,6 +413,22 @@ pub async fn deliver_due_with<S: Sender>(
     clock: &dyn Clock,
     lease: Lease,
 ) -> Result<usize, DomainError> {
+    let (_running, stop) = watch::channel(false);
+    deliver_pass(db, key, sender, clock, lease, &stop).await
+}
+
+/// The same pass, watching `stop`: once it turns true, the message in
+/// flight is finished and recorded, and the rest of the batch is handed
+/// back due at once, so another instance sends it without waiting for the
+/// lease to run out (docs/security.md #83).
+async fn deliver_pass<S: Sender>(
+    db: &Db,
+    key: &ServerKey,
+    sender: &S,
+    clock: &dyn Clock,
+    lease: Lease,
+    stop: &watch::Receiver<bool>,
+) -> Result<usize, DomainError> {
     let now = clock.now();
     retire_expired(db, key, now).await?;
     let (email, phone): (Vec<Claimed>, Vec<Claimed>) = claim_for(db, key, now, 50, lease.secs)
@@ -405,6 +441,7 @@ pub async fn deliver_due_with<S: Sender>(
         sender,
         clock,
         lease,
+        stop,
     };
     let (a, b) = tokio::join!(one.each(email), one.each(phone));
     Ok(a? + b?)
@@ -417,16 +454,25 @@ struct Delivery<'a, S> {
     sender: &'a S,
     clock: &'a dyn Clock,
     lease: Lease,
+    stop: &'a watch::Receiver<bool>,
 }
 
 impl<S: Sender> Delivery<'_, S> {
     /// Delivers the messages one after the other. Each lease is renewed
     /// just before its call (the batch may take longer than the lease the
     /// claim took), and a message another worker took meanwhile is left
-    /// to it: a slow provider never causes a second send.
+    /// to it: a slow provider never causes a second send. After a stop,
+    /// what is left is handed back untried.
     async fn each(&self, claimed: Vec<Claimed>) -> Result<usize, DomainError> {
         let mut sent = 0;
         for c in claimed {
+            if *self.stop.borrow() {
+                let (id, now) = (c.message.id, self.clock.now());
+                if store::outbox::release(self.db.pool(), id, c.lease_until, now).await? {
+                    ops_metrics::delivery(c.message.channel, Outcome::HandedBack);
+                }
+                continue;
+            }
             let until = self.clock.now().plus_secs(self.lease.secs);
             if !store::outbox::renew(self.db.pool(), c.message.id, c.lease_until, until).await? {
                 tracing::info!(
@@ -446,6 +492,7 @@ impl<S: Sender> Delivery<'_, S> {
             let now = self.clock.now();
             match result {
                 Ok(()) => {
+                    ops_metrics::delivery(m.channel, Outcome::Sent);
                     mark_sent(self.db, &c, now).await?;
                     if self.sender.scrub_after_send()
                         && let Some(blank) = m.template.scrubbed()
@@ -465,22 +512,24 @@ impl<S: Sender> Delivery<'_, S> {
     }
 }
 
-/// Runs [`deliver_due`] every `interval` until `stop` resolves.
+/// Runs a pass every `interval` until `stop` turns true (or its sender is
+/// gone). A stop in the middle of a pass ends it early: see
+/// [`deliver_pass`]. Nothing claimed is left to a lease that no one renews.
 pub async fn run_worker<S: Sender>(
     db: Db,
     key: ServerKey,
     clock: Arc<dyn Clock>,
     sender: S,
     interval: Duration,
-    stop: impl Future<Output = ()>,
+    mut stop: watch::Receiver<bool>,
 ) {
-    tokio::pin!(stop);
-    loop {
-        if let Err(e) = deliver_due(&db, &key, &sender, clock.as_ref()).await {
+    let lease = Lease::default();
+    while !*stop.borrow() {
+        if let Err(e) = deliver_pass(&db, &key, &sender, clock.as_ref(), lease, &stop).await {
             tracing::error!(error = %e, "outbox worker pass failed");
         }
         tokio::select! {
-            _ = &mut stop => break,
+            _ = stop.wait_for(|stopped| *stopped) => break,
             _ = tokio::time::sleep(interval) => {}
         }
     }

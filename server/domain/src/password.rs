@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
@@ -18,6 +18,7 @@ use serde::Deserialize;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::fair_slots::FairSlots;
+use crate::ops_metrics::{self, Occupancy};
 
 /// Raw input cap before any normalization or hashing (Django CVE-2013-1443).
 pub const MAX_PASSWORD_BYTES: usize = 4096;
@@ -216,15 +217,23 @@ impl Hasher {
         client: &str,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HashError> {
+        let waiting = Occupancy::enter(ops_metrics::HASHING_WAITING);
+        let asked = Instant::now();
         let permit = tokio::time::timeout(self.queue_timeout, self.slots.acquire(client))
             .await
-            .map_err(|_| HashError::Busy {
-                retry_after_secs: 1,
+            .map_err(|_| {
+                ops_metrics::hashing_refused();
+                HashError::Busy {
+                    retry_after_secs: 1,
+                }
             })?
             .ok_or_else(|| HashError::Internal("hashing slots closed".into()))?;
+        drop(waiting);
+        ops_metrics::hashing_waited(asked.elapsed());
         let hashes = self.hashes.clone();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
+            let _running = Occupancy::enter(ops_metrics::HASHING_RUNNING);
             hashes.fetch_add(1, Ordering::Relaxed);
             job()
         })

@@ -256,3 +256,85 @@ async fn each_step_does_the_same_work_for_known_and_unknown_ids_postgres() {
     equal_work(&t).await;
     t.cleanup().await;
 }
+
+/// The work of a whole reset (one gate: an email code) and of a sign-in,
+/// step by step, for docs/capacity.md: statements that read or write rows
+/// (transaction control aside) and argon2id hashes. Printed with
+/// `cargo test -p sspr-domain --test sql_count capacity -- --nocapture`.
+async fn whole_reset_and_sign_in(t: &TestDb) -> Vec<(&'static str, usize, u64)> {
+    counter();
+    let (s, solution) = dana_at_home(t).await;
+    let ip = "192.0.2.1".parse().ok();
+    let mut steps = Vec::new();
+    let mut step = |name, seen: BTreeMap<String, usize>, hashes| {
+        let data = ["SELECT", "INSERT", "UPDATE", "DELETE"]
+            .iter()
+            .filter_map(|k| seen.get(*k))
+            .sum();
+        steps.push((name, data, hashes));
+    };
+    let h = s.hasher.hash_count();
+    let (flow, seen) = measure(reset::start(&s, "dana", &solution, NONCE, ip, s.now())).await;
+    let flow = flow.unwrap();
+    step("reset: user ID + CAPTCHA", seen, s.hasher.hash_count() - h);
+    let h = s.hasher.hash_count();
+    let (sent, seen) = measure(reset::send_email_code(&s, &flow, HOME, s.now())).await;
+    sent.unwrap();
+    step("reset: email code sent", seen, s.hasher.hash_count() - h);
+    let code = sspr_domain::testkit::last_code(&s, HOME).await.0;
+    let h = s.hasher.hash_count();
+    let (passed, seen) = measure(reset::verify(&s, &flow, &code, s.now())).await;
+    assert!(passed.unwrap());
+    step("reset: right code", seen, s.hasher.hash_count() - h);
+    let new = sspr_domain::testkit::NEW_PASSWORD;
+    let h = s.hasher.hash_count();
+    let (set, seen) = measure(reset::set_password(&s, &flow, new, new, ip, s.now())).await;
+    set.unwrap();
+    step("reset: new password", seen, s.hasher.hash_count() - h);
+    let h = s.hasher.hash_count();
+    let req = sspr_domain::testkit::req("dana", new);
+    let (signed, seen) = measure(sspr_domain::auth::sign_in(&s, req, s.now())).await;
+    signed.unwrap();
+    step("sign-in: right password", seen, s.hasher.hash_count() - h);
+    let h = s.hasher.hash_count();
+    let req = sspr_domain::testkit::req("dana", "not the password");
+    let (refused, seen) = measure(sspr_domain::auth::sign_in(&s, req, s.now())).await;
+    assert!(refused.is_err());
+    step("sign-in: wrong password", seen, s.hasher.hash_count() - h);
+    steps
+}
+
+async fn capacity(t: &TestDb) {
+    let steps = whole_reset_and_sign_in(t).await;
+    let backend = if t.url.starts_with("sqlite") {
+        "SQLite"
+    } else {
+        "PostgreSQL"
+    };
+    println!("| step ({backend}) | statements | argon2id hashes |");
+    for (name, statements, hashes) in &steps {
+        println!("| {name} | {statements} | {hashes} |");
+        assert!(*statements > 0, "{name}: the counter sees its statements");
+    }
+    let hashes: Vec<u64> = steps.iter().map(|s| s.2).collect();
+    // The password is hashed when set and checked at each sign-in; the
+    // wizard's other steps never hash (codes are keyed hashes, not argon2).
+    assert_eq!(hashes[..3], [0, 0, 0], "{steps:?}");
+    assert!(hashes[3..].iter().all(|h| *h >= 1), "{steps:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capacity_a_whole_reset_and_a_sign_in_sqlite() {
+    let _turn = TURN.lock().await;
+    let t = TestDb::sqlite().await;
+    capacity(&t).await;
+    t.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capacity_a_whole_reset_and_a_sign_in_postgres() {
+    let _turn = TURN.lock().await;
+    let t = TestDb::postgres().await;
+    capacity(&t).await;
+    t.cleanup().await;
+}

@@ -13,6 +13,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use http::{HeaderValue, StatusCode, header};
 
+use crate::middleware::metrics::ErrorCode;
+
 /// Error bodies are a few dozen bytes of JSON.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
@@ -28,6 +30,7 @@ pub async fn map(req: Request, next: Next) -> Response {
         return Response::from_parts(parts, Body::empty());
     };
     if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.extensions.insert(ErrorCode(err.code()));
         parts.status =
             StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let retry_after = match err {

@@ -8,3 +8,4 @@ pub mod dev_only;
 pub mod error_status;
 pub mod headers;
 pub mod locale;
+pub mod metrics;

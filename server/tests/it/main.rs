@@ -1,5 +1,6 @@
 //! HTTP tests: the whole axum application in process (no socket), over a
-//! real SQLite file and the real PostgreSQL server.
+//! real SQLite file and the real PostgreSQL server; and `instances`: two
+//! real `sspr serve` processes on one PostgreSQL database.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -8,6 +9,7 @@ mod delivery;
 mod directory;
 mod faults;
 mod harness;
+mod instances;
 mod listener;
 mod logs;
 mod pages;
@@ -16,3 +18,4 @@ mod reset;
 mod security;
 mod setup;
 mod sign_in;
+mod smtp;

@@ -233,6 +233,27 @@ pub async fn renew<'e>(
     Ok(r.rows_affected() == 1)
 }
 
+/// Hands a claimed message this worker never tried back to the queue, due
+/// at once (its claim is not counted as an attempt); false when the lease
+/// ran out and another worker took the row.
+pub async fn release<'e>(
+    exec: impl Exec<'e>,
+    id: i64,
+    held: Timestamp,
+    now: Timestamp,
+) -> Result<bool, DomainError> {
+    let r = sqlx::query(
+        "UPDATE outbox SET state = 'pending', lease_until = NULL, next_attempt_at = $1, attempts = attempts - 1 \
+         WHERE id = $2 AND state = 'sending' AND lease_until = $3",
+    )
+    .bind(now.secs())
+    .bind(id)
+    .bind(held.secs())
+    .execute(exec)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 /// Replaces the stored parameters of `m` by those of `t` (to blank a
 /// delivered code).
 pub async fn replace_template<'e>(
@@ -299,6 +320,32 @@ pub async fn past_not_after<'e>(
             Err(e) => Err(e),
         })
         .collect()
+}
+
+/// Messages still to be sent (pending or being sent), per channel, and
+/// the oldest due time among them (`None` when there are none). Both
+/// read through the `outbox_due` index.
+pub async fn backlog<'e>(
+    exec: impl Exec<'e>,
+) -> Result<(Vec<(Channel, i64)>, Option<Timestamp>), DomainError> {
+    let rows = sqlx::query(
+        "SELECT channel, COUNT(*) AS n, MIN(next_attempt_at) AS due FROM outbox \
+         WHERE state IN ('pending', 'sending') GROUP BY channel",
+    )
+    .fetch_all(exec)
+    .await?;
+    let mut per_channel = Vec::new();
+    let mut oldest: Option<i64> = None;
+    for r in &rows {
+        let name: String = r.try_get("channel")?;
+        let Some(channel) = Channel::parse(&name) else {
+            continue;
+        };
+        per_channel.push((channel, r.try_get::<i64, _>("n")?));
+        let due: i64 = r.try_get("due")?;
+        oldest = Some(oldest.map_or(due, |o| o.min(due)));
+    }
+    Ok((per_channel, oldest.map(Timestamp)))
 }
 
 /// Ends a row past its `not_after` that does not open: never selected
