@@ -106,7 +106,7 @@ done
 
 step1=(WRK_METHOD=POST "WRK_BODY=login=user{rand}&captcha=" WRK_SPREAD=1 WRK_EXPECT=302
   WRK_LOCATION=/reset/verify WRK_SAVE=sspr_reset)
-gate=(WRK_METHOD=POST WRK_BODY=address=someone%40home.example WRK_SPREAD=1 WRK_EXPECT=302
+gate=(WRK_METHOD=POST "WRK_BODY=address=u{rand}%40home.example" WRK_SPREAD=1 WRK_EXPECT=302
   WRK_LOCATION=/reset/code)
 insert=(WRK_METHOD=POST "WRK_BODY=row={rand}")
 wrong=(WRK_METHOD=POST "WRK_BODY=login=user{rand}&password=not+the+password" WRK_SPREAD=1

@@ -22,6 +22,9 @@ pub enum Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// The policy as last read, shared by every clone of this handle
+    /// (`policy::load`): read at most once a second, not on every request.
+    policy: crate::policy::Cached,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,7 +88,11 @@ impl Db {
             })
             .connect(&url)
             .await?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            policy: crate::policy::Cached::default(),
+        })
     }
 
     pub async fn migrate(&self) -> Result<(), DomainError> {
@@ -106,6 +113,10 @@ impl Db {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    pub(crate) fn policy_cache(&self) -> &crate::policy::Cached {
+        &self.policy
     }
 
     pub fn backend(&self) -> Backend {

@@ -63,13 +63,39 @@ impl FairSlots {
     /// Dropping the future gives up the place in the queue. `None` only if
     /// the pool is gone.
     pub async fn acquire(&self, client: &str) -> Option<Slot> {
+        self.acquire_unless_crowded(client, usize::MAX)
+            .await
+            .unwrap_or(None)
+    }
+
+    /// The same, but refused at once with [`Crowded`] when at least
+    /// `max_ahead` callers would be served before this one: one caller of
+    /// each waiting client per round, so a client's next caller waits
+    /// behind a round per caller it already has waiting, and a new
+    /// client's first behind one of each. Such a caller would only wait
+    /// out its timeout holding a connection; under a flood, refusing it at
+    /// once keeps the queue as short as the slots can serve, and a client
+    /// with few callers waiting is still served in its turn.
+    pub async fn acquire_unless_crowded(
+        &self,
+        client: &str,
+        max_ahead: usize,
+    ) -> Result<Option<Slot>, Crowded> {
         let granted = {
             let mut state = lock(&self.state);
             if state.free > 0 {
                 state.free -= 1;
-                return Some(Slot {
+                return Ok(Some(Slot {
                     state: Some(self.state.clone()),
-                });
+                }));
+            }
+            let clients = state.turn.len();
+            let ahead = match state.waiting.get(client) {
+                Some(own) => own.len().saturating_mul(clients),
+                None => clients,
+            };
+            if ahead >= max_ahead {
+                return Err(Crowded);
             }
             let (tx, rx) = oneshot::channel();
             let queue = state.waiting.entry(client.to_owned()).or_default();
@@ -80,9 +106,13 @@ impl FairSlots {
             }
             rx
         };
-        granted.await.ok()
+        Ok(granted.await.ok())
     }
 }
+
+/// Too many callers are ahead for this one to be served in time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Crowded;
 
 impl Drop for Slot {
     fn drop(&mut self) {
@@ -120,6 +150,51 @@ impl Drop for Slot {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Queues `n` callers of `client` behind the held slots.
+    fn queue(
+        slots: &FairSlots,
+        client: &'static str,
+        n: usize,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        (0..n)
+            .map(|_| {
+                let pool = slots.clone();
+                tokio::spawn(async move {
+                    drop(pool.acquire(client).await);
+                })
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_caller_too_far_back_is_refused_at_once_and_a_new_client_is_not() {
+        let slots = FairSlots::new(1);
+        let held = slots.acquire("x").await;
+        let flood = queue(&slots, "flood", 4);
+        while slots.waiting() < 4 {
+            tokio::task::yield_now().await;
+        }
+        // The flood's fifth caller would wait behind its four (one client
+        // waiting: four rounds); with at most three ahead it is refused.
+        assert_eq!(
+            slots.acquire_unless_crowded("flood", 3).await.err(),
+            Some(Crowded)
+        );
+        // Another client is next in turn: one caller ahead of it.
+        let pool = slots.clone();
+        let other =
+            tokio::spawn(async move { pool.acquire_unless_crowded("other", 3).await.is_ok() });
+        while slots.waiting() < 5 {
+            tokio::task::yield_now().await;
+        }
+        drop(held);
+        assert!(other.await.unwrap(), "served in its turn");
+        for f in flood {
+            f.await.unwrap();
+        }
+        assert_eq!(slots.free(), 1);
+    }
 
     /// Queues callers in order: `a` ten times, then `b` once, behind one
     /// held slot; returns the order in which they got it.

@@ -84,6 +84,11 @@ pub struct Hasher {
     /// same argon2 work as a real one (docs/security.md #8).
     dummy_hash: Arc<str>,
     hashes: Arc<AtomicU64>,
+    permits: usize,
+    /// How long one hash takes here, in microseconds (a moving average of
+    /// the ones computed; 0 until the first): how many waiting callers the
+    /// slots can serve within `queue_timeout`.
+    hash_micros: Arc<AtomicU64>,
 }
 
 /// A password after the byte cap and NFKC (docs/security.md #2, #4). No case
@@ -131,6 +136,8 @@ impl Hasher {
             queue_timeout: Duration::from_millis(cfg.queue_timeout_ms),
             dummy_hash: dummy.into(),
             hashes: Arc::new(AtomicU64::new(0)),
+            permits,
+            hash_micros: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -217,29 +224,63 @@ impl Hasher {
         client: &str,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HashError> {
+        let busy = || {
+            ops_metrics::hashing_refused();
+            HashError::Busy {
+                retry_after_secs: 1,
+            }
+        };
         let waiting = Occupancy::enter(ops_metrics::HASHING_WAITING);
         let asked = Instant::now();
-        let permit = tokio::time::timeout(self.queue_timeout, self.slots.acquire(client))
+        let turn = self.slots.acquire_unless_crowded(client, self.servable());
+        let permit = tokio::time::timeout(self.queue_timeout, turn)
             .await
-            .map_err(|_| {
-                ops_metrics::hashing_refused();
-                HashError::Busy {
-                    retry_after_secs: 1,
-                }
-            })?
+            .map_err(|_| busy())?
+            .map_err(|_| busy())?
             .ok_or_else(|| HashError::Internal("hashing slots closed".into()))?;
         drop(waiting);
         ops_metrics::hashing_waited(asked.elapsed());
-        let hashes = self.hashes.clone();
+        let (hashes, hash_micros) = (self.hashes.clone(), self.hash_micros.clone());
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             let _running = Occupancy::enter(ops_metrics::HASHING_RUNNING);
             hashes.fetch_add(1, Ordering::Relaxed);
-            job()
+            let started = Instant::now();
+            let out = job();
+            remember_duration(&hash_micros, started.elapsed());
+            out
         })
         .await
         .map_err(|e| HashError::Internal(e.to_string()))
     }
+}
+
+impl Hasher {
+    /// How many waiting callers the slots can serve within the queue
+    /// timeout: a caller further back would wait it out and be refused
+    /// anyway, so it is refused at once (docs/security.md #75). Unbounded
+    /// until a hash has been timed.
+    fn servable(&self) -> usize {
+        let micros = self.hash_micros.load(Ordering::Relaxed);
+        if micros == 0 {
+            return usize::MAX;
+        }
+        let per_slot = self.queue_timeout.as_micros() / u128::from(micros);
+        usize::try_from(per_slot.saturating_mul(self.permits as u128)).unwrap_or(usize::MAX)
+    }
+}
+
+/// Folds one hash's duration into the moving average (weight 1/8: a few
+/// hashes follow a change of load or parameters).
+fn remember_duration(average: &AtomicU64, took: Duration) {
+    let took = u64::try_from(took.as_micros()).unwrap_or(u64::MAX).max(1);
+    let _ = average.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
+        Some(if old == 0 {
+            took
+        } else {
+            old - old / 8 + took / 8
+        })
+    });
 }
 
 /// True when the stored hash is not argon2id or any cost is below `current`.

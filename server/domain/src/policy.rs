@@ -2,6 +2,9 @@
 //! `settings` row `policy` (JSON) overrides these defaults field by field;
 //! with no row, the defaults apply.
 
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
 use serde::{Deserialize, Serialize};
 
 use crate::{Db, DomainError, Timestamp, password_policy, questions, store};
@@ -284,19 +287,51 @@ impl Policy {
 /// The `settings` key the policy is stored under.
 const KEY: &str = "policy";
 
-pub async fn load(db: &Db) -> Result<Policy, DomainError> {
-    match store::settings::get(db.pool(), KEY).await? {
-        None => Ok(Policy::default()),
-        Some(text) => serde_json::from_str(&text)
-            .map_err(|e| DomainError::Corrupt(format!("settings.policy: {e}"))),
+/// How long a policy read stays in use. A change saved through this
+/// process applies at once; one saved by another instance (or `sspr policy
+/// set`) within this time (docs/security.md #87).
+pub const CACHED_FOR: Duration = Duration::from_secs(1);
+
+/// The policy as last read, and when (`Db` carries one, shared by its
+/// clones). Most requests read the policy, some several times: this keeps
+/// those reads off the database.
+#[derive(Clone, Debug, Default)]
+pub struct Cached(Arc<Mutex<Option<(Instant, Policy)>>>);
+
+impl Cached {
+    fn fresh(&self) -> Option<Policy> {
+        let held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        held.as_ref()
+            .filter(|(read, _)| read.elapsed() < CACHED_FOR)
+            .map(|(_, p)| p.clone())
+    }
+
+    fn keep(&self, p: &Policy) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some((Instant::now(), p.clone()));
     }
 }
 
-/// Validates and stores the policy.
+/// The policy in force: read from the database at most once per
+/// [`CACHED_FOR`].
+pub async fn load(db: &Db) -> Result<Policy, DomainError> {
+    if let Some(p) = db.policy_cache().fresh() {
+        return Ok(p);
+    }
+    let p = match store::settings::get(db.pool(), KEY).await? {
+        None => Policy::default(),
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|e| DomainError::Corrupt(format!("settings.policy: {e}")))?,
+    };
+    db.policy_cache().keep(&p);
+    Ok(p)
+}
+
+/// Validates and stores the policy; this process uses it from now on.
 pub async fn save(db: &Db, p: &Policy, now: Timestamp) -> Result<(), PolicyError> {
     p.validate()?;
     let text = serde_json::to_string(p).map_err(|e| DomainError::Corrupt(e.to_string()))?;
     store::settings::put(db.pool(), KEY, &text, now).await?;
+    db.policy_cache().keep(p);
     Ok(())
 }
 
