@@ -32,7 +32,7 @@ declare -A pid R
 ulimit -n 65536 2>/dev/null || true
 
 cleanup() {
-  for p in "${pid[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pid[@]}" "${load:-}" "${watch:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
   wait 2>/dev/null || true
   for db in "sspr_bench_$run" "bare_bench_$run"; do
     psql "$pg_admin" -qc "drop database if exists $db with (force)" >/dev/null 2>&1 || true
@@ -79,9 +79,10 @@ sspr() {
 measure() {
   local label=$1 url=$2
   shift 2
-  local line
-  line=$(env "$@" WRK_THREADS=$threads WRK_COOKIES_OUT="$work/cookies" \
-    wrk -t$threads -c"$conns" -d"${secs}s" --latency -s bench/wrk/measure.lua "$url" | grep '^RESULT')
+  local out line
+  out=$(env "$@" WRK_THREADS=$threads WRK_COOKIES_OUT="$work/cookies" \
+    wrk -t$threads -c"$conns" -d"${secs}s" --latency -s bench/wrk/measure.lua "$url" 2>&1) || true
+  line=$(grep '^RESULT' <<<"$out") || { echo "$label: wrk printed no result: $out"; exit 1; }
   R[$label]=$line
   printf '%-34s %s\n' "$label" "${line#RESULT }"
 }
@@ -92,7 +93,10 @@ field() { sed -nE "s/.* $2=([^ ]+).*/\1/p" <<<" ${R[$1]}"; }
 # flows NAME: the flow cookies the last step-1 run saved, in one file.
 flows() { cat "$work"/cookies.* >"$work/$1.flows" 2>/dev/null || true; rm -f "$work"/cookies.*; }
 
-rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+rss_kib() {
+  [ -r "/proc/$1/status" ] || { echo "process $1 (sspr) is gone; its log: $(tail -5 "$work"/sspr_sqlite.log)" >&2; exit 1; }
+  awk '/^VmRSS/ {print $2}' "/proc/$1/status"
+}
 
 start hello target/release/bare-hello 127.0.0.1:4101
 start insert_sqlite target/release/bare-insert 127.0.0.1:4102 "sqlite://$work/bare.db?mode=rwc"
@@ -166,16 +170,18 @@ while kill -0 "$load" 2>/dev/null; do
   [ "$now_kib" -gt "$peak_kib" ] && peak_kib=$now_kib
   sleep 1
 done
-wait "$load" "$watch"
+wait "$load" || echo "the overload run failed: $(tail -3 "$work/overload.out")"
+wait "$watch" || echo "the /healthz watch failed: $(tail -3 "$work/healthz.out")"
+load= watch=
 stopped=$(date +%s.%N)
-overload=$(grep '^RESULT' "$work/overload.out")
-healthz=$(grep '^RESULT' "$work/healthz.out")
+overload=$(grep '^RESULT' "$work/overload.out" || true)
+healthz=$(grep '^RESULT' "$work/healthz.out" || true)
 # Back to normal: a single wrong-password check answered within 1 s.
 recovered=never
 for _ in $(seq 1 60); do
-  took=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -X POST -H 'Accept: application/json' \
+  took=$(curl -s -m 5 -o /dev/null -w '%{http_code} %{time_total}' -X POST -H 'Accept: application/json' \
     -H 'Sec-Fetch-Site: same-origin' -H 'X-Forwarded-For: 10.9.9.9' \
-    -d 'login=someone&password=wrong' http://127.0.0.1:4104/api/sign_in)
+    -d 'login=someone&password=wrong' http://127.0.0.1:4104/api/sign_in) || took="000 0"
   if [ "${took% *}" = 401 ] && awk -v t="${took#* }" 'BEGIN { exit !(t < 1) }'; then
     recovered=$(awk -v a="$stopped" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f s", b - a }')
     break
@@ -187,13 +193,16 @@ offered=$(sed -nE 's/.* rps=([^ ]+).*/\1/p' <<<" $overload")
 statuses=$(sed -nE 's/.* statuses=([^ ]+).*/\1/p' <<<" $overload")
 others=$(tr ',' '\n' <<<"$statuses" | grep -vE '^(2[0-9][0-9]|401|429|503):' || true)
 bound_kib=$((base_kib + cores * 20 * 1024))
-echo "| check | measured | goal |"
-echo "|---|---|---|"
-echo "| offered load | $offered req/s = $(awk -v a="$offered" -v b="$raw" 'BEGIN { printf "%.1f", a / b }')x the raw hashing rate | 10x |"
-echo "| answers | $statuses | only 2xx, 401 (the wrong password, checked), 429, 503 |"
-echo "| answers of another status | ${others:-none} | none |"
-echo "| /healthz p99 during the load | $(sed -nE 's/.* p99_ms=([^ ]+).*/\1/p' <<<" $healthz") ms | < 100 ms |"
-echo "| resident memory | base $((base_kib / 1024)) MiB, peak $((peak_kib / 1024)) MiB | <= base + $cores x 20 MiB = $((bound_kib / 1024)) MiB |"
-echo "| back to normal after the load | $recovered | within 30 s |"
+times=$(awk -v a="$offered" -v b="$raw" 'BEGIN { printf "%.1f", (b > 0) ? a / b : 0 }')
+p99=$(sed -nE 's/.* p99_ms=([^ ]+).*/\1/p' <<<" $healthz")
+verdict() { if [ "$1" = 1 ]; then echo met; else echo "NOT met"; fi; }
+below() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 < b + 0) ? 1 : 0 }'; }
+echo "| check | measured | goal | |"
+echo "|---|---|---|---|"
+echo "| offered load | $offered req/s = ${times}x the raw hashing rate | 10x | $(verdict "$(below 9.999 "$times")") |"
+echo "| answers | $statuses | only 2xx, 401 (the wrong password, checked), 429, 503 | $(verdict "$([ -z "$others" ] && echo 1)") |"
+echo "| /healthz p99 during the load | ${p99:-?} ms | < 100 ms | $(verdict "$(below "${p99:-1e9}" 100)") |"
+echo "| resident memory | base $((base_kib / 1024)) MiB, peak $((peak_kib / 1024)) MiB | <= base + $cores x 20 MiB = $((bound_kib / 1024)) MiB | $(verdict "$([ "$peak_kib" -le "$bound_kib" ] && echo 1)") |"
+echo "| back to normal after the load | $recovered | within 30 s | $(verdict "$([ "$recovered" != never ] && below "${recovered% s}" 30)") |"
 echo
 echo "sspr resident memory after every run: $(($(rss_kib "$target") / 1024)) MiB (SQLite), $(($(rss_kib "${pid[sspr_pg]}") / 1024)) MiB (PostgreSQL)"

@@ -415,9 +415,6 @@ impl Config {
         }
     }
 
-    /// The dev outbox shows every code and address to whoever reaches it:
-    /// only on a loopback address, never for an https site (which means a
-    /// real deployment) (docs/security.md #68).
     /// Where `/metrics` is served, if anywhere: never on the public
     /// listener's address (docs/security.md #88).
     pub fn metrics_address(&self) -> Result<Option<std::net::SocketAddr>, ConfigError> {
@@ -441,6 +438,9 @@ impl Config {
         Ok(Some(addr))
     }
 
+    /// The dev outbox shows every code and address to whoever reaches it:
+    /// only on a loopback address, never for an https site (which means a
+    /// real deployment) (docs/security.md #68).
     pub fn check_dev_outbox(&self) -> Result<(), ConfigError> {
         if self.delivery_mode() != DeliveryMode::Outbox {
             return Ok(());

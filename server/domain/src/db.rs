@@ -115,7 +115,7 @@ impl Db {
         &self.pool
     }
 
-    pub(crate) fn policy_cache(&self) -> &crate::policy::Cached {
+    pub fn policy_cache(&self) -> &crate::policy::Cached {
         &self.policy
     }
 

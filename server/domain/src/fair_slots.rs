@@ -25,6 +25,25 @@ struct State {
     turn: VecDeque<String>,
 }
 
+impl State {
+    /// How many waiting callers would be served before a new caller of
+    /// `client`, if all kept waiting. A round serves one caller of each
+    /// waiting client, so with `k` of its own waiting the new caller is
+    /// served in round `k + 1`: behind its own `k` and up to `k + 1` of
+    /// every other client's. (Callers who gave up still count until their
+    /// turn passes them over: an overestimate only while a flood gives up.)
+    fn ahead_of(&self, client: &str) -> usize {
+        let own = self.waiting.get(client).map_or(0, VecDeque::len);
+        let others: usize = self
+            .waiting
+            .iter()
+            .filter(|(c, _)| c.as_str() != client)
+            .map(|(_, q)| q.len().min(own + 1))
+            .sum();
+        own + others
+    }
+}
+
 /// One slot, given back when dropped.
 pub struct Slot {
     state: Option<Arc<Mutex<State>>>,
@@ -69,10 +88,8 @@ impl FairSlots {
     }
 
     /// The same, but refused at once with [`Crowded`] when at least
-    /// `max_ahead` callers would be served before this one: one caller of
-    /// each waiting client per round, so a client's next caller waits
-    /// behind a round per caller it already has waiting, and a new
-    /// client's first behind one of each. Such a caller would only wait
+    /// `max_ahead` callers would be served before this one (see
+    /// `State::ahead_of`). Such a caller would only wait
     /// out its timeout holding a connection; under a flood, refusing it at
     /// once keeps the queue as short as the slots can serve, and a client
     /// with few callers waiting is still served in its turn.
@@ -89,12 +106,7 @@ impl FairSlots {
                     state: Some(self.state.clone()),
                 }));
             }
-            let clients = state.turn.len();
-            let ahead = match state.waiting.get(client) {
-                Some(own) => own.len().saturating_mul(clients),
-                None => clients,
-            };
-            if ahead >= max_ahead {
+            if state.ahead_of(client) >= max_ahead {
                 return Err(Crowded);
             }
             let (tx, rx) = oneshot::channel();

@@ -16,7 +16,8 @@ pub const HASHING_WAITING: &str = "sspr_hashing_waiting";
 pub const HASHING_RUNNING: &str = "sspr_hashing_running";
 /// How long each check waited for its slot (those that got one).
 pub const HASHING_WAIT_SECONDS: &str = "sspr_hashing_wait_seconds";
-/// Checks that waited the whole queue timeout and were answered 503.
+/// Checks answered 503: refused at once because more callers were ahead
+/// than the slots serve within the queue timeout, or after waiting it out.
 pub const HASHING_REFUSED: &str = "sspr_hashing_refused_total";
 /// Outbox messages by channel and what became of each attempt.
 pub const OUTBOX_DELIVERIES: &str = "sspr_outbox_deliveries_total";

@@ -465,11 +465,13 @@ impl<S: Sender> Delivery<'_, S> {
     /// what is left is handed back untried.
     async fn each(&self, claimed: Vec<Claimed>) -> Result<usize, DomainError> {
         let mut sent = 0;
+        let mut handed_back = 0;
         for c in claimed {
             if *self.stop.borrow() {
                 let (id, now) = (c.message.id, self.clock.now());
                 if store::outbox::release(self.db.pool(), id, c.lease_until, now).await? {
                     ops_metrics::delivery(c.message.channel, Outcome::HandedBack);
+                    handed_back += 1;
                 }
                 continue;
             }
@@ -507,6 +509,9 @@ impl<S: Sender> Delivery<'_, S> {
                     mark_failed(self.db, self.key, &c, &e, now).await?;
                 }
             }
+        }
+        if handed_back > 0 {
+            tracing::info!(handed_back, "stopping: outbox batch handed back");
         }
         Ok(sent)
     }

@@ -266,7 +266,11 @@ impl Hasher {
             return usize::MAX;
         }
         let per_slot = self.queue_timeout.as_micros() / u128::from(micros);
-        usize::try_from(per_slot.saturating_mul(self.permits as u128)).unwrap_or(usize::MAX)
+        // At least the next in line may wait: a hash slower than the whole
+        // timeout must not refuse everyone without trying.
+        usize::try_from(per_slot.saturating_mul(self.permits as u128))
+            .unwrap_or(usize::MAX)
+            .max(1)
     }
 }
 

@@ -306,8 +306,21 @@ impl Cached {
             .map(|(_, p)| p.clone())
     }
 
-    fn keep(&self, p: &Policy) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some((Instant::now(), p.clone()));
+    /// Keeps `p`, read (or saved) at `at`, unless what is held is newer: a
+    /// read that began before a save and ended after it must not bring the
+    /// old policy back.
+    fn keep(&self, at: Instant, p: &Policy) {
+        let mut held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if held.as_ref().is_none_or(|(then, _)| *then <= at) {
+            *held = Some((at, p.clone()));
+        }
+    }
+
+    /// Forgets the copy: the next `load` reads the database (tests that
+    /// count statements).
+    #[cfg(feature = "testkit")]
+    pub fn forget(&self) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 }
 
@@ -317,12 +330,14 @@ pub async fn load(db: &Db) -> Result<Policy, DomainError> {
     if let Some(p) = db.policy_cache().fresh() {
         return Ok(p);
     }
+    // Timed from before the read: the copy is never younger than the row.
+    let asked = Instant::now();
     let p = match store::settings::get(db.pool(), KEY).await? {
         None => Policy::default(),
         Some(text) => serde_json::from_str(&text)
             .map_err(|e| DomainError::Corrupt(format!("settings.policy: {e}")))?,
     };
-    db.policy_cache().keep(&p);
+    db.policy_cache().keep(asked, &p);
     Ok(p)
 }
 
@@ -331,7 +346,7 @@ pub async fn save(db: &Db, p: &Policy, now: Timestamp) -> Result<(), PolicyError
     p.validate()?;
     let text = serde_json::to_string(p).map_err(|e| DomainError::Corrupt(e.to_string()))?;
     store::settings::put(db.pool(), KEY, &text, now).await?;
-    db.policy_cache().keep(p);
+    db.policy_cache().keep(Instant::now(), p);
     Ok(())
 }
 
