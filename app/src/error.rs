@@ -13,7 +13,8 @@ use sspr_proto::Reason;
 /// Each variant's code is its name in snake_case: serde writes it as the
 /// `code` tag, [`AppError::code`] returns it, and `Display` shows it — one
 /// spelling, pinned for every variant by `every_code_and_status_is_pinned`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Reading it back goes through [`Wire`] (see there why).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum AppError {
     InvalidCredentials,
@@ -110,6 +111,117 @@ impl std::fmt::Display for AppError {
 }
 
 impl std::error::Error for AppError {}
+
+/// The wire form of an [`AppError`], flat: the code and every field any
+/// variant has. The browser reads errors with this; serde's derived reader
+/// for an internally tagged enum buffers the object and has a reader per
+/// variant, which made it one of the largest functions in the wasm that
+/// every first visit downloads (issue 12). A field a variant lacks is
+/// ignored; one it needs but the wire lacks reads as its default.
+#[derive(Deserialize)]
+struct Wire {
+    code: String,
+    #[serde(default)]
+    retry_after_secs: u64,
+    #[serde(default)]
+    correlation_id: String,
+    #[serde(default)]
+    digits: u64,
+    #[serde(default)]
+    attempts_left: u64,
+    #[serde(default)]
+    have: u64,
+    #[serde(default)]
+    need: u64,
+    #[serde(default)]
+    index: u64,
+    #[serde(default)]
+    min: u64,
+    #[serde(default)]
+    max: u64,
+    #[serde(default)]
+    reasons: Vec<Reason>,
+    #[serde(default)]
+    min_length: u64,
+    #[serde(default)]
+    max_length: u64,
+}
+
+impl Wire {
+    fn into_error(self) -> Option<AppError> {
+        use AppError as E;
+        let Wire {
+            retry_after_secs,
+            digits,
+            attempts_left,
+            have,
+            need,
+            index,
+            min,
+            max,
+            ..
+        } = self;
+        Some(match self.code.as_str() {
+            "invalid_credentials" => E::InvalidCredentials,
+            "password_too_long" => E::PasswordTooLong,
+            "busy" => E::Busy { retry_after_secs },
+            "bad_request" => E::BadRequest,
+            "not_signed_in" => E::NotSignedIn,
+            "not_found" => E::NotFound,
+            "network" => E::Network,
+            "internal" => E::Internal {
+                correlation_id: self.correlation_id,
+            },
+            "flow_expired" => E::FlowExpired,
+            "method_not_allowed" => E::MethodNotAllowed,
+            "invalid_email" => E::InvalidEmail,
+            "invalid_phone" => E::InvalidPhone,
+            "phone_region_not_allowed" => E::PhoneRegionNotAllowed,
+            "phone_type_not_supported" => E::PhoneTypeNotSupported,
+            "already_registered" => E::AlreadyRegistered,
+            "throttled" => E::Throttled { retry_after_secs },
+            "resend_too_soon" => E::ResendTooSoon { retry_after_secs },
+            "no_pending_code" => E::NoPendingCode,
+            "code_format" => E::CodeFormat { digits },
+            "wrong_code" => E::WrongCode { attempts_left },
+            "code_expired" => E::CodeExpired,
+            "too_many_attempts" => E::TooManyAttempts,
+            "not_enough_methods" => E::NotEnoughMethods { have, need },
+            "reauthentication_required" => E::ReauthenticationRequired,
+            "last_method" => E::LastMethod,
+            "questions_count" => E::QuestionsCount { need },
+            "question_unknown" => E::QuestionUnknown { index },
+            "question_length" => E::QuestionLength { index, min, max },
+            "answer_length" => E::AnswerLength { index, min, max },
+            "question_repeated" => E::QuestionRepeated { index },
+            "answer_repeated" => E::AnswerRepeated { index },
+            "captcha_invalid" => E::CaptchaInvalid,
+            "captcha_expired" => E::CaptchaExpired,
+            "invalid_login" => E::InvalidLogin,
+            "method_blocked" => E::MethodBlocked { retry_after_secs },
+            "reset_not_enabled" => E::ResetNotEnabled,
+            "account_disabled" => E::AccountDisabled,
+            "gates_incomplete" => E::GatesIncomplete,
+            "password_rejected" => E::PasswordRejected {
+                reasons: self.reasons,
+                min_length: self.min_length,
+                max_length: self.max_length,
+            },
+            "answer_in_question" => E::AnswerInQuestion { index },
+            "answers_incomplete" => E::AnswersIncomplete { need },
+            "wrong_answers" => E::WrongAnswers { attempts_left },
+            _ => return None,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for AppError {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Wire::deserialize(d)?
+            .into_error()
+            .ok_or_else(|| serde::de::Error::custom("unknown error code"))
+    }
+}
 
 impl AppError {
     /// The stable code clients and tests match on.
@@ -514,6 +626,19 @@ mod tests {
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), all.len(), "codes are unique");
+    }
+
+    #[test]
+    fn an_unknown_code_is_refused_and_missing_fields_read_as_zero() {
+        assert!(serde_json::from_str::<AppError>(r#"{"code":"no_such_code"}"#).is_err());
+        assert!(serde_json::from_str::<AppError>(r#"{"retry_after_secs":1}"#).is_err());
+        let busy: AppError = serde_json::from_str(r#"{"code":"busy","extra":true}"#).unwrap();
+        assert_eq!(
+            busy,
+            AppError::Busy {
+                retry_after_secs: 0
+            }
+        );
     }
 
     #[test]

@@ -61,11 +61,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let cookie = leptos_i18n::context::CookieOptions::<i18n::Locale>::default()
-        .path("/")
-        .max_age(365_i64 * 24 * 3600 * 1000);
+    // The server makes the locale context itself (see the function); the
+    // provider below then uses it. The browser has no cookie code: the
+    // provider reads the locale from `<html lang>` there.
+    #[cfg(feature = "ssr")]
+    locale::provide_server_context();
     view! {
-        <I18nContextProvider cookie_name=locale::COOKIE_NAME cookie_options=cookie>
+        <I18nContextProvider>
             <Router>
                 <Layout>
                     // Pages that load data render it fully before sending
