@@ -22,7 +22,7 @@ mod pages;
 pub mod ssr;
 
 use leptos::prelude::*;
-use leptos_meta::{HashedStylesheet, MetaTags, provide_meta_context};
+use leptos_meta::{MetaTags, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, StaticSegment, path};
 
@@ -47,7 +47,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
                 // The built CSS under its content-hashed name (hash-files).
-                <HashedStylesheet options=options.clone() id="leptos" />
+                <link rel="stylesheet" id="leptos" href=stylesheet_href(&options) />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -56,6 +56,29 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// The stylesheet's URL under its content-hashed name, worked out once per
+/// process: leptos_meta's `HashedStylesheet` reads the hash file again for
+/// every page (seven system calls a page; `sspr serve` has checked at start
+/// that the file is there).
+fn stylesheet_href(options: &LeptosOptions) -> &'static str {
+    static HREF: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HREF.get_or_init(|| {
+        let mut name = options.output_name.to_string();
+        if options.hash_files {
+            let hashes = std::env::current_exe()
+                .ok()
+                .and_then(|exe| Some(exe.parent()?.join(options.hash_file.as_ref())))
+                .and_then(|path| std::fs::read_to_string(path).ok())
+                .unwrap_or_default();
+            if let Some(hash) = hashes.lines().find_map(|l| l.trim().strip_prefix("css:")) {
+                name.push('.');
+                name.push_str(hash.trim());
+            }
+        }
+        format!("/{}/{name}.css", options.site_pkg_dir)
+    })
 }
 
 #[component]

@@ -63,6 +63,7 @@ for (const path of ["/reset", "/sign-in"]) {
     const total = report(path, transfers);
     const wasm = transfers.filter((t) => t.url.endsWith(".wasm"));
     expect(wasm.length, "the page hydrates from wasm").toBeGreaterThan(0);
+    expect(transfers.filter((t) => /^\/pkg\/sspr\.[\w-]+\.css$/.test(t.url)).length, "the hashed stylesheet").toBe(1);
     for (const t of transfers.filter((t) => t.url.startsWith("/pkg/"))) {
       expect(t.encoding, `${t.url} is sent compressed`).toBe("br");
     }

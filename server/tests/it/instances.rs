@@ -331,11 +331,10 @@ both_backends!(pages_rendered_at_once_never_panic_the_server);
 /// Many pages at once must not make the server panic, even where every
 /// answer is right: leptos_i18n's locale effect, a task of its own on the
 /// server, panicked when its run overlapped the end of its page (about one
-/// page in a thousand under load; fixed in `locale::provide_server_context`,
-/// whose unit test provokes the race thousands of times). Such a panic is
-/// in a detached task, so only the process's stderr shows it: this is the
-/// end-to-end check on the real binary, and a statistical one (before the
-/// fix it found one panic or more in about two runs of three).
+/// page in a thousand under load; `locale::provide_server_context`). Such a
+/// panic is in a detached task, so only the process's stderr shows it. The
+/// check is statistical: before the fix it found one panic or more in about
+/// two runs of three.
 async fn pages_rendered_at_once_never_panic_the_server(t: &TestDb) {
     let dir = tempfile::tempdir().unwrap();
     let shared = Shared::new(t, dir.path());

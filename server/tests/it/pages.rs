@@ -36,6 +36,11 @@ async fn sign_in_page_is_english_by_default_with_the_right_fields(t: &TestDb) {
         &r.body[..300.min(r.body.len())]
     );
     assert!(r.body.contains(r#"action="/api/sign_in""#));
+    // The stylesheet (its hashed name in a release build: first_load.spec.ts).
+    assert!(
+        r.body
+            .contains(r#"<link rel="stylesheet" id="leptos" href="/pkg/sspr.css">"#)
+    );
     assert!(r.body.contains(r#"autocomplete="username""#));
     assert!(r.body.contains(r#"autocomplete="current-password""#));
     assert!(r.body.contains(r#"href="/reset""#), "forgot-password link");
