@@ -58,6 +58,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Where Leptos reads the built files' hashed names (`hash-files`): the
+/// file beside the executable. `sspr serve` checks it at start.
+pub fn hash_file_path(options: &LeptosOptions) -> std::path::PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join(options.hash_file.as_ref())))
+        .unwrap_or_else(|| options.hash_file.as_ref().into())
+}
+
 /// The stylesheet's URL under its content-hashed name, worked out once per
 /// process: leptos_meta's `HashedStylesheet` reads the hash file again for
 /// every page (seven system calls a page; `sspr serve` has checked at start
@@ -67,11 +76,7 @@ fn stylesheet_href(options: &LeptosOptions) -> &'static str {
     HREF.get_or_init(|| {
         let mut name = options.output_name.to_string();
         if options.hash_files {
-            let hashes = std::env::current_exe()
-                .ok()
-                .and_then(|exe| Some(exe.parent()?.join(options.hash_file.as_ref())))
-                .and_then(|path| std::fs::read_to_string(path).ok())
-                .unwrap_or_default();
+            let hashes = std::fs::read_to_string(hash_file_path(options)).unwrap_or_default();
             if let Some(hash) = hashes.lines().find_map(|l| l.trim().strip_prefix("css:")) {
                 name.push('.');
                 name.push_str(hash.trim());

@@ -60,10 +60,7 @@ pub fn check_hash_file(options: &LeptosOptions) -> Result<(), AssetsError> {
     if !options.hash_files {
         return Ok(());
     }
-    let path = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())))
-        .unwrap_or_else(|| PathBuf::from(options.hash_file.as_ref()));
+    let path = app::hash_file_path(options);
     if path.is_file() {
         Ok(())
     } else {
