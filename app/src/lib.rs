@@ -27,6 +27,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, StaticSegment, path};
 
 use crate::components::layout::Layout;
+pub use crate::components::page::HelpdeskContact;
 use crate::i18n::I18nContextProvider;
 use crate::lazy_pages as lazy;
 use crate::pages::home::HomePage;
@@ -48,6 +49,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone() />
                 // The built CSS under its content-hashed name (hash-files).
                 <link rel="stylesheet" id="leptos" href=stylesheet_href(&options) />
+                // For the browser, which reads it once when it starts.
+                {use_context::<HelpdeskContact>()
+                    .filter(|h| !h.0.is_empty())
+                    .map(|h| view! { <meta name=HelpdeskContact::META_NAME content=h.0 /> })}
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -94,6 +99,9 @@ pub fn App() -> impl IntoView {
     // provider reads the locale from `<html lang>` there.
     #[cfg(feature = "ssr")]
     locale::provide_server_context();
+    // The server provides the help desk contact for each page itself.
+    #[cfg(feature = "hydrate")]
+    provide_context(HelpdeskContact::from_document());
     view! {
         <I18nContextProvider>
             <Router>

@@ -7,7 +7,7 @@ use std::time::Duration;
 use app::i18n::Locale;
 use app::locale::match_tag;
 use app::ssr::{AppState, CookiePolicy};
-use app::{App, shell};
+use app::{App, HelpdeskContact, shell};
 use axum::Router;
 use axum::extract::State;
 use axum::middleware::from_fn_with_state;
@@ -30,6 +30,7 @@ use crate::middleware::headers::{CspNonce, HeaderPolicy};
 use crate::middleware::locale::LocalePolicy;
 use crate::middleware::{
     body_limit, client_addr, content_type, csrf, dev_only, error_status, headers, locale, metrics,
+    page_settings,
 };
 
 /// Largest request body: forms here are a few hundred bytes (docs/security.md #46).
@@ -56,12 +57,17 @@ pub fn app_state(
 }
 
 /// Hands this response's CSP nonce (made by `headers::apply`) to Leptos,
-/// so the hydration scripts carry the nonce the header allows.
+/// so the hydration scripts carry the nonce the header allows, and the
+/// organisation's settings a page shows (`page_settings::load`).
 fn leptos_context() {
-    if let Some(nonce) =
-        use_context::<http::request::Parts>().and_then(|p| p.extensions.get::<CspNonce>().cloned())
-    {
-        provide_context(leptos::nonce::Nonce::from_value(nonce.0));
+    let Some(parts) = use_context::<http::request::Parts>() else {
+        return;
+    };
+    if let Some(nonce) = parts.extensions.get::<CspNonce>() {
+        provide_context(leptos::nonce::Nonce::from_value(nonce.0.clone()));
+    }
+    if let Some(helpdesk) = parts.extensions.get::<HelpdeskContact>() {
+        provide_context(helpdesk.clone());
     }
 }
 
@@ -86,13 +92,19 @@ pub fn build(state: AppState) -> Result<Router, BuildError> {
 
     let measured = config.metrics_address()?.is_some();
 
-    let mut known = Router::new()
-        .route("/healthz", get(healthz))
-        .merge(crate::assets::pkg_router(&state.leptos_options))
+    let pages = Router::new()
         .leptos_routes_with_context(&state, routes, leptos_context, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
-        });
+        })
+        .route_layer(from_fn_with_state(
+            state.services.db.clone(),
+            page_settings::load,
+        ));
+    let mut known = Router::new()
+        .route("/healthz", get(healthz))
+        .merge(crate::assets::pkg_router(&state.leptos_options))
+        .merge(pages);
     if measured {
         known = known.route_layer(axum::middleware::from_fn(metrics::name_route));
     }
@@ -106,7 +118,7 @@ pub fn build(state: AppState) -> Result<Router, BuildError> {
     // The last layer added is the outermost: a request passes (metrics →)
     // trace → panic guard → headers → CSRF → timeout → body limit →
     // content type → error status → dev pages → locale → client address →
-    // handler.
+    // (pages: page settings →) handler.
     let app = app
         .layer(from_fn_with_state(
             TrustedProxies(config.trusted_proxy_nets()?.into()),

@@ -78,12 +78,6 @@ pub async fn reset_unlock() -> Result<(), AppError> {
     crate::ssr::reset::unlock().await
 }
 
-/// The organisation's help desk contact for the reset pages ("" = none).
-#[server(prefix = "/api", endpoint = "reset_helpdesk")]
-pub async fn reset_helpdesk() -> Result<String, AppError> {
-    crate::ssr::reset::helpdesk().await
-}
-
 /// The last page's view: the new password's rules and whether "unlock
 /// only" is offered (one call for the page).
 #[server(prefix = "/api", endpoint = "reset_password_view")]

@@ -1,13 +1,20 @@
 //! The reset wizard's CAPTCHA: an ALTCHA proof of work the browser solves
 //! in the background. Without JavaScript the field stays empty and the
 //! server accepts the step without it (step 1 is uniform either way).
+//!
+//! The puzzle is asked for by the browser once the page has hydrated, not
+//! rendered into the page: only a browser that runs this code can use it,
+//! so the server renders `/reset` without making one, and the first
+//! download carries no resource for it (issue 12).
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use sha2::{Digest, Sha256};
 use sspr_proto::views::CaptchaPuzzle;
 
 use crate::api::reset::reset_challenge;
 use crate::components::alert::ErrorAlert;
+use crate::error::AppError;
 use crate::i18n::*;
 
 /// The solution, posted as `captcha`, and a status line saying where the
@@ -15,29 +22,32 @@ use crate::i18n::*;
 #[component]
 pub fn Captcha() -> impl IntoView {
     let i18n = use_i18n();
-    let puzzle = Resource::new_blocking(|| (), |_| reset_challenge());
     let (solution, set_solution) = signal(String::new());
     let (hydrated, set_hydrated) = signal(false);
-    // Runs in the browser only: solve the CAPTCHA in the background.
+    let (failed, set_failed) = signal(None::<AppError>);
+    // Runs in the browser only, once: fetch the puzzle and solve it.
     Effect::new(move |_| {
         set_hydrated.set(true);
-        if let Some(Ok(p)) = puzzle.get()
-            && solution.get_untracked().is_empty()
-            && let Some(answer) = solve(&p)
-        {
-            set_solution.set(answer);
-        }
+        spawn_local(async move {
+            match reset_challenge().await {
+                Ok(p) => {
+                    if let Some(answer) = solve(&p) {
+                        set_solution.set(answer);
+                    }
+                }
+                Err(e) => set_failed.set(Some(e)),
+            }
+        });
     });
     view! {
         <input type="hidden" name="captcha" prop:value=move || solution.get() />
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                puzzle
-                    .await
-                    .err()
-                    .map(|e| view! { <ErrorAlert error=Signal::derive(move || Some(e.clone())) /> })
-            })}
-        </Suspense>
+        // Only when the puzzle could not be had (an alert is announced as
+        // it appears).
+        {move || {
+            failed
+                .get()
+                .map(|e| view! { <ErrorAlert error=Signal::derive(move || Some(e.clone())) /> })
+        }}
         <p
             class="captcha-status"
             aria-live="polite"

@@ -5,8 +5,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::reset::reset_helpdesk;
-use crate::error::AppError;
 use crate::i18n::*;
 
 /// The document's `title` and a card (`section.card`) labelled by the
@@ -54,38 +52,50 @@ pub fn PageHeading(children: Children) -> impl IntoView {
     view! { <h1 id="page-title">{children()}</h1> }
 }
 
-/// The organisation's help desk contact, loaded once by the wizard that
-/// shows it (`pages::reset::ResetWizard`).
-#[derive(Clone, Copy)]
-pub struct HelpdeskContact(pub Resource<Result<String, AppError>>);
+/// The organisation's help desk contact ("" = none), the same on the server
+/// and in the browser without a request or a resource: the server reads it
+/// from the policy before each page (`server/src/middleware/page_settings.rs`)
+/// and writes it into the document's head (`shell`), where the browser reads
+/// it once when it starts (`from_document`). Every reset page shows it, and
+/// the first download of `/reset` carries no loading code for it (issue 12).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HelpdeskContact(pub String);
+
+impl HelpdeskContact {
+    /// The name of the `<meta>` that carries it.
+    pub const META_NAME: &'static str = "sspr-helpdesk";
+
+    /// In the browser: what the server wrote into the document, or none. A
+    /// page loaded before the contact was set shows none until the next
+    /// full page load, as a wizard that loaded it once did before.
+    #[cfg(feature = "hydrate")]
+    pub fn from_document() -> HelpdeskContact {
+        let content = document()
+            .query_selector(&format!("meta[name={}]", Self::META_NAME))
+            .ok()
+            .flatten()
+            .and_then(|meta| meta.get_attribute("content"));
+        HelpdeskContact(content.unwrap_or_default())
+    }
+}
 
 /// "Need help?" with the organisation's help desk, when one is set.
 #[component]
 fn Helpdesk() -> impl IntoView {
     let i18n = use_i18n();
-    let contact = use_context::<HelpdeskContact>()
-        .map(|h| h.0)
-        .unwrap_or_else(|| Resource::new_blocking(|| (), |_| reset_helpdesk()));
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                let c = contact.await.unwrap_or_default();
-                (!c.is_empty())
-                    .then(|| {
-                        let href = if c.contains('@') && !c.contains("://") {
-                            format!("mailto:{c}")
-                        } else {
-                            c.clone()
-                        };
-                        view! {
-                            <p class="helpdesk">
-                                {t!(i18n, reset_helpdesk)} " " <a href=href dir="ltr">
-                                    {c}
-                                </a>
-                            </p>
-                        }
-                    })
-            })}
-        </Suspense>
-    }
+    let contact = use_context::<HelpdeskContact>().unwrap_or_default().0;
+    (!contact.is_empty()).then(|| {
+        let href = if contact.contains('@') && !contact.contains("://") {
+            format!("mailto:{contact}")
+        } else {
+            contact.clone()
+        };
+        view! {
+            <p class="helpdesk">
+                {t!(i18n, reset_helpdesk)} " " <a href=href dir="ltr">
+                    {contact}
+                </a>
+            </p>
+        }
+    })
 }

@@ -10,33 +10,28 @@ use sspr_proto::views::{ResetPasswordView, ResetView};
 
 use crate::api::reset::{
     ResetAnswers, ResetAuthenticator, ResetEmail, ResetEmailHint, ResetPassword, ResetPhone,
-    ResetQuestions, ResetResend, ResetStart, ResetUnlock, ResetVerify, reset_helpdesk,
-    reset_new_password_view, reset_state,
+    ResetQuestions, ResetResend, ResetStart, ResetUnlock, ResetVerify, reset_new_password_view,
+    reset_state,
 };
 use crate::components::alert::ErrorAlert;
 use crate::components::captcha::Captcha;
 use crate::components::field::{Input, TextField};
 use crate::components::loader::WithView;
 use crate::components::method::{MethodLabel, QuestionText};
-use crate::components::page::{HelpdeskContact, Page};
+use crate::components::page::Page;
 use crate::components::password::{NewPasswordFields, Preview};
 use crate::components::phone::PhoneFields;
 use crate::error::AppError;
 use crate::i18n::*;
 
-/// "Step 2 of 4": user ID, verification, new password, done.
-/// The frame of every reset page: the help desk contact is loaded once
-/// when the wizard is entered and shared with each step (`Page`'s
-/// `helpdesk`), so a step costs one server call, its own view.
+/// The frame of every reset page. Each step costs one server call, its own
+/// view; the help desk contact comes with the document (`HelpdeskContact`).
 #[component]
 pub fn ResetWizard() -> impl IntoView {
-    provide_context(HelpdeskContact(Resource::new_blocking(
-        || (),
-        |_| reset_helpdesk(),
-    )));
     view! { <Outlet /> }
 }
 
+/// "Step 2 of 4": user ID, verification, new password, done.
 #[component]
 fn Step(current: u64) -> impl IntoView {
     let i18n = use_i18n();

@@ -1,7 +1,6 @@
 //! Server halves of the reset wizard's server functions.
 
 use sspr_domain::captcha;
-use sspr_domain::policy;
 use sspr_domain::reset;
 use sspr_proto::views::{CaptchaPuzzle, ResetPasswordView, ResetView};
 use sspr_proto::{PhoneChannel, Reason};
@@ -162,14 +161,6 @@ pub async fn unlock() -> Result<(), AppError> {
     reset::unlock(s, &token, ip, s.now()).await?;
     leptos_axum::redirect("/reset/unlocked");
     Ok(())
-}
-
-pub async fn helpdesk() -> Result<String, AppError> {
-    let st = state()?;
-    let policy = policy::load(&st.services.db)
-        .await
-        .map_err(AppError::from)?;
-    Ok(policy.helpdesk_contact)
 }
 
 pub async fn password_view() -> Result<ResetPasswordView, AppError> {

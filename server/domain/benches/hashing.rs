@@ -2,7 +2,7 @@
 //! minimum): the cost of one hash, of a verify against a real hash and
 //! against the dummy hash used for unknown accounts (they must cost the
 //! same), and what a burst of concurrent requests gets from the bounded
-//! pool (hashes run on the blocking pool, one per core; callers wait at
+//! pool (hashes run on the hashing threads, one per core; callers wait at
 //! most `queue_timeout_ms`, then get `Busy`, i.e. 503 + Retry-After).
 //!
 //!     cargo bench -p sspr-domain --bench hashing

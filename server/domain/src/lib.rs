@@ -20,6 +20,7 @@ pub mod directory;
 pub mod error;
 pub mod fair_slots;
 pub mod flow;
+pub mod hash_threads;
 pub mod housekeeping;
 pub mod identity;
 pub mod import;

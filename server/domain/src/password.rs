@@ -1,5 +1,5 @@
-//! Password hashing: argon2id with PHC strings, run on the blocking pool
-//! behind a semaphore (docs/security.md #6, #7).
+//! Password hashing: argon2id with PHC strings, run on the hashing threads
+//! ([`HashThreads`]) behind fair slots (docs/security.md #6, #7).
 //!
 //! One argon2 hash at m=19456 KiB takes ~16 ms of a core and 19 MiB of RAM,
 //! so an unbounded number of them is the cheapest denial of service against
@@ -18,6 +18,7 @@ use serde::Deserialize;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::fair_slots::FairSlots;
+use crate::hash_threads::HashThreads;
 use crate::ops_metrics::{self, Occupancy};
 
 /// Raw input cap before any normalization or hashing (Django CVE-2013-1443).
@@ -79,6 +80,7 @@ pub struct Verified {
 pub struct Hasher {
     params: Params,
     slots: FairSlots,
+    threads: HashThreads,
     queue_timeout: Duration,
     /// Verified against when the account is unknown, so that path costs the
     /// same argon2 work as a real one (docs/security.md #8).
@@ -133,6 +135,7 @@ impl Hasher {
         Ok(Hasher {
             params,
             slots: FairSlots::new(permits),
+            threads: HashThreads::start(permits).map_err(|e| HashError::Internal(e.to_string()))?,
             queue_timeout: Duration::from_millis(cfg.queue_timeout_ms),
             dummy_hash: dummy.into(),
             hashes: Arc::new(AtomicU64::new(0)),
@@ -241,17 +244,18 @@ impl Hasher {
         drop(waiting);
         ops_metrics::hashing_waited(asked.elapsed());
         let (hashes, hash_micros) = (self.hashes.clone(), self.hash_micros.clone());
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            let _running = Occupancy::enter(ops_metrics::HASHING_RUNNING);
-            hashes.fetch_add(1, Ordering::Relaxed);
-            let started = Instant::now();
-            let out = job();
-            remember_duration(&hash_micros, started.elapsed());
-            out
-        })
-        .await
-        .map_err(|e| HashError::Internal(e.to_string()))
+        self.threads
+            .run(move || {
+                let _permit = permit;
+                let _running = Occupancy::enter(ops_metrics::HASHING_RUNNING);
+                hashes.fetch_add(1, Ordering::Relaxed);
+                let started = Instant::now();
+                let out = job();
+                remember_duration(&hash_micros, started.elapsed());
+                out
+            })
+            .await
+            .ok_or_else(|| HashError::Internal("a hashing job failed".into()))
     }
 }
 

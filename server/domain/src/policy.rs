@@ -300,10 +300,16 @@ pub struct Cached(Arc<Mutex<Option<(Instant, Policy)>>>);
 
 impl Cached {
     fn fresh(&self) -> Option<Policy> {
+        self.fresh_part(Policy::clone)
+    }
+
+    /// What `part` takes from a fresh copy, without cloning the rest (the
+    /// banned words can be a thousand strings).
+    fn fresh_part<T>(&self, part: impl FnOnce(&Policy) -> T) -> Option<T> {
         let held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         held.as_ref()
             .filter(|(read, _)| read.elapsed() < CACHED_FOR)
-            .map(|(_, p)| p.clone())
+            .map(|(_, p)| part(p))
     }
 
     /// Keeps `p`, read (or saved) at `at`, unless what is held is newer: a
@@ -339,6 +345,15 @@ pub async fn load(db: &Db) -> Result<Policy, DomainError> {
     };
     db.policy_cache().keep(asked, &p);
     Ok(p)
+}
+
+/// The help desk contact in force ("" = none): every page carries it, so it
+/// is taken from the cached copy alone.
+pub async fn helpdesk_contact(db: &Db) -> Result<String, DomainError> {
+    match db.policy_cache().fresh_part(|p| p.helpdesk_contact.clone()) {
+        Some(contact) => Ok(contact),
+        None => Ok(load(db).await?.helpdesk_contact),
+    }
 }
 
 /// Validates and stores the policy; this process uses it from now on.

@@ -1,4 +1,5 @@
-//! Layers applied to every route; `router::build` lists their order.
+//! Layers applied to every route (`page_settings`: to the pages');
+//! `router::build` lists their order.
 
 pub mod body_limit;
 pub mod client_addr;
@@ -9,3 +10,4 @@ pub mod error_status;
 pub mod headers;
 pub mod locale;
 pub mod metrics;
+pub mod page_settings;
