@@ -66,8 +66,8 @@ impl HelpdeskContact {
     pub const META_NAME: &'static str = "sspr-helpdesk";
 
     /// In the browser: what the server wrote into the document, or none. A
-    /// page loaded before the contact was set shows none until the next
-    /// full page load, as a wizard that loaded it once did before.
+    /// document open while the contact changes keeps the one it came with
+    /// until the next full page load.
     #[cfg(feature = "hydrate")]
     pub fn from_document() -> HelpdeskContact {
         let content = document()
