@@ -4,16 +4,15 @@
 //!
 //! Why not tokio's blocking pool, where hashes ran before:
 //! - Memory. That pool grows to hundreds of threads (it also reads the
-//!   static files), a hash could land on any of them, and each thread's
-//!   allocator kept the 19 MiB its last hash used. Under a flood of password
-//!   checks, resident memory grew with the number of threads that had ever
-//!   hashed, past base + slots × 20 MiB (bench/load.sh, overload). Here it
-//!   is bounded by the slots.
-//! - Priority. At equal priority a flood of password checks took the CPU
-//!   from the workers that answer `/healthz`, refuse the excess with 503 and
-//!   serve everyone else's pages. A niced hashing thread runs whenever a
-//!   worker has nothing to do, so the hashing rate of a quiet server is
-//!   unchanged, and yields the moment requests wait.
+//!   static files) and a hash could land on any of them; each thread's
+//!   allocator may keep the 19 MiB its last hash used, so what hashing
+//!   keeps was bounded only by the pool's size. Here it is bounded by the
+//!   slots.
+//! - Priority. At equal priority a flood of password checks competes for
+//!   the CPU with the workers that answer `/healthz`, refuse the excess with
+//!   503 and serve everyone else's pages. A niced hashing thread runs
+//!   whenever a worker has nothing to do, so the hashing rate of a quiet
+//!   server is unchanged, and yields when requests wait.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
