@@ -91,6 +91,12 @@ pub fn cache_control(path: &str, status: StatusCode) -> HeaderValue {
     HeaderValue::from_static(value)
 }
 
+/// Whether `cache_control` gave a build file under a hashed name: bytes
+/// fixed at build time, never a document.
+pub fn is_immutable(cache_control: &HeaderValue) -> bool {
+    cache_control.as_bytes() == IMMUTABLE.as_bytes()
+}
+
 fn is_static(path: &str) -> bool {
     path.starts_with(PKG_PREFIX) || path == "/favicon.svg"
 }

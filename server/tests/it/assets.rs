@@ -17,6 +17,7 @@ struct Served {
     encoding: Option<String>,
     cache: Option<String>,
     vary: Option<String>,
+    headers: http::HeaderMap,
     body: Vec<u8>,
 }
 
@@ -41,6 +42,7 @@ async fn fetch(router: &axum::Router, path: &str, accept: Option<&str>) -> Serve
         encoding,
         cache,
         vary,
+        headers: res.headers().clone(),
         body: res.into_body().collect().await.unwrap().to_bytes().to_vec(),
     }
 }
@@ -83,6 +85,20 @@ async fn pkg_files_are_sent_precompressed_and_hashed_names_cached_for_a_year() {
             br.vary
         );
 
+        // A build file is never a document: the headers that act on a
+        // subresource, not the document ones (docs/security.md #48).
+        assert_eq!(br.headers["x-content-type-options"], "nosniff");
+        assert_eq!(br.headers["cross-origin-resource-policy"], "same-origin");
+        for document_only in [
+            "content-security-policy",
+            "x-frame-options",
+            "referrer-policy",
+            "cross-origin-opener-policy",
+            "permissions-policy",
+        ] {
+            assert!(!br.headers.contains_key(document_only), "{document_only}");
+        }
+
         let gz = fetch(&router, &path, Some("gzip")).await;
         assert_eq!(
             (gz.body.as_slice(), gz.encoding.as_deref()),
@@ -100,6 +116,10 @@ async fn pkg_files_are_sent_precompressed_and_hashed_names_cached_for_a_year() {
         assert_eq!(js.status, StatusCode::OK);
         assert_eq!(js.encoding, None, "no .br beside it: sent as it is");
         assert_eq!(js.cache.as_deref(), Some("no-cache"));
+        assert!(
+            js.headers.contains_key("content-security-policy"),
+            "a file that may change in place keeps the whole set"
+        );
         let snippet = fetch(&router, "/pkg/snippets/leptos-x/inline0.js", None).await;
         assert_eq!(snippet.body, b"snippet");
         assert_eq!(snippet.cache.as_deref(), Some("no-cache"));
