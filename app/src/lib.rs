@@ -226,3 +226,20 @@ pub fn App() -> impl IntoView {
         </I18nContextProvider>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::FAVICON;
+
+    /// The icon in the page and the file are one picture: a change to one
+    /// that forgets the other fails here.
+    #[test]
+    fn the_page_icon_is_public_favicon_svg() {
+        let inline = FAVICON
+            .strip_prefix("data:image/svg+xml,")
+            .unwrap_or_default()
+            .replace("%23", "#")
+            .replace('\'', "\"");
+        assert_eq!(inline, include_str!("../../public/favicon.svg").trim_end());
+    }
+}
