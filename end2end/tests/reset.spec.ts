@@ -249,6 +249,22 @@ test("the help desk is on the reset pages, reached by a link or loaded", async (
   await expect(page.locator(".helpdesk a")).toHaveAttribute("href", `mailto:${desk}`);
 });
 
+test("when the CAPTCHA puzzle cannot be fetched, the failure is announced and the form stays usable", async ({
+  page,
+}) => {
+  await page.route("**/api/reset_challenge", (route) => route.abort("failed"));
+  await page.goto("/reset");
+  await waitHydrated(page);
+  // The CAPTCHA's own alert, inside the step's form (the page's alert is above it).
+  const form = page.locator("form[action='/api/reset_start']");
+  await expect(form.locator("[role=alert] .alert-error")).toHaveAttribute("data-code", "network");
+  await expect(form.locator(".captcha-status")).toHaveAttribute("data-solved", "false");
+  // Nothing is disabled: the step is taken without a solution, as without
+  // JavaScript (its per-address limit is not spent here).
+  await expect(form.locator("#login")).toBeEditable();
+  await expect(form.locator("button[type=submit]")).toBeEnabled();
+});
+
 test("each reset step asks the server once; the help desk comes with the document", async ({ page }) => {
   const person = await registered(page);
   let calls: string[] = [];
