@@ -11,8 +11,16 @@ use sspr_domain::users::Role;
 
 use crate::harness::{PASSWORD, TestApp, form};
 
+/// What the test's tracing subscriber wrote (also used by other modules'
+/// tests that check a fault is logged).
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
 
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -24,7 +32,7 @@ impl Write for Captured {
     }
 }
 
-fn subscriber(c: &Captured) -> impl tracing::Subscriber + Send + Sync {
+pub(crate) fn subscriber(c: &Captured) -> impl tracing::Subscriber + Send + Sync {
     let c = c.clone();
     tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)

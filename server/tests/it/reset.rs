@@ -95,6 +95,7 @@ both_backends!(
     throttled_answers_carry_retry_after,
     per_address_limits_believe_x_forwarded_for_only_from_trusted_proxies,
     the_help_desk_contact_is_on_every_reset_page,
+    a_page_whose_policy_cannot_be_read_comes_without_the_help_desk,
     the_questions_gate_works_with_and_without_javascript,
     hints_mode_shows_masked_hints_to_everyone,
     the_phone_gate_works_with_and_without_javascript,
@@ -554,6 +555,41 @@ async fn the_help_desk_contact_is_on_every_reset_page(t: &TestDb) {
     assert!(
         expired.body.contains("mailto:help@contoso.example"),
         "and with errors"
+    );
+}
+
+/// The policy unreadable when a page is asked for: the page is still shown,
+/// without the help desk, and the fault is logged
+/// (server/src/middleware/page_settings.rs).
+async fn a_page_whose_policy_cannot_be_read_comes_without_the_help_desk(t: &TestDb) {
+    let captured = crate::logs::Captured::default();
+    let _guard = tracing::subscriber::set_default(crate::logs::subscriber(&captured));
+    let app = TestApp::new(t).await;
+    let mut p = policy::load(&app.services.db).await.unwrap();
+    p.helpdesk_contact = "help@contoso.example".into();
+    policy::save(&app.services.db, &p, app.clock.now())
+        .await
+        .unwrap();
+    let readable = app.get("/reset", None).await;
+    assert!(readable.body.contains("sspr-helpdesk"), "while readable");
+    // A row no policy can be read from, and no copy in the cache.
+    sspr_domain::store::settings::put(
+        app.services.db.pool(),
+        "policy",
+        "not json",
+        app.clock.now(),
+    )
+    .await
+    .unwrap();
+    app.services.db.policy_cache().forget();
+    let page = app.get("/reset", None).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(!page.body.contains("sspr-helpdesk"), "{}", page.body);
+    assert!(!page.body.contains(r#"class="helpdesk""#));
+    let logs = captured.text();
+    assert!(
+        logs.contains("a page without the help desk"),
+        "the fault is logged: {logs}"
     );
 }
 
