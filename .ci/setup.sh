@@ -9,7 +9,10 @@ WASM_BINDGEN_VERSION=0.2.130    # must equal the wasm-bindgen pin in Cargo.toml
 LEPTOSFMT_VERSION=0.1.33        # formats view! macros (leptosfmt.toml)
 CARGO_DENY_VERSION=0.20.2       # licenses, bans, sources (deny.toml)
 
-say() { printf '\n==> %s\n' "$*"; }
+# Each step says how long the run has taken so far (bash's SECONDS counts
+# from the start of the script that sourced this), so a slow CI run shows
+# where its time went.
+say() { printf '\n==> %s  [%dm%02ds]\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
 
 # The release build: hashed file names (`hash-files` in Cargo.toml), brotli
 # and gzip copies beside each file (--precompress), and a wasm chunk per lazy

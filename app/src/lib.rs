@@ -18,6 +18,7 @@ pub mod error;
 mod lazy_pages;
 pub mod locale;
 mod pages;
+mod resource;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 

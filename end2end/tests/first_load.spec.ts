@@ -14,7 +14,7 @@ const GOAL = 250_000;
  * note has the profile), so the check holds the ground won — a first load
  * that grows past this fails — and comes down to GOAL when the code does.
  */
-const CEILING = 268_000;
+const CEILING = 266_000;
 
 type Transfer = { url: string; bytes: number; encoding: string; cached: boolean };
 

@@ -29,8 +29,8 @@ use crate::middleware::dev_only::DevPages;
 use crate::middleware::headers::{CspNonce, HeaderPolicy};
 use crate::middleware::locale::LocalePolicy;
 use crate::middleware::{
-    body_limit, client_addr, content_type, csrf, dev_only, error_status, headers, locale, metrics,
-    page_settings,
+    body_limit, client_addr, compress, content_type, csrf, dev_only, error_status, headers, locale,
+    metrics, page_settings,
 };
 
 /// Largest request body: forms here are a few hundred bytes (docs/security.md #46).
@@ -100,7 +100,9 @@ pub fn build(state: AppState) -> Result<Router, BuildError> {
         .route_layer(from_fn_with_state(
             state.services.db.clone(),
             page_settings::load,
-        ));
+        ))
+        .route_layer(compress::pages())
+        .route_layer(axum::middleware::from_fn(compress::unless_stateful));
     let mut known = Router::new()
         .route("/healthz", get(healthz))
         .merge(crate::assets::pkg_router(&state.leptos_options))
@@ -118,7 +120,8 @@ pub fn build(state: AppState) -> Result<Router, BuildError> {
     // The last layer added is the outermost: a request passes (metrics →)
     // trace → panic guard → headers → CSRF → timeout → body limit →
     // content type → error status → dev pages → locale → client address →
-    // (pages: page settings →) handler.
+    // (pages and server functions: cookie check →
+    // compression (HTML only) → page settings →) handler.
     let app = app
         .layer(from_fn_with_state(
             TrustedProxies(config.trusted_proxy_nets()?.into()),
@@ -178,7 +181,7 @@ pub fn build(state: AppState) -> Result<Router, BuildError> {
 /// 200 when the database answers and, with a directory, the directory
 /// binds the service account; 503 naming which one does not.
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    if let Err(e) = sspr_domain::store::ping(state.services.db.pool()).await {
+    if let Err(e) = sspr_domain::store::ping(state.services.db.health_pool()).await {
         tracing::error!(error = %e, "health check: database unreachable");
         return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable");
     }

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
 use crate::i18n::*;
+use crate::resource;
 
 /// Loads a view with `load` and renders `page` with it, or `error` with
 /// what went wrong ("loading…" meanwhile, once hydrated).
@@ -23,7 +24,7 @@ where
     V: IntoView + 'static,
 {
     let i18n = use_i18n();
-    let state = Resource::new_blocking(|| (), move |_| load());
+    let state = resource::blocking(|| (), move |_| load());
     view! {
         <Suspense fallback=move || {
             view! { <p class="loading">{t!(i18n, loading)}</p> }

@@ -9,13 +9,14 @@ use crate::api::{SignOut, current_account};
 use crate::components::alert::ErrorAlert;
 use crate::error::AppError;
 use crate::i18n::*;
+use crate::resource;
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let i18n = use_i18n();
     // Blocking: the server must know before the first byte whether to
     // answer with the page or a redirect to sign-in.
-    let account = Resource::new_blocking(|| (), |_| current_account());
+    let account = resource::blocking(|| (), |_| current_account());
     view! {
         <Title text=t_string!(i18n, account_title).to_string() />
         <Suspense fallback=move || {

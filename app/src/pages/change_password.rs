@@ -18,11 +18,12 @@ use crate::components::page::Page;
 use crate::components::password::{NewPasswordFields, Preview};
 use crate::error::AppError;
 use crate::i18n::*;
+use crate::resource;
 
 #[component]
 pub fn ChangePasswordPage() -> impl IntoView {
     let i18n = use_i18n();
-    let rules = Resource::new_blocking(|| (), |_| password_rules());
+    let rules = resource::blocking(|| (), |_| password_rules());
     view! {
         <Page title=move || t_string!(i18n, account_change_password).to_string()>
             <Suspense fallback=move || {

@@ -6,11 +6,12 @@ use crate::api::dev_outbox;
 use crate::components::alert::ErrorAlert;
 use crate::components::page::Page;
 use crate::i18n::*;
+use crate::resource;
 
 #[component]
 pub fn DevOutboxPage() -> impl IntoView {
     let i18n = use_i18n();
-    let messages = Resource::new_blocking(|| (), |_| dev_outbox());
+    let messages = resource::blocking(|| (), |_| dev_outbox());
     view! {
         <Page title=move || t_string!(i18n, outbox_title).to_string() wide=true>
             <p>{t!(i18n, outbox_intro)}</p>

@@ -23,6 +23,7 @@ use crate::components::password::{NewPasswordFields, Preview};
 use crate::components::phone::PhoneFields;
 use crate::error::AppError;
 use crate::i18n::*;
+use crate::resource;
 
 /// The frame of every reset page. Each step costs one server call, its own
 /// view; the help desk contact comes with the document (`HelpdeskContact`).
@@ -413,7 +414,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
             .and_then(Result::err)
             .or_else(|| unlock.value().get().and_then(Result::err))
     });
-    let view = Resource::new_blocking(|| (), |_| reset_new_password_view());
+    let view = resource::blocking(|| (), |_| reset_new_password_view());
     view! {
         <Page title=move || t_string!(i18n, reset_password_title).to_string() helpdesk=true>
             <Step current=3 />

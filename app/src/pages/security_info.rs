@@ -13,6 +13,7 @@ use crate::components::method::{MethodActions, MethodList};
 use crate::components::page::Page;
 use crate::error::AppError;
 use crate::i18n::*;
+use crate::resource;
 
 #[component]
 pub fn SecurityInfoPage() -> impl IntoView {
@@ -20,7 +21,7 @@ pub fn SecurityInfoPage() -> impl IntoView {
     let actions = MethodActions::new();
     // Reloads after a delete or a new default, also when the action's
     // redirect leads back to this same page.
-    let state = Resource::new_blocking(move || actions.version(), |_| setup_state());
+    let state = resource::blocking(move || actions.version(), |_| setup_state());
     view! {
         <Page title=move || t_string!(i18n, security_info_title).to_string()>
             <p>{t!(i18n, security_info_intro)}</p>

@@ -20,6 +20,7 @@ use crate::components::page::{Page, PageHeading};
 use crate::components::phone::PhoneFields;
 use crate::error::AppError;
 use crate::i18n::*;
+use crate::resource;
 
 const SIGN_IN: &str = "/sign-in?next=%2Fsecurity-info%2Fsetup";
 
@@ -379,7 +380,7 @@ pub fn SetupAppPage() -> impl IntoView {
             .and_then(Result::err)
             .or_else(|| cancel.value().get().and_then(Result::err))
     });
-    let key = Resource::new_blocking(|| (), |_| setup_authenticator_key());
+    let key = resource::blocking(|| (), |_| setup_authenticator_key());
     view! {
         <Page title=move || t_string!(i18n, setup_app_title).to_string() own_heading=true>
             <WithView

@@ -21,6 +21,11 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
+    /// One connection of its own for the health check: behind the main
+    /// pool's queue, `/healthz` reported how long the queue was under a
+    /// flood of sign-ins (p99 ~200 ms, issue 12), not whether the database
+    /// answers. Opened on first use, so it costs nothing until asked.
+    health: AnyPool,
     backend: Backend,
     /// The policy as last read, shared by every clone of this handle
     /// (`policy::load`): read at most once a second, not on every request.
@@ -64,32 +69,19 @@ impl Db {
             Backend::Sqlite => prepare_sqlite_url(url)?,
             Backend::Postgres => url.to_owned(),
         };
-        let pool = AnyPoolOptions::new()
-            .max_connections(match backend {
+        let pool = pool_options(
+            backend,
+            match backend {
                 Backend::Sqlite => 8,
                 Backend::Postgres => 10,
-            })
-            // A request waits at most this long for a connection; then the
-            // caller fails fast instead of queueing without bound (docs/security.md #61).
-            .acquire_timeout(Duration::from_secs(5))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // WAL lets readers run beside the one writer;
-                        // busy_timeout makes writers wait instead of failing (docs/security.md #62).
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
-                             PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-                        )
-                        .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect(&url)
-            .await?;
+            },
+        )
+        .connect(&url)
+        .await?;
+        let health = pool_options(backend, 1).connect_lazy(&url)?;
         Ok(Db {
             pool,
+            health,
             backend,
             policy: crate::policy::Cached::default(),
         })
@@ -115,6 +107,11 @@ impl Db {
         &self.pool
     }
 
+    /// The health check's own connection (see the field).
+    pub fn health_pool(&self) -> &AnyPool {
+        &self.health
+    }
+
     pub fn policy_cache(&self) -> &crate::policy::Cached {
         &self.policy
     }
@@ -125,7 +122,31 @@ impl Db {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.health.close().await;
     }
+}
+
+/// A pool of at most `max` connections set up the same way on every pool.
+fn pool_options(backend: Backend, max: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        // A request waits at most this long for a connection; then the
+        // caller fails fast instead of queueing without bound (docs/security.md #61).
+        .acquire_timeout(Duration::from_secs(5))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    // WAL lets readers run beside the one writer;
+                    // busy_timeout makes writers wait instead of failing (docs/security.md #62).
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+                         PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
 }
 
 /// `sqlite:data/sspr.db` → make sure `data/` exists and the file is created.

@@ -3,6 +3,7 @@
 
 pub mod body_limit;
 pub mod client_addr;
+pub mod compress;
 pub mod content_type;
 pub mod csrf;
 pub mod dev_only;

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use axum::body::Body;
 use http::{Request, StatusCode, header};
@@ -23,6 +24,8 @@ both_backends!(
     the_dev_outbox_lists_sent_messages_in_outbox_mode,
     the_dev_outbox_does_not_exist_in_other_modes,
     health_check_answers,
+    the_health_check_answers_while_every_pooled_connection_is_taken,
+    a_page_is_compressed_only_for_a_visitor_without_state,
     forty_pages_render_at_once_while_another_router_is_built,
 );
 
@@ -199,6 +202,87 @@ async fn health_check_answers(t: &TestDb) {
     let app = TestApp::new(t).await;
     let r = app.get("/healthz", None).await;
     assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "ok"));
+}
+
+/// A flood of requests holds every connection of the main pool; the health
+/// check has a connection of its own and still answers at once, instead of
+/// waiting in the flood's queue until the pool's acquire timeout (5 s) and
+/// reporting the database down (issue 12's overload run).
+async fn the_health_check_answers_while_every_pooled_connection_is_taken(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    let pool = app.services.db.pool();
+    let mut held = Vec::new();
+    for _ in 0..pool.options().get_max_connections() {
+        held.push(pool.acquire().await.expect("a pooled connection"));
+    }
+    let r = tokio::time::timeout(Duration::from_secs(3), app.get("/healthz", None))
+        .await
+        .expect("the health check waited for the main pool");
+    assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "ok"));
+    drop(held);
+}
+
+/// docs/security.md #86: a visitor with no cookie but the language
+/// preference gets the page compressed; one with a session gets it as it is
+/// (it may show what is theirs beside text they were sent); a server
+/// function's answer is never compressed.
+async fn a_page_is_compressed_only_for_a_visitor_without_state(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    app.add_user("ada", Role::User).await;
+    let session = app.sign_in("ada").await.session().expect("a session");
+    let fetch = |path: &str, cookie: Option<String>| {
+        let mut b = Request::get(path)
+            .header(header::ACCEPT, "text/html")
+            .header(header::ACCEPT_ENCODING, "gzip, deflate, br, zstd");
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        let router = app.router.clone();
+        let req = b.body(Body::empty()).unwrap();
+        async move {
+            let res = router.oneshot(req).await.unwrap();
+            let encoding = res
+                .headers()
+                .get(header::CONTENT_ENCODING)
+                .map(|v| v.to_str().unwrap().to_owned());
+            let bytes = res.into_body().collect().await.unwrap().to_bytes();
+            (encoding, bytes)
+        }
+    };
+    let brotli = |bytes: &[u8]| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut brotli::Decompressor::new(bytes, 4096), &mut text)
+            .expect("a brotli stream of text");
+        text
+    };
+
+    for cookie in [None, Some("i18n_pref_locale=he-IL".to_owned())] {
+        let (encoding, bytes) = fetch("/reset", cookie.clone()).await;
+        assert_eq!(encoding.as_deref(), Some("br"), "{cookie:?}");
+        let page = brotli(&bytes);
+        assert!(page.contains(r#"action="/api/reset_start""#), "{page}");
+        assert!(
+            bytes.len() * 2 < page.len(),
+            "{} of {}",
+            bytes.len(),
+            page.len()
+        );
+    }
+
+    let (encoding, bytes) = fetch("/account", Some(format!("sspr_session={session}"))).await;
+    assert_eq!(encoding, None);
+    assert!(String::from_utf8_lossy(&bytes).contains(r#"data-testid="login""#));
+
+    let req = Request::post("/api/sign_in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .header(header::ACCEPT_ENCODING, "br")
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from(form("ada", "wrong password")))
+        .unwrap();
+    let res = app.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(res.headers().get(header::CONTENT_ENCODING), None);
 }
 
 /// Two causes of this suite's intermittent 408s and pages without a form,
