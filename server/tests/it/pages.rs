@@ -261,8 +261,9 @@ async fn a_page_is_compressed_only_for_a_visitor_without_state(t: &TestDb) {
         assert_eq!(encoding.as_deref(), Some("br"), "{cookie:?}");
         let page = brotli(&bytes);
         assert!(page.contains(r#"action="/api/reset_start""#), "{page}");
+        // Fastest level on a small test page: about 57 % of its size.
         assert!(
-            bytes.len() * 2 < page.len(),
+            bytes.len() * 4 < page.len() * 3,
             "{} of {}",
             bytes.len(),
             page.len()
