@@ -133,6 +133,38 @@ async fn a_cut_database_answers_503_and_the_flow_resumes() {
     t.cleanup().await;
 }
 
+/// `/healthz` pings through a connection of its own (issue 12): cut, it says
+/// so at once; back, it says so again — the dead connection is not kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_health_check_reports_a_cut_database_and_its_return() {
+    let t = TestDb::postgres().await;
+    let upstream = through_proxy(&t.url, 0).1;
+    let proxy = Proxy::to(upstream).await;
+    let (proxied, _) = through_proxy(&t.url, proxy.port);
+    let db = Db::connect(&proxied).await.unwrap();
+    let app = TestApp::over(db, Config::default()).await;
+    let health = || async {
+        let r = app.get("/healthz", None).await;
+        (r.status, r.body)
+    };
+    // Opens the health connection, which the cut then drops.
+    assert_eq!(health().await, (StatusCode::OK, "ok".to_owned()));
+
+    proxy.cut();
+    assert_eq!(
+        health().await,
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database unavailable".to_owned()
+        )
+    );
+
+    proxy.restore();
+    assert_eq!(health().await, (StatusCode::OK, "ok".to_owned()));
+    app.services.db.close().await;
+    t.cleanup().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_locked_sqlite_answers_503_and_nothing_is_half_written() {
     let t = TestDb::sqlite().await;
