@@ -78,6 +78,15 @@ fn through_proxy(url: &str, port: u16) -> (String, String) {
     )
 }
 
+/// The app over `t`'s PostgreSQL, reached through a [`Proxy`] the test can cut.
+async fn behind_proxy(t: &TestDb) -> (Proxy, TestApp) {
+    let upstream = through_proxy(&t.url, 0).1;
+    let proxy = Proxy::to(upstream).await;
+    let (proxied, _) = through_proxy(&t.url, proxy.port);
+    let db = Db::connect(&proxied).await.unwrap();
+    (proxy, TestApp::over(db, Config::default()).await)
+}
+
 fn unavailable(r: &Reply) {
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.body);
     assert!(r.header("retry-after").is_some(), "{:?}", r.headers);
@@ -87,11 +96,7 @@ fn unavailable(r: &Reply) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cut_database_answers_503_and_the_flow_resumes() {
     let t = TestDb::postgres().await;
-    let upstream = through_proxy(&t.url, 0).1;
-    let proxy = Proxy::to(upstream).await;
-    let (proxied, _) = through_proxy(&t.url, proxy.port);
-    let db = Db::connect(&proxied).await.unwrap();
-    let app = TestApp::over(db, Config::default()).await;
+    let (proxy, app) = behind_proxy(&t).await;
     add_registered_user(&app, "dana").await;
     let (started, cookies) = start(&app, "dana").await;
     assert_eq!(started.status, StatusCode::OK, "{}", started.body);
@@ -134,15 +139,11 @@ async fn a_cut_database_answers_503_and_the_flow_resumes() {
 }
 
 /// `/healthz` pings through a connection of its own (issue 12): cut, it says
-/// so at once; back, it says so again — the dead connection is not kept.
+/// so; back, it says so again — the dead connection is not kept.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_health_check_reports_a_cut_database_and_its_return() {
     let t = TestDb::postgres().await;
-    let upstream = through_proxy(&t.url, 0).1;
-    let proxy = Proxy::to(upstream).await;
-    let (proxied, _) = through_proxy(&t.url, proxy.port);
-    let db = Db::connect(&proxied).await.unwrap();
-    let app = TestApp::over(db, Config::default()).await;
+    let (proxy, app) = behind_proxy(&t).await;
     let health = || async {
         let r = app.get("/healthz", None).await;
         (r.status, r.body)
