@@ -80,14 +80,26 @@ fn solve(p: &CaptchaPuzzle) -> Option<String> {
                 .finalize();
             hex::encode(digest) == p.challenge
         })
-        .map(|number| {
-            serde_json::json!({
-                "algorithm": p.algorithm,
-                "challenge": p.challenge,
-                "number": number,
-                "salt": p.salt,
-                "signature": p.signature,
+        .and_then(|number| {
+            serde_json::to_string(&Answer {
+                algorithm: &p.algorithm,
+                challenge: &p.challenge,
+                number,
+                salt: &p.salt,
+                signature: &p.signature,
             })
-            .to_string()
+            .ok()
         })
+}
+
+/// The solved puzzle as ALTCHA posts it. A typed struct rather than
+/// `serde_json::json!`: the `Value` type and its writer were ~1 KB of the
+/// first download for this one message (issue 12).
+#[derive(serde::Serialize)]
+struct Answer<'a> {
+    algorithm: &'a str,
+    challenge: &'a str,
+    number: u64,
+    salt: &'a str,
+    signature: &'a str,
 }

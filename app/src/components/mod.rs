@@ -1,6 +1,7 @@
 pub mod alert;
 pub mod captcha;
 pub mod field;
+pub mod form;
 pub mod layout;
 pub mod loader;
 pub mod method;

@@ -16,6 +16,7 @@ use crate::api::reset::{
 use crate::components::alert::ErrorAlert;
 use crate::components::captcha::Captcha;
 use crate::components::field::{Input, TextField};
+use crate::components::form::ServerForm;
 use crate::components::loader::WithView;
 use crate::components::method::{MethodLabel, QuestionText};
 use crate::components::page::Page;
@@ -83,7 +84,13 @@ pub fn ResetPage() -> impl IntoView {
             <Step current=1 />
             <p>{t!(i18n, reset_intro)}</p>
             <ErrorAlert error />
-            <ActionForm action=action>
+            <ServerForm
+                action
+                read=|f| ResetStart {
+                    login: f.text("login"),
+                    captcha: f.text("captcha"),
+                }
+            >
                 <TextField id="login" input=Input::UserId maxlength=256 autofocus=true>
                     {t!(i18n, field_user_id)}
                 </TextField>
@@ -91,7 +98,7 @@ pub fn ResetPage() -> impl IntoView {
                 <button type="submit" class="primary" disabled=move || action.pending().get()>
                     {t!(i18n, action_next)}
                 </button>
-            </ActionForm>
+            </ServerForm>
             <p>
                 <a href="/sign-in">{t!(i18n, link_back_to_sign_in)}</a>
             </p>

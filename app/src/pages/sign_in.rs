@@ -7,6 +7,7 @@ use sspr_proto::{MethodKind, PhoneChannel};
 use crate::api::{SignIn, SignInChoose, SignInResend, SignInVerify, sign_in_factors};
 use crate::components::alert::ErrorAlert;
 use crate::components::field::{Input, TextField};
+use crate::components::form::ServerForm;
 use crate::components::loader::WithView;
 use crate::components::page::Page;
 use crate::error::AppError;
@@ -27,7 +28,14 @@ pub fn SignInPage() -> impl IntoView {
         <Page title=move || t_string!(i18n, sign_in_title).to_string()>
             <p>{t!(i18n, sign_in_intro)}</p>
             <ErrorAlert error />
-            <ActionForm action=action>
+            <ServerForm
+                action
+                read=|f| SignIn {
+                    login: f.text("login"),
+                    password: f.text("password"),
+                    next: f.text("next"),
+                }
+            >
                 <input type="hidden" name="next" value=next />
                 <TextField id="login" input=Input::UserId autofocus=true invalid>
                     {t!(i18n, field_user_id)}
@@ -38,7 +46,7 @@ pub fn SignInPage() -> impl IntoView {
                 <button type="submit" class="primary" disabled=move || action.pending().get()>
                     {t!(i18n, action_sign_in)}
                 </button>
-            </ActionForm>
+            </ServerForm>
             <ul class="links">
                 <li>
                     <a href="/reset">{t!(i18n, link_forgot_password)}</a>
