@@ -51,7 +51,7 @@ pub fn app_state(
     let origin = services.config.public_origin()?;
     Ok(AppState {
         leptos_options,
-        services,
+        services: Arc::new(services),
         cookies: CookiePolicy::for_https(origin.https),
     })
 }
