@@ -93,8 +93,8 @@ fn solve(p: &CaptchaPuzzle) -> Option<String> {
 }
 
 /// The solved puzzle as ALTCHA posts it. A typed struct rather than
-/// `serde_json::json!`: the `Value` type and its writer were ~1 KB of the
-/// first download for this one message (issue 12).
+/// `serde_json::json!`, which brought the `Value` type and its writer into
+/// the first download for this one message (issue 12).
 #[derive(serde::Serialize)]
 struct Answer<'a> {
     algorithm: &'a str,

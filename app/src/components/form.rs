@@ -5,10 +5,10 @@
 //! the form's fields by name.
 //!
 //! Why not Leptos's `ActionForm` there: it turns the fields into arguments
-//! with serde_qs, a query-string parser that was ~14 KB of the main wasm
-//! module before compression, for the two forms of three and two strings
-//! (issue 12, the first-load budget). The pages loaded later keep
-//! `ActionForm`; their chunks carry the parser.
+//! with serde_qs, whose parser and the B-tree maps it parses into were
+//! ~20 KB of the first download after brotli, for two forms of three and
+//! two strings (issue 12, the first-load budget). The pages loaded later
+//! keep `ActionForm`; their chunks carry the parser.
 
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
