@@ -102,6 +102,20 @@ pub enum AppError {
     WrongAnswers {
         attempts_left: u64,
     },
+    AdminOnly,
+    /// A settings field the policy's rules refuse: `field` is its name,
+    /// `label` its label in the request's language (the server fills it in,
+    /// so the labels stay in the admin part of the wasm).
+    InvalidSetting {
+        field: String,
+        label: String,
+    },
+    /// Someone else saved the settings since this form was loaded.
+    SettingsChanged,
+    /// An admin named an account that does not exist.
+    NoSuchAccount,
+    /// The account's groups come from the organisation's directory.
+    DirectoryManaged,
 }
 
 impl std::fmt::Display for AppError {
@@ -145,6 +159,10 @@ struct Wire {
     min_length: u64,
     #[serde(default)]
     max_length: u64,
+    #[serde(default)]
+    field: String,
+    #[serde(default)]
+    label: String,
 }
 
 impl Wire {
@@ -210,6 +228,14 @@ impl Wire {
             "answer_in_question" => E::AnswerInQuestion { index },
             "answers_incomplete" => E::AnswersIncomplete { need },
             "wrong_answers" => E::WrongAnswers { attempts_left },
+            "admin_only" => E::AdminOnly,
+            "invalid_setting" => E::InvalidSetting {
+                field: self.field,
+                label: self.label,
+            },
+            "settings_changed" => E::SettingsChanged,
+            "no_such_account" => E::NoSuchAccount,
+            "directory_managed" => E::DirectoryManaged,
             _ => return None,
         })
     }
@@ -269,6 +295,11 @@ impl AppError {
             AppError::ResetNotEnabled => "reset_not_enabled",
             AppError::AccountDisabled => "account_disabled",
             AppError::GatesIncomplete => "gates_incomplete",
+            AppError::AdminOnly => "admin_only",
+            AppError::InvalidSetting { .. } => "invalid_setting",
+            AppError::SettingsChanged => "settings_changed",
+            AppError::NoSuchAccount => "no_such_account",
+            AppError::DirectoryManaged => "directory_managed",
         }
     }
 
@@ -280,16 +311,19 @@ impl AppError {
             AppError::InvalidCredentials
             | AppError::NotSignedIn
             | AppError::ReauthenticationRequired => 401,
-            AppError::MethodNotAllowed | AppError::ResetNotEnabled | AppError::AccountDisabled => {
-                403
-            }
+            AppError::MethodNotAllowed
+            | AppError::ResetNotEnabled
+            | AppError::AccountDisabled
+            | AppError::AdminOnly => 403,
             AppError::CaptchaInvalid => 400,
             AppError::NotFound => 404,
             AppError::FlowExpired
             | AppError::NoPendingCode
             | AppError::AlreadyRegistered
             | AppError::LastMethod
-            | AppError::GatesIncomplete => 409,
+            | AppError::GatesIncomplete
+            | AppError::SettingsChanged
+            | AppError::DirectoryManaged => 409,
             AppError::CodeExpired | AppError::CaptchaExpired => 410,
             AppError::PasswordTooLong
             | AppError::InvalidEmail
@@ -309,7 +343,9 @@ impl AppError {
             | AppError::AnswerRepeated { .. }
             | AppError::AnswerInQuestion { .. }
             | AppError::PasswordRejected { .. }
-            | AppError::InvalidLogin => 422,
+            | AppError::InvalidLogin
+            | AppError::InvalidSetting { .. }
+            | AppError::NoSuchAccount => 422,
             AppError::Throttled { .. }
             | AppError::ResendTooSoon { .. }
             | AppError::TooManyAttempts
@@ -421,6 +457,13 @@ impl AppError {
             AppError::ResetNotEnabled => td_string!(locale, error_reset_not_enabled).to_string(),
             AppError::AccountDisabled => td_string!(locale, error_account_disabled).to_string(),
             AppError::GatesIncomplete => td_string!(locale, error_gates_incomplete).to_string(),
+            AppError::AdminOnly => td_string!(locale, error_admin_only).to_string(),
+            AppError::InvalidSetting { label, .. } => {
+                td_string!(locale, error_invalid_setting, field = label)
+            }
+            AppError::SettingsChanged => td_string!(locale, error_settings_changed).to_string(),
+            AppError::NoSuchAccount => td_string!(locale, error_no_such_account).to_string(),
+            AppError::DirectoryManaged => td_string!(locale, error_directory_managed).to_string(),
             AppError::PasswordRejected {
                 reasons,
                 min_length,
@@ -602,13 +645,25 @@ mod tests {
             (E::AnswerInQuestion { index: 1 }, "answer_in_question", 422),
             (E::AnswersIncomplete { need: 2 }, "answers_incomplete", 422),
             (E::WrongAnswers { attempts_left: 3 }, "wrong_answers", 422),
+            (E::AdminOnly, "admin_only", 403),
+            (
+                E::InvalidSetting {
+                    field: "reconfirm_days".into(),
+                    label: "Days before users are asked to reconfirm".into(),
+                },
+                "invalid_setting",
+                422,
+            ),
+            (E::SettingsChanged, "settings_changed", 409),
+            (E::NoSuchAccount, "no_such_account", 422),
+            (E::DirectoryManaged, "directory_managed", 409),
         ]
     }
 
     #[test]
     fn every_code_and_status_is_pinned() {
         let all = every_error();
-        assert_eq!(all.len(), 42, "a new error needs its row here");
+        assert_eq!(all.len(), 47, "a new error needs its row here");
         for (error, code, status) in &all {
             assert_eq!(error.code(), *code);
             assert_eq!(error.to_string(), *code);

@@ -23,7 +23,9 @@ use leptos::lazy;
 use leptos::prelude::*;
 use leptos_router::ChooseView;
 
-use crate::pages::{account, change_password, dev_outbox, reset, security_info, setup, sign_in};
+use crate::pages::{
+    account, admin, change_password, dev_outbox, reset, security_info, setup, sign_in,
+};
 
 /// A page loaded with its part's chunk, for `<Route view=…>`.
 #[derive(Clone, Copy, Debug)]
@@ -33,7 +35,19 @@ pub enum LazyPage {
     Reset(ResetPart),
     SecurityInfo(SecurityInfoPart),
     Registration(RegistrationPart),
+    Admin(AdminPart),
     DevOutbox,
+}
+
+/// The admin portal.
+#[derive(Clone, Copy, Debug)]
+pub enum AdminPart {
+    Home,
+    Policy,
+    History,
+    Groups,
+    GroupMembers,
+    Audit,
 }
 
 /// The sign-in's second factor.
@@ -88,6 +102,7 @@ impl ChooseView for LazyPage {
             Self::Reset(page) => reset_part(page).await,
             Self::SecurityInfo(page) => security_info_part(page).await,
             Self::Registration(page) => registration_part(page).await,
+            Self::Admin(page) => admin_part(page).await,
             Self::DevOutbox => dev_outbox_part().await,
         }
     }
@@ -101,6 +116,7 @@ impl ChooseView for LazyPage {
             Self::Reset(_) => __preload_reset_part().await,
             Self::SecurityInfo(_) => __preload_security_info_part().await,
             Self::Registration(_) => __preload_registration_part().await,
+            Self::Admin(_) => __preload_admin_part().await,
             Self::DevOutbox => __preload_dev_outbox_part().await,
         }
     }
@@ -152,6 +168,18 @@ fn registration_part(page: RegistrationPart) -> AnyView {
         RegistrationPart::Verify => setup::SetupVerifyPage().into_any(),
         RegistrationPart::App => setup::SetupAppPage().into_any(),
         RegistrationPart::Questions => setup::SetupQuestionsPage().into_any(),
+    }
+}
+
+#[lazy]
+fn admin_part(page: AdminPart) -> AnyView {
+    match page {
+        AdminPart::Home => admin::home::AdminHomePage().into_any(),
+        AdminPart::Policy => admin::policy::PolicyPage().into_any(),
+        AdminPart::History => admin::history::HistoryPage().into_any(),
+        AdminPart::Groups => admin::groups::GroupsPage().into_any(),
+        AdminPart::GroupMembers => admin::groups::GroupMembersPage().into_any(),
+        AdminPart::Audit => admin::audit::AuditPage().into_any(),
     }
 }
 

@@ -31,7 +31,7 @@ use crate::components::layout::Layout;
 pub use crate::components::page::HelpdeskContact;
 use crate::i18n::I18nContextProvider;
 use crate::lazy_pages::{
-    AccountPart, LazyPage, RegistrationPart, ResetPart, SecurityInfoPart, SignInPart,
+    AccountPart, AdminPart, LazyPage, RegistrationPart, ResetPart, SecurityInfoPart, SignInPart,
 };
 use crate::pages::home::HomePage;
 use crate::pages::not_found::NotFound;
@@ -213,6 +213,36 @@ pub fn App() -> impl IntoView {
                         <Route
                             path=path!("/security-info/setup/questions")
                             view=LazyPage::Registration(RegistrationPart::Questions)
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/admin")
+                            view=LazyPage::Admin(AdminPart::Home)
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/admin/password-reset")
+                            view=LazyPage::Admin(AdminPart::Policy)
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/admin/password-reset/history")
+                            view=LazyPage::Admin(AdminPart::History)
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/admin/groups")
+                            view=LazyPage::Admin(AdminPart::Groups)
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/admin/groups/members")
+                            view=LazyPage::Admin(AdminPart::GroupMembers)
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/admin/audit")
+                            view=LazyPage::Admin(AdminPart::Audit)
                             ssr=SsrMode::Async
                         />
                         <Route path=path!("/ssprsetup") view=SetupAlias />

@@ -124,3 +124,63 @@ export function updatePolicy(changes: Record<string, unknown>) {
   const set = spawnSync(bin, ["policy", "set", file], { encoding: "utf8", env: process.env });
   if (set.status !== 0) throw new Error(`sspr policy set failed: ${set.stderr}`);
 }
+
+export type Person = { login: string; password: string; email: string; totpKey?: string };
+
+/** A user who registered a home email (and, for admins, an authenticator app) through the wizard. */
+export async function registered(page: Page, opts: { admin?: boolean } = {}): Promise<Person> {
+  const login = uniqueLogin(opts.admin ? "radm" : "rst");
+  const password = createUser(login, { admin: opts.admin });
+  const email = `${login}@home.example`;
+  await page.goto("/sign-in");
+  await waitHydrated(page);
+  await signIn(page, login, password);
+  await expect(page).toHaveURL(/\/security-info\/setup$/);
+  await page.locator("a[href='/security-info/setup/email']").click();
+  await page.locator("#address").fill(email);
+  await page.locator("form[action='/api/setup_email'] button[type=submit]").click();
+  await expect(page).toHaveURL(/\/security-info\/setup\/verify$/);
+  await page.locator("#code").fill(await codeFromOutbox(page, email));
+  await page.locator("form[action='/api/setup_verify'] button[type=submit]").click();
+  await expect(page).toHaveURL(/\/security-info\/setup$/);
+  let totpKey: string | undefined;
+  if (opts.admin) {
+    await page.locator("a[href='/security-info/setup/app']").click();
+    totpKey = (await page.getByTestId("totp-key").textContent())?.trim() ?? "";
+    await page.locator("#code").fill(totp(totpKey));
+    await page.locator("form[action='/api/setup_authenticator_verify'] button[type=submit]").click();
+    await expect(page).toHaveURL(/\/security-info\/setup$/);
+  }
+  await page.locator("form[action='/api/setup_finish'] button[type=submit]").click();
+  await expect(page).toHaveURL(/\/security-info$/);
+  return { login, password, email, totpKey };
+}
+
+/** Step 1 from the sign-in page's link. */
+export async function beginReset(page: Page, login: string, lang: "en" | "he-IL", js: boolean) {
+  await page.goto(`/sign-in?lang=${lang}`);
+  if (js) await waitHydrated(page);
+  await page.locator("a[href='/reset']").click();
+  await expect(page).toHaveURL(/\/reset$/);
+  if (js) {
+    await waitHydrated(page);
+    // The proof of work solves itself in the background.
+    await expect(page.locator(".captcha-status")).toHaveAttribute("data-solved", "true");
+  } else {
+    // Without JavaScript the page says what happens instead of the check.
+    await expect(page.locator(".captcha-status")).toContainText("JavaScript");
+  }
+  await page.locator("#login").fill(login);
+  await page.locator("form[action='/api/reset_start'] button[type=submit]").click();
+  await expect(page).toHaveURL(/\/reset\/verify$/);
+}
+
+export async function emailGate(page: Page, email: string) {
+  await page.locator("#address").fill(email);
+  await page.locator("form[action='/api/reset_email'] button[type=submit]").click();
+  await expect(page).toHaveURL(/\/reset\/code$/);
+  await expect(page.locator("#code")).toHaveAttribute("autocomplete", "one-time-code");
+  await page.locator("#code").fill(await codeFromOutbox(page, email));
+  await page.locator("form[action='/api/reset_verify'] button[type=submit]").click();
+}
+

@@ -218,8 +218,8 @@ pub async fn policy(config: Config, command: PolicyCommand) -> anyhow::Result<()
                 .with_context(|| format!("reading {}", file.display()))?;
             let p: sspr_domain::policy::Policy = serde_json::from_str(&text)
                 .with_context(|| format!("{} is not a valid policy", file.display()))?;
-            sspr_domain::policy::save(&s.db, &p, s.clock.now()).await?;
-            println!("Policy saved.");
+            let version = sspr_domain::policy::save(&s.db, &p, s.clock.now()).await?;
+            println!("Policy saved as version {version} (the admin portal's history lists it).");
             for note in p.departures() {
                 eprintln!("warning: {note}");
             }

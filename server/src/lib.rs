@@ -4,6 +4,7 @@
 //! them to HTTP and the command line.
 
 pub mod assets;
+pub mod audit_export;
 pub mod cli;
 pub mod delivery;
 pub mod listener;

@@ -29,8 +29,8 @@ use crate::middleware::dev_only::DevPages;
 use crate::middleware::headers::{CspNonce, HeaderPolicy};
 use crate::middleware::locale::LocalePolicy;
 use crate::middleware::{
-    body_limit, client_addr, compress, content_type, csrf, dev_only, error_status, headers, locale,
-    metrics, page_settings,
+    admin_only, body_limit, client_addr, compress, content_type, csrf, dev_only, error_status,
+    headers, locale, metrics, page_settings,
 };
 
 /// Largest request body: forms here are a few hundred bytes (docs/security.md #46).
@@ -105,11 +105,13 @@ pub fn build(state: AppState) -> Result<Router, BuildError> {
         .route_layer(axum::middleware::from_fn(compress::unless_stateful));
     let mut known = Router::new()
         .route("/healthz", get(healthz))
+        .route("/admin/audit.csv", get(crate::audit_export::csv))
         .merge(crate::assets::pkg_router(&state.leptos_options))
         .merge(pages);
     if measured {
         known = known.route_layer(axum::middleware::from_fn(metrics::name_route));
     }
+    let admin_state = state.clone();
     let app = known
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
@@ -120,9 +122,11 @@ pub fn build(state: AppState) -> Result<Router, BuildError> {
     // The last layer added is the outermost: a request passes (metrics →)
     // trace → panic guard → headers → CSRF → timeout → body limit →
     // content type → error status → dev pages → locale → client address →
+    // admins only (`/api/admin_*`, `/admin/*.csv`) →
     // (pages and server functions: cookie check →
     // compression (HTML only) → page settings →) handler.
     let app = app
+        .layer(from_fn_with_state(admin_state, admin_only::guard))
         .layer(from_fn_with_state(
             TrustedProxies(config.trusted_proxy_nets()?.into()),
             client_addr::resolve,

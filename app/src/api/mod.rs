@@ -9,6 +9,7 @@ use sspr_proto::views::{AccountView, OutboxEntry, SecondFactorView};
 
 use crate::error::AppError;
 
+pub mod admin;
 pub mod password;
 pub mod reset;
 pub mod setup;

@@ -1,4 +1,5 @@
 pub mod account;
+pub mod admin;
 pub mod change_password;
 pub mod dev_outbox;
 pub mod home;

@@ -1,6 +1,7 @@
 //! Server-side halves of the server functions, and what they share: the
 //! application state, cookies, error mapping. Compiled only with `ssr`.
 
+pub mod admin;
 pub mod auth;
 pub mod errors;
 pub mod messages;

@@ -273,12 +273,14 @@ impl Config {
         }
         let s = &self.sessions;
         if s.idle_timeout_secs <= 0
+            || s.admin_idle_timeout_secs < 60
             || s.absolute_timeout_secs < s.idle_timeout_secs
             || s.absolute_timeout_secs > 12 * 3600
         {
             return Err(ConfigError::Invalid {
                 key: "sessions",
-                reason: "need 0 < idle_timeout_secs <= absolute_timeout_secs <= 43200 (12 h)"
+                reason: "need 0 < idle_timeout_secs <= absolute_timeout_secs <= 43200 (12 h) \
+                         and admin_idle_timeout_secs >= 60"
                     .into(),
             });
         }

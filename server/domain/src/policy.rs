@@ -1,6 +1,7 @@
-//! The organisation's SSPR policy. Until the admin portal edits it, the
-//! `settings` row `policy` (JSON) overrides these defaults field by field;
-//! with no row, the defaults apply.
+//! The organisation's SSPR policy. The `settings` row `policy` (JSON)
+//! overrides these defaults field by field; with no row, the defaults
+//! apply. Every save goes through `policy_history` (a version, its
+//! changes and an audit row, in one transaction).
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -85,6 +86,9 @@ pub struct Policy {
     /// A locked-out user who knows the password may unlock the account
     /// through the reset gates without changing it.
     pub allow_unlock: bool,
+    /// A user who resets their password is told at every address they
+    /// have (Entra's "Notify users on password resets"). Admins always are.
+    pub notify_users_on_reset: bool,
     /// When an admin resets their own password, the other admins are told.
     pub notify_admins_on_admin_reset: bool,
     /// Shown with reset errors: a help-desk URL or email address ("" = none).
@@ -125,6 +129,7 @@ impl Default for Policy {
             sspr_scope: SsprScope::All,
             sspr_groups: Vec::new(),
             allow_unlock: true,
+            notify_users_on_reset: true,
             notify_admins_on_admin_reset: true,
             helpdesk_contact: String::new(),
             reset_show_hints: false,
@@ -155,44 +160,67 @@ impl Policy {
 /// A policy that cannot be saved, with the rule it breaks.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
-    #[error("{0}")]
-    Invalid(String),
+    /// `field` is the policy's field name (the admin portal shows its
+    /// label); `message` says the rule in English for the CLI.
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    /// Someone saved another version since the editor read version `0`.
+    #[error("the policy changed since version {0} was read; reload and try again")]
+    Conflict(i64),
+    #[error("there is no policy version {0}")]
+    NoSuchVersion(i64),
     #[error(transparent)]
     Internal(#[from] DomainError),
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> Result<(), PolicyError> {
+    Err(PolicyError::Invalid {
+        field,
+        message: message.into(),
+    })
+}
+
+fn within(field: &'static str, v: i64, lo: i64, hi: i64) -> Result<(), PolicyError> {
+    if (lo..=hi).contains(&v) {
+        Ok(())
+    } else {
+        invalid(field, format!("{field} must be {lo} to {hi}"))
+    }
 }
 
 impl Policy {
     /// Checks every rule a stored policy must keep; `save` runs it, so no
     /// caller can store a policy the product would misread.
     pub fn validate(&self) -> Result<(), PolicyError> {
-        let fail = |m: String| Err(PolicyError::Invalid(m));
-        let within = |name: &str, v: i64, lo: i64, hi: i64| {
-            if (lo..=hi).contains(&v) {
-                Ok(())
-            } else {
-                Err(PolicyError::Invalid(format!("{name} must be {lo} to {hi}")))
-            }
-        };
-        if !(1..=2).contains(&self.methods_required) {
-            return fail("methods_required must be 1 or 2".into());
-        }
-        let min = usize::from(self.password_min_length);
-        if !(password_policy::FLOOR..=password_policy::MAX).contains(&min) {
-            return fail("password_min_length must be 8 to 128".into());
-        }
-        let single = usize::from(self.single_factor_password_min_length);
-        if !(password_policy::FLOOR..=password_policy::MAX).contains(&single) {
-            return fail("single_factor_password_min_length must be 8 to 128".into());
-        }
+        within("methods_required", self.methods_required.into(), 1, 2)?;
+        let (floor, max) = (password_policy::FLOOR as i64, password_policy::MAX as i64);
+        within(
+            "password_min_length",
+            self.password_min_length.into(),
+            floor,
+            max,
+        )?;
+        within(
+            "single_factor_password_min_length",
+            self.single_factor_password_min_length.into(),
+            floor,
+            max,
+        )?;
         if !password_policy::valid_banned_words(&self.banned_words) {
-            return fail("banned_words: at most 1000 words of 4 to 16 characters".into());
+            return invalid(
+                "banned_words",
+                "banned_words: at most 1000 words of 4 to 16 characters",
+            );
         }
-        if !(1..=questions::MAX_QUESTIONS).contains(&usize::from(self.questions_to_register)) {
-            return fail(format!(
-                "questions_to_register must be 1 to {}",
-                questions::MAX_QUESTIONS
-            ));
-        }
+        within(
+            "questions_to_register",
+            self.questions_to_register.into(),
+            1,
+            questions::MAX_QUESTIONS as i64,
+        )?;
         // A code shorter than 6 digits is guessable within the attempt
         // limits (docs/security.md #22); 10 is what people can still type.
         within("email_code_length", self.email_code_length.into(), 6, 10)?;
@@ -218,31 +246,53 @@ impl Policy {
             0,
             10,
         )?;
-        within("reconfirm_days", self.reconfirm_days.into(), 0, 3650)?;
-        for region in self
-            .phone_regions
-            .iter()
-            .chain([&self.default_phone_region])
-        {
-            if region.parse::<phonenumber::country::Id>().is_err()
-                || region.len() != 2
-                || region.to_ascii_uppercase() != *region
-            {
-                return fail(format!(
-                    "{region:?} is not an ISO 3166 region code (e.g. US)"
-                ));
-            }
+        within("reconfirm_days", self.reconfirm_days.into(), 0, 730)?;
+        let region_ok = |region: &String| {
+            region.parse::<phonenumber::country::Id>().is_ok()
+                && region.len() == 2
+                && region.to_ascii_uppercase() == *region
+        };
+        if let Some(bad) = self.phone_regions.iter().find(|r| !region_ok(r)) {
+            return invalid(
+                "phone_regions",
+                format!("{bad:?} is not an ISO 3166 region code (e.g. US)"),
+            );
+        }
+        if !region_ok(&self.default_phone_region) {
+            return invalid(
+                "default_phone_region",
+                format!(
+                    "{:?} is not an ISO 3166 region code (e.g. US)",
+                    self.default_phone_region
+                ),
+            );
         }
         if (self.allow_phone_sms || self.allow_phone_voice) && self.phone_regions.is_empty() {
-            return fail("phone_regions may not be empty while phones are allowed".into());
+            return invalid(
+                "phone_regions",
+                "phone_regions may not be empty while phones are allowed",
+            );
         }
         if !self.phone_regions.contains(&self.default_phone_region)
             && !self.phone_regions.is_empty()
         {
-            return fail("default_phone_region must be one of phone_regions".into());
+            return invalid(
+                "default_phone_region",
+                "default_phone_region must be one of phone_regions",
+            );
         }
+        self.validate_methods()?;
         if self.sspr_scope == SsprScope::Groups && self.sspr_groups.is_empty() {
-            return fail("sspr_scope = groups needs at least one group in sspr_groups".into());
+            return invalid(
+                "sspr_groups",
+                "sspr_scope = groups needs at least one group in sspr_groups",
+            );
+        }
+        if self.sspr_groups.len() > 100 || self.sspr_groups.iter().any(|g| g.trim().is_empty()) {
+            return invalid(
+                "sspr_groups",
+                "sspr_groups: at most 100 non-empty group names",
+            );
         }
         let contact = self.helpdesk_contact.as_str();
         let contact_ok = contact.is_empty()
@@ -251,8 +301,41 @@ impl Policy {
                     || url::Url::parse(contact)
                         .is_ok_and(|u| matches!(u.scheme(), "https" | "http") && u.has_host())));
         if !contact_ok {
-            return fail(
-                "helpdesk_contact must be empty, an email address or an http(s) URL".into(),
+            return invalid(
+                "helpdesk_contact",
+                "helpdesk_contact must be empty, an email address or an http(s) URL",
+            );
+        }
+        Ok(())
+    }
+
+    /// Combinations of methods that cannot work: nothing to register, or
+    /// fewer kinds than the number required when questions (never counted
+    /// alone) are set aside.
+    fn validate_methods(&self) -> Result<(), PolicyError> {
+        let strong = [
+            self.allow_email,
+            self.allow_phone_sms || self.allow_phone_voice,
+            self.allow_authenticator,
+        ]
+        .into_iter()
+        .filter(|on| *on)
+        .count();
+        if strong == 0 {
+            return invalid(
+                "allowed_methods",
+                "allow at least one of email, mobile phone or authenticator app \
+                 (security questions are never enough alone)",
+            );
+        }
+        let kinds = strong + usize::from(self.allow_questions);
+        if kinds < usize::from(self.methods_required) {
+            return invalid(
+                "methods_required",
+                format!(
+                    "methods_required = {} but only {kinds} kind(s) of method are allowed",
+                    self.methods_required
+                ),
             );
         }
         Ok(())
@@ -356,13 +439,27 @@ pub async fn helpdesk_contact(db: &Db) -> Result<String, DomainError> {
     }
 }
 
-/// Validates and stores the policy; this process uses it from now on.
-pub async fn save(db: &Db, p: &Policy, now: Timestamp) -> Result<(), PolicyError> {
-    p.validate()?;
+/// Validates and stores the policy as the operator (`sspr policy set`,
+/// tests): a new version in the history like any other
+/// ([`crate::policy_history::save`]).
+pub async fn save(db: &Db, p: &Policy, now: Timestamp) -> Result<i64, PolicyError> {
+    crate::policy_history::save(db, p, &crate::policy_history::Editor::operator(), None, now).await
+}
+
+/// Stores `p` as the policy in force inside the caller's transaction; the
+/// caller keeps it in this process's cache after committing ([`keep`]).
+pub(crate) async fn put<'e>(
+    exec: impl store::Exec<'e>,
+    p: &Policy,
+    now: Timestamp,
+) -> Result<(), DomainError> {
     let text = serde_json::to_string(p).map_err(|e| DomainError::Corrupt(e.to_string()))?;
-    store::settings::put(db.pool(), KEY, &text, now).await?;
-    db.policy_cache().keep(Instant::now(), p);
-    Ok(())
+    store::settings::put(exec, KEY, &text, now).await
+}
+
+/// This process uses `p` from now on (saved at `at`).
+pub(crate) fn keep(db: &Db, at: Instant, p: &Policy) {
+    db.policy_cache().keep(at, p);
 }
 
 #[cfg(test)]
@@ -373,7 +470,7 @@ mod tests {
         let mut p = Policy::default();
         change(&mut p);
         match p.validate() {
-            Err(PolicyError::Invalid(m)) => m,
+            Err(PolicyError::Invalid { field, message }) => format!("{field}: {message}"),
             other => panic!("expected a refusal, got {other:?}"),
         }
     }
@@ -393,7 +490,27 @@ mod tests {
         assert!(refused(|p| p.max_sends_per_destination_per_hour = 0).contains("destination"));
         assert!(refused(|p| p.max_sends_per_account_per_hour = 1000).contains("account"));
         assert!(refused(|p| p.max_registration_skips = 200).contains("skips"));
-        assert!(refused(|p| p.reconfirm_days = 9999).contains("reconfirm_days"));
+        assert!(refused(|p| p.reconfirm_days = 731).contains("reconfirm_days"));
+        assert!(
+            refused(|p| {
+                p.allow_email = false;
+                p.allow_phone_sms = false;
+                p.allow_phone_voice = false;
+                p.allow_authenticator = false;
+                p.allow_questions = true;
+            })
+            .starts_with("allowed_methods")
+        );
+        assert!(
+            refused(|p| {
+                p.methods_required = 2;
+                p.allow_phone_sms = false;
+                p.allow_phone_voice = false;
+                p.allow_authenticator = false;
+            })
+            .starts_with("methods_required")
+        );
+
         assert!(refused(|p| p.methods_required = 3).contains("methods_required"));
         assert!(refused(|p| p.password_min_length = 7).contains("password_min_length"));
         assert!(

@@ -16,6 +16,9 @@ pub struct SessionConfig {
     pub idle_timeout_secs: i64,
     /// A session ends this long after sign-in whatever happens, in seconds (≤ 12 h).
     pub absolute_timeout_secs: i64,
+    /// An admin's session unused for this long ends, in seconds (issue 13:
+    /// 15 min). The shorter of this and `idle_timeout_secs` applies.
+    pub admin_idle_timeout_secs: i64,
 }
 
 impl Default for SessionConfig {
@@ -23,6 +26,7 @@ impl Default for SessionConfig {
         SessionConfig {
             idle_timeout_secs: 30 * 60,
             absolute_timeout_secs: 12 * 3600,
+            admin_idle_timeout_secs: 15 * 60,
         }
     }
 }
@@ -82,7 +86,12 @@ pub async fn lookup(
         return Ok(None);
     };
     let idle = now.secs() - row.last_seen_at.secs();
-    if now >= row.expires_at || idle >= cfg.idle_timeout_secs {
+    let idle_limit = if row.is_admin {
+        cfg.idle_timeout_secs.min(cfg.admin_idle_timeout_secs)
+    } else {
+        cfg.idle_timeout_secs
+    };
+    if now >= row.expires_at || idle >= idle_limit {
         store::sessions::delete(db.pool(), &hash).await?;
         return Ok(None);
     }

@@ -10,7 +10,7 @@ use app::error::AppError;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 
 use crate::middleware::metrics::ErrorCode;
@@ -33,18 +33,34 @@ pub async fn map(req: Request, next: Next) -> Response {
         parts.extensions.insert(ErrorCode(err.code()));
         parts.status =
             StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let retry_after = match err {
-            AppError::Busy { retry_after_secs }
-            | AppError::Throttled { retry_after_secs }
-            | AppError::ResendTooSoon { retry_after_secs }
-            | AppError::MethodBlocked { retry_after_secs } => Some(retry_after_secs),
-            _ => None,
-        };
-        if let Some(secs) = retry_after
-            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
-        {
+        if let Some(v) = retry_after(&err) {
             parts.headers.insert(header::RETRY_AFTER, v);
         }
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+fn retry_after(err: &AppError) -> Option<HeaderValue> {
+    match err {
+        AppError::Busy { retry_after_secs }
+        | AppError::Throttled { retry_after_secs }
+        | AppError::ResendTooSoon { retry_after_secs }
+        | AppError::MethodBlocked { retry_after_secs } => {
+            HeaderValue::from_str(&retry_after_secs.to_string()).ok()
+        }
+        _ => None,
+    }
+}
+
+/// An error answered by a layer before any server function ran, as a
+/// server function would have answered it (status, JSON, Retry-After).
+pub fn respond(err: AppError) -> Response {
+    let status =
+        StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut res = (status, axum::Json(&err)).into_response();
+    if let Some(v) = retry_after(&err) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res.extensions_mut().insert(ErrorCode(err.code()));
+    res
 }

@@ -1,6 +1,7 @@
 //! Layers applied to every route (`page_settings`: to the pages');
 //! `router::build` lists their order.
 
+pub mod admin_only;
 pub mod body_limit;
 pub mod client_addr;
 pub mod compress;

@@ -102,6 +102,50 @@ impl TestApp {
         r
     }
 
+    /// Adds admin `login` with a registered email address and signs in as
+    /// an admin does (password, then the emailed code); returns the
+    /// session's cookie header.
+    pub async fn admin_session(&self, login: &str) -> String {
+        use sspr_domain::methods::{self, NewMethod};
+        let id = self.add_user(login, Role::Admin).await;
+        let address = format!("{login}@home.example");
+        let db = self.services.db.pool();
+        methods::upsert(db, id, &NewMethod::email(&address), self.clock.now())
+            .await
+            .unwrap();
+        let method = methods::list(db, id).await.unwrap()[0].id;
+        let r = self
+            .post_js("/api/sign_in", &form(login, PASSWORD), None)
+            .await;
+        let flow = r
+            .set_cookies()
+            .into_iter()
+            .find_map(|c| {
+                c.strip_prefix("sspr_signin=")
+                    .map(|v| v.split(';').next().unwrap_or("").to_owned())
+            })
+            .expect("the second factor's flow cookie");
+        let cookie = format!("sspr_signin={flow}");
+        let r = self
+            .post_js(
+                "/api/sign_in_choose",
+                &format!("method={method}"),
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let (code, _) = sspr_domain::testkit::last_code(&self.services, &address).await;
+        let r = self
+            .post_js(
+                "/api/sign_in_verify",
+                &format!("code={code}"),
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        format!("sspr_session={}", r.session().expect("a session"))
+    }
+
     pub async fn send(&self, req: Request<Body>) -> Reply {
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();

@@ -191,7 +191,11 @@ async fn finalize(
         .ip(ip)
         .detail(format!("gates={}", flow.state.passed.len()));
     audit::record(&mut **tx, &event, now).await?;
-    notices::password_changed(s, tx, user, now).await?;
+    // An admin is told whatever the policy says: a takeover of an admin
+    // account must not go unnoticed.
+    if policy.notify_users_on_reset || user.role == Role::Admin {
+        notices::password_changed(s, tx, user, now).await?;
+    }
     if user.role == Role::Admin && policy.notify_admins_on_admin_reset {
         notify_other_admins(s, tx, user, now).await?;
     }

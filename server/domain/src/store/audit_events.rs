@@ -3,7 +3,7 @@
 use sqlx::Row;
 
 use super::Exec;
-use crate::audit::{AuditRow, Event};
+use crate::audit::{AuditRow, Entry, Event, Filter};
 use crate::{DomainError, Timestamp};
 
 pub async fn insert<'e>(exec: impl Exec<'e>, e: &Event, now: Timestamp) -> Result<(), DomainError> {
@@ -59,4 +59,77 @@ pub async fn purge<'e>(
     .execute(exec)
     .await?;
     Ok(r.rows_affected())
+}
+
+/// See [`crate::audit::search`]. The filters present become `AND` terms
+/// with numbered parameters; the id orders and pages.
+pub async fn search<'e>(
+    exec: impl Exec<'e>,
+    f: &Filter,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Entry>, DomainError> {
+    let mut sql = String::from(
+        "SELECT e.id, e.at, e.event, e.outcome, a.login_display AS actor, \
+         COALESCE(s.login_display, e.subject_login) AS subject, e.ip, e.detail \
+         FROM audit_events e \
+         LEFT JOIN users a ON a.id = e.actor_user_id \
+         LEFT JOIN users s ON s.id = e.subject_user_id \
+         WHERE e.id < $1",
+    );
+    let mut n = 1;
+    let mut next = || {
+        n += 1;
+        n
+    };
+    if f.user.is_some() {
+        let p = next();
+        sql.push_str(&format!(
+            " AND (a.login = ${p} OR s.login = ${p} OR e.subject_login = ${p})"
+        ));
+    }
+    if f.event.is_some() {
+        sql.push_str(&format!(" AND e.event = ${}", next()));
+    }
+    if f.outcome.is_some() {
+        sql.push_str(&format!(" AND e.outcome = ${}", next()));
+    }
+    if f.since.is_some() {
+        sql.push_str(&format!(" AND e.at >= ${}", next()));
+    }
+    if f.until.is_some() {
+        sql.push_str(&format!(" AND e.at < ${}", next()));
+    }
+    sql.push_str(&format!(" ORDER BY e.id DESC LIMIT ${}", next()));
+    let mut q = sqlx::query(&sql).bind(before.unwrap_or(i64::MAX));
+    if let Some(user) = &f.user {
+        q = q.bind(user.clone());
+    }
+    if let Some(event) = f.event {
+        q = q.bind(event.as_str());
+    }
+    if let Some(outcome) = f.outcome {
+        q = q.bind(outcome.as_str());
+    }
+    if let Some(since) = f.since {
+        q = q.bind(since.secs());
+    }
+    if let Some(until) = f.until {
+        q = q.bind(until.secs());
+    }
+    let rows = q.bind(limit).fetch_all(exec).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Entry {
+                id: r.try_get("id")?,
+                at: Timestamp(r.try_get("at")?),
+                event: r.try_get("event")?,
+                outcome: r.try_get("outcome")?,
+                actor: r.try_get("actor")?,
+                subject: r.try_get("subject")?,
+                ip: r.try_get("ip")?,
+                detail: r.try_get("detail")?,
+            })
+        })
+        .collect()
 }

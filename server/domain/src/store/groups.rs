@@ -70,3 +70,94 @@ pub async fn clear_memberships<'e>(exec: impl Exec<'e>, user_id: i64) -> Result<
         .await?;
     Ok(())
 }
+
+/// Every group's name, alphabetically, up to `limit`.
+pub async fn names<'e>(exec: impl Exec<'e>, limit: i64) -> Result<Vec<String>, DomainError> {
+    let rows = sqlx::query("SELECT name FROM user_groups ORDER BY name LIMIT $1")
+        .bind(limit)
+        .fetch_all(exec)
+        .await?;
+    rows.iter().map(|r| Ok(r.try_get("name")?)).collect()
+}
+
+/// A group and how many accounts are in it.
+pub struct GroupRow {
+    pub name: String,
+    pub members: i64,
+}
+
+/// Every group with its member count, by name, up to `limit`.
+pub async fn with_counts<'e>(
+    exec: impl Exec<'e>,
+    limit: i64,
+) -> Result<Vec<GroupRow>, DomainError> {
+    let rows = sqlx::query(
+        "SELECT g.name, COUNT(m.user_id) AS members FROM user_groups g \
+         LEFT JOIN group_members m ON m.group_id = g.id \
+         GROUP BY g.id, g.name ORDER BY g.name LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(exec)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(GroupRow {
+                name: r.try_get("name")?,
+                members: r.try_get("members")?,
+            })
+        })
+        .collect()
+}
+
+/// A member as the group's page lists them.
+pub struct MemberRow {
+    pub user_id: i64,
+    pub login: String,
+    pub display_name: String,
+    /// Mirrored from the directory: its groups come from there.
+    pub from_directory: bool,
+}
+
+/// The group's members by user ID, up to `limit`.
+pub async fn members<'e>(
+    exec: impl Exec<'e>,
+    name: &Login,
+    limit: i64,
+) -> Result<Vec<MemberRow>, DomainError> {
+    let rows = sqlx::query(
+        "SELECT u.id, u.login_display, u.display_name, u.directory_dn FROM users u \
+         JOIN group_members m ON m.user_id = u.id JOIN user_groups g ON g.id = m.group_id \
+         WHERE g.name = $1 ORDER BY u.login LIMIT $2",
+    )
+    .bind(name.as_str())
+    .bind(limit)
+    .fetch_all(exec)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(MemberRow {
+                user_id: r.try_get("id")?,
+                login: r.try_get("login_display")?,
+                display_name: r.try_get("display_name")?,
+                from_directory: r.try_get::<Option<String>, _>("directory_dn")?.is_some(),
+            })
+        })
+        .collect()
+}
+
+/// Removes the user from the group; false when they were not in it.
+pub async fn remove_member<'e>(
+    exec: impl Exec<'e>,
+    name: &Login,
+    user_id: i64,
+) -> Result<bool, DomainError> {
+    let r = sqlx::query(
+        "DELETE FROM group_members WHERE user_id = $2 \
+         AND group_id = (SELECT id FROM user_groups WHERE name = $1)",
+    )
+    .bind(name.as_str())
+    .bind(user_id)
+    .execute(exec)
+    .await?;
+    Ok(r.rows_affected() > 0)
+}

@@ -16,6 +16,7 @@ pub mod job_leases;
 pub mod lockouts;
 pub mod methods;
 pub mod outbox;
+pub mod policy_versions;
 pub mod sessions;
 pub mod settings;
 pub mod users;

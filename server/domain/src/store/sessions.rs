@@ -11,6 +11,8 @@ pub struct SessionRow {
     pub authenticated_at: Timestamp,
     pub last_seen_at: Timestamp,
     pub expires_at: Timestamp,
+    /// The account is an admin's (their sessions idle out sooner).
+    pub is_admin: bool,
 }
 
 pub async fn insert<'e>(
@@ -38,7 +40,7 @@ pub async fn find<'e>(
     id_hash: &str,
 ) -> Result<Option<SessionRow>, DomainError> {
     let row = sqlx::query(
-        "SELECT s.user_id, s.authenticated_at, s.last_seen_at, s.expires_at FROM sessions s \
+        "SELECT s.user_id, s.authenticated_at, s.last_seen_at, s.expires_at, u.role FROM sessions s \
          JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND u.enabled = 1",
     )
     .bind(id_hash)
@@ -50,6 +52,7 @@ pub async fn find<'e>(
             authenticated_at: Timestamp(r.try_get("authenticated_at")?),
             last_seen_at: Timestamp(r.try_get("last_seen_at")?),
             expires_at: Timestamp(r.try_get("expires_at")?),
+            is_admin: r.try_get::<String, _>("role")? == "admin",
         })
     })
     .transpose()

@@ -30,3 +30,16 @@ pub async fn put<'e>(
     .await?;
     Ok(())
 }
+
+/// Takes the write lock before a read-modify-write of `key`: on SQLite a
+/// transaction that reads first and writes later fails outright when
+/// another writer committed in between (WAL snapshots cannot be upgraded),
+/// while one that writes first waits its turn (`busy_timeout`). On
+/// PostgreSQL it locks the row, when there is one.
+pub async fn lock<'e>(exec: impl Exec<'e>, key: &str) -> Result<(), DomainError> {
+    sqlx::query("UPDATE settings SET updated_at = updated_at WHERE setting_key = $1")
+        .bind(key)
+        .execute(exec)
+        .await?;
+    Ok(())
+}

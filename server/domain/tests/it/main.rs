@@ -10,6 +10,7 @@ mod import;
 mod model;
 mod outbox;
 mod password;
+mod policy_history;
 mod purge;
 mod registration;
 mod reset;

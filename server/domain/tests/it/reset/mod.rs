@@ -130,7 +130,33 @@ both_backends!(
     wrong_answers_block_the_questions_gate_after_five,
     masked_hints_are_opt_in_and_look_the_same_for_unknown_ids,
     housekeeping_forgets_only_what_decides_nothing,
+    without_notify_users_on_reset_a_user_is_not_told,
 );
+
+/// Entra's "Notify users on password resets" switched off: no "your
+/// password was changed" message for a user (admins are always told).
+async fn without_notify_users_on_reset_a_user_is_not_told(t: &TestDb) {
+    let w = world(t, Role::User).await;
+    let mut p = policy::load(&w.s.db).await.unwrap();
+    p.notify_users_on_reset = false;
+    policy::save(&w.s.db, &p, w.s.now()).await.unwrap();
+    let flow = start(&w, "dana").await;
+    reset::send_email_code(&w.s, &flow, HOME, w.s.now())
+        .await
+        .unwrap();
+    let code = codes_sent(&w.s).await[0].1.clone();
+    assert!(reset::verify(&w.s, &flow, &code, w.s.now()).await.unwrap());
+    reset::set_password(&w.s, &flow, NEW_PASSWORD, NEW_PASSWORD, None, w.s.now())
+        .await
+        .unwrap();
+    let told = outbox::recent(t.db.pool(), &w.s.key, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| matches!(m.template, Template::PasswordChanged { .. }))
+        .count();
+    assert_eq!(told, 0);
+}
 
 async fn one_gate_by_email_resets_and_ends_every_session(t: &TestDb) {
     let w = world(t, Role::User).await;

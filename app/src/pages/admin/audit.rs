@@ -1,0 +1,229 @@
+//! The audit log: every security event, newest first, filtered by user,
+//! event, outcome and day (a plain GET form: the filter is in the URL, so
+//! it works without JavaScript and can be bookmarked), a page at a time,
+//! and the same filter as a CSV download (`/admin/audit.csv`, streamed).
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use sspr_proto::admin::{AuditEntryView, AuditPageView};
+
+use super::when::When;
+use super::{AdminNav, encode_query, load_error};
+use crate::api::admin::admin_audit;
+use crate::components::page::Page;
+use crate::i18n::*;
+use crate::resource;
+
+const HERE: &str = "/admin/audit";
+
+/// The filter as the URL gives it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Query {
+    user: String,
+    event: String,
+    outcome: String,
+    from: String,
+    to: String,
+    before: Option<i64>,
+}
+
+impl Query {
+    /// The filter's part of a URL (not the page), encoded.
+    fn filter_string(&self) -> String {
+        [
+            ("user", &self.user),
+            ("event", &self.event),
+            ("outcome", &self.outcome),
+            ("from", &self.from),
+            ("to", &self.to),
+        ]
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", encode_query(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+    }
+}
+
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let current = move || {
+        let q = query.read();
+        let get = |k: &str| q.get(k).unwrap_or_default();
+        Query {
+            user: get("user"),
+            event: get("event"),
+            outcome: get("outcome"),
+            from: get("from"),
+            to: get("to"),
+            before: q.get("before").and_then(|b| b.parse().ok()),
+        }
+    };
+    let page = resource::blocking(current, |q: Query| {
+        admin_audit(q.user, q.event, q.outcome, q.from, q.to, q.before)
+    });
+    view! {
+        <Page title=move || t_string!(i18n, admin_audit_title).to_string() wide=true>
+            <AdminNav current=HERE />
+            <Suspense fallback=move || {
+                view! { <p class="loading">{t!(i18n, loading)}</p> }
+            }>
+                {move || Suspend::new(async move {
+                    let q = current();
+                    match page.await {
+                        Ok(v) => view! { <AuditLog view=v query=q /> }.into_any(),
+                        Err(e) => load_error(e, HERE),
+                    }
+                })}
+            </Suspense>
+        </Page>
+    }
+}
+
+#[component]
+fn AuditLog(view: AuditPageView, query: Query) -> impl IntoView {
+    let i18n = use_i18n();
+    let filter = query.filter_string();
+    let csv = format!("/admin/audit.csv?{filter}");
+    let next = view.next_before.map(|b| {
+        if filter.is_empty() {
+            format!("{HERE}?before={b}")
+        } else {
+            format!("{HERE}?{filter}&before={b}")
+        }
+    });
+    let event_options = view
+        .events
+        .iter()
+        .map(|e| {
+            let selected = *e == query.event;
+            view! {
+                <option value=e.clone() selected=selected>
+                    {e.clone()}
+                </option>
+            }
+        })
+        .collect_view();
+    let outcome = query.outcome.clone();
+    let outcome_option = move |value: &'static str, text: AnyView| {
+        let selected = outcome == value;
+        view! {
+            <option value=value selected=selected>
+                {text}
+            </option>
+        }
+    };
+    let rows = view
+        .entries
+        .into_iter()
+        .map(|e| view! { <EntryRow entry=e /> })
+        .collect_view();
+    view! {
+        <form method="get" action=HERE class="filters" role="search">
+            <div class="field">
+                <label for="user">{t!(i18n, admin_filter_user)}</label>
+                <input
+                    type="text"
+                    id="user"
+                    name="user"
+                    dir="ltr"
+                    autocomplete="off"
+                    spellcheck="false"
+                    value=query.user.clone()
+                />
+            </div>
+            <div class="field">
+                <label for="event">{t!(i18n, admin_filter_event)}</label>
+                <select id="event" name="event">
+                    <option value="">{t!(i18n, admin_filter_any)}</option>
+                    {event_options}
+                </select>
+            </div>
+            <div class="field">
+                <label for="outcome">{t!(i18n, admin_filter_outcome)}</label>
+                <select id="outcome" name="outcome">
+                    {outcome_option("", t!(i18n, admin_filter_any).into_any())}
+                    {outcome_option("success", t!(i18n, admin_outcome_success).into_any())}
+                    {outcome_option("failure", t!(i18n, admin_outcome_failure).into_any())}
+                    {outcome_option("alert", t!(i18n, admin_outcome_alert).into_any())}
+                </select>
+            </div>
+            <div class="field">
+                <label for="from">{t!(i18n, admin_filter_from)}</label>
+                <input type="date" id="from" name="from" value=query.from.clone() />
+            </div>
+            <div class="field">
+                <label for="to">{t!(i18n, admin_filter_to)}</label>
+                <input type="date" id="to" name="to" value=query.to.clone() />
+            </div>
+            <button type="submit">{t!(i18n, admin_filter_apply)}</button>
+        </form>
+        <p>
+            <a href=csv download="audit.csv" data-testid="audit-csv">
+                {t!(i18n, admin_audit_csv)}
+            </a>
+        </p>
+        <table class="admin-table" data-testid="audit">
+            <caption>{t!(i18n, admin_audit_caption)}</caption>
+            <thead>
+                <tr>
+                    <th scope="col">{t!(i18n, admin_col_time)}</th>
+                    <th scope="col">{t!(i18n, admin_col_event)}</th>
+                    <th scope="col">{t!(i18n, admin_col_outcome)}</th>
+                    <th scope="col">{t!(i18n, admin_col_actor)}</th>
+                    <th scope="col">{t!(i18n, admin_col_subject)}</th>
+                    <th scope="col">{t!(i18n, admin_col_address)}</th>
+                    <th scope="col">{t!(i18n, admin_col_detail)}</th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+        {next
+            .map(|href| {
+                view! {
+                    <p>
+                        <a href=href rel="next">
+                            {t!(i18n, admin_older)}
+                        </a>
+                    </p>
+                }
+            })}
+    }
+}
+
+#[component]
+fn EntryRow(entry: AuditEntryView) -> impl IntoView {
+    let i18n = use_i18n();
+    let outcome = entry.outcome.clone();
+    let event = entry.event.clone();
+    view! {
+        <tr data-event=event>
+            <td>
+                <When secs=entry.at />
+            </td>
+            <td>
+                <code>{entry.event}</code>
+            </td>
+            <td>
+                {move || match outcome.as_str() {
+                    "success" => t_string!(i18n, admin_outcome_success).to_string(),
+                    "failure" => t_string!(i18n, admin_outcome_failure).to_string(),
+                    "alert" => t_string!(i18n, admin_outcome_alert).to_string(),
+                    other => other.to_owned(),
+                }}
+            </td>
+            <td>
+                <bdi>{entry.actor}</bdi>
+            </td>
+            <td>
+                <bdi>{entry.subject}</bdi>
+            </td>
+            <td dir="ltr">{entry.ip}</td>
+            <td>
+                <bdi>{entry.detail}</bdi>
+            </td>
+        </tr>
+    }
+}

@@ -1,0 +1,242 @@
+//! Settings → Password reset: who may reset ("Self service password reset
+//! enabled": None / Selected / All) and every other rule of the policy, in
+//! groups, each field with its help and default. Saving needs a recent
+//! proof of the password and makes a new version (see the history page).
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use sspr_proto::admin::PolicyPageView;
+
+use super::fields::{Section, SettingField};
+use super::{AdminNav, ProofNotice, load_error};
+use crate::api::admin::{AdminSavePolicy, admin_policy};
+use crate::components::alert::ErrorAlert;
+use crate::components::page::Page;
+use crate::error::AppError;
+use crate::i18n::*;
+use crate::resource;
+
+const HERE: &str = "/admin/password-reset";
+
+#[component]
+pub fn PolicyPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<AdminSavePolicy>::new();
+    // Loaded again after each successful save, so the form carries the new
+    // version; a refused save keeps what the admin typed.
+    let saves = RwSignal::new(0_u32);
+    Effect::new(move |_| {
+        if matches!(action.value().get(), Some(Ok(()))) {
+            saves.update(|n| *n += 1);
+        }
+    });
+    let view = resource::blocking(move || saves.get(), |_| admin_policy());
+    view! {
+        <Page title=move || t_string!(i18n, admin_policy_title).to_string() wide=true>
+            <AdminNav current=HERE />
+            <Suspense fallback=move || {
+                view! { <p class="loading">{t!(i18n, loading)}</p> }
+            }>
+                {move || Suspend::new(async move {
+                    match view.await {
+                        Ok(v) => view! { <PolicyForm view=v action /> }.into_any(),
+                        Err(e) => load_error(e, HERE),
+                    }
+                })}
+            </Suspense>
+        </Page>
+    }
+}
+
+#[component]
+fn PolicyForm(view: PolicyPageView, action: ServerAction<AdminSavePolicy>) -> impl IntoView {
+    let i18n = use_i18n();
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    let invalid_field = Signal::derive(move || match error.get() {
+        Some(AppError::InvalidSetting { field, .. }) => Some(field),
+        _ => None,
+    });
+    // Without JavaScript the save's redirect says so in the URL.
+    let query = use_query_map();
+    let saved =
+        move || matches!(action.value().get(), Some(Ok(()))) || query.read().get("saved").is_some();
+    let PolicyPageView {
+        version,
+        settings,
+        defaults,
+        groups,
+        config,
+        fresh_proof,
+    } = view;
+    let scope = settings.sspr_scope.clone();
+    let scope_choice = move |value: &'static str, text: AnyView| {
+        view! {
+            <label class="choice">
+                <input type="radio" name="sspr_scope" value=value checked=scope == value />
+                {text}
+            </label>
+        }
+    };
+    let known_groups = if groups.is_empty() {
+        t_string!(i18n, admin_no_local_groups).to_string()
+    } else {
+        groups.join(", ")
+    };
+    let groups_text = settings.sspr_groups.join("\n");
+    let second_factor = settings.sign_in_second_factor.clone();
+    let sections = Section::ALL
+        .into_iter()
+        .map(|section| {
+            let settings = settings.clone();
+            let defaults = defaults.clone();
+            let fields = section
+                .fields()
+                .iter()
+                .map(|f| {
+                    view! { <SettingField field=f settings=settings.clone() defaults=defaults.clone() invalid_field /> }
+                })
+                .collect_view();
+            let extra = match section {
+                Section::SignIn => Some(
+                    view! {
+                        <div class="field">
+                            <label for="sign_in_second_factor">
+                                {t!(i18n, admin_field_sign_in_second_factor)}
+                            </label>
+                            <select
+                                id="sign_in_second_factor"
+                                name="sign_in_second_factor"
+                                aria-describedby="sign_in_second_factor-hint"
+                            >
+                                <option value="admins" selected=second_factor == "admins">
+                                    {t!(i18n, admin_second_factor_admins)}
+                                </option>
+                                <option value="everyone" selected=second_factor == "everyone">
+                                    {t!(i18n, admin_second_factor_everyone)}
+                                </option>
+                            </select>
+                            <p class="hint" id="sign_in_second_factor-hint">
+                                {t!(i18n, admin_help_sign_in_second_factor)}
+                            </p>
+                        </div>
+                        <ConfigFacts config=config.clone() />
+                    }
+                        .into_any(),
+                ),
+                _ => None,
+            };
+            view! {
+                <fieldset>
+                    <legend>{move || section.title(i18n.get_locale())}</legend>
+                    {fields}
+                    {extra}
+                </fieldset>
+            }
+        })
+        .collect_view();
+    view! {
+        <ProofNotice fresh=fresh_proof back_to=HERE />
+        <div role="status">
+            {move || {
+                saved()
+                    .then(|| {
+                        view! {
+                            <p class="notice" data-testid="saved">
+                                {t!(i18n, admin_saved)}
+                            </p>
+                        }
+                    })
+            }}
+        </div>
+        <ErrorAlert error />
+        <ActionForm action=action attr:class="settings">
+            <input type="hidden" name="version" value=version />
+            <fieldset>
+                <legend>{t!(i18n, admin_section_properties)}</legend>
+                <fieldset class="choices" aria-describedby="sspr_scope-hint">
+                    <legend>{t!(i18n, admin_field_sspr_scope)}</legend>
+                    {scope_choice("none", t!(i18n, admin_scope_none).into_any())}
+                    {scope_choice("groups", t!(i18n, admin_scope_groups).into_any())}
+                    {scope_choice("all", t!(i18n, admin_scope_all).into_any())}
+                </fieldset>
+                <p class="hint" id="sspr_scope-hint">
+                    {t!(i18n, admin_help_sspr_scope)}
+                </p>
+                <div class="field">
+                    <label for="sspr_groups">{t!(i18n, admin_field_sspr_groups)}</label>
+                    <textarea
+                        id="sspr_groups"
+                        name="sspr_groups"
+                        dir="ltr"
+                        rows=3
+                        spellcheck="false"
+                        aria-describedby="sspr_groups-hint"
+                        aria-invalid=move || {
+                            (invalid_field.get().as_deref() == Some("sspr_groups"))
+                                .then_some("true")
+                        }
+                    >
+                        {groups_text}
+                    </textarea>
+                    <p class="hint" id="sspr_groups-hint">
+                        {t!(i18n, admin_help_sspr_groups)}
+                        " "
+                        {t!(i18n, admin_known_groups, groups = move || known_groups.clone())}
+                    </p>
+                </div>
+                <p class="notice" data-testid="admin-rule">
+                    {t!(i18n, admin_rule_admins)}
+                </p>
+            </fieldset>
+            {sections}
+            <button type="submit" class="primary" disabled=move || action.pending().get()>
+                {t!(i18n, admin_save)}
+            </button>
+        </ActionForm>
+    }
+}
+
+/// Settings that live in the configuration file, read-only here.
+#[component]
+fn ConfigFacts(config: sspr_proto::admin::ConfigFacts) -> impl IntoView {
+    let i18n = use_i18n();
+    let directory = config.directory.clone();
+    view! {
+        <div class="config-facts">
+            <p>{t!(i18n, admin_config_intro)}</p>
+            <dl class="facts">
+                <dt>{t!(i18n, admin_config_lockout)}</dt>
+                <dd>
+                    {t!(
+                        i18n,
+                        admin_config_lockout_value,
+                        threshold = config.lockout_threshold,
+                        account = config.lockout_account_threshold,
+                        seconds = config.lockout_base_secs
+                    )}
+                </dd>
+                <dt>{t!(i18n, admin_config_sessions)}</dt>
+                <dd>
+                    {t!(
+                        i18n,
+                        admin_config_sessions_value,
+                        minutes = config.session_idle_secs / 60,
+                        admin_minutes = config.admin_session_idle_secs / 60
+                    )}
+                </dd>
+                <dt>{t!(i18n, admin_config_directory)}</dt>
+                <dd>
+                    {move || {
+                        if directory.is_empty() {
+                            t_string!(i18n, admin_config_no_directory).to_string()
+                        } else {
+                            directory.clone()
+                        }
+                    }}
+                </dd>
+            </dl>
+            <p class="hint">{t!(i18n, admin_config_where)}</p>
+        </div>
+    }
+}

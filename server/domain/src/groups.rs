@@ -1,0 +1,90 @@
+//! Admins manage local groups (the "Selected" scope's members): create a
+//! group, add and remove sspr's own accounts. Each change is audited in
+//! the transaction that makes it. Accounts mirrored from a directory take
+//! their groups from the directory's sync, so they are refused here.
+
+use crate::audit::{self, Event, Kind, Outcome};
+use crate::identity::Login;
+use crate::store;
+use crate::{Db, DomainError, Timestamp};
+
+#[derive(Debug, thiserror::Error)]
+pub enum GroupError {
+    #[error("not a valid group name")]
+    InvalidName,
+    #[error("no such group")]
+    NoSuchGroup,
+    #[error("no such account")]
+    NoSuchUser,
+    #[error("the account's groups come from the directory")]
+    FromDirectory,
+    #[error(transparent)]
+    Internal(#[from] DomainError),
+}
+
+/// Who acts, for the audit row.
+#[derive(Clone, Copy, Debug)]
+pub struct Actor {
+    pub user_id: i64,
+    pub ip: Option<std::net::IpAddr>,
+}
+
+fn name(raw: &str) -> Result<Login, GroupError> {
+    Login::parse(raw).map_err(|_| GroupError::InvalidName)
+}
+
+/// Creates the group (nothing happens when it exists).
+pub async fn create(db: &Db, by: Actor, group: &str, now: Timestamp) -> Result<(), GroupError> {
+    let group = name(group)?;
+    let mut tx = db.pool().begin().await.map_err(DomainError::from)?;
+    store::groups::ensure(&mut *tx, &group, now).await?;
+    let event = Event {
+        actor_user_id: Some(by.user_id),
+        ..Event::new(Kind::GroupCreated, Outcome::Success)
+    }
+    .ip(by.ip)
+    .detail(format!("group={}", group.as_str()));
+    audit::record(&mut *tx, &event, now).await?;
+    tx.commit().await.map_err(DomainError::from)?;
+    Ok(())
+}
+
+/// Adds (`add`) or removes the account `login` names.
+pub async fn set_member(
+    db: &Db,
+    by: Actor,
+    group: &str,
+    login: &str,
+    add: bool,
+    now: Timestamp,
+) -> Result<(), GroupError> {
+    let group = name(group)?;
+    let login = Login::parse(login).map_err(|_| GroupError::NoSuchUser)?;
+    let mut tx = db.pool().begin().await.map_err(DomainError::from)?;
+    if !store::groups::exists(&mut *tx, &group).await? {
+        return Err(GroupError::NoSuchGroup);
+    }
+    let user = store::users::find_by_login(&mut *tx, &login)
+        .await?
+        .ok_or(GroupError::NoSuchUser)?;
+    if user.directory_dn.is_some() {
+        return Err(GroupError::FromDirectory);
+    }
+    let kind = if add {
+        store::groups::add_member(&mut *tx, &group, user.id).await?;
+        Kind::GroupMemberAdded
+    } else {
+        store::groups::remove_member(&mut *tx, &group, user.id).await?;
+        Kind::GroupMemberRemoved
+    };
+    let event = Event {
+        actor_user_id: Some(by.user_id),
+        subject_user_id: Some(user.id),
+        ..Event::new(kind, Outcome::Success)
+    }
+    .ip(by.ip)
+    .detail(format!("group={}", group.as_str()));
+    audit::record(&mut *tx, &event, now).await?;
+    tx.commit().await.map_err(DomainError::from)?;
+    Ok(())
+}

@@ -1,0 +1,622 @@
+//! The admin portal over HTTP (issue 13): who may call its functions, the
+//! settings' save path (fresh proof, versions, conflicts, field errors,
+//! restore), the settings' effect on the reset wizard, the shorter admin
+//! idle timeout, and the audit log with its CSV export.
+
+use http::{Request, StatusCode, header};
+use sspr_domain::audit::{self, Filter, Kind};
+use sspr_domain::identity::Login;
+use sspr_domain::policy::{self, SsprScope};
+use sspr_domain::testkit::TestDb;
+use sspr_domain::users::Role;
+use sspr_domain::{Clock, both_backends, policy_history, store};
+
+use crate::harness::{ORIGIN, Reply, TestApp, enc, form};
+use crate::reset::{add_registered_user, start};
+
+both_backends!(
+    every_admin_function_answers_only_an_admin,
+    saving_needs_a_fresh_proof_and_makes_an_audited_version,
+    a_form_loaded_before_another_save_is_refused,
+    a_refused_value_names_its_field,
+    restoring_brings_a_version_back_as_a_new_one,
+    selected_groups_refuse_a_non_member_only_after_the_first_gate,
+    admin_sessions_idle_out_sooner_than_users,
+    groups_are_managed_with_audit_and_refusals,
+    the_audit_log_filters_pages_and_exports_csv,
+    a_non_admin_posting_the_form_without_javascript_is_sent_to_sign_in,
+);
+
+/// The settings form as the page posts it: the defaults, `version`, and
+/// `changes` over them.
+fn policy_form(version: i64, changes: &[(&str, &str)]) -> String {
+    let mut fields: Vec<(String, String)> = vec![
+        ("sspr_scope", "all"),
+        ("sspr_groups", ""),
+        ("methods_required", "1"),
+        ("allow_email", "on"),
+        ("allow_phone_sms", "on"),
+        ("allow_phone_voice", "on"),
+        ("allow_authenticator", "on"),
+        ("questions_to_register", "3"),
+        ("require_registration", "on"),
+        ("max_registration_skips", "3"),
+        ("reconfirm_days", "180"),
+        ("notify_users_on_reset", "on"),
+        ("notify_admins_on_admin_reset", "on"),
+        ("helpdesk_contact", ""),
+        ("password_min_length", "8"),
+        ("single_factor_password_min_length", "15"),
+        ("banned_words", ""),
+        ("phone_regions", "US\nIL\nJP\nTW"),
+        ("default_phone_region", "US"),
+        ("max_sends_per_destination_per_hour", "5"),
+        ("max_sends_per_account_per_hour", "10"),
+        ("allow_unlock", "on"),
+        ("sign_in_second_factor", "admins"),
+        ("email_code_length", "8"),
+        ("phone_code_length", "6"),
+        ("code_ttl_secs", "600"),
+        ("max_code_attempts", "5"),
+        ("resend_cooldown_secs", "60"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    for (k, v) in changes {
+        fields.retain(|(f, _)| f != k);
+        // An unticked checkbox is absent from the post.
+        if !v.is_empty() || !k.starts_with("allow_") {
+            fields.push(((*k).to_owned(), (*v).to_owned()));
+        }
+    }
+    let mut body = format!("version={version}");
+    for (k, v) in fields {
+        body.push_str(&format!("&{k}={}", enc(&v)));
+    }
+    body
+}
+
+fn code_of(r: &Reply) -> String {
+    serde_json::from_str::<serde_json::Value>(&r.body)
+        .ok()
+        .and_then(|v| v["code"].as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Every server function under `/api/admin_` (the prefix the `admin_only`
+/// layer guards) answers `admin_only` without a session and with a user's,
+/// and lets an admin's through. Listed from the registry, so a function
+/// added later is tried too.
+async fn every_admin_function_answers_only_an_admin(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    app.add_user("dana", Role::User).await;
+    let user = format!(
+        "sspr_session={}",
+        app.sign_in("dana").await.session().unwrap()
+    );
+    let admin = app.admin_session("boss").await;
+    let mut paths: Vec<&str> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path)
+        .filter(|p| p.starts_with("/api/admin_"))
+        .collect();
+    paths.sort_unstable();
+    paths.dedup();
+    for expected in [
+        "/api/admin_add_member",
+        "/api/admin_create_group",
+        "/api/admin_group_members",
+        "/api/admin_groups",
+        "/api/admin_remove_member",
+        "/api/admin_audit",
+        "/api/admin_policy",
+        "/api/admin_policy_history",
+        "/api/admin_restore_policy",
+        "/api/admin_save_policy",
+    ] {
+        assert!(paths.contains(&expected), "{expected} in {paths:?}");
+    }
+    for path in &paths {
+        for cookie in [None, Some(user.as_str())] {
+            let r = app.post_js(path, "", cookie).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{path} {cookie:?}");
+            assert_eq!(code_of(&r), "admin_only", "{path} {cookie:?}");
+        }
+        let r = app.post_js(path, "", Some(&admin)).await;
+        assert_ne!(code_of(&r), "admin_only", "{path}: {}", r.body);
+        assert!(
+            !matches!(r.status.as_u16(), 401 | 403) && !r.status.is_server_error(),
+            "{path}: {} {}",
+            r.status,
+            r.body
+        );
+    }
+    // The download too.
+    for cookie in [None, Some(user.as_str())] {
+        let r = app.get("/admin/audit.csv", cookie).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{cookie:?}");
+    }
+    assert_eq!(
+        app.get("/admin/audit.csv", Some(&admin)).await.status,
+        StatusCode::OK
+    );
+}
+
+async fn saving_needs_a_fresh_proof_and_makes_an_audited_version(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    let admin = app.admin_session("boss").await;
+    let body = policy_form(
+        0,
+        &[("sspr_scope", "groups"), ("sspr_groups", "staff\nfaculty")],
+    );
+    let r = app
+        .post_js("/api/admin_save_policy", &body, Some(&admin))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let p = policy::load(&app.services.db).await.unwrap();
+    assert_eq!(p.sspr_scope, SsprScope::Groups);
+    assert_eq!(p.sspr_groups, ["staff", "faculty"]);
+    let (versions, latest) = policy_history::history(&app.services.db, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(versions.len(), 1);
+    assert_eq!(versions[0].id, latest);
+    assert_eq!(versions[0].saved_by, "boss");
+    let fields: Vec<&str> = versions[0]
+        .changes
+        .iter()
+        .map(|c| c.field.as_str())
+        .collect();
+    assert_eq!(fields, ["sspr_groups", "sspr_scope"]);
+    let rows = audit::search(
+        app.services.db.pool(),
+        &Filter {
+            event: Some(Kind::PolicyChanged),
+            ..Filter::default()
+        },
+        None,
+        10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].actor.as_deref(), Some("boss"));
+    let detail = rows[0].detail.as_deref().unwrap_or_default();
+    assert!(
+        detail.contains("sspr_scope") && !detail.contains("faculty"),
+        "{detail}"
+    );
+
+    // Eleven minutes later the session lives (admins idle out after 15),
+    // but a change needs the password again.
+    app.clock.advance(11 * 60);
+    let body = policy_form(latest, &[("sspr_scope", "none")]);
+    let r = app
+        .post_js("/api/admin_save_policy", &body, Some(&admin))
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+    assert_eq!(code_of(&r), "reauthentication_required");
+    let r = app.post_js("/api/admin_policy", "", Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "reading needs no fresh proof");
+    assert!(r.body.contains(r#""fresh_proof":false"#), "{}", r.body);
+    assert_eq!(
+        policy::load(&app.services.db).await.unwrap().sspr_scope,
+        SsprScope::Groups
+    );
+}
+
+async fn a_form_loaded_before_another_save_is_refused(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    let admin = app.admin_session("boss").await;
+    let first = policy_form(0, &[("reconfirm_days", "90")]);
+    let r = app
+        .post_js("/api/admin_save_policy", &first, Some(&admin))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // A second tab still holds version 0.
+    let stale = policy_form(0, &[("reconfirm_days", "30")]);
+    let r = app
+        .post_js("/api/admin_save_policy", &stale, Some(&admin))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(code_of(&r), "settings_changed");
+    assert_eq!(
+        policy::load(&app.services.db).await.unwrap().reconfirm_days,
+        90
+    );
+}
+
+async fn a_refused_value_names_its_field(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    let admin = app.admin_session("boss").await;
+    for (changes, field) in [
+        (vec![("reconfirm_days", "731")], "reconfirm_days"),
+        (vec![("reconfirm_days", "soon")], "reconfirm_days"),
+        (
+            vec![
+                ("methods_required", "2"),
+                ("allow_phone_sms", ""),
+                ("allow_phone_voice", ""),
+                ("allow_authenticator", ""),
+            ],
+            "methods_required",
+        ),
+        (
+            vec![
+                ("allow_email", ""),
+                ("allow_phone_sms", ""),
+                ("allow_phone_voice", ""),
+                ("allow_authenticator", ""),
+                ("allow_questions", "on"),
+            ],
+            "allowed_methods",
+        ),
+        (vec![("sspr_scope", "groups")], "sspr_groups"),
+        (vec![("sspr_scope", "some")], "sspr_scope"),
+        (vec![("default_phone_region", "FR")], "default_phone_region"),
+        (
+            vec![("helpdesk_contact", "javascript:alert(1)")],
+            "helpdesk_contact",
+        ),
+    ] {
+        let r = app
+            .post_js(
+                "/api/admin_save_policy",
+                &policy_form(0, &changes),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{changes:?}: {}",
+            r.body
+        );
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["code"], "invalid_setting", "{changes:?}");
+        assert_eq!(v["field"], field, "{changes:?}");
+        assert!(!v["label"].as_str().unwrap_or_default().is_empty());
+    }
+    // In Hebrew, the label is Hebrew.
+    let r = app
+        .post_js(
+            "/api/admin_save_policy",
+            &policy_form(0, &[("reconfirm_days", "731")]),
+            Some(&format!("{admin}; i18n_pref_locale=he-IL")),
+        )
+        .await;
+    assert!(r.body.contains("ימים"), "{}", r.body);
+    let (versions, _) = policy_history::history(&app.services.db, None, 10)
+        .await
+        .unwrap();
+    assert!(versions.is_empty(), "nothing was saved");
+}
+
+async fn restoring_brings_a_version_back_as_a_new_one(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    let admin = app.admin_session("boss").await;
+    let r = app
+        .post_js(
+            "/api/admin_save_policy",
+            &policy_form(0, &[("sspr_scope", "all"), ("reconfirm_days", "90")]),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let (_, first) = policy_history::history(&app.services.db, None, 1)
+        .await
+        .unwrap();
+    // The CLI saves through the same path.
+    let mut p = policy::load(&app.services.db).await.unwrap();
+    p.sspr_scope = SsprScope::None;
+    let second = policy::save(&app.services.db, &p, app.clock.now())
+        .await
+        .unwrap();
+    let r = app
+        .post_js(
+            "/api/admin_restore_policy",
+            &format!("version={first}&based_on={second}"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let p = policy::load(&app.services.db).await.unwrap();
+    assert_eq!((p.sspr_scope, p.reconfirm_days), (SsprScope::All, 90));
+    let (versions, latest) = policy_history::history(&app.services.db, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(versions.len(), 3);
+    assert_eq!(versions[0].id, latest);
+    assert_eq!(versions[0].restored_from, Some(first));
+    assert_eq!(versions[1].saved_by, "sspr policy set");
+    let fields: Vec<&str> = versions[0]
+        .changes
+        .iter()
+        .map(|c| c.field.as_str())
+        .collect();
+    assert_eq!(fields, ["sspr_scope"]);
+    // A version that does not exist.
+    let r = app
+        .post_js(
+            "/api/admin_restore_policy",
+            &format!("version=999&based_on={latest}"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(code_of(&r), "not_found", "{}", r.body);
+    // The history page renders it for the admin.
+    let page = app.get("/admin/password-reset/history", Some(&admin)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(&format!("data-version=\"{latest}\"")),
+        "{}",
+        page.body
+    );
+}
+
+/// Issue 13's path at the HTTP level: the admin saves "Selected" with a
+/// group; a user outside it passes the first gate and only then is told;
+/// added to the group, the same user can go on.
+async fn selected_groups_refuse_a_non_member_only_after_the_first_gate(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    let admin = app.admin_session("boss").await;
+    let dana = add_registered_user(&app, "dana").await;
+    let r = app
+        .post_js(
+            "/api/admin_save_policy",
+            &policy_form(0, &[("sspr_scope", "groups"), ("sspr_groups", "staff")]),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    let refused = through_the_first_gate(&app, "dana").await;
+    assert_eq!(code_of(&refused), "reset_not_enabled", "{}", refused.body);
+
+    // The admin creates the group and adds dana, in the portal.
+    let r = app
+        .post_js("/api/admin_create_group", "name=Staff", Some(&admin))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = app
+        .post_js(
+            "/api/admin_add_member",
+            "group=staff&login=DANA",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let staff = Login::parse("staff").unwrap();
+    let members = store::groups::members(app.services.db.pool(), &staff, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        members.iter().map(|m| m.user_id).collect::<Vec<_>>(),
+        [dana]
+    );
+    app.clock.advance(120);
+    let allowed = through_the_first_gate(&app, "dana").await;
+    assert_eq!(
+        allowed.header("location"),
+        Some("/reset/password"),
+        "{}",
+        allowed.body
+    );
+}
+
+async fn groups_are_managed_with_audit_and_refusals(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    let admin = app.admin_session("boss").await;
+    app.add_user("dana", Role::User).await;
+    let post = |path: &'static str, body: &'static str| app.post_js(path, body, Some(&admin));
+    assert_eq!(
+        post("/api/admin_create_group", "name=staff").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        post("/api/admin_add_member", "group=staff&login=dana")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let r = post("/api/admin_add_member", "group=staff&login=nobody").await;
+    assert_eq!(code_of(&r), "no_such_account", "{}", r.body);
+    let r = post("/api/admin_add_member", "group=nogroup&login=dana").await;
+    assert_eq!(code_of(&r), "not_found", "{}", r.body);
+    let r = post("/api/admin_groups", "").await;
+    let groups: sspr_proto::admin::GroupsView = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(groups.groups.len(), 1);
+    assert_eq!(
+        (groups.groups[0].name.as_str(), groups.groups[0].members),
+        ("staff", 1)
+    );
+    let page = app
+        .get("/admin/groups/members?group=staff", Some(&admin))
+        .await;
+    assert!(page.body.contains("data-member=\"dana\""), "{}", page.body);
+    assert_eq!(
+        post("/api/admin_remove_member", "group=staff&login=dana")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let kinds: Vec<String> = audit::search(app.services.db.pool(), &Filter::default(), None, 20)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .filter(|e| e.starts_with("group_"))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "group_member_removed",
+            "group_member_added",
+            "group_created"
+        ]
+    );
+    // Changes need a fresh proof.
+    app.clock.advance(11 * 60);
+    let r = post("/api/admin_add_member", "group=staff&login=dana").await;
+    assert_eq!(code_of(&r), "reauthentication_required", "{}", r.body);
+}
+
+/// A reset by `login` through the email gate; the answer to the code.
+async fn through_the_first_gate(app: &TestApp, login: &str) -> Reply {
+    let (r, cookies) = start(app, login).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let address = format!("{login}@home.example");
+    let sent = app
+        .post_js(
+            "/api/reset_email",
+            &format!("address={}", enc(&address)),
+            Some(&cookies),
+        )
+        .await;
+    assert_eq!(
+        sent.header("location"),
+        Some("/reset/code"),
+        "{}",
+        sent.body
+    );
+    let (code, _) = sspr_domain::testkit::last_code(&app.services, &address).await;
+    app.post_js("/api/reset_verify", &format!("code={code}"), Some(&cookies))
+        .await
+}
+
+async fn admin_sessions_idle_out_sooner_than_users(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    app.add_user("dana", Role::User).await;
+    let user = format!(
+        "sspr_session={}",
+        app.sign_in("dana").await.session().unwrap()
+    );
+    let admin = app.admin_session("boss").await;
+    app.clock.advance(16 * 60);
+    let r = app.post_js("/api/admin_policy", "", Some(&admin)).await;
+    assert_eq!(code_of(&r), "admin_only", "{}", r.body);
+    let r = app.post_js("/api/current_account", "", Some(&admin)).await;
+    assert_eq!(r.body, "null", "the admin's session is gone");
+    let r = app.post_js("/api/current_account", "", Some(&user)).await;
+    assert!(r.body.contains("\"login\":\"dana\""), "{}", r.body);
+}
+
+async fn the_audit_log_filters_pages_and_exports_csv(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    let admin = app.admin_session("boss").await;
+    app.add_user("dana", Role::User).await;
+    // 60 failed sign-ins by a typed ID that reads as a formula, and some of dana's.
+    for i in 0..3 {
+        app.post_js("/api/sign_in", &form("dana", &format!("wrong {i}")), None)
+            .await;
+    }
+    for i in 0..60 {
+        // Within the per-address hashing budget (60 a minute).
+        if i == 30 {
+            app.clock.advance(61);
+        }
+        app.post_js("/api/sign_in", &form("=cmd", &format!("x{i}")), None)
+            .await;
+    }
+    let r = app
+        .post_js(
+            "/api/admin_audit",
+            "user=DANA&outcome=failure",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let page: sspr_proto::admin::AuditPageView = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(page.entries.len(), 3);
+    assert!(
+        page.entries
+            .iter()
+            .all(|e| e.subject.as_deref() == Some("dana"))
+    );
+    assert_eq!(page.next_before, None);
+    // Paging: 50, then the rest, no row twice.
+    let r = app
+        .post_js("/api/admin_audit", "event=sign_in", Some(&admin))
+        .await;
+    let first: sspr_proto::admin::AuditPageView = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(first.entries.len(), 50);
+    let before = first.next_before.unwrap();
+    let r = app
+        .post_js(
+            "/api/admin_audit",
+            &format!("event=sign_in&before={before}"),
+            Some(&admin),
+        )
+        .await;
+    let second: sspr_proto::admin::AuditPageView = serde_json::from_str(&r.body).unwrap();
+    let all = first.entries.len() + second.entries.len();
+    assert!(all >= 64, "{all}: 63 failures and the admin's sign-in");
+    assert!(second.entries.iter().all(|e| e.id < before));
+    // Bad filters are refused, not ignored.
+    for bad in ["event=no_such", "from=yesterday", "outcome=maybe"] {
+        let r = app.post_js("/api/admin_audit", bad, Some(&admin)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    // The export: every matching row, formulas defused, the export audited.
+    let req = Request::get("/admin/audit.csv?event=sign_in&outcome=failure")
+        .header(header::COOKIE, &admin)
+        .header(header::ORIGIN, ORIGIN)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let r = app.send(req).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let lines: Vec<&str> = r.body.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id,time_utc,event,outcome,actor,subject,client_address,detail"
+    );
+    assert_eq!(lines.len(), 1 + 63, "{}", r.body);
+    assert!(
+        lines.iter().all(|l| !l.contains(",=")),
+        "no cell starts with '='"
+    );
+    let exported = audit::search(
+        app.services.db.pool(),
+        &Filter {
+            event: Some(Kind::AuditExported),
+            ..Filter::default()
+        },
+        None,
+        5,
+    )
+    .await
+    .unwrap();
+    assert_eq!(exported.len(), 1);
+    // The page renders the rows for the admin, with a caption.
+    let page = app.get("/admin/audit?user=dana", Some(&admin)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<caption>"), "{}", page.body);
+    assert_eq!(page.body.matches("data-event=\"sign_in\"").count(), 3);
+}
+
+async fn a_non_admin_posting_the_form_without_javascript_is_sent_to_sign_in(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    let r = app
+        .post_html(
+            "/api/admin_save_policy",
+            &policy_form(0, &[("sspr_scope", "none")]),
+            "/admin/password-reset",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.header("location"), Some("/sign-in?next=%2Fadmin"));
+    assert_eq!(
+        policy::load(&app.services.db).await.unwrap().sspr_scope,
+        SsprScope::All
+    );
+    // And the admin page itself says what it is for.
+    let page = app.get("/admin/password-reset", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("data-code=\"admin_only\""),
+        "{}",
+        page.body
+    );
+}
