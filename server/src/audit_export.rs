@@ -7,7 +7,9 @@ use std::collections::HashMap;
 
 use app::error::AppError;
 use app::ssr::AppState;
+use app::ssr::ClientAddr;
 use app::ssr::admin::AuditQuery;
+use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
@@ -36,6 +38,7 @@ const COLUMNS: [&str; 8] = [
 pub async fn csv(
     State(state): State<AppState>,
     jar: CookieJar,
+    client: Option<Extension<ClientAddr>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let admin = match admin_of(&state, &jar).await {
@@ -51,15 +54,18 @@ pub async fn csv(
         from: text("from"),
         to: text("to"),
     };
-    let filter = match query.filter() {
+    let s = &state.services;
+    let filter = match query.filter(s).await {
         Ok(f) => f,
         Err(e) => return error_status::respond(e),
     };
-    let s = &state.services;
+    // Written before the rows go out: an export cut short is still on record.
     let event = Event {
         actor_user_id: Some(admin.id),
         ..Event::new(Kind::AuditExported, Outcome::Success)
-    };
+    }
+    .ip(client.map(|c| c.0.0))
+    .detail(query.summary(&filter));
     if let Err(e) = audit::record(s.db.pool(), &event, s.now()).await {
         return error_status::respond(AppError::from(e));
     }

@@ -353,7 +353,8 @@ pub struct AuditQuery {
 }
 
 impl AuditQuery {
-    pub fn filter(&self) -> Result<Filter, AppError> {
+    /// The filter, the user ID resolved to its account when there is one.
+    pub async fn filter(&self, s: &sspr_domain::Services) -> Result<Filter, AppError> {
         let opt = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
         let day = |s: &str| -> Result<Option<i64>, AppError> {
             match opt(s) {
@@ -361,16 +362,21 @@ impl AuditQuery {
                 Some(d) => day_start(&d).map(Some).ok_or(AppError::BadRequest),
             }
         };
+        let user = match opt(&self.user) {
+            Some(u) => {
+                let login =
+                    sspr_domain::identity::Login::parse(&u).map_err(|_| AppError::InvalidLogin)?;
+                let account = store::users::find_by_login(s.db.pool(), &login).await?;
+                Some(audit::UserFilter::new(
+                    &s.key,
+                    &login,
+                    account.map(|a| a.id),
+                ))
+            }
+            None => None,
+        };
         Ok(Filter {
-            user: match opt(&self.user) {
-                Some(u) => Some(
-                    sspr_domain::identity::Login::parse(&u)
-                        .map_err(|_| AppError::InvalidLogin)?
-                        .as_str()
-                        .to_owned(),
-                ),
-                None => None,
-            },
+            user,
             event: match opt(&self.event) {
                 Some(e) => Some(Kind::parse(&e).ok_or(AppError::BadRequest)?),
                 None => None,
@@ -382,6 +388,33 @@ impl AuditQuery {
             since: day(&self.from)?.map(Timestamp),
             until: day(&self.to)?.map(|d| Timestamp(d + 86_400)),
         })
+    }
+}
+
+impl AuditQuery {
+    /// The filter in words for the export's own audit row (the user ID as
+    /// the log would record it: typed IDs are not kept in clear).
+    pub fn summary(&self, f: &Filter) -> String {
+        let mut parts = Vec::new();
+        if let Some(u) = &f.user {
+            let shown = if u.user_id.is_some() {
+                &u.recorded_as[0]
+            } else {
+                &u.recorded_as[1]
+            };
+            parts.push(format!("user={shown}"));
+        }
+        for (k, v) in [
+            ("event", &self.event),
+            ("outcome", &self.outcome),
+            ("from", &self.from),
+            ("to", &self.to),
+        ] {
+            if !v.trim().is_empty() {
+                parts.push(format!("{k}={}", v.trim()));
+            }
+        }
+        parts.join(" ")
     }
 }
 
@@ -407,8 +440,8 @@ pub fn entry_view(e: audit::Entry) -> AuditEntryView {
 
 pub async fn audit_page(q: AuditQuery, before: Option<i64>) -> Result<AuditPageView, AppError> {
     let a = admin().await?;
-    let filter = q.filter()?;
     let s = &a.st.services;
+    let filter = q.filter(s).await?;
     let mut entries = audit::search(s.db.pool(), &filter, before, PAGE_SIZE + 1).await?;
     let more = entries.len() > PAGE_SIZE as usize;
     entries.truncate(PAGE_SIZE as usize);

@@ -150,14 +150,36 @@ pub use store::audit_events::recent;
 /// What the audit log page filters on; `None` matches everything.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Filter {
-    /// A canonical user ID: rows where it is the actor or the subject.
-    pub user: Option<String>,
+    /// Rows about or by one typed user ID.
+    pub user: Option<UserFilter>,
     pub event: Option<Kind>,
     pub outcome: Option<Outcome>,
     /// From this time on (inclusive).
     pub since: Option<Timestamp>,
     /// Before this time (exclusive).
     pub until: Option<Timestamp>,
+}
+
+/// A typed user ID as the audit log matches it: its account (as actor or
+/// subject) when there is one, and the ID as recorded for events about a
+/// typed ID — in clear for an account, as its keyed hash when no account
+/// had it then (`typed_login`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    pub user_id: Option<i64>,
+    pub recorded_as: [String; 2],
+}
+
+impl UserFilter {
+    pub fn new(key: &ServerKey, login: &Login, user_id: Option<i64>) -> UserFilter {
+        UserFilter {
+            user_id,
+            recorded_as: [
+                typed_login(key, login, true),
+                typed_login(key, login, false),
+            ],
+        }
+    }
 }
 
 /// One row of the audit log as admins read it: the accounts by user ID.

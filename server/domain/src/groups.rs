@@ -33,11 +33,14 @@ fn name(raw: &str) -> Result<Login, GroupError> {
     Login::parse(raw).map_err(|_| GroupError::InvalidName)
 }
 
-/// Creates the group (nothing happens when it exists).
+/// Creates the group (nothing happens, and nothing is audited, when it
+/// exists).
 pub async fn create(db: &Db, by: Actor, group: &str, now: Timestamp) -> Result<(), GroupError> {
     let group = name(group)?;
     let mut tx = db.pool().begin().await.map_err(DomainError::from)?;
-    store::groups::ensure(&mut *tx, &group, now).await?;
+    if !store::groups::ensure(&mut *tx, &group, now).await? {
+        return Ok(());
+    }
     let event = Event {
         actor_user_id: Some(by.user_id),
         ..Event::new(Kind::GroupCreated, Outcome::Success)
@@ -61,7 +64,8 @@ pub async fn set_member(
     let group = name(group)?;
     let login = Login::parse(login).map_err(|_| GroupError::NoSuchUser)?;
     let mut tx = db.pool().begin().await.map_err(DomainError::from)?;
-    if !store::groups::exists(&mut *tx, &group).await? {
+    // Written first: see `store::groups::lock`.
+    if !store::groups::lock(&mut *tx, &group).await? {
         return Err(GroupError::NoSuchGroup);
     }
     let user = store::users::find_by_login(&mut *tx, &login)
@@ -70,13 +74,17 @@ pub async fn set_member(
     if user.directory_dn.is_some() {
         return Err(GroupError::FromDirectory);
     }
-    let kind = if add {
-        store::groups::add_member(&mut *tx, &group, user.id).await?;
-        Kind::GroupMemberAdded
+    let (changed, kind) = if add {
+        let added = store::groups::add_member(&mut *tx, &group, user.id).await?;
+        (added, Kind::GroupMemberAdded)
     } else {
-        store::groups::remove_member(&mut *tx, &group, user.id).await?;
-        Kind::GroupMemberRemoved
+        let removed = store::groups::remove_member(&mut *tx, &group, user.id).await?;
+        (removed, Kind::GroupMemberRemoved)
     };
+    if !changed {
+        // Already so: nothing happened, so nothing is audited.
+        return Ok(());
+    }
     let event = Event {
         actor_user_id: Some(by.user_id),
         subject_user_id: Some(user.id),

@@ -309,9 +309,11 @@ impl Policy {
         Ok(())
     }
 
-    /// Combinations of methods that cannot work: nothing to register, or
-    /// fewer kinds than the number required when questions (never counted
-    /// alone) are set aside.
+    /// Combinations of methods that cannot work. Admins always need two
+    /// kinds of method and never questions (`required_for`), and everyone's
+    /// methods come from this list: with fewer than two kinds besides
+    /// questions, an admin could never finish registering. Questions are
+    /// never counted alone.
     fn validate_methods(&self) -> Result<(), PolicyError> {
         let strong = [
             self.allow_email,
@@ -321,21 +323,11 @@ impl Policy {
         .into_iter()
         .filter(|on| *on)
         .count();
-        if strong == 0 {
+        if strong < 2 {
             return invalid(
                 "allowed_methods",
-                "allow at least one of email, mobile phone or authenticator app \
-                 (security questions are never enough alone)",
-            );
-        }
-        let kinds = strong + usize::from(self.allow_questions);
-        if kinds < usize::from(self.methods_required) {
-            return invalid(
-                "methods_required",
-                format!(
-                    "methods_required = {} but only {kinds} kind(s) of method are allowed",
-                    self.methods_required
-                ),
+                "allow at least two of email, mobile phone and authenticator app: admins always \
+                 verify two kinds, and security questions never count for them",
             );
         }
         Ok(())
@@ -507,8 +499,9 @@ mod tests {
                 p.allow_phone_sms = false;
                 p.allow_phone_voice = false;
                 p.allow_authenticator = false;
+                p.allow_questions = true;
             })
-            .starts_with("methods_required")
+            .starts_with("allowed_methods")
         );
 
         assert!(refused(|p| p.methods_required = 3).contains("methods_required"));

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::audit::{self, Event, Kind, Outcome};
+use crate::identity::Login;
 use crate::policy::{self, Policy, PolicyError};
 use crate::store::{self, policy_versions::NewVersion};
 use crate::{Db, DomainError, Timestamp};
@@ -116,8 +117,8 @@ async fn store_version(
     restored_from: Option<i64>,
     now: Timestamp,
 ) -> Result<i64, PolicyError> {
+    let p = &with_canonical_groups(p)?;
     p.validate()?;
-    let asked = Instant::now();
     let mut tx = db.pool().begin().await.map_err(DomainError::from)?;
     store::settings::lock(&mut *tx, "policy").await?;
     let latest = store::policy_versions::latest_id(&mut *tx).await?;
@@ -161,8 +162,30 @@ async fn store_version(
     .detail(detail);
     audit::record(&mut *tx, &event, now).await?;
     tx.commit().await.map_err(DomainError::from)?;
-    policy::keep(db, asked, p);
+    // Stamped after the commit: a read that began before it must not
+    // count as newer than this save.
+    policy::keep(db, Instant::now(), p);
     Ok(id)
+}
+
+/// `p` with its group names as groups are stored (NFKC, case folded, like
+/// user IDs), so "Staff" typed by an admin matches the group `staff`.
+fn with_canonical_groups(p: &Policy) -> Result<Policy, PolicyError> {
+    let mut groups = Vec::with_capacity(p.sspr_groups.len());
+    for name in &p.sspr_groups {
+        let canonical = Login::parse(name).map_err(|_| PolicyError::Invalid {
+            field: "sspr_groups",
+            message: format!("{name:?} is not a valid group name"),
+        })?;
+        let canonical = canonical.as_str().to_owned();
+        if !groups.contains(&canonical) {
+            groups.push(canonical);
+        }
+    }
+    Ok(Policy {
+        sspr_groups: groups,
+        ..p.clone()
+    })
 }
 
 fn read_policy(text: &str) -> Result<Policy, DomainError> {
@@ -180,10 +203,10 @@ pub async fn history(
     before: Option<i64>,
     limit: i64,
 ) -> Result<(Vec<Version>, i64), DomainError> {
-    let mut tx = db.pool().begin().await?;
-    let latest = store::policy_versions::latest_id(&mut *tx).await?;
-    let rows = store::policy_versions::newest(&mut *tx, before, limit).await?;
-    tx.commit().await?;
+    // The rows first: read after them (each statement has its own snapshot
+    // on PostgreSQL), the newest id is never older than a row listed.
+    let rows = store::policy_versions::newest(db.pool(), before, limit).await?;
+    let latest = store::policy_versions::latest_id(db.pool()).await?;
     let versions = rows
         .into_iter()
         .map(|r| {

@@ -239,8 +239,9 @@ async fn a_refused_value_names_its_field(t: &TestDb) {
                 ("allow_phone_voice", ""),
                 ("allow_authenticator", ""),
             ],
-            "methods_required",
+            "allowed_methods",
         ),
+        (vec![("methods_required", "3")], "methods_required"),
         (
             vec![
                 ("allow_email", ""),
@@ -364,7 +365,7 @@ async fn selected_groups_refuse_a_non_member_only_after_the_first_gate(t: &TestD
     let r = app
         .post_js(
             "/api/admin_save_policy",
-            &policy_form(0, &[("sspr_scope", "groups"), ("sspr_groups", "staff")]),
+            &policy_form(0, &[("sspr_scope", "groups"), ("sspr_groups", "Staff")]),
             Some(&admin),
         )
         .await;
@@ -534,6 +535,19 @@ async fn the_audit_log_filters_pages_and_exports_csv(t: &TestDb) {
             .all(|e| e.subject.as_deref() == Some("dana"))
     );
     assert_eq!(page.next_before, None);
+    // An ID that names no account is recorded as its keyed hash; the
+    // filter finds it by the ID typed.
+    let r = app
+        .post_js("/api/admin_audit", "user=%3Dcmd", Some(&admin))
+        .await;
+    let typed: sspr_proto::admin::AuditPageView = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(typed.entries.len(), 50, "{}", r.body);
+    assert!(typed.next_before.is_some());
+    assert!(typed.entries.iter().all(|e| {
+        e.subject
+            .as_deref()
+            .is_some_and(|s| s.starts_with("unknown:"))
+    }));
     // Paging: 50, then the rest, no row twice.
     let r = app
         .post_js("/api/admin_audit", "event=sign_in", Some(&admin))

@@ -284,7 +284,19 @@ pub fn SettingField(
     let i18n = use_i18n();
     let name = field.name;
     let hint_id = format!("{name}-hint");
-    let invalid = move || invalid_field.get().as_deref() == Some(name);
+    // A refusal of the combination of methods marks every method's box.
+    let method = matches!(
+        name,
+        "allow_email"
+            | "allow_phone_sms"
+            | "allow_phone_voice"
+            | "allow_authenticator"
+            | "allow_questions"
+    );
+    let invalid = move || {
+        let named = invalid_field.get();
+        named.as_deref() == Some(name) || (method && named.as_deref() == Some("allowed_methods"))
+    };
     let help = move || help(i18n.get_locale(), name);
     let default = match field.kind {
         Kind::Flag => {

@@ -45,7 +45,8 @@ fn Groups(view: GroupsView) -> impl IntoView {
         .groups
         .into_iter()
         .map(|g| {
-            let in_scope = selected.iter().any(|s| s.eq_ignore_ascii_case(&g.name));
+            // Both are stored canonical (the policy's names since they are saved).
+            let in_scope = selected.contains(&g.name);
             view! {
                 <tr data-group=g.name.clone()>
                     <th scope="row">
@@ -114,7 +115,8 @@ pub fn GroupMembersPage() -> impl IntoView {
     );
     view! {
         <Page title=move || t_string!(i18n, admin_members_title).to_string() wide=true>
-            <AdminNav current=HERE />
+            // A page under Groups, not Groups itself: no link is "current".
+            <AdminNav current="/admin/groups/members" />
             <Suspense fallback=move || {
                 view! { <p class="loading">{t!(i18n, loading)}</p> }
             }>
@@ -188,7 +190,7 @@ fn Members(
                 i18n, admin_members_heading, group = move || view! { <bdi>{heading_group.clone()}</bdi> }
             )}
         </h2>
-        <ProofNotice fresh=view.fresh_proof back_to=HERE />
+        <ProofNotice fresh=view.fresh_proof back_to=members_href(&view.group) />
         <ErrorAlert error />
         <table class="admin-table" data-testid="members">
             <caption>{t!(i18n, admin_members_caption)}</caption>

@@ -68,9 +68,9 @@ pub fn load_error(e: AppError, back_to: &'static str) -> AnyView {
 
 /// Shown where a change needs the password proven again first.
 #[component]
-pub fn ProofNotice(fresh: bool, back_to: &'static str) -> impl IntoView {
+pub fn ProofNotice(fresh: bool, #[prop(into)] back_to: String) -> impl IntoView {
     let i18n = use_i18n();
-    let href = format!("/security-info/reauth?next={}", encode_query(back_to));
+    let href = format!("/security-info/reauth?next={}", encode_query(&back_to));
     (!fresh).then(|| {
         view! {
             <p class="notice" data-testid="proof-notice">

@@ -12,6 +12,8 @@ CREATE TABLE policy_versions (
     changes TEXT NOT NULL                   -- JSON [{field, before, after}]
 );
 
--- The audit log page filters by event and pages by id.
+-- The audit log page filters by event, by account and by typed user ID, and
+-- pages by id.
 CREATE INDEX audit_events_event ON audit_events (event, id);
 CREATE INDEX audit_events_actor ON audit_events (actor_user_id);
+CREATE INDEX audit_events_subject_login ON audit_events (subject_login);

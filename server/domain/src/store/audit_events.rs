@@ -82,11 +82,19 @@ pub async fn search<'e>(
         n += 1;
         n
     };
-    if f.user.is_some() {
-        let p = next();
-        sql.push_str(&format!(
-            " AND (a.login = ${p} OR s.login = ${p} OR e.subject_login = ${p})"
-        ));
+    if let Some(u) = &f.user {
+        // Each term can use an index of its own (actor, subject, subject_login).
+        let (a, b) = (next(), next());
+        match u.user_id {
+            Some(_) => {
+                let id = next();
+                sql.push_str(&format!(
+                    " AND (e.subject_login IN (${a}, ${b}) OR e.actor_user_id = ${id} \
+                     OR e.subject_user_id = ${id})"
+                ));
+            }
+            None => sql.push_str(&format!(" AND e.subject_login IN (${a}, ${b})")),
+        }
     }
     if f.event.is_some() {
         sql.push_str(&format!(" AND e.event = ${}", next()));
@@ -102,8 +110,13 @@ pub async fn search<'e>(
     }
     sql.push_str(&format!(" ORDER BY e.id DESC LIMIT ${}", next()));
     let mut q = sqlx::query(&sql).bind(before.unwrap_or(i64::MAX));
-    if let Some(user) = &f.user {
-        q = q.bind(user.clone());
+    if let Some(u) = &f.user {
+        q = q
+            .bind(u.recorded_as[0].clone())
+            .bind(u.recorded_as[1].clone());
+        if let Some(id) = u.user_id {
+            q = q.bind(id);
+        }
     }
     if let Some(event) = f.event {
         q = q.bind(event.as_str());

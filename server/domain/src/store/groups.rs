@@ -7,35 +7,47 @@ use super::Exec;
 use crate::identity::Login;
 use crate::{DomainError, Timestamp};
 
-/// Creates the group unless it exists.
+/// Creates the group unless it exists; true when it was created.
 pub async fn ensure<'e>(
     exec: impl Exec<'e>,
     name: &Login,
     now: Timestamp,
-) -> Result<(), DomainError> {
-    sqlx::query(
+) -> Result<bool, DomainError> {
+    let r = sqlx::query(
         "INSERT INTO user_groups (name, display_name, created_at) VALUES ($1, $1, $2) ON CONFLICT (name) DO NOTHING",
     )
     .bind(name.as_str())
     .bind(now.secs())
     .execute(exec)
     .await?;
-    Ok(())
+    Ok(r.rows_affected() > 0)
 }
 
+/// Takes the write lock (and the group's row on PostgreSQL) before a
+/// membership change, so the transaction writes before it reads (see
+/// `settings::lock`); false when there is no such group.
+pub async fn lock<'e>(exec: impl Exec<'e>, name: &Login) -> Result<bool, DomainError> {
+    let r = sqlx::query("UPDATE user_groups SET name = name WHERE name = $1")
+        .bind(name.as_str())
+        .execute(exec)
+        .await?;
+    Ok(r.rows_affected() > 0)
+}
+
+/// Adds the user to the group; true when they were not in it.
 pub async fn add_member<'e>(
     exec: impl Exec<'e>,
     name: &Login,
     user_id: i64,
-) -> Result<(), DomainError> {
-    sqlx::query(
+) -> Result<bool, DomainError> {
+    let r = sqlx::query(
         "INSERT INTO group_members (group_id, user_id) SELECT id, $2 FROM user_groups WHERE name = $1 ON CONFLICT DO NOTHING",
     )
     .bind(name.as_str())
     .bind(user_id)
     .execute(exec)
     .await?;
-    Ok(())
+    Ok(r.rows_affected() > 0)
 }
 
 /// The display names of the user's groups, sorted.
