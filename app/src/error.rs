@@ -116,6 +116,13 @@ pub enum AppError {
     NoSuchAccount,
     /// The account's groups come from the organisation's directory.
     DirectoryManaged,
+    /// An admin tried to disable, or clear the security info of, their own
+    /// account.
+    OwnAccount,
+    /// A destructive action was posted without its confirmation box ticked.
+    ConfirmationRequired,
+    /// The account has no email address to write to.
+    NoEmailAddress,
 }
 
 impl std::fmt::Display for AppError {
@@ -236,6 +243,9 @@ impl Wire {
             "settings_changed" => E::SettingsChanged,
             "no_such_account" => E::NoSuchAccount,
             "directory_managed" => E::DirectoryManaged,
+            "own_account" => E::OwnAccount,
+            "confirmation_required" => E::ConfirmationRequired,
+            "no_email_address" => E::NoEmailAddress,
             _ => return None,
         })
     }
@@ -300,6 +310,9 @@ impl AppError {
             AppError::SettingsChanged => "settings_changed",
             AppError::NoSuchAccount => "no_such_account",
             AppError::DirectoryManaged => "directory_managed",
+            AppError::OwnAccount => "own_account",
+            AppError::ConfirmationRequired => "confirmation_required",
+            AppError::NoEmailAddress => "no_email_address",
         }
     }
 
@@ -323,7 +336,8 @@ impl AppError {
             | AppError::LastMethod
             | AppError::GatesIncomplete
             | AppError::SettingsChanged
-            | AppError::DirectoryManaged => 409,
+            | AppError::DirectoryManaged
+            | AppError::OwnAccount => 409,
             AppError::CodeExpired | AppError::CaptchaExpired => 410,
             AppError::PasswordTooLong
             | AppError::InvalidEmail
@@ -345,7 +359,9 @@ impl AppError {
             | AppError::PasswordRejected { .. }
             | AppError::InvalidLogin
             | AppError::InvalidSetting { .. }
-            | AppError::NoSuchAccount => 422,
+            | AppError::NoSuchAccount
+            | AppError::ConfirmationRequired
+            | AppError::NoEmailAddress => 422,
             AppError::Throttled { .. }
             | AppError::ResendTooSoon { .. }
             | AppError::TooManyAttempts
@@ -464,6 +480,11 @@ impl AppError {
             AppError::SettingsChanged => td_string!(locale, error_settings_changed).to_string(),
             AppError::NoSuchAccount => td_string!(locale, error_no_such_account).to_string(),
             AppError::DirectoryManaged => td_string!(locale, error_directory_managed).to_string(),
+            AppError::OwnAccount => td_string!(locale, error_own_account).to_string(),
+            AppError::ConfirmationRequired => {
+                td_string!(locale, error_confirmation_required).to_string()
+            }
+            AppError::NoEmailAddress => td_string!(locale, error_no_email_address).to_string(),
             AppError::PasswordRejected {
                 reasons,
                 min_length,
@@ -657,13 +678,16 @@ mod tests {
             (E::SettingsChanged, "settings_changed", 409),
             (E::NoSuchAccount, "no_such_account", 422),
             (E::DirectoryManaged, "directory_managed", 409),
+            (E::OwnAccount, "own_account", 409),
+            (E::ConfirmationRequired, "confirmation_required", 422),
+            (E::NoEmailAddress, "no_email_address", 422),
         ]
     }
 
     #[test]
     fn every_code_and_status_is_pinned() {
         let all = every_error();
-        assert_eq!(all.len(), 47, "a new error needs its row here");
+        assert_eq!(all.len(), 50, "a new error needs its row here");
         for (error, code, status) in &all {
             assert_eq!(error.code(), *code);
             assert_eq!(error.to_string(), *code);

@@ -44,7 +44,10 @@ pub enum LazyPage {
 pub enum AdminPart {
     Home,
     Policy,
+    Impact,
     History,
+    Users,
+    User,
     Groups,
     GroupMembers,
     Audit,
@@ -176,7 +179,10 @@ fn admin_part(page: AdminPart) -> AnyView {
     match page {
         AdminPart::Home => admin::home::AdminHomePage().into_any(),
         AdminPart::Policy => admin::policy::PolicyPage().into_any(),
+        AdminPart::Impact => admin::impact::ImpactPage().into_any(),
         AdminPart::History => admin::history::HistoryPage().into_any(),
+        AdminPart::Users => admin::users::UsersPage().into_any(),
+        AdminPart::User => admin::user::UserPage().into_any(),
         AdminPart::Groups => admin::groups::GroupsPage().into_any(),
         AdminPart::GroupMembers => admin::groups::GroupMembersPage().into_any(),
         AdminPart::Audit => admin::audit::AuditPage().into_any(),

@@ -226,6 +226,21 @@ pub fn App() -> impl IntoView {
                             ssr=SsrMode::Async
                         />
                         <Route
+                            path=path!("/admin/password-reset/preview")
+                            view=LazyPage::Admin(AdminPart::Impact)
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/admin/users")
+                            view=LazyPage::Admin(AdminPart::Users)
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/admin/users/detail")
+                            view=LazyPage::Admin(AdminPart::User)
+                            ssr=SsrMode::Async
+                        />
+                        <Route
                             path=path!("/admin/password-reset/history")
                             view=LazyPage::Admin(AdminPart::History)
                             ssr=SsrMode::Async

@@ -154,7 +154,7 @@ fn line(e: Entry) -> Vec<String> {
 /// CSV text of `lines`. A cell a spreadsheet would run as a formula (typed
 /// user IDs are recorded too) gets a leading apostrophe (OWASP "CSV
 /// injection").
-fn encode(lines: &[Vec<String>]) -> Result<Bytes, std::io::Error> {
+pub(crate) fn encode(lines: &[Vec<String>]) -> Result<Bytes, std::io::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for l in lines {
         w.write_record(l.iter().map(|cell| defuse(cell).into_owned()))

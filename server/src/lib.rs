@@ -7,6 +7,7 @@ pub mod assets;
 pub mod audit_export;
 pub mod cli;
 pub mod delivery;
+pub mod impact_export;
 pub mod listener;
 pub mod logging;
 pub mod metrics;

@@ -106,6 +106,10 @@ pub fn build(state: AppState) -> Result<Router, BuildError> {
     let mut known = Router::new()
         .route("/healthz", get(healthz))
         .route("/admin/audit.csv", get(crate::audit_export::csv))
+        .route(
+            "/admin/password-reset/impact.csv",
+            get(crate::impact_export::csv),
+        )
         .merge(crate::assets::pkg_router(&state.leptos_options))
         .merge(pages);
     if measured {

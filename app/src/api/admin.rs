@@ -11,7 +11,8 @@
 
 use leptos::prelude::*;
 use sspr_proto::admin::{
-    AuditPageView, GroupMembersView, GroupsView, PolicyHistoryView, PolicyPageView,
+    AuditPageView, GroupMembersView, GroupsView, ImpactView, PolicyHistoryView, PolicyPageView,
+    UserDetailView, UsersPageView,
 };
 
 use crate::error::AppError;
@@ -171,4 +172,53 @@ pub async fn admin_add_member(group: String, login: String) -> Result<(), AppErr
 #[server(prefix = "/api", endpoint = "admin_remove_member")]
 pub async fn admin_remove_member(group: String, login: String) -> Result<(), AppError> {
     crate::ssr::admin::set_member(group, login, false).await
+}
+
+/// What saving the settings in `query` (the settings form, as the preview
+/// page's URL carries it) would change: who loses and who gains the
+/// right to reset, and the fields that differ.
+#[server(prefix = "/api", endpoint = "admin_preview_policy")]
+pub async fn admin_preview_policy(
+    #[server(default)] query: String,
+) -> Result<ImpactView, AppError> {
+    crate::ssr::admin_impact::preview(query).await
+}
+
+/// A page of the users list, filtered (each filter empty = any), after the
+/// user ID `after`.
+#[server(prefix = "/api", endpoint = "admin_users")]
+pub async fn admin_users(
+    #[server(default)] q: String,
+    #[server(default)] role: String,
+    #[server(default)] registered: String,
+    #[server(default)] can_reset: String,
+    #[server(default)] status: String,
+    #[server(default)] after: Option<String>,
+) -> Result<UsersPageView, AppError> {
+    let q = crate::ssr::admin_users::UsersQuery {
+        text: q,
+        role,
+        registered,
+        can_reset,
+        status,
+    };
+    crate::ssr::admin_users::users_page(q, after).await
+}
+
+/// One account's detail.
+#[server(prefix = "/api", endpoint = "admin_user")]
+pub async fn admin_user(id: i64) -> Result<UserDetailView, AppError> {
+    crate::ssr::admin_users::user_detail(id).await
+}
+
+/// An action on account `id`: `disable`, `enable`, `unlock`, `sign_out`,
+/// `clear_security_info` (with `confirm` ticked), `invite_register` or
+/// `invite_reset`.
+#[server(prefix = "/api", endpoint = "admin_user_action")]
+pub async fn admin_user_action(
+    id: i64,
+    action: String,
+    #[server(default)] confirm: Option<String>,
+) -> Result<(), AppError> {
+    crate::ssr::admin_users::user_action(id, action, confirm.is_some()).await
 }

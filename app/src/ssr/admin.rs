@@ -68,7 +68,7 @@ impl Admin {
         }
     }
 
-    async fn actor(&self) -> groups::Actor {
+    pub async fn actor(&self) -> groups::Actor {
         groups::Actor {
             user_id: self.user.id,
             ip: client_ip().await,
@@ -174,6 +174,21 @@ pub struct PolicyForm {
 }
 
 impl PolicyForm {
+    /// The form as a query string carries it (the preview's URL).
+    pub fn from_query(query: &str) -> PolicyForm {
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        let get = |k: &str| pairs.iter().find(|(f, _)| f == k).map(|(_, v)| v.clone());
+        PolicyForm {
+            version: get("version").and_then(|v| v.parse().ok()).unwrap_or(-1),
+            fields: sspr_proto::admin::POLICY_FIELDS
+                .iter()
+                .map(|f| (*f, get(f).unwrap_or_default()))
+                .collect(),
+        }
+    }
+
     fn text(&self, field: &str) -> &str {
         self.fields
             .iter()
@@ -204,7 +219,7 @@ impl PolicyForm {
             .collect()
     }
 
-    fn policy(&self) -> Result<Policy, PolicyError> {
+    pub fn policy(&self) -> Result<Policy, PolicyError> {
         let bad = |field: &'static str| PolicyError::Invalid {
             field,
             message: format!("{field}: not one of the choices"),
@@ -259,7 +274,7 @@ impl PolicyForm {
 }
 
 /// A refused policy, in the request's language.
-async fn policy_error(e: PolicyError) -> AppError {
+pub async fn policy_error(e: PolicyError) -> AppError {
     match e {
         PolicyError::Invalid { field, .. } => AppError::InvalidSetting {
             field: field.to_owned(),

@@ -100,6 +100,41 @@ pub fn render(template: &Template, locale: &str) -> Rendered {
             subject: td_string!(l, mail_phone_budget_subject).to_string(),
             body: td_string!(l, mail_phone_budget_body, budget = budget),
         },
+        Template::AccountChangedByAdmin {
+            display_name,
+            change,
+        } => Rendered {
+            subject: td_string!(l, mail_admin_change_subject).to_string(),
+            body: match change.as_str() {
+                "disabled" => td_string!(l, mail_admin_disabled_body, name = display_name),
+                "enabled" => td_string!(l, mail_admin_enabled_body, name = display_name),
+                "unlocked" => td_string!(l, mail_admin_unlocked_body, name = display_name),
+                "signed_out" => td_string!(l, mail_admin_signed_out_body, name = display_name),
+                _ => td_string!(l, mail_admin_cleared_body, name = display_name),
+            },
+        },
+        Template::Invitation {
+            display_name,
+            link,
+            reset,
+        } => {
+            if *reset {
+                Rendered {
+                    subject: td_string!(l, mail_invite_reset_subject).to_string(),
+                    body: td_string!(l, mail_invite_reset_body, name = display_name, link = link),
+                }
+            } else {
+                Rendered {
+                    subject: td_string!(l, mail_invite_register_subject).to_string(),
+                    body: td_string!(
+                        l,
+                        mail_invite_register_body,
+                        name = display_name,
+                        link = link
+                    ),
+                }
+            }
+        }
         Template::GateBlocked {
             display_name,
             method,

@@ -2,6 +2,8 @@
 //! application state, cookies, error mapping. Compiled only with `ssr`.
 
 pub mod admin;
+pub mod admin_impact;
+pub mod admin_users;
 pub mod auth;
 pub mod errors;
 pub mod messages;

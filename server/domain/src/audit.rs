@@ -56,6 +56,12 @@ names!(
         GroupCreated => "group_created",
         GroupMemberAdded => "group_member_added",
         GroupMemberRemoved => "group_member_removed",
+        AccountDisabled => "account_disabled",
+        AccountEnabled => "account_enabled",
+        SessionsRevoked => "sessions_revoked",
+        SecurityInfoCleared => "security_info_cleared",
+        InvitationSent => "invitation_sent",
+        ImpactExported => "impact_exported",
     }
 );
 
@@ -238,6 +244,12 @@ mod tests {
                 "group_created",
                 "group_member_added",
                 "group_member_removed",
+                "account_disabled",
+                "account_enabled",
+                "sessions_revoked",
+                "security_info_cleared",
+                "invitation_sent",
+                "impact_exported",
             ]
         );
         let outcomes: Vec<&str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();

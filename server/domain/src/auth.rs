@@ -72,7 +72,12 @@ pub struct SignedIn {
 }
 
 pub(crate) fn throttle_key(login: &Login) -> String {
-    format!("signin:{login}")
+    format!("{}{login}", throttle_key_prefix())
+}
+
+/// What every sign-in throttle key starts with.
+pub(crate) fn throttle_key_prefix() -> &'static str {
+    "signin:"
 }
 
 pub async fn sign_in(

@@ -100,6 +100,7 @@ impl Db {
                     .await?
             }
         }
+        crate::users::fill_search_keys(self).await?;
         Ok(())
     }
 

@@ -72,6 +72,13 @@ impl std::fmt::Display for Login {
     }
 }
 
+/// A name or an address folded like user IDs (trimmed, NFKC, case fold,
+/// NFKC), so the admin portal's prefix search finds "Zoë" by typing "ZOE"
+/// in any case. Not for identity: nothing is refused here.
+pub fn fold(s: &str) -> String {
+    canonicalize(s.trim())
+}
+
 /// NFKC, full case fold, NFKC.
 fn canonicalize(s: &str) -> String {
     let nfkc: String = s.nfkc().collect();

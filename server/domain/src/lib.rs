@@ -7,6 +7,7 @@
 //! Time is always a parameter (`now: Timestamp`) so tests drive it with a
 //! [`clock::ManualClock`] instead of sleeping.
 
+pub mod account_actions;
 pub mod audit;
 pub mod auth;
 pub mod authenticator;
@@ -17,6 +18,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod directory;
+pub mod eligibility;
 pub mod error;
 pub mod fair_slots;
 pub mod flow;
@@ -24,6 +26,7 @@ pub mod groups;
 pub mod hash_threads;
 pub mod housekeeping;
 pub mod identity;
+pub mod impact;
 pub mod import;
 pub mod lockout;
 pub mod methods;
@@ -45,6 +48,7 @@ pub mod secrets;
 pub mod sends;
 pub mod sessions;
 pub mod store;
+pub mod user_list;
 pub mod users;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};

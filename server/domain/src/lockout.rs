@@ -146,6 +146,78 @@ pub async fn clear_everywhere<'e>(exec: impl Exec<'e>, key: &str) -> Result<(), 
     store::lockouts::delete_with_networks(exec, key).await
 }
 
+/// When the sign-in lockout on `key` ends, from everywhere or from some
+/// network: the latest end of a lock in force, or `None` when nothing is
+/// locked (the admin portal's user detail).
+pub async fn locked_until<'e>(
+    exec: impl Exec<'e>,
+    cfg: &LockoutConfig,
+    key: &str,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, DomainError> {
+    let rows = store::lockouts::with_networks(exec, key).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|(k, row)| lock_end(cfg, k == key, row, now))
+        .max())
+}
+
+/// The end of the lock `row` holds now, if any (`account_wide`: the row
+/// counts failures from every network).
+fn lock_end(
+    cfg: &LockoutConfig,
+    account_wide: bool,
+    row: &store::lockouts::LockoutRow,
+    now: Timestamp,
+) -> Option<Timestamp> {
+    let cfg = if account_wide {
+        cfg.account_wide()
+    } else {
+        cfg.clone()
+    };
+    if now.secs() - row.last_failure_at.secs() > cfg.reset_after_secs {
+        return None;
+    }
+    let until = row
+        .last_failure_at
+        .plus_secs(cfg.lockout_secs(row.failures));
+    (row.failures >= cfg.threshold && until > now).then_some(until)
+}
+
+/// The keys under `prefix` (`signin:`) locked now, from everywhere or
+/// from a network, without the prefix and the network: at most `limit`.
+pub async fn locked_keys<'e>(
+    exec: impl Exec<'e>,
+    cfg: &LockoutConfig,
+    prefix: &str,
+    now: Timestamp,
+    limit: i64,
+) -> Result<Vec<String>, DomainError> {
+    let since = Timestamp(now.secs() - cfg.max_lockout_secs.max(cfg.base_lockout_secs));
+    let least = cfg.threshold.min(cfg.account_threshold);
+    let rows = store::lockouts::failing_since(exec, prefix, least, since, limit).await?;
+    let mut keys = Vec::new();
+    for (key, row) in rows {
+        let Some(rest) = key.strip_prefix(prefix) else {
+            continue;
+        };
+        if lock_end(cfg, true, &row, now).is_some() {
+            keys.push(rest.to_owned());
+        }
+        // `login@network`: a user ID may hold '@' too, so only a suffix
+        // that is a network's name makes this a network's row.
+        if let Some((login, network)) = rest.rsplit_once('@')
+            && Network::is_name(network)
+            && lock_end(cfg, false, &row, now).is_some()
+        {
+            keys.push(login.to_owned());
+        }
+    }
+    keys.sort();
+    keys.dedup();
+    Ok(keys)
+}
+
 /// The key of `key`'s count from one network.
 pub fn from_network(key: &str, network: Network) -> String {
     format!("{key}@{network}")

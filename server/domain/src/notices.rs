@@ -164,6 +164,32 @@ pub async fn security_info_changed(
     Ok(())
 }
 
+/// Queues `template` to every address the user has (`contact_addresses`),
+/// in their language; `topic` keeps the idempotency keys apart. Returns
+/// how many messages were queued (0: the user has no address).
+pub async fn email_user(
+    s: &Services,
+    conn: &mut sqlx::AnyConnection,
+    user: &User,
+    topic: &str,
+    template: &Template,
+    now: Timestamp,
+) -> Result<usize, DomainError> {
+    let addresses = users::contact_addresses(&mut *conn, user).await?;
+    for to in &addresses {
+        let m = NewMessage {
+            channel: Channel::Email,
+            idempotency_key: format!("{topic}:{}:{}:{to}", user.id, now.secs()),
+            recipient: to.clone(),
+            locale: locale_of(s, user),
+            template: template.clone(),
+            not_after: None,
+        };
+        outbox::enqueue(&mut *conn, &s.key, &m, now).await?;
+    }
+    Ok(addresses.len())
+}
+
 /// "Your account was locked", to the directory address, if there is one.
 pub fn account_locked(
     s: &Services,

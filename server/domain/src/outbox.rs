@@ -86,6 +86,21 @@ pub enum Template {
     /// Phone codes reached the hourly budget of all users together; phone
     /// sends are refused until the hour ends (sent to every admin).
     PhoneBudgetReached { budget: i64 },
+    /// An admin changed the account (`change`: `disabled`, `enabled`,
+    /// `unlocked`, `signed_out`, `security_info_cleared`), sent to every
+    /// address the user has.
+    AccountChangedByAdmin {
+        display_name: String,
+        change: String,
+    },
+    /// An admin invites the user to register their security info
+    /// (`reset`: false) or to reset their password (true) at `link`, the
+    /// product's public address: never a password, never a code.
+    Invitation {
+        display_name: String,
+        link: String,
+        reset: bool,
+    },
 }
 
 impl Template {
@@ -131,6 +146,8 @@ impl Template {
             Template::AdminPasswordReset { .. } => "admin_password_reset",
             Template::ResetSurge { .. } => "reset_surge",
             Template::PhoneBudgetReached { .. } => "phone_budget_reached",
+            Template::AccountChangedByAdmin { .. } => "account_changed_by_admin",
+            Template::Invitation { .. } => "invitation",
         }
     }
 }

@@ -94,6 +94,15 @@ pub async fn save(
     store_version(db, p, by, based_on, None, now).await
 }
 
+/// `p` as a save would store it (group names canonical), or why a save
+/// would refuse it: what the impact preview compares with the policy in
+/// force.
+pub fn proposal(p: &Policy) -> Result<Policy, PolicyError> {
+    let p = with_canonical_groups(p)?;
+    p.validate()?;
+    Ok(p)
+}
+
 /// Makes version `id`'s policy the one in force, as a new version.
 pub async fn restore(
     db: &Db,

@@ -52,6 +52,21 @@ pub fn ipv6_site(ip: Option<IpAddr>) -> Option<String> {
     }
 }
 
+impl Network {
+    /// Whether `s` is how `Display` writes some network.
+    pub fn is_name(s: &str) -> bool {
+        s == "unknown"
+            || s.parse::<std::net::Ipv4Addr>().is_ok()
+            || s.strip_suffix("::/64").is_some_and(|p| {
+                let groups: Vec<&str> = p.split(':').collect();
+                groups.len() == 4
+                    && groups
+                        .iter()
+                        .all(|g| !g.is_empty() && u16::from_str_radix(g, 16).is_ok())
+            })
+    }
+}
+
 impl fmt::Display for Network {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

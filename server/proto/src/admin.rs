@@ -41,6 +41,41 @@ pub struct PolicySettings {
     pub resend_cooldown_secs: i64,
 }
 
+/// Every field the settings form posts (checkboxes only when ticked): what
+/// the impact preview carries from the form to the save.
+pub const POLICY_FIELDS: [&str; 30] = [
+    "sspr_scope",
+    "sspr_groups",
+    "methods_required",
+    "allow_email",
+    "allow_phone_sms",
+    "allow_phone_voice",
+    "allow_authenticator",
+    "allow_questions",
+    "questions_to_register",
+    "require_registration",
+    "max_registration_skips",
+    "reconfirm_days",
+    "notify_users_on_reset",
+    "notify_admins_on_admin_reset",
+    "helpdesk_contact",
+    "password_min_length",
+    "single_factor_password_min_length",
+    "banned_words",
+    "phone_regions",
+    "default_phone_region",
+    "max_sends_per_destination_per_hour",
+    "max_sends_per_account_per_hour",
+    "allow_unlock",
+    "reset_show_hints",
+    "sign_in_second_factor",
+    "email_code_length",
+    "phone_code_length",
+    "code_ttl_secs",
+    "max_code_attempts",
+    "resend_cooldown_secs",
+];
+
 /// Settings that live in the configuration file, shown read-only.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfigFacts {
@@ -146,5 +181,95 @@ pub struct MemberView {
 pub struct GroupMembersView {
     pub group: String,
     pub members: Vec<MemberView>,
+    pub fresh_proof: bool,
+}
+
+/// One account in the users list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRowView {
+    pub id: i64,
+    pub login: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    /// `user` or `admin`.
+    pub role: String,
+    pub enabled: bool,
+    pub from_directory: bool,
+    pub methods: i64,
+}
+
+/// A page of the users list, in user ID order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsersPageView {
+    pub users: Vec<UserRowView>,
+    /// The next page starts after this user ID.
+    pub next_after: Option<String>,
+}
+
+/// A registered method as an admin sees it: masked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminMethodView {
+    pub kind: String,
+    pub destination: String,
+    /// Unix seconds, UTC: when it was last proven.
+    pub verified_at: i64,
+    pub is_default: bool,
+}
+
+/// One account's detail page.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserDetailView {
+    pub id: i64,
+    pub login: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub role: String,
+    pub enabled: bool,
+    pub from_directory: bool,
+    /// Unix seconds, UTC.
+    pub created_at: i64,
+    pub password_changed_at: Option<i64>,
+    pub info_confirmed_at: Option<i64>,
+    pub last_sign_in: Option<i64>,
+    pub last_reset: Option<i64>,
+    /// The sign-in lockout ends then; `None`: not locked.
+    pub locked_until: Option<i64>,
+    pub groups: Vec<String>,
+    pub methods: Vec<AdminMethodView>,
+    /// `eligible`, `disabled`, `not_in_scope` or `needs_methods`.
+    pub standing: String,
+    /// Usable methods and methods needed (for `needs_methods`).
+    pub have: u32,
+    pub need: u32,
+    /// The page is the signed-in admin's own account.
+    pub is_self: bool,
+    pub fresh_proof: bool,
+}
+
+/// An account a policy change flips.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImpactChangeView {
+    pub login: String,
+    pub display_name: String,
+    pub role: String,
+    /// Standings, as in `UserDetailView::standing`.
+    pub before: String,
+    pub after: String,
+}
+
+/// What saving the proposed settings would change.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImpactView {
+    pub users_losing: u64,
+    pub admins_losing: u64,
+    pub losing_for_methods: u64,
+    pub gaining: u64,
+    /// The first accounts that change, by user ID (the CSV has them all).
+    pub changes: Vec<ImpactChangeView>,
+    pub total_changes: u64,
+    /// Field by field, what the proposal changes in the settings in force.
+    pub differences: Vec<FieldChange>,
+    /// The version the proposal was made from is still the one in force.
+    pub current: bool,
     pub fresh_proof: bool,
 }

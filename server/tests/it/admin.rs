@@ -25,6 +25,8 @@ both_backends!(
     groups_are_managed_with_audit_and_refusals,
     the_audit_log_filters_pages_and_exports_csv,
     a_non_admin_posting_the_form_without_javascript_is_sent_to_sign_in,
+    users_are_listed_searched_and_acted_on,
+    the_impact_preview_lists_who_loses_reset_and_exports_csv,
 );
 
 /// The settings form as the page posts it: the defaults, `version`, and
@@ -113,6 +115,10 @@ async fn every_admin_function_answers_only_an_admin(t: &TestDb) {
         "/api/admin_policy_history",
         "/api/admin_restore_policy",
         "/api/admin_save_policy",
+        "/api/admin_preview_policy",
+        "/api/admin_users",
+        "/api/admin_user",
+        "/api/admin_user_action",
     ] {
         assert!(paths.contains(&expected), "{expected} in {paths:?}");
     }
@@ -633,4 +639,228 @@ async fn a_non_admin_posting_the_form_without_javascript_is_sent_to_sign_in(t: &
         "{}",
         page.body
     );
+}
+
+async fn users_are_listed_searched_and_acted_on(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    let admin = app.admin_session("boss").await;
+    let dana = app.add_user("dana", Role::User).await;
+    app.add_user("dan.b", Role::User).await;
+    app.add_user("erin", Role::User).await;
+    // The list as a page, without JavaScript, searched by the start of a
+    // name in another case.
+    let page = app.get("/admin/users?q=DAN", Some(&admin)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("data-user=\"dana\""), "{}", page.body);
+    assert!(page.body.contains("data-user=\"dan.b\""));
+    assert!(!page.body.contains("data-user=\"erin\""));
+    // Filters: admins only; a value that is no choice is refused.
+    let r = app
+        .post_js("/api/admin_users", "role=admin", Some(&admin))
+        .await;
+    let list: sspr_proto::admin::UsersPageView = serde_json::from_str(&r.body).unwrap();
+    let logins: Vec<&str> = list.users.iter().map(|u| u.login.as_str()).collect();
+    assert_eq!(logins, ["boss"]);
+    let r = app
+        .post_js("/api/admin_users", "role=root", Some(&admin))
+        .await;
+    assert_eq!(code_of(&r), "bad_request", "{}", r.body);
+    // The detail: dana has no method, so cannot reset yet.
+    let r = app
+        .post_js("/api/admin_user", &format!("id={dana}"), Some(&admin))
+        .await;
+    let detail: sspr_proto::admin::UserDetailView = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(detail.standing, "needs_methods");
+    assert_eq!((detail.have, detail.need), (0, 1));
+    assert!(detail.enabled && !detail.is_self);
+    // Disable without JavaScript: back to the detail, which says so.
+    let r = app
+        .post_html_with_cookie(
+            "/api/admin_user_action",
+            &format!("id={dana}&action=disable"),
+            "/admin/users/detail",
+            &admin,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    let to = r.header("location").unwrap_or_default().to_owned();
+    assert_eq!(to, format!("/admin/users/detail?id={dana}&done=disable"));
+    let page = app.get(&to, Some(&admin)).await;
+    assert!(page.body.contains("data-testid=\"done\""), "{}", page.body);
+    assert!(page.body.contains("data-standing=\"disabled\""));
+    // The user is told, and cannot sign in.
+    let r = app
+        .post_js(
+            "/api/sign_in",
+            &form("dana", sspr_domain::testkit::PASSWORD),
+            None,
+        )
+        .await;
+    assert_ne!(r.status, StatusCode::OK);
+    // Refusals: clearing without the box, the admin's own account, an
+    // unknown action, an unknown account.
+    let r = app
+        .post_js(
+            "/api/admin_user_action",
+            &format!("id={dana}&action=clear_security_info"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(code_of(&r), "confirmation_required", "{}", r.body);
+    let boss = store::users::find_by_login(app.services.db.pool(), &Login::parse("boss").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let r = app
+        .post_js(
+            "/api/admin_user_action",
+            &format!("id={}&action=disable", boss.id),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(code_of(&r), "own_account", "{}", r.body);
+    let r = app
+        .post_js(
+            "/api/admin_user_action",
+            &format!("id={dana}&action=explode"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(code_of(&r), "bad_request", "{}", r.body);
+    let r = app
+        .post_js(
+            "/api/admin_user_action",
+            "id=999999&action=unlock",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(code_of(&r), "not_found", "{}", r.body);
+    let r = app
+        .post_js(
+            "/api/admin_user_action",
+            &format!("id={dana}&action=clear_security_info&confirm=on"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // Actions need a fresh proof.
+    app.clock.advance(11 * 60);
+    let r = app
+        .post_js(
+            "/api/admin_user_action",
+            &format!("id={dana}&action=enable"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(code_of(&r), "reauthentication_required", "{}", r.body);
+    let events: Vec<String> = audit::search(app.services.db.pool(), &Filter::default(), None, 5)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    // Newest first: the clearing, the refused sign-in, the disabling.
+    assert_eq!(
+        events[..3],
+        ["security_info_cleared", "sign_in", "account_disabled"]
+    );
+}
+
+async fn the_impact_preview_lists_who_loses_reset_and_exports_csv(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    let admin = app.admin_session("boss").await;
+    // Three users with one email method each: they can reset with one.
+    for login in ["ann", "=cmd", "carl"] {
+        let id = app.add_user(login, Role::User).await;
+        let address = format!("{}@home.example", login.trim_start_matches('='));
+        store::methods::upsert(
+            app.services.db.pool(),
+            id,
+            &sspr_domain::methods::NewMethod::email(&address),
+            app.clock.now(),
+        )
+        .await
+        .unwrap();
+    }
+    let (_, version) = policy_history::current(&app.services.db).await.unwrap();
+    let proposal = policy_form(version, &[("methods_required", "2")]);
+    let page = app
+        .get(
+            &format!("/admin/password-reset/preview?{proposal}"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains("data-testid=\"users-losing\" data-count=\"3\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("data-change=\"ann\""));
+    // The boss has one method too, and admins need two anyway.
+    let r = app
+        .post_js(
+            "/api/admin_preview_policy",
+            &format!("query={}", enc(&proposal)),
+            Some(&admin),
+        )
+        .await;
+    let view: sspr_proto::admin::ImpactView = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(
+        (
+            view.users_losing,
+            view.admins_losing,
+            view.losing_for_methods,
+            view.gaining
+        ),
+        (3, 0, 3, 0)
+    );
+    assert!(view.current);
+    assert_eq!(view.differences.len(), 1);
+    assert_eq!(view.differences[0].field, "methods_required");
+    // A proposal the save would refuse is refused here too, naming the field.
+    let bad = policy_form(version, &[("reconfirm_days", "9999")]);
+    let r = app
+        .post_js(
+            "/api/admin_preview_policy",
+            &format!("query={}", enc(&bad)),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(code_of(&r), "invalid_setting", "{}", r.body);
+    // The CSV: every account, formulas defused, and the export audited.
+    let csv = app
+        .get(
+            &format!("/admin/password-reset/impact.csv?{proposal}"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines[0], "user_id,name,role,before,after");
+    assert_eq!(lines.len(), 4, "{}", csv.body);
+    assert!(csv.body.contains("'=cmd"), "{}", csv.body);
+    assert!(
+        lines[1..]
+            .iter()
+            .all(|l| l.ends_with(",eligible,needs_methods"))
+    );
+    let last = audit::search(app.services.db.pool(), &Filter::default(), None, 1)
+        .await
+        .unwrap();
+    assert_eq!(last[0].event, Kind::ImpactExported.as_str());
+    // Nothing was saved by any of this.
+    assert_eq!(
+        policy_history::current(&app.services.db).await.unwrap().1,
+        version
+    );
+    let user = app.sign_in("ann").await.session().unwrap();
+    let r = app
+        .get(
+            &format!("/admin/password-reset/impact.csv?{proposal}"),
+            Some(&format!("sspr_session={user}")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
 }

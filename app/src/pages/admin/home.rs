@@ -52,6 +52,9 @@ fn Overview(view: PolicyPageView) -> impl IntoView {
         </p>
         <p>{t!(i18n, admin_rule_admins)}</p>
         <p>
+            <a href="/admin/users">{t!(i18n, admin_users_title)}</a>
+        </p>
+        <p>
             <a href="/admin/groups">{t!(i18n, admin_groups_title)}</a>
         </p>
         <h2>{t!(i18n, admin_activity_heading)}</h2>

@@ -1,5 +1,5 @@
-//! The admin portal (`/admin`): the password reset settings, their history,
-//! local groups and the audit log. Its own wasm chunk (`lazy_pages.rs`, `AdminPart`): a
+//! The admin portal (`/admin`): the password reset settings (with the impact
+//! preview of a change), their history, users, local groups and the audit log. Its own wasm chunk (`lazy_pages.rs`, `AdminPart`): a
 //! user resetting a password never downloads it. Every server function it
 //! calls checks for an admin session on the server; what the pages hide is
 //! only for the reader's sake.
@@ -9,7 +9,10 @@ pub mod fields;
 pub mod groups;
 pub mod history;
 pub mod home;
+pub mod impact;
 pub mod policy;
+pub mod user;
+pub mod users;
 pub mod when;
 
 use leptos::prelude::*;
@@ -39,6 +42,7 @@ pub fn AdminNav(current: &'static str) -> impl IntoView {
                 {link("/admin", t!(i18n, admin_title).into_any())}
                 {link("/admin/password-reset", t!(i18n, admin_policy_title).into_any())}
                 {link("/admin/password-reset/history", t!(i18n, admin_history_title).into_any())}
+                {link("/admin/users", t!(i18n, admin_users_title).into_any())}
                 {link("/admin/groups", t!(i18n, admin_groups_title).into_any())}
                 {link("/admin/audit", t!(i18n, admin_audit_title).into_any())}
             </ul>

@@ -9,6 +9,7 @@ use leptos_router::hooks::use_query_map;
 use sspr_proto::admin::PolicyPageView;
 
 use super::fields::{Section, SettingField};
+use super::impact::HERE as PREVIEW;
 use super::{AdminNav, ProofNotice, load_error};
 use crate::api::admin::{AdminSavePolicy, admin_policy};
 use crate::components::alert::ErrorAlert;
@@ -49,9 +50,20 @@ pub fn PolicyPage() -> impl IntoView {
     }
 }
 
+/// The clicked button's form as a query string, as the browser would
+/// send it with `method=get`.
+fn form_query(ev: &web_sys::MouseEvent) -> Option<String> {
+    use wasm_bindgen::JsCast;
+    let button: web_sys::HtmlButtonElement = ev.current_target()?.dyn_into().ok()?;
+    let data = web_sys::FormData::new_with_form(&button.form()?).ok()?;
+    let params = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data).ok()?;
+    Some(params.to_string().into())
+}
+
 #[component]
 fn PolicyForm(view: PolicyPageView, action: ServerAction<AdminSavePolicy>) -> impl IntoView {
     let i18n = use_i18n();
+    let navigate = leptos_router::hooks::use_navigate();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     let invalid_field = Signal::derive(move || match error.get() {
         Some(AppError::InvalidSetting { field, .. }) => Some(field),
@@ -190,9 +202,29 @@ fn PolicyForm(view: PolicyPageView, action: ServerAction<AdminSavePolicy>) -> im
                 </p>
             </fieldset>
             {sections}
-            <button type="submit" class="primary" disabled=move || action.pending().get()>
-                {t!(i18n, admin_save)}
-            </button>
+            <div class="actions">
+                // Without JavaScript the browser sends the form to the
+                // preview page itself (`formaction`, GET); with it, the
+                // click is turned into the same navigation before the save
+                // form's own submit handler sees anything.
+                <button
+                    type="submit"
+                    formaction=PREVIEW
+                    formmethod="get"
+                    formnovalidate=true
+                    data-testid="preview"
+                    on:click=move |ev| {
+                        ev.prevent_default();
+                        let query = form_query(&ev).unwrap_or_default();
+                        navigate(&format!("{PREVIEW}?{query}"), Default::default());
+                    }
+                >
+                    {t!(i18n, admin_preview)}
+                </button>
+                <button type="submit" class="primary" disabled=move || action.pending().get()>
+                    {t!(i18n, admin_save)}
+                </button>
+            </div>
         </ActionForm>
     }
 }

@@ -9,6 +9,7 @@ use sspr_proto::views::ResetPasswordView;
 use super::{Flow, ResetError, State, WIZARD};
 use crate::audit::{self, Event, Kind as AuditKind, Outcome};
 use crate::directory::DirectoryError;
+use crate::eligibility::{self, Account, Standing};
 use crate::flow::Step;
 use crate::methods::{self, Method};
 use crate::outbox::Template;
@@ -19,8 +20,9 @@ use crate::store::Tx;
 use crate::users::{self, Role, User};
 use crate::{DomainError, Services, Timestamp, auth, lockout, notices, password_change, sessions};
 
-/// Whether the account may reset now; told only after a passed gate.
-/// `registered` is the account's methods when the caller has them.
+/// Whether the account may reset now (`eligibility::assess`); told only
+/// after a passed gate. `registered` is the account's methods when the
+/// caller has them.
 pub(super) async fn eligibility(
     s: &Services,
     policy: &Policy,
@@ -35,36 +37,39 @@ pub(super) async fn eligibility(
     let Some(user) = user else {
         return Err(ResetError::FlowExpired);
     };
-    if !user.enabled {
-        return Err(ResetError::AccountDisabled);
-    }
-    if !enabled_for(s, policy, &user).await? {
-        return Err(ResetError::NotEnabled);
-    }
-    let have = match registered {
-        Some(list) => methods::counted(list),
-        None => methods::counted(&methods::list(s.db.pool(), user.id).await?),
+    let registered = match registered {
+        Some(list) => list.to_vec(),
+        None => methods::list(s.db.pool(), user.id).await?,
     };
+    let kinds: Vec<_> = registered.iter().map(|m| m.kind).collect();
+    // Group names are read only when the scope needs them.
+    let groups = match policy.sspr_scope {
+        SsprScope::Groups if user.role != Role::Admin => {
+            users::groups_of(s.db.pool(), user.id).await?
+        }
+        _ => Vec::new(),
+    };
+    let account = Account {
+        role: user.role,
+        enabled: user.enabled,
+        kinds: &kinds,
+        groups: &groups,
+    };
+    match eligibility::assess(policy, &account) {
+        Standing::Eligible => {}
+        Standing::Disabled => return Err(ResetError::AccountDisabled),
+        Standing::NotInScope => return Err(ResetError::NotEnabled),
+        Standing::NeedsMethods { have, need } => {
+            return Err(ResetError::NotEnoughMethods { have, need });
+        }
+    }
+    // The flow keeps the number of gates it started with, should the
+    // policy ask for more since.
+    let have = eligibility::usable(policy, user.role, &kinds);
     if have < need {
         return Err(ResetError::NotEnoughMethods { have, need });
     }
     Ok(user)
-}
-
-/// SSPR scope: everyone, nobody, or members of the listed groups. Admins
-/// are always in scope.
-async fn enabled_for(s: &Services, policy: &Policy, user: &User) -> Result<bool, DomainError> {
-    if user.role == Role::Admin {
-        return Ok(true);
-    }
-    Ok(match policy.sspr_scope {
-        SsprScope::None => false,
-        SsprScope::Groups => {
-            let groups = users::groups_of(s.db.pool(), user.id).await?;
-            groups.iter().any(|g| policy.sspr_groups.contains(g))
-        }
-        SsprScope::All => true,
-    })
 }
 
 /// The rules for the new password of a flow that passed every gate.

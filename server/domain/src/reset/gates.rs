@@ -19,17 +19,7 @@ use crate::{DomainError, Services, Timestamp, codes, phone, sends};
 /// gate. The same for every account (it reveals nothing). Security
 /// questions are never a first gate.
 pub fn offered(policy: &Policy) -> Vec<Kind> {
-    let mut kinds = Vec::new();
-    if policy.allow_email {
-        kinds.push(Kind::Email);
-    }
-    if policy.allow_phone_sms || policy.allow_phone_voice {
-        kinds.push(Kind::Phone);
-    }
-    if policy.allow_authenticator {
-        kinds.push(Kind::Authenticator);
-    }
-    kinds
+    crate::eligibility::gate_kinds(policy)
 }
 
 /// What the gate page offers now. Before any gate: `offered`, the same for

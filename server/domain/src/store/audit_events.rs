@@ -3,7 +3,7 @@
 use sqlx::Row;
 
 use super::Exec;
-use crate::audit::{AuditRow, Entry, Event, Filter};
+use crate::audit::{AuditRow, Entry, Event, Filter, Kind};
 use crate::{DomainError, Timestamp};
 
 pub async fn insert<'e>(exec: impl Exec<'e>, e: &Event, now: Timestamp) -> Result<(), DomainError> {
@@ -59,6 +59,27 @@ pub async fn purge<'e>(
     .execute(exec)
     .await?;
     Ok(r.rows_affected())
+}
+
+/// When one of `events` last succeeded for the account (the subject index).
+pub async fn last_success<'e>(
+    exec: impl Exec<'e>,
+    user_id: i64,
+    events: &[Kind],
+) -> Result<Option<Timestamp>, DomainError> {
+    // The names are constants of this program, not input.
+    let names: Vec<String> = events.iter().map(|e| format!("'{}'", e.as_str())).collect();
+    let sql = format!(
+        "SELECT MAX(at) AS at FROM audit_events WHERE subject_user_id = $1 \
+         AND outcome = 'success' AND event IN ({})",
+        names.join(", ")
+    );
+    let at: Option<i64> = sqlx::query(&sql)
+        .bind(user_id)
+        .fetch_one(exec)
+        .await?
+        .try_get("at")?;
+    Ok(at.map(Timestamp))
 }
 
 /// See [`crate::audit::search`]. The filters present become `AND` terms

@@ -83,6 +83,30 @@ pub async fn clear_memberships<'e>(exec: impl Exec<'e>, user_id: i64) -> Result<
     Ok(())
 }
 
+/// (account, group) for every member of the named groups.
+pub async fn memberships_in<'e>(
+    exec: impl Exec<'e>,
+    names: &[String],
+) -> Result<Vec<(i64, String)>, DomainError> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let params: Vec<String> = (1..=names.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT m.user_id, g.name FROM group_members m JOIN user_groups g ON g.id = m.group_id \
+         WHERE g.name IN ({})",
+        params.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for n in names {
+        q = q.bind(n.as_str());
+    }
+    let rows = q.fetch_all(exec).await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("user_id")?, r.try_get("name")?)))
+        .collect()
+}
+
 /// Every group's name, alphabetically, up to `limit`.
 pub async fn names<'e>(exec: impl Exec<'e>, limit: i64) -> Result<Vec<String>, DomainError> {
     let rows = sqlx::query("SELECT name FROM user_groups ORDER BY name LIMIT $1")

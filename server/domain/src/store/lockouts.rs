@@ -97,19 +97,73 @@ pub async fn delete<'e>(exec: impl Exec<'e>, key: &str) -> Result<(), DomainErro
 /// Deletes `key` and every `key@network` row. The key's LIKE wildcards
 /// are escaped, so no other account's row matches.
 pub async fn delete_with_networks<'e>(exec: impl Exec<'e>, key: &str) -> Result<(), DomainError> {
-    let escaped: String = key
-        .chars()
+    sqlx::query("DELETE FROM throttle WHERE throttle_key = $1 OR throttle_key LIKE $2 ESCAPE '\\'")
+        .bind(key)
+        .bind(format!("{}@%", escape_like(key)))
+        .execute(exec)
+        .await?;
+    Ok(())
+}
+
+fn escape_like(key: &str) -> String {
+    key.chars()
         .flat_map(|c| match c {
             '\\' | '%' | '_' => vec!['\\', c],
             c => vec![c],
         })
-        .collect();
-    sqlx::query("DELETE FROM throttle WHERE throttle_key = $1 OR throttle_key LIKE $2 ESCAPE '\\'")
-        .bind(key)
-        .bind(format!("{escaped}@%"))
-        .execute(exec)
-        .await?;
-    Ok(())
+        .collect()
+}
+
+/// `key`'s row and every `key@network` row, with their keys.
+pub async fn with_networks<'e>(
+    exec: impl Exec<'e>,
+    key: &str,
+) -> Result<Vec<(String, LockoutRow)>, DomainError> {
+    let rows = sqlx::query(
+        "SELECT throttle_key, failures, last_failure_at, recent, version FROM throttle \
+         WHERE throttle_key = $1 OR throttle_key LIKE $2 ESCAPE '\\'",
+    )
+    .bind(key)
+    .bind(format!("{}@%", escape_like(key)))
+    .fetch_all(exec)
+    .await?;
+    rows.iter().map(keyed_row).collect()
+}
+
+/// Rows under `prefix` with at least `failures` failures, the last after
+/// `since` (the last-failure index finds them): the candidates for a lock
+/// in force.
+pub async fn failing_since<'e>(
+    exec: impl Exec<'e>,
+    prefix: &str,
+    failures: i64,
+    since: Timestamp,
+    limit: i64,
+) -> Result<Vec<(String, LockoutRow)>, DomainError> {
+    let rows = sqlx::query(
+        "SELECT throttle_key, failures, last_failure_at, recent, version FROM throttle \
+         WHERE last_failure_at > $1 AND failures >= $2 AND throttle_key LIKE $3 ESCAPE '\\' \
+         ORDER BY last_failure_at DESC LIMIT $4",
+    )
+    .bind(since.secs())
+    .bind(failures)
+    .bind(format!("{}%", escape_like(prefix)))
+    .bind(limit)
+    .fetch_all(exec)
+    .await?;
+    rows.iter().map(keyed_row).collect()
+}
+
+fn keyed_row(r: &sqlx::any::AnyRow) -> Result<(String, LockoutRow), DomainError> {
+    Ok((
+        r.try_get("throttle_key")?,
+        LockoutRow {
+            failures: r.try_get("failures")?,
+            last_failure_at: Timestamp(r.try_get("last_failure_at")?),
+            recent: r.try_get("recent")?,
+            version: r.try_get("version")?,
+        },
+    ))
 }
 
 /// Deletes up to `batch` rows whose last failure was before `before`:

@@ -34,6 +34,34 @@ pub async fn list<'e>(exec: impl Exec<'e>, user_id: i64) -> Result<Vec<Method>, 
     rows.iter().map(from_row).collect()
 }
 
+/// Every account's registered kinds, one row per (account, kind), ordered
+/// by account: what the impact preview of a policy change reads.
+pub async fn kinds_by_user<'e>(exec: impl Exec<'e>) -> Result<Vec<(i64, Kind)>, DomainError> {
+    let rows =
+        sqlx::query("SELECT DISTINCT user_id, kind FROM security_methods ORDER BY user_id, kind")
+            .fetch_all(exec)
+            .await?;
+    rows.iter()
+        .map(|r| {
+            let kind: String = r.try_get("kind")?;
+            Ok((
+                r.try_get("user_id")?,
+                Kind::parse(&kind)
+                    .ok_or_else(|| DomainError::Corrupt(format!("method kind {kind:?}")))?,
+            ))
+        })
+        .collect()
+}
+
+/// Deletes every method of the account; returns how many.
+pub async fn delete_all<'e>(exec: impl Exec<'e>, user_id: i64) -> Result<u64, DomainError> {
+    let r = sqlx::query("DELETE FROM security_methods WHERE user_id = $1")
+        .bind(user_id)
+        .execute(exec)
+        .await?;
+    Ok(r.rows_affected())
+}
+
 /// Inserts (or, for the same kind and destination, replaces) a verified
 /// method. The first method a user has becomes the default.
 pub async fn upsert<'e>(

@@ -5,7 +5,9 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::Exec;
-use crate::identity::Login;
+use crate::eligibility;
+use crate::identity::{Login, fold};
+use crate::policy::{Policy, SsprScope};
 use crate::users::{NewUser, Role, User};
 use crate::{DomainError, Timestamp};
 
@@ -60,8 +62,8 @@ pub async fn insert<'e>(
     now: Timestamp,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        "INSERT INTO users (login, login_display, display_name, email, role, enabled, password_hash, locale, created_at, password_changed_at) \
-         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9) RETURNING id",
+        "INSERT INTO users (login, login_display, display_name, email, role, enabled, password_hash, locale, created_at, password_changed_at, name_key, email_key) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(login.as_str())
     .bind(&user.login_display)
@@ -72,6 +74,8 @@ pub async fn insert<'e>(
     .bind(user.locale.as_deref())
     .bind(now.secs())
     .bind(user.password_hash.as_ref().map(|_| now.secs()))
+    .bind(fold(&user.display_name))
+    .bind(user.email.as_deref().map(fold))
     .fetch_one(exec)
     .await?
     .try_get("id")
@@ -247,7 +251,7 @@ pub async fn update_mirrored<'e>(
     let row = sqlx::query(
         "UPDATE users SET directory_id = $1, directory_dn = $2, login = $3, login_display = $4, \
          display_name = $5, email = $6, role = $7, enabled = $8, locale = $9, password_hash = NULL, \
-         directory_seen_at = $10, directory_gone_at = NULL \
+         directory_seen_at = $10, directory_gone_at = NULL, name_key = $11, email_key = $12 \
          WHERE directory_id = $1 OR (directory_id IS NULL AND login = $3) RETURNING id",
     )
     .bind(m.directory_id)
@@ -260,6 +264,8 @@ pub async fn update_mirrored<'e>(
     .bind(i64::from(m.enabled))
     .bind(m.locale)
     .bind(now.secs())
+    .bind(fold(m.display_name))
+    .bind(m.email.map(fold))
     .fetch_optional(exec)
     .await?;
     row.map(|r| r.try_get("id")).transpose()
@@ -272,8 +278,8 @@ pub async fn insert_mirrored<'e>(
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
         "INSERT INTO users (login, login_display, display_name, email, role, enabled, locale, \
-         created_at, directory_id, directory_dn, directory_seen_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $8) RETURNING id",
+         created_at, directory_id, directory_dn, directory_seen_at, name_key, email_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $8, $11, $12) RETURNING id",
     )
     .bind(m.login.as_str())
     .bind(m.login_display)
@@ -285,6 +291,8 @@ pub async fn insert_mirrored<'e>(
     .bind(now.secs())
     .bind(m.directory_id)
     .bind(m.dn)
+    .bind(fold(m.display_name))
+    .bind(m.email.map(fold))
     .fetch_one(exec)
     .await?
     .try_get("id")
@@ -346,4 +354,279 @@ pub async fn count_mirrored<'e>(exec: impl Exec<'e>) -> Result<i64, DomainError>
     .fetch_one(exec)
     .await?
     .try_get("n")?)
+}
+
+/// Up to `limit` accounts written before their search keys existed.
+pub async fn without_search_keys<'e>(
+    exec: impl Exec<'e>,
+    limit: i64,
+) -> Result<Vec<(i64, String, Option<String>)>, DomainError> {
+    let rows = sqlx::query(
+        "SELECT id, display_name, email FROM users WHERE name_key IS NULL ORDER BY id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(exec)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("id")?,
+                r.try_get("display_name")?,
+                r.try_get("email")?,
+            ))
+        })
+        .collect()
+}
+
+pub async fn set_search_keys<'e>(
+    exec: impl Exec<'e>,
+    id: i64,
+    display_name: &str,
+    email: Option<&str>,
+) -> Result<(), DomainError> {
+    sqlx::query("UPDATE users SET name_key = $1, email_key = $2 WHERE id = $3")
+        .bind(fold(display_name))
+        .bind(email.map(fold))
+        .bind(id)
+        .execute(exec)
+        .await?;
+    Ok(())
+}
+
+/// The admin portal's user list: the filters present, in user ID order
+/// after `after`. See [`crate::user_list`].
+pub struct Search<'a> {
+    /// Folded; matches the start of the user ID, the name or the address.
+    pub prefix: Option<&'a str>,
+    pub role: Option<Role>,
+    /// Has any method registered, or none.
+    pub registered: Option<bool>,
+    pub enabled: Option<bool>,
+    /// Can reset under the policy, or cannot (`eligibility`'s rule as SQL).
+    pub eligible: Option<(bool, &'a Policy)>,
+    /// Only these canonical user IDs.
+    pub logins: Option<&'a [String]>,
+    pub after: Option<&'a str>,
+    pub limit: i64,
+}
+
+/// One account as the list shows it.
+pub struct Listed {
+    pub id: i64,
+    pub login: String,
+    pub login_display: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub role: Role,
+    pub enabled: bool,
+    pub from_directory: bool,
+    pub methods: i64,
+}
+
+/// Numbered parameters of a query built piece by piece.
+#[derive(Default)]
+struct Params {
+    values: Vec<Param>,
+}
+
+enum Param {
+    Text(String),
+    Int(i64),
+}
+
+impl Params {
+    fn text(&mut self, v: impl Into<String>) -> String {
+        self.values.push(Param::Text(v.into()));
+        format!("${}", self.values.len())
+    }
+    fn int(&mut self, v: i64) -> String {
+        self.values.push(Param::Int(v));
+        format!("${}", self.values.len())
+    }
+}
+
+/// `eligibility::assess` as a condition on `users u`: enabled, in scope,
+/// and as many usable kinds as gates to pass. A test holds the two equal
+/// (tests/it/user_list.rs).
+fn eligible_sql(policy: &Policy, p: &mut Params) -> String {
+    let scope = match policy.sspr_scope {
+        SsprScope::All => "1 = 1".to_owned(),
+        SsprScope::None => "u.role = 'admin'".to_owned(),
+        SsprScope::Groups if policy.sspr_groups.is_empty() => "u.role = 'admin'".to_owned(),
+        SsprScope::Groups => {
+            let names: Vec<String> = policy.sspr_groups.iter().map(|g| p.text(g)).collect();
+            format!(
+                "(u.role = 'admin' OR EXISTS (SELECT 1 FROM group_members gm \
+                 JOIN user_groups g ON g.id = gm.group_id \
+                 WHERE gm.user_id = u.id AND g.name IN ({})))",
+                names.join(", ")
+            )
+        }
+    };
+    // The kinds are constants of this program, not input.
+    let kinds: Vec<String> = eligibility::gate_kinds(policy)
+        .iter()
+        .map(|k| format!("'{}'", k.as_str()))
+        .collect();
+    let strong = if kinds.is_empty() {
+        "0".to_owned()
+    } else {
+        format!(
+            "(SELECT COUNT(DISTINCT m.kind) FROM security_methods m \
+             WHERE m.user_id = u.id AND m.kind IN ({}))",
+            kinds.join(", ")
+        )
+    };
+    let questions = if policy.allow_questions {
+        "u.role <> 'admin' AND EXISTS (SELECT 1 FROM security_methods q \
+         WHERE q.user_id = u.id AND q.kind = 'questions')"
+    } else {
+        "1 = 0"
+    };
+    let need = p.int(i64::from(policy.methods_required.clamp(1, 2)));
+    format!(
+        "(u.enabled = 1 AND {scope} AND ({strong} + CASE WHEN {strong} > 0 AND {questions} \
+         THEN 1 ELSE 0 END) >= CASE WHEN u.role = 'admin' THEN 2 ELSE {need} END)"
+    )
+}
+
+pub async fn search<'e>(exec: impl Exec<'e>, s: &Search<'_>) -> Result<Vec<Listed>, DomainError> {
+    let mut p = Params::default();
+    let after = p.text(s.after.unwrap_or(""));
+    let mut sql = format!(
+        "SELECT u.id, u.login, u.login_display, u.display_name, u.email, u.role, u.enabled, \
+         u.directory_id, (SELECT COUNT(*) FROM security_methods m WHERE m.user_id = u.id) AS methods \
+         FROM users u WHERE u.login > {after}"
+    );
+    if let Some(prefix) = s.prefix {
+        // A range on each key (its index), in code-point order (0009's
+        // collation on PostgreSQL): every string that starts with the prefix.
+        let (lo, hi) = (p.text(prefix), p.text(format!("{prefix}\u{10FFFF}")));
+        sql.push_str(&format!(
+            " AND ((u.login >= {lo} AND u.login < {hi}) \
+             OR (u.name_key >= {lo} AND u.name_key < {hi}) \
+             OR (u.email_key >= {lo} AND u.email_key < {hi}))"
+        ));
+    }
+    if let Some(role) = s.role {
+        let r = p.text(role.as_str());
+        sql.push_str(&format!(" AND u.role = {r}"));
+    }
+    if let Some(registered) = s.registered {
+        let not = if registered { "" } else { "NOT " };
+        sql.push_str(&format!(
+            " AND {not}EXISTS (SELECT 1 FROM security_methods r WHERE r.user_id = u.id)"
+        ));
+    }
+    if let Some(enabled) = s.enabled {
+        let e = p.int(i64::from(enabled));
+        sql.push_str(&format!(" AND u.enabled = {e}"));
+    }
+    if let Some((eligible, policy)) = s.eligible {
+        let not = if eligible { "" } else { "NOT " };
+        let cond = eligible_sql(policy, &mut p);
+        sql.push_str(&format!(" AND {not}{cond}"));
+    }
+    if let Some(logins) = s.logins {
+        if logins.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = logins.iter().map(|l| p.text(l.as_str())).collect();
+        sql.push_str(&format!(" AND u.login IN ({})", list.join(", ")));
+    }
+    let limit = p.int(s.limit);
+    sql.push_str(&format!(" ORDER BY u.login LIMIT {limit}"));
+    let mut q = sqlx::query(&sql);
+    for v in p.values {
+        q = match v {
+            Param::Text(t) => q.bind(t),
+            Param::Int(i) => q.bind(i),
+        };
+    }
+    let rows = q.fetch_all(exec).await?;
+    rows.iter()
+        .map(|r| {
+            let role: String = r.try_get("role")?;
+            Ok(Listed {
+                id: r.try_get("id")?,
+                login: r.try_get("login")?,
+                login_display: r.try_get("login_display")?,
+                display_name: r.try_get("display_name")?,
+                email: r.try_get("email")?,
+                role: Role::parse(&role)
+                    .ok_or_else(|| DomainError::Corrupt(format!("role {role:?}")))?,
+                enabled: r.try_get::<i64, _>("enabled")? != 0,
+                from_directory: r.try_get::<Option<String>, _>("directory_id")?.is_some(),
+                methods: r.try_get("methods")?,
+            })
+        })
+        .collect()
+}
+
+/// What the eligibility rule needs of every account, by id: the impact
+/// preview's input (with `methods::kinds_by_user` and the memberships).
+pub struct Facts {
+    pub id: i64,
+    pub login_display: String,
+    pub display_name: String,
+    pub role: Role,
+    pub enabled: bool,
+}
+
+pub async fn all_facts<'e>(exec: impl Exec<'e>) -> Result<Vec<Facts>, DomainError> {
+    let rows =
+        sqlx::query("SELECT id, login_display, display_name, role, enabled FROM users ORDER BY id")
+            .fetch_all(exec)
+            .await?;
+    rows.iter()
+        .map(|r| {
+            let role: String = r.try_get("role")?;
+            Ok(Facts {
+                id: r.try_get("id")?,
+                login_display: r.try_get("login_display")?,
+                display_name: r.try_get("display_name")?,
+                role: Role::parse(&role)
+                    .ok_or_else(|| DomainError::Corrupt(format!("role {role:?}")))?,
+                enabled: r.try_get::<i64, _>("enabled")? != 0,
+            })
+        })
+        .collect()
+}
+
+/// Dates the user detail shows.
+pub struct Dates {
+    pub created_at: Timestamp,
+    pub password_changed_at: Option<Timestamp>,
+    pub info_confirmed_at: Option<Timestamp>,
+}
+
+pub async fn dates<'e>(exec: impl Exec<'e>, id: i64) -> Result<Option<Dates>, DomainError> {
+    let row = sqlx::query(
+        "SELECT created_at, password_changed_at, info_confirmed_at FROM users WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(exec)
+    .await?;
+    row.map(|r| {
+        Ok(Dates {
+            created_at: Timestamp(r.try_get("created_at")?),
+            password_changed_at: r
+                .try_get::<Option<i64>, _>("password_changed_at")?
+                .map(Timestamp),
+            info_confirmed_at: r
+                .try_get::<Option<i64>, _>("info_confirmed_at")?
+                .map(Timestamp),
+        })
+    })
+    .transpose()
+}
+
+/// Forgets when the user last confirmed their security info (they are
+/// asked to register again at their next sign-in).
+pub async fn clear_info_confirmed<'e>(exec: impl Exec<'e>, id: i64) -> Result<(), DomainError> {
+    sqlx::query("UPDATE users SET info_confirmed_at = NULL, registration_skips = 0 WHERE id = $1")
+        .bind(id)
+        .execute(exec)
+        .await?;
+    Ok(())
 }

@@ -19,3 +19,4 @@ mod sends;
 mod sessions;
 mod sign_in;
 mod storage;
+mod user_list;

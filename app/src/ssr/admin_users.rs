@@ -1,0 +1,176 @@
+//! Server halves of the portal's users pages: the list, one account's
+//! detail, and the actions on it (each needs a recent proof of the
+//! password, like every change in the portal).
+
+use sspr_domain::account_actions::{self, ActionError, Invitation};
+use sspr_domain::eligibility::Standing;
+use sspr_domain::policy_history;
+use sspr_domain::user_list::{self, Query};
+use sspr_domain::users::Role;
+use sspr_proto::admin::{AdminMethodView, UserDetailView, UserRowView, UsersPageView};
+
+use super::admin::admin;
+use crate::error::AppError;
+
+impl From<ActionError> for AppError {
+    fn from(e: ActionError) -> Self {
+        match e {
+            ActionError::NoSuchUser => AppError::NotFound,
+            ActionError::FromDirectory => AppError::DirectoryManaged,
+            ActionError::OwnAccount => AppError::OwnAccount,
+            ActionError::NotConfirmed => AppError::ConfirmationRequired,
+            ActionError::NoAddress => AppError::NoEmailAddress,
+            ActionError::Internal(e) => e.into(),
+        }
+    }
+}
+
+/// The list's filters as the page's query string gives them; a value
+/// that is not one of the choices is a bad request, not "any".
+pub struct UsersQuery {
+    pub text: String,
+    /// `user`, `admin` or empty.
+    pub role: String,
+    /// `yes`, `no` or empty.
+    pub registered: String,
+    pub can_reset: String,
+    /// `enabled`, `disabled`, `locked` or empty.
+    pub status: String,
+}
+
+fn yes_no(v: &str) -> Result<Option<bool>, AppError> {
+    match v.trim() {
+        "" => Ok(None),
+        "yes" => Ok(Some(true)),
+        "no" => Ok(Some(false)),
+        _ => Err(AppError::BadRequest),
+    }
+}
+
+impl UsersQuery {
+    fn query(&self) -> Result<Query, AppError> {
+        let (enabled, locked) = match self.status.trim() {
+            "" => (None, false),
+            "enabled" => (Some(true), false),
+            "disabled" => (Some(false), false),
+            "locked" => (None, true),
+            _ => return Err(AppError::BadRequest),
+        };
+        if self.text.len() > 256 {
+            return Err(AppError::BadRequest);
+        }
+        Ok(Query {
+            text: self.text.clone(),
+            role: match self.role.trim() {
+                "" => None,
+                "user" => Some(Role::User),
+                "admin" => Some(Role::Admin),
+                _ => return Err(AppError::BadRequest),
+            },
+            registered: yes_no(&self.registered)?,
+            can_reset: yes_no(&self.can_reset)?,
+            enabled,
+            locked,
+        })
+    }
+}
+
+pub async fn users_page(q: UsersQuery, after: Option<String>) -> Result<UsersPageView, AppError> {
+    let a = admin().await?;
+    let s = &a.st.services;
+    let query = q.query()?;
+    let (policy, _) = policy_history::current(&s.db).await?;
+    let page = user_list::page(s, &policy, &query, after.as_deref()).await?;
+    Ok(UsersPageView {
+        users: page
+            .users
+            .into_iter()
+            .map(|u| UserRowView {
+                id: u.id,
+                login: u.login_display,
+                display_name: u.display_name,
+                email: u.email,
+                role: u.role.as_str().into(),
+                enabled: u.enabled,
+                from_directory: u.from_directory,
+                methods: u.methods,
+            })
+            .collect(),
+        next_after: page.next_after,
+    })
+}
+
+pub async fn user_detail(id: i64) -> Result<UserDetailView, AppError> {
+    let a = admin().await?;
+    let s = &a.st.services;
+    let (policy, _) = policy_history::current(&s.db).await?;
+    let d = user_list::detail(s, &policy, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (have, need) = match d.standing {
+        Standing::NeedsMethods { have, need } => (have as u32, need as u32),
+        _ => (0, 0),
+    };
+    Ok(UserDetailView {
+        id: d.user.id,
+        login: d.user.login_display.clone(),
+        display_name: d.user.display_name.clone(),
+        email: d.user.email.clone(),
+        role: d.user.role.as_str().into(),
+        enabled: d.user.enabled,
+        from_directory: d.from_directory,
+        created_at: d.dates.created_at.secs(),
+        password_changed_at: d.dates.password_changed_at.map(|t| t.secs()),
+        info_confirmed_at: d.dates.info_confirmed_at.map(|t| t.secs()),
+        last_sign_in: d.last_sign_in.map(|t| t.secs()),
+        last_reset: d.last_reset.map(|t| t.secs()),
+        locked_until: d.locked_until.map(|t| t.secs()),
+        groups: d.groups,
+        methods: d
+            .methods
+            .iter()
+            .map(|m| AdminMethodView {
+                kind: m.kind.as_str().into(),
+                destination: m.masked_destination(),
+                verified_at: m.verified_at.secs(),
+                is_default: m.is_default,
+            })
+            .collect(),
+        standing: d.standing.as_str().into(),
+        have,
+        need,
+        is_self: d.user.id == a.user.id,
+        fresh_proof: a.fresh_proof(),
+    })
+}
+
+/// The detail page of account `id`, with what was just done.
+pub fn user_href(id: i64, done: Option<&str>) -> String {
+    match done {
+        Some(d) => format!("/admin/users/detail?id={id}&done={d}"),
+        None => format!("/admin/users/detail?id={id}"),
+    }
+}
+
+/// One of the detail page's actions on account `id`.
+pub async fn user_action(id: i64, action: String, confirm: bool) -> Result<(), AppError> {
+    let a = admin().await?;
+    a.require_fresh_proof()?;
+    let s = &a.st.services;
+    let by = a.actor().await;
+    let now = a.now();
+    match action.as_str() {
+        "disable" => account_actions::set_enabled(s, by, id, false, now).await?,
+        "enable" => account_actions::set_enabled(s, by, id, true, now).await?,
+        "unlock" => account_actions::unlock(s, by, id, now).await?,
+        "sign_out" => account_actions::sign_out_everywhere(s, by, id, now).await?,
+        "clear_security_info" => {
+            account_actions::clear_security_info(s, by, id, confirm, now).await?
+        }
+        "invite_register" => account_actions::invite(s, by, id, Invitation::Register, now).await?,
+        "invite_reset" => account_actions::invite(s, by, id, Invitation::Reset, now).await?,
+        _ => return Err(AppError::BadRequest),
+    }
+    leptos_axum::redirect(&user_href(id, Some(&action)));
+    Ok(())
+}

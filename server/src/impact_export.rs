@@ -1,0 +1,87 @@
+//! `GET /admin/password-reset/impact.csv?<the settings form>`: every
+//! account whose right to reset the proposed settings would change, as
+//! CSV (the preview page lists the first hundred). Admins only
+//! (`middleware::admin_only`, and again here); the export is audited.
+
+use app::error::AppError;
+use app::ssr::AppState;
+use app::ssr::ClientAddr;
+use app::ssr::admin_impact::compare;
+use axum::Extension;
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+use http::header;
+use sspr_domain::audit::{self, Event, Kind, Outcome};
+use sspr_domain::impact::Change;
+use sspr_domain::policy::PolicyError;
+
+use crate::audit_export::encode;
+use crate::middleware::admin_only::admin_of;
+use crate::middleware::error_status;
+
+const COLUMNS: [&str; 5] = ["user_id", "name", "role", "before", "after"];
+
+pub async fn csv(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    client: Option<Extension<ClientAddr>>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let admin = match admin_of(&state, &jar).await {
+        Ok(Some(admin)) => admin,
+        Ok(None) => return error_status::respond(AppError::AdminOnly),
+        Err(e) => return error_status::respond(AppError::from(e)),
+    };
+    let s = &state.services;
+    let compared = match compare(s, query.as_deref().unwrap_or_default()).await {
+        Ok(c) => c,
+        Err(PolicyError::Invalid { field, .. }) => {
+            return error_status::respond(AppError::InvalidSetting {
+                field: field.to_owned(),
+                label: field.to_owned(),
+            });
+        }
+        Err(PolicyError::Internal(e)) => return error_status::respond(AppError::from(e)),
+        Err(_) => return error_status::respond(AppError::BadRequest),
+    };
+    let changes = compared.impact.changes;
+    let event = Event {
+        actor_user_id: Some(admin.id),
+        ..Event::new(Kind::ImpactExported, Outcome::Success)
+    }
+    .ip(client.map(|c| c.0.0))
+    .detail(format!("accounts={}", changes.len()));
+    if let Err(e) = audit::record(s.db.pool(), &event, s.now()).await {
+        return error_status::respond(AppError::from(e));
+    }
+    let mut lines = vec![COLUMNS.map(str::to_owned).to_vec()];
+    lines.extend(changes.into_iter().map(line));
+    match encode(&lines) {
+        Ok(body) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"impact.csv\"",
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "impact export failed");
+            error_status::respond(AppError::BadRequest)
+        }
+    }
+}
+
+fn line(c: Change) -> Vec<String> {
+    vec![
+        c.login_display,
+        c.display_name,
+        c.role.as_str().to_owned(),
+        c.before.as_str().to_owned(),
+        c.after.as_str().to_owned(),
+    ]
+}
