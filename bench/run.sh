@@ -50,6 +50,9 @@ echo
 echo "== directory sync: entries/s and peak memory against a real slapd (BENCH_ENTRIES, default 100000)"
 on_both_databases directory_sync
 echo
+echo "== admin portal at 100 000 accounts: users list, searches, filters, impact preview (BENCH_USERS)"
+on_both_databases admin_users
+echo
 echo "== built front end (needs a release build: bash -c 'source .ci/setup.sh; build_release')"
 echo "   as sent: brotli (.br) to browsers that accept it, gzip (.gz) otherwise; the first-load"
 echo "   budget of /reset and /sign-in as Chromium receives them is end2end/tests/first_load.spec.ts"

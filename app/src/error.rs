@@ -123,6 +123,10 @@ pub enum AppError {
     ConfirmationRequired,
     /// The account has no email address to write to.
     NoEmailAddress,
+    /// A group with that name exists already.
+    GroupExists,
+    /// The password reset settings name the group.
+    GroupInUse,
 }
 
 impl std::fmt::Display for AppError {
@@ -246,6 +250,8 @@ impl Wire {
             "own_account" => E::OwnAccount,
             "confirmation_required" => E::ConfirmationRequired,
             "no_email_address" => E::NoEmailAddress,
+            "group_exists" => E::GroupExists,
+            "group_in_use" => E::GroupInUse,
             _ => return None,
         })
     }
@@ -313,6 +319,8 @@ impl AppError {
             AppError::OwnAccount => "own_account",
             AppError::ConfirmationRequired => "confirmation_required",
             AppError::NoEmailAddress => "no_email_address",
+            AppError::GroupExists => "group_exists",
+            AppError::GroupInUse => "group_in_use",
         }
     }
 
@@ -337,7 +345,9 @@ impl AppError {
             | AppError::GatesIncomplete
             | AppError::SettingsChanged
             | AppError::DirectoryManaged
-            | AppError::OwnAccount => 409,
+            | AppError::OwnAccount
+            | AppError::GroupExists
+            | AppError::GroupInUse => 409,
             AppError::CodeExpired | AppError::CaptchaExpired => 410,
             AppError::PasswordTooLong
             | AppError::InvalidEmail
@@ -485,6 +495,8 @@ impl AppError {
                 td_string!(locale, error_confirmation_required).to_string()
             }
             AppError::NoEmailAddress => td_string!(locale, error_no_email_address).to_string(),
+            AppError::GroupExists => td_string!(locale, error_group_exists).to_string(),
+            AppError::GroupInUse => td_string!(locale, error_group_in_use).to_string(),
             AppError::PasswordRejected {
                 reasons,
                 min_length,
@@ -681,13 +693,15 @@ mod tests {
             (E::OwnAccount, "own_account", 409),
             (E::ConfirmationRequired, "confirmation_required", 422),
             (E::NoEmailAddress, "no_email_address", 422),
+            (E::GroupExists, "group_exists", 409),
+            (E::GroupInUse, "group_in_use", 409),
         ]
     }
 
     #[test]
     fn every_code_and_status_is_pinned() {
         let all = every_error();
-        assert_eq!(all.len(), 50, "a new error needs its row here");
+        assert_eq!(all.len(), 52, "a new error needs its row here");
         for (error, code, status) in &all {
             assert_eq!(error.code(), *code);
             assert_eq!(error.to_string(), *code);

@@ -36,13 +36,6 @@ async function resetAs(browser: Browser, login: string, email: string): Promise<
   return page;
 }
 
-async function save(page: Page, js: boolean) {
-  await page.locator("form.settings button[type=submit]").click();
-  await expect(page).toHaveURL(/\/admin\/password-reset\?saved=1$/);
-  await expect(page.getByTestId("saved")).toBeVisible();
-  if (js) await waitHydrated(page);
-}
-
 for (const js of [true, false]) {
   for (const lang of ["en", "he-IL"] as const) {
     test(`the policy lifecycle from the browser (${js ? "JavaScript" : "no JavaScript"}, ${lang})`, async ({
@@ -83,7 +76,25 @@ for (const js of [true, false]) {
       }
       await page.locator("input[name=sspr_scope][value=groups]").check();
       await page.locator("#sspr_groups").fill(group);
-      await save(page, js);
+      // The effect first: who would lose the right to reset, the fields
+      // that change, the CSV; then saved from the preview itself.
+      await page.getByTestId("preview").click();
+      await expect(page).toHaveURL(/\/admin\/password-reset\/preview\?/);
+      if (js) {
+        await waitHydrated(page);
+        await axe(page);
+      }
+      await expect(page.getByTestId("users-losing")).toHaveAttribute("data-count", /^[1-9]\d*$/);
+      await expect(page.getByTestId("admins-losing")).toHaveAttribute("data-count", "0");
+      await expect(page.locator("[data-testid=differences] tbody tr")).toHaveCount(2);
+      await expect(page.locator(`[data-testid=changes] tr[data-change="${user.login}"]`)).toHaveCount(1);
+      const impactCsv = await page.request.get((await page.getByTestId("impact-csv").getAttribute("href")) ?? "");
+      expect(impactCsv.status()).toBe(200);
+      expect((await impactCsv.text()).split("\n").some((l) => l.startsWith(`${user.login},`))).toBe(true);
+      await page.locator("button.primary").click();
+      await expect(page).toHaveURL(/\/admin\/password-reset\?saved=1$/);
+      await expect(page.getByTestId("saved")).toBeVisible();
+      if (js) await waitHydrated(page);
       await expect(page.locator("input[name=sspr_scope][value=groups]")).toBeChecked();
 
       // A user outside the group is refused, after the first gate.
@@ -111,6 +122,24 @@ for (const js of [true, false]) {
       await expect(userPage).toHaveURL(/\/reset\/password$/);
       await userPage.context().close();
 
+      // Users: found by their user ID in another case; the detail says they
+      // can reset, shows the masked method, and sends an invitation.
+      await page.goto(`/admin/users?q=${user.login.toUpperCase()}`);
+      if (js) {
+        await waitHydrated(page);
+        await axe(page);
+      }
+      await page.locator(`tr[data-user="${user.login}"] a`).click();
+      await expect(page).toHaveURL(/\/admin\/users\/detail\?id=\d+$/);
+      if (js) {
+        await waitHydrated(page);
+        await axe(page);
+      }
+      await expect(page.getByTestId("standing")).toHaveAttribute("data-standing", "eligible");
+      await expect(page.locator("[data-testid=methods] tr[data-method=email]")).toContainText("***@home.example");
+      await page.locator("button[data-action=invite_register]").click();
+      await expect(page.getByTestId("done")).toBeVisible();
+
       // The history shows the change; restoring the version before it is a
       // new version, and All is in force again.
       await page.goto("/admin/password-reset/history");
@@ -136,6 +165,7 @@ for (const js of [true, false]) {
       }
       await expect(page.locator("tr[data-event=policy_changed]")).toHaveCount(2);
       await expect(page.locator("tr[data-event=group_member_added]")).toHaveCount(1);
+      await expect(page.locator("tr[data-event=invitation_sent]")).toHaveCount(1);
       await expect(page.getByTestId("audit-csv")).toHaveAttribute("href", `/admin/audit.csv?user=${admin.login}`);
       const csv = await page.request.get(`/admin/audit.csv?user=${admin.login}`);
       expect(csv.status()).toBe(200);

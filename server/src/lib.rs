@@ -14,3 +14,4 @@ pub mod metrics;
 pub mod middleware;
 pub mod router;
 pub mod serve;
+pub mod users_export;

@@ -110,6 +110,7 @@ pub fn build(state: AppState) -> Result<Router, BuildError> {
             "/admin/password-reset/impact.csv",
             get(crate::impact_export::csv),
         )
+        .route("/admin/users.csv", get(crate::users_export::csv))
         .merge(crate::assets::pkg_router(&state.leptos_options))
         .merge(pages);
     if measured {

@@ -222,3 +222,19 @@ pub async fn admin_user_action(
 ) -> Result<(), AppError> {
     crate::ssr::admin_users::user_action(id, action, confirm.is_some()).await
 }
+
+/// Renames `group` to `name` (refused while the settings name it).
+#[server(prefix = "/api", endpoint = "admin_rename_group")]
+pub async fn admin_rename_group(group: String, name: String) -> Result<(), AppError> {
+    crate::ssr::admin::rename_group(group, name).await
+}
+
+/// Deletes `group` (with `confirm` ticked; refused while the settings
+/// name it). The accounts stay.
+#[server(prefix = "/api", endpoint = "admin_delete_group")]
+pub async fn admin_delete_group(
+    group: String,
+    #[server(default)] confirm: Option<String>,
+) -> Result<(), AppError> {
+    crate::ssr::admin::delete_group(group, confirm.is_some()).await
+}

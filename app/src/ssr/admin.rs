@@ -478,6 +478,8 @@ impl From<GroupError> for AppError {
             GroupError::NoSuchGroup => AppError::NotFound,
             GroupError::NoSuchUser => AppError::NoSuchAccount,
             GroupError::FromDirectory => AppError::DirectoryManaged,
+            GroupError::Exists => AppError::GroupExists,
+            GroupError::InUse => AppError::GroupInUse,
             GroupError::Internal(e) => e.into(),
         }
     }
@@ -549,5 +551,25 @@ pub async fn set_member(group: String, login: String, add: bool) -> Result<(), A
     )
     .await?;
     leptos_axum::redirect(&members_href(&group));
+    Ok(())
+}
+
+pub async fn rename_group(group: String, name: String) -> Result<(), AppError> {
+    let a = admin().await?;
+    a.require_fresh_proof()?;
+    groups::rename(&a.st.services.db, a.actor().await, &group, &name, a.now()).await?;
+    let canonical = sspr_domain::identity::Login::parse(&name).map_err(|_| AppError::BadRequest)?;
+    leptos_axum::redirect(&members_href(canonical.as_str()));
+    Ok(())
+}
+
+pub async fn delete_group(group: String, confirm: bool) -> Result<(), AppError> {
+    let a = admin().await?;
+    a.require_fresh_proof()?;
+    if !confirm {
+        return Err(AppError::ConfirmationRequired);
+    }
+    groups::delete(&a.st.services.db, a.actor().await, &group, a.now()).await?;
+    leptos_axum::redirect("/admin/groups?deleted=1");
     Ok(())
 }

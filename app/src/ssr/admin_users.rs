@@ -48,7 +48,7 @@ fn yes_no(v: &str) -> Result<Option<bool>, AppError> {
 }
 
 impl UsersQuery {
-    fn query(&self) -> Result<Query, AppError> {
+    pub fn query(&self) -> Result<Query, AppError> {
         let (enabled, locked) = match self.status.trim() {
             "" => (None, false),
             "enabled" => (Some(true), false),

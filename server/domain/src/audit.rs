@@ -62,6 +62,9 @@ names!(
         SecurityInfoCleared => "security_info_cleared",
         InvitationSent => "invitation_sent",
         ImpactExported => "impact_exported",
+        GroupRenamed => "group_renamed",
+        GroupDeleted => "group_deleted",
+        UsersExported => "users_exported",
     }
 );
 
@@ -250,6 +253,9 @@ mod tests {
                 "security_info_cleared",
                 "invitation_sent",
                 "impact_exported",
+                "group_renamed",
+                "group_deleted",
+                "users_exported",
             ]
         );
         let outcomes: Vec<&str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();

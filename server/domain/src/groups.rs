@@ -1,11 +1,12 @@
-//! Admins manage local groups (the "Selected" scope's members): create a
-//! group, add and remove sspr's own accounts. Each change is audited in
+//! Admins manage local groups (the "Selected" scope's members): create,
+//! rename and delete a group, add and remove sspr's own accounts. Each change is audited in
 //! the transaction that makes it. Accounts mirrored from a directory take
 //! their groups from the directory's sync, so they are refused here.
 
 use crate::audit::{self, Event, Kind, Outcome};
 use crate::identity::Login;
-use crate::store;
+use crate::policy::Policy;
+use crate::store::{self, Tx};
 use crate::{Db, DomainError, Timestamp};
 
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +19,12 @@ pub enum GroupError {
     NoSuchUser,
     #[error("the account's groups come from the directory")]
     FromDirectory,
+    #[error("a group with that name exists")]
+    Exists,
+    /// The password reset settings name the group: renaming or deleting it
+    /// would silently change who may reset.
+    #[error("the password reset settings name this group")]
+    InUse,
     #[error(transparent)]
     Internal(#[from] DomainError),
 }
@@ -89,6 +96,82 @@ pub async fn set_member(
         actor_user_id: Some(by.user_id),
         subject_user_id: Some(user.id),
         ..Event::new(kind, Outcome::Success)
+    }
+    .ip(by.ip)
+    .detail(format!("group={}", group.as_str()));
+    audit::record(&mut *tx, &event, now).await?;
+    tx.commit().await.map_err(DomainError::from)?;
+    Ok(())
+}
+
+/// Refuses a change to a group the policy in force names, or one the
+/// directory's sync fills; takes the policy's lock first (written before
+/// read), so a save naming the group cannot slip in between.
+async fn check_changeable(tx: &mut Tx, group: &Login) -> Result<(), GroupError> {
+    store::settings::lock(&mut **tx, "policy").await?;
+    let policy = match store::settings::get(&mut **tx, "policy").await? {
+        Some(text) => serde_json::from_str::<Policy>(&text)
+            .map_err(|e| DomainError::Corrupt(format!("policy: {e}")))?,
+        None => Policy::default(),
+    };
+    if policy.sspr_groups.iter().any(|g| g == group.as_str()) {
+        return Err(GroupError::InUse);
+    }
+    if !store::groups::lock(&mut **tx, group).await? {
+        return Err(GroupError::NoSuchGroup);
+    }
+    if store::groups::has_directory_members(&mut **tx, group).await? {
+        return Err(GroupError::FromDirectory);
+    }
+    Ok(())
+}
+
+/// Renames `from` to `to` (memberships stay).
+pub async fn rename(
+    db: &Db,
+    by: Actor,
+    from: &str,
+    to: &str,
+    now: Timestamp,
+) -> Result<(), GroupError> {
+    let (from, to) = (name(from)?, name(to)?);
+    if from == to {
+        return Ok(());
+    }
+    let mut tx = db.pool().begin().await.map_err(DomainError::from)?;
+    check_changeable(&mut tx, &from).await?;
+    match store::groups::rename(&mut *tx, &from, &to).await {
+        Ok(true) => {}
+        Ok(false) => return Err(GroupError::NoSuchGroup),
+        Err(sqlx::Error::Database(d)) if d.is_unique_violation() => return Err(GroupError::Exists),
+        Err(e) => return Err(DomainError::from(e).into()),
+    }
+    let event = Event {
+        actor_user_id: Some(by.user_id),
+        ..Event::new(Kind::GroupRenamed, Outcome::Success)
+    }
+    .ip(by.ip)
+    .detail(format!(
+        "group={} renamed_to={}",
+        from.as_str(),
+        to.as_str()
+    ));
+    audit::record(&mut *tx, &event, now).await?;
+    tx.commit().await.map_err(DomainError::from)?;
+    Ok(())
+}
+
+/// Deletes the group and its memberships (the accounts stay).
+pub async fn delete(db: &Db, by: Actor, group: &str, now: Timestamp) -> Result<(), GroupError> {
+    let group = name(group)?;
+    let mut tx = db.pool().begin().await.map_err(DomainError::from)?;
+    check_changeable(&mut tx, &group).await?;
+    if !store::groups::delete(&mut tx, &group).await? {
+        return Err(GroupError::NoSuchGroup);
+    }
+    let event = Event {
+        actor_user_id: Some(by.user_id),
+        ..Event::new(Kind::GroupDeleted, Outcome::Success)
     }
     .ip(by.ip)
     .detail(format!("group={}", group.as_str()));

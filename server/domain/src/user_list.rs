@@ -45,6 +45,28 @@ pub async fn page(
     q: &Query,
     after: Option<&str>,
 ) -> Result<Page, DomainError> {
+    let mut users = rows(s, policy, q, after, PAGE_SIZE + 1).await?;
+    let more = users.len() > PAGE_SIZE as usize;
+    users.truncate(PAGE_SIZE as usize);
+    Ok(Page {
+        next_after: if more {
+            users.last().map(|u| u.login.clone())
+        } else {
+            None
+        },
+        users,
+    })
+}
+
+/// Up to `limit` accounts that match, in user ID order after `after` (the
+/// page, and the CSV export a batch at a time).
+pub async fn rows(
+    s: &Services,
+    policy: &Policy,
+    q: &Query,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Listed>, DomainError> {
     let folded = fold(&q.text);
     let locked = if q.locked {
         let cfg = &s.config.sign_in_lockout;
@@ -61,19 +83,9 @@ pub async fn page(
         eligible: q.can_reset.map(|c| (c, policy)),
         logins: locked.as_deref(),
         after,
-        limit: PAGE_SIZE + 1,
+        limit,
     };
-    let mut users = store::users::search(s.db.pool(), &search).await?;
-    let more = users.len() > PAGE_SIZE as usize;
-    users.truncate(PAGE_SIZE as usize);
-    Ok(Page {
-        next_after: if more {
-            users.last().map(|u| u.login.clone())
-        } else {
-            None
-        },
-        users,
-    })
+    store::users::search(s.db.pool(), &search).await
 }
 
 /// Everything the user detail page shows.

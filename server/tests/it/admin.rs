@@ -27,6 +27,8 @@ both_backends!(
     a_non_admin_posting_the_form_without_javascript_is_sent_to_sign_in,
     users_are_listed_searched_and_acted_on,
     the_impact_preview_lists_who_loses_reset_and_exports_csv,
+    groups_are_renamed_and_deleted_unless_the_settings_name_them,
+    the_users_csv_lists_every_match,
 );
 
 /// The settings form as the page posts it: the defaults, `version`, and
@@ -119,6 +121,8 @@ async fn every_admin_function_answers_only_an_admin(t: &TestDb) {
         "/api/admin_users",
         "/api/admin_user",
         "/api/admin_user_action",
+        "/api/admin_rename_group",
+        "/api/admin_delete_group",
     ] {
         assert!(paths.contains(&expected), "{expected} in {paths:?}");
     }
@@ -837,6 +841,7 @@ async fn the_impact_preview_lists_who_loses_reset_and_exports_csv(t: &TestDb) {
         )
         .await;
     assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    assert_eq!(csv.header("cache-control"), Some("no-store"));
     let lines: Vec<&str> = csv.body.lines().collect();
     assert_eq!(lines[0], "user_id,name,role,before,after");
     assert_eq!(lines.len(), 4, "{}", csv.body);
@@ -863,4 +868,144 @@ async fn the_impact_preview_lists_who_loses_reset_and_exports_csv(t: &TestDb) {
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+async fn groups_are_renamed_and_deleted_unless_the_settings_name_them(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    let admin = app.admin_session("boss").await;
+    app.add_user("dana", Role::User).await;
+    for (path, body) in [
+        ("/api/admin_create_group", "name=staff"),
+        ("/api/admin_create_group", "name=other"),
+        ("/api/admin_add_member", "group=staff&login=dana"),
+    ] {
+        let r = app.post_js(path, body, Some(&admin)).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+    }
+    // Renamed: the members stay.
+    let r = app
+        .post_js(
+            "/api/admin_rename_group",
+            "group=staff&name=Team",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = app
+        .post_js("/api/admin_group_members", "group=team", Some(&admin))
+        .await;
+    let members: sspr_proto::admin::GroupMembersView = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(members.members.len(), 1);
+    // A taken name, an unknown group, a missing confirmation.
+    let r = app
+        .post_js(
+            "/api/admin_rename_group",
+            "group=team&name=other",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(code_of(&r), "group_exists", "{}", r.body);
+    let r = app
+        .post_js("/api/admin_rename_group", "group=nope&name=x", Some(&admin))
+        .await;
+    assert_eq!(code_of(&r), "not_found", "{}", r.body);
+    let r = app
+        .post_js("/api/admin_delete_group", "group=team", Some(&admin))
+        .await;
+    assert_eq!(code_of(&r), "confirmation_required", "{}", r.body);
+    // Named by the settings: neither renamed nor deleted.
+    let (_, version) = policy_history::current(&app.services.db).await.unwrap();
+    let body = policy_form(
+        version,
+        &[("sspr_scope", "groups"), ("sspr_groups", "team")],
+    );
+    let r = app
+        .post_js("/api/admin_save_policy", &body, Some(&admin))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = app
+        .post_js(
+            "/api/admin_rename_group",
+            "group=team&name=crew",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(code_of(&r), "group_in_use", "{}", r.body);
+    let r = app
+        .post_js(
+            "/api/admin_delete_group",
+            "group=team&confirm=on",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(code_of(&r), "group_in_use", "{}", r.body);
+    // Not named: deleted, without JavaScript, back to the list.
+    let r = app
+        .post_html_with_cookie(
+            "/api/admin_delete_group",
+            "group=other&confirm=on",
+            "/admin/groups/members",
+            &admin,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    assert_eq!(r.header("location"), Some("/admin/groups?deleted=1"));
+    let kinds: Vec<String> = audit::search(app.services.db.pool(), &Filter::default(), None, 3)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    assert_eq!(kinds, ["group_deleted", "policy_changed", "group_renamed"]);
+    let page = app.get("/admin/groups?deleted=1", Some(&admin)).await;
+    assert!(
+        page.body.contains("data-testid=\"deleted\""),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("data-group=\"other\""));
+}
+
+async fn the_users_csv_lists_every_match(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    let admin = app.admin_session("boss").await;
+    // More than one batch of the export.
+    let db = app.services.db.clone();
+    let now = app.clock.now();
+    for i in 0..1205 {
+        let user = sspr_domain::users::NewUser {
+            login_display: format!("bulk{i:04}"),
+            display_name: if i == 7 {
+                "=HYPERLINK()".into()
+            } else {
+                format!("Bulk {i}")
+            },
+            email: None,
+            role: Role::User,
+            password_hash: None,
+            locale: None,
+        };
+        sspr_domain::testkit::create_user(&db, &user, now).await;
+    }
+    let csv = app.get("/admin/users.csv?q=BULK", Some(&admin)).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(
+        lines[0],
+        "user_id,name,email,role,enabled,from_directory,methods"
+    );
+    assert_eq!(lines.len(), 1206);
+    assert_eq!(lines[1], "bulk0000,Bulk 0,,user,true,false,0");
+    assert!(
+        lines[8].starts_with("bulk0007,'=HYPERLINK()"),
+        "{}",
+        lines[8]
+    );
+    let r = app.get("/admin/users.csv?role=root", Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let last = audit::search(app.services.db.pool(), &Filter::default(), None, 1)
+        .await
+        .unwrap();
+    assert_eq!(last[0].event, Kind::UsersExported.as_str());
+    assert_eq!(last[0].detail.as_deref(), Some("q=BULK"));
 }

@@ -1,6 +1,7 @@
 //! Local groups: the list with member counts (and which ones the
 //! "Selected" scope names), a form to create one, and each group's members
-//! with forms to add an account by user ID and to remove one. Accounts
+//! with forms to add an account by user ID and to remove one, to rename
+//! the group and to delete it. Accounts
 //! mirrored from a directory get their groups from there.
 
 use leptos::form::ActionForm;
@@ -10,7 +11,8 @@ use sspr_proto::admin::{GroupMembersView, GroupsView};
 
 use super::{AdminNav, ProofNotice, load_error, members_href};
 use crate::api::admin::{
-    AdminAddMember, AdminCreateGroup, AdminRemoveMember, admin_group_members, admin_groups,
+    AdminAddMember, AdminCreateGroup, AdminDeleteGroup, AdminRemoveMember, AdminRenameGroup,
+    admin_group_members, admin_groups,
 };
 use crate::components::alert::ErrorAlert;
 use crate::components::loader::WithView;
@@ -65,8 +67,20 @@ fn Groups(view: GroupsView) -> impl IntoView {
             }
         })
         .collect_view();
+    // A group deleted from its own page comes back here saying so.
+    let deleted = use_query_map().read_untracked().get("deleted").is_some();
     view! {
         <ProofNotice fresh=view.fresh_proof back_to=HERE />
+        <div role="status">
+            {deleted
+                .then(|| {
+                    view! {
+                        <p class="notice" data-testid="deleted">
+                            {t!(i18n, admin_group_deleted)}
+                        </p>
+                    }
+                })}
+        </div>
         <ErrorAlert error />
         <table class="admin-table" data-testid="groups">
             <caption>{t!(i18n, admin_groups_caption)}</caption>
@@ -138,14 +152,19 @@ fn Members(
     remove: ServerAction<AdminRemoveMember>,
 ) -> impl IntoView {
     let i18n = use_i18n();
+    let rename = ServerAction::<AdminRenameGroup>::new();
+    let delete = ServerAction::<AdminDeleteGroup>::new();
     let error = Signal::derive(move || {
         add.value()
             .get()
             .and_then(Result::err)
             .or_else(|| remove.value().get().and_then(Result::err))
+            .or_else(|| rename.value().get().and_then(Result::err))
+            .or_else(|| delete.value().get().and_then(Result::err))
     });
     let group = view.group.clone();
     let heading_group = group.clone();
+    let (rename_group, delete_group) = (group.clone(), group.clone());
     let rows = view
         .members
         .into_iter()
@@ -220,6 +239,37 @@ fn Members(
             </div>
             <button type="submit" disabled=move || add.pending().get()>
                 {t!(i18n, admin_member_add)}
+            </button>
+        </ActionForm>
+        <h3>{t!(i18n, admin_group_change_heading)}</h3>
+        <p class="hint">{t!(i18n, admin_group_change_hint)}</p>
+        <ActionForm action=rename>
+            <input type="hidden" name="group" value=rename_group />
+            <div class="field">
+                <label for="new-name">{t!(i18n, admin_field_group_new_name)}</label>
+                <input
+                    type="text"
+                    id="new-name"
+                    name="name"
+                    dir="ltr"
+                    required=true
+                    autocomplete="off"
+                    spellcheck="false"
+                    autocapitalize="none"
+                />
+            </div>
+            <button type="submit" disabled=move || rename.pending().get()>
+                {t!(i18n, admin_group_rename)}
+            </button>
+        </ActionForm>
+        <ActionForm action=delete attr:class="danger">
+            <input type="hidden" name="group" value=delete_group />
+            <label class="choice">
+                <input type="checkbox" name="confirm" required=true />
+                {t!(i18n, admin_group_delete_confirm)}
+            </label>
+            <button type="submit" disabled=move || delete.pending().get()>
+                {t!(i18n, admin_group_delete)}
             </button>
         </ActionForm>
         <p>

@@ -120,6 +120,7 @@ fn choice_select(
 fn UserList(view: UsersPageView, query: Query) -> impl IntoView {
     let i18n = use_i18n();
     let filter = query.filter_string();
+    let csv = format!("/admin/users.csv?{filter}");
     let next = view.next_after.map(|after| {
         let after = encode_query(&after);
         if filter.is_empty() {
@@ -191,11 +192,19 @@ fn UserList(view: UsersPageView, query: Query) -> impl IntoView {
             )}
             <button type="submit">{t!(i18n, admin_filter_apply)}</button>
         </form>
+        <p>
+            <a href=csv download="users.csv" data-testid="users-csv">
+                {t!(i18n, admin_users_csv)}
+            </a>
+        </p>
         <table class="admin-table" data-testid="users">
             <caption>{t!(i18n, admin_users_caption)}</caption>
             <thead>
                 <tr>
-                    <th scope="col">{t!(i18n, admin_col_user_id)}</th>
+                    // The one order the keyset pages follow, announced as such.
+                    <th scope="col" aria-sort="ascending">
+                        {t!(i18n, admin_col_user_id)}
+                    </th>
                     <th scope="col">{t!(i18n, admin_col_name)}</th>
                     <th scope="col">{t!(i18n, admin_col_email)}</th>
                     <th scope="col">{t!(i18n, admin_col_role)}</th>

@@ -197,3 +197,50 @@ pub async fn remove_member<'e>(
     .await?;
     Ok(r.rows_affected() > 0)
 }
+
+/// Renames the group; false when there is no group `from` (a taken `to`
+/// is a unique violation).
+pub async fn rename<'e>(
+    exec: impl Exec<'e>,
+    from: &Login,
+    to: &Login,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("UPDATE user_groups SET name = $2, display_name = $2 WHERE name = $1")
+        .bind(from.as_str())
+        .bind(to.as_str())
+        .execute(exec)
+        .await?;
+    Ok(r.rows_affected() > 0)
+}
+
+/// Deletes the group and its memberships; false when there is none.
+pub async fn delete(conn: &mut sqlx::AnyConnection, name: &Login) -> Result<bool, DomainError> {
+    // Memberships first: the foreign key's cascade is not relied upon.
+    sqlx::query(
+        "DELETE FROM group_members WHERE group_id = (SELECT id FROM user_groups WHERE name = $1)",
+    )
+    .bind(name.as_str())
+    .execute(&mut *conn)
+    .await?;
+    let r = sqlx::query("DELETE FROM user_groups WHERE name = $1")
+        .bind(name.as_str())
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() > 0)
+}
+
+/// Whether any member of the group is mirrored from the directory (whose
+/// sync writes the group's memberships).
+pub async fn has_directory_members<'e>(
+    exec: impl Exec<'e>,
+    name: &Login,
+) -> Result<bool, DomainError> {
+    Ok(sqlx::query(
+        "SELECT 1 AS one FROM group_members m JOIN user_groups g ON g.id = m.group_id \
+         JOIN users u ON u.id = m.user_id WHERE g.name = $1 AND u.directory_id IS NOT NULL LIMIT 1",
+    )
+    .bind(name.as_str())
+    .fetch_optional(exec)
+    .await?
+    .is_some())
+}
