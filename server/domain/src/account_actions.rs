@@ -125,11 +125,15 @@ pub async fn unlock(
     user_id: i64,
     now: Timestamp,
 ) -> Result<(), ActionError> {
-    let (mut tx, user) = begin(s, user_id).await?;
-    if let (Some(dir), Some(dn)) = (&s.directory, user.directory_dn.as_deref()) {
-        // Clearing it twice is harmless, so it goes first.
+    // The directory's lockout first, outside the transaction (no lock is
+    // held across a network call); clearing it twice is harmless.
+    let found = store::users::find_by_id(s.db.pool(), user_id)
+        .await?
+        .ok_or(ActionError::NoSuchUser)?;
+    if let (Some(dir), Some(dn)) = (&s.directory, found.directory_dn.as_deref()) {
         dir.unlock(dn).await.map_err(DomainError::from)?;
     }
+    let (mut tx, user) = begin(s, user_id).await?;
     lockout::clear_everywhere(&mut *tx, &auth::throttle_key(&user.login)).await?;
     finish(s, tx, by, &user, Kind::AccountUnlocked, "unlocked", now).await
 }

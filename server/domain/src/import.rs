@@ -20,8 +20,56 @@ use crate::{Db, DomainError, Timestamp};
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct ImportReport {
     pub created: usize,
-    /// (line number in the file, reason)
-    pub rejected: Vec<(u64, String)>,
+    /// (line number in the file, why)
+    pub rejected: Vec<(u64, Rejected)>,
+}
+
+/// Why a row was not imported: a stable code (the admin portal's report
+/// says it in the reader's language) and the offending value; `Display`
+/// is the CLI's English sentence.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Rejected {
+    #[error("unreadable row: {0}")]
+    Unreadable(String),
+    #[error("login: {0}")]
+    Login(crate::identity::LoginError),
+    #[error("display_name: must be 1 to 200 printable characters")]
+    DisplayName,
+    #[error("email: {0:?} is not an email address")]
+    Email(String),
+    #[error("role: {0:?} is not user or admin")]
+    Role(String),
+    #[error("groups: {0:?}: {1}")]
+    Group(String, crate::identity::LoginError),
+    #[error("password_hash: not an argon2id PHC string")]
+    PasswordHash,
+    #[error("user ID {0:?} already exists")]
+    Duplicate(String),
+}
+
+impl Rejected {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejected::Unreadable(_) => "unreadable",
+            Rejected::Login(_) => "invalid_login",
+            Rejected::DisplayName => "invalid_display_name",
+            Rejected::Email(_) => "invalid_email",
+            Rejected::Role(_) => "invalid_role",
+            Rejected::Group(..) => "invalid_group",
+            Rejected::PasswordHash => "invalid_password_hash",
+            Rejected::Duplicate(_) => "duplicate",
+        }
+    }
+
+    /// The value the row gave, if the code names one.
+    pub fn value(&self) -> Option<&str> {
+        match self {
+            Rejected::Email(v) | Rejected::Role(v) | Rejected::Group(v, _) | Rejected::Duplicate(v) => {
+                Some(v)
+            }
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +116,7 @@ pub async fn import_csv(
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                report.rejected.push((line, format!("unreadable row: {e}")));
+                report.rejected.push((line, Rejected::Unreadable(e.to_string())));
                 continue;
             }
         };
@@ -78,10 +126,9 @@ pub async fn import_csv(
             Ok((login, user, groups)) => match users::create(db, &login, &user, &groups, now).await
             {
                 Ok(_) => report.created += 1,
-                Err(CreateUserError::Duplicate) => report.rejected.push((
-                    line,
-                    format!("user ID {:?} already exists", user.login_display),
-                )),
+                Err(CreateUserError::Duplicate) => report
+                    .rejected
+                    .push((line, Rejected::Duplicate(user.login_display.clone()))),
                 Err(CreateUserError::Domain(e)) => return Err(e.into()),
             },
         }
@@ -89,37 +136,40 @@ pub async fn import_csv(
     Ok(report)
 }
 
-fn row_to_user(r: &csv::StringRecord, c: &Columns) -> Result<(Login, NewUser, Vec<Login>), String> {
+fn row_to_user(
+    r: &csv::StringRecord,
+    c: &Columns,
+) -> Result<(Login, NewUser, Vec<Login>), Rejected> {
     let get = |i: Option<usize>| i.and_then(|i| r.get(i)).unwrap_or("").to_owned();
     let login_display = get(Some(c.login));
-    let login = Login::parse(&login_display).map_err(|e| format!("login: {e}"))?;
+    let login = Login::parse(&login_display).map_err(Rejected::Login)?;
     let display_name = get(Some(c.display_name));
     if display_name.is_empty()
         || display_name.chars().count() > 200
         || display_name.chars().any(char::is_control)
     {
-        return Err("display_name: must be 1 to 200 printable characters".into());
+        return Err(Rejected::DisplayName);
     }
     let email = Some(get(c.email)).filter(|e| !e.is_empty());
     if let Some(e) = &email
         && !valid_email(e)
     {
-        return Err(format!("email: {e:?} is not an email address"));
+        return Err(Rejected::Email(e.clone()));
     }
     let role_text = get(c.role);
     let role = Role::parse(&role_text)
-        .ok_or_else(|| format!("role: {role_text:?} is not user or admin"))?;
+        .ok_or_else(|| Rejected::Role(role_text.clone()))?;
     let groups = get(c.groups)
         .split(';')
         .map(str::trim)
         .filter(|g| !g.is_empty())
-        .map(|g| Login::parse(g).map_err(|e| format!("groups: {g:?}: {e}")))
+        .map(|g| Login::parse(g).map_err(|e| Rejected::Group(g.to_owned(), e)))
         .collect::<Result<Vec<_>, _>>()?;
     let password_hash = Some(get(c.password_hash)).filter(|h| !h.is_empty());
     if let Some(h) = &password_hash
         && !is_valid_phc(h)
     {
-        return Err("password_hash: not an argon2id PHC string".into());
+        return Err(Rejected::PasswordHash);
     }
     Ok((
         login,

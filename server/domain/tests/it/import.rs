@@ -24,11 +24,20 @@ async fn bad_rows_are_reported_by_line_and_good_rows_kept(t: &TestDb) {
     assert_eq!(report.created, 2, "{report:?}");
     let lines: Vec<u64> = report.rejected.iter().map(|(l, _)| *l).collect();
     assert_eq!(lines, vec![3, 4, 5, 6, 8], "{report:?}");
-    assert!(report.rejected[0].1.contains("display_name"));
-    assert!(report.rejected[1].1.contains("email"));
-    assert!(report.rejected[2].1.contains("role"));
-    assert!(report.rejected[3].1.contains("already exists"));
-    assert!(report.rejected[4].1.contains("login"));
+    let codes: Vec<&str> = report.rejected.iter().map(|(_, r)| r.code()).collect();
+    assert_eq!(
+        codes,
+        [
+            "invalid_display_name",
+            "invalid_email",
+            "invalid_role",
+            "duplicate",
+            "invalid_login"
+        ]
+    );
+    // The CLI's sentences stay.
+    assert!(report.rejected[0].1.to_string().contains("display_name"));
+    assert!(report.rejected[3].1.to_string().contains("already exists"));
     let erin = users::find_by_login(t.db.pool(), &Login::parse("erin").unwrap())
         .await
         .unwrap()
@@ -61,5 +70,6 @@ async fn imported_hashes_must_be_argon2id(t: &TestDb) {
     let report = import_csv(&t.db, csv.as_bytes(), EPOCH).await.unwrap();
     assert_eq!(report.created, 0);
     assert_eq!(report.rejected[0].0, 2);
-    assert!(report.rejected[0].1.contains("password_hash"));
+    assert_eq!(report.rejected[0].1.code(), "invalid_password_hash");
+    assert!(report.rejected[0].1.to_string().contains("password_hash"));
 }
