@@ -64,9 +64,10 @@ impl Rejected {
     /// The value the row gave, if the code names one.
     pub fn value(&self) -> Option<&str> {
         match self {
-            Rejected::Email(v) | Rejected::Role(v) | Rejected::Group(v, _) | Rejected::Duplicate(v) => {
-                Some(v)
-            }
+            Rejected::Email(v)
+            | Rejected::Role(v)
+            | Rejected::Group(v, _)
+            | Rejected::Duplicate(v) => Some(v),
             _ => None,
         }
     }
@@ -116,7 +117,9 @@ pub async fn import_csv(
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                report.rejected.push((line, Rejected::Unreadable(e.to_string())));
+                report
+                    .rejected
+                    .push((line, Rejected::Unreadable(e.to_string())));
                 continue;
             }
         };
@@ -157,8 +160,7 @@ fn row_to_user(
         return Err(Rejected::Email(e.clone()));
     }
     let role_text = get(c.role);
-    let role = Role::parse(&role_text)
-        .ok_or_else(|| Rejected::Role(role_text.clone()))?;
+    let role = Role::parse(&role_text).ok_or_else(|| Rejected::Role(role_text.clone()))?;
     let groups = get(c.groups)
         .split(';')
         .map(str::trim)

@@ -499,8 +499,13 @@ pub async fn search<'e>(exec: impl Exec<'e>, s: &Search<'_>) -> Result<Vec<Liste
          FROM users u WHERE u.login > {after}"
     );
     if let Some(prefix) = s.prefix {
-        // A range on each key (its index), in code-point order (0009's
-        // collation on PostgreSQL): every string that starts with the prefix.
+        // A range on each key, in code-point order (0009's collation on
+        // PostgreSQL): every string that starts with the prefix. The page is
+        // the first matches in user ID order. Measured at 100 000 accounts
+        // (bench `admin_users`): PostgreSQL with statistics reads the three
+        // indexes (a bitmap OR); SQLite, without statistics, walks the user
+        // ID index until a page is full, which costs most (~40 ms) when
+        // almost nothing matches.
         let (lo, hi) = (p.text(prefix), p.text(format!("{prefix}\u{10FFFF}")));
         sql.push_str(&format!(
             " AND ((u.login >= {lo} AND u.login < {hi}) \
