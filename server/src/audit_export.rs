@@ -10,14 +10,13 @@ use app::ssr::AppState;
 use app::ssr::ClientAddr;
 use app::ssr::admin::AuditQuery;
 use axum::Extension;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum_extra::extract::CookieJar;
-use http::header;
-use sspr_domain::Db;
-use sspr_domain::audit::{self, Entry, Event, Filter, Kind, Outcome};
+use sspr_domain::audit::{self, Entry, Event, Kind, Outcome};
 
+use crate::csv_download::{Keyset, attachment, keyset};
 use crate::middleware::admin_only::admin_of;
 use crate::middleware::error_status;
 
@@ -69,66 +68,19 @@ pub async fn csv(
     if let Err(e) = audit::record(s.db.pool(), &event, s.now()).await {
         return error_status::respond(AppError::from(e));
     }
-    let body = Body::from_stream(rows(s.db.clone(), filter));
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"audit.csv\"",
-            ),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-/// The header line, then one chunk per batch until a batch comes back short.
-fn rows(
-    db: Db,
-    filter: Filter,
-) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> + Send {
-    struct Cursor {
-        db: Db,
-        filter: Filter,
-        before: Option<i64>,
-        started: bool,
-        done: bool,
-    }
-    let start = Cursor {
-        db,
-        filter,
-        before: None,
-        started: false,
-        done: false,
-    };
-    futures::stream::unfold(start, |mut c| async move {
-        if c.done {
-            return None;
-        }
-        if !c.started {
-            c.started = true;
-            return Some((encode(&[COLUMNS.map(str::to_owned).to_vec()]), c));
-        }
-        match audit::search(c.db.pool(), &c.filter, c.before, BATCH).await {
-            Ok(batch) => {
-                c.done = batch.len() < BATCH as usize;
-                c.before = batch.last().map(|e| e.id);
-                if batch.is_empty() {
-                    return None;
-                }
-                let lines: Vec<Vec<String>> = batch.into_iter().map(line).collect();
-                Some((encode(&lines), c))
-            }
-            Err(e) => {
-                // The status is sent already: cut the download short, so
-                // the file is visibly incomplete rather than quietly so.
-                tracing::error!(error = %e, "audit export failed mid-stream");
-                c.done = true;
-                Some((Err(std::io::Error::other("audit export failed")), c))
-            }
-        }
-    })
+    let db = s.db.clone();
+    let stream = keyset(Keyset {
+        columns: &COLUMNS,
+        batch: BATCH,
+        fetch: move |before: Option<i64>| {
+            let (db, filter) = (db.clone(), filter.clone());
+            async move { audit::search(db.pool(), &filter, before, BATCH).await }
+        },
+        key: |e: &Entry| e.id,
+        line,
+        what: "audit",
+    });
+    attachment("audit.csv", Body::from_stream(stream))
 }
 
 fn line(e: Entry) -> Vec<String> {
@@ -149,46 +101,4 @@ fn line(e: Entry) -> Vec<String> {
         e.ip.unwrap_or_default(),
         e.detail.unwrap_or_default(),
     ]
-}
-
-/// CSV text of `lines`. A cell a spreadsheet would run as a formula (typed
-/// user IDs are recorded too) gets a leading apostrophe (OWASP "CSV
-/// injection").
-pub(crate) fn encode(lines: &[Vec<String>]) -> Result<Bytes, std::io::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for l in lines {
-        w.write_record(l.iter().map(|cell| defuse(cell).into_owned()))
-            .map_err(std::io::Error::other)?;
-    }
-    w.into_inner()
-        .map(Bytes::from)
-        .map_err(|e| std::io::Error::other(e.to_string()))
-}
-
-fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}").into()
-    } else {
-        cell.into()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formulas_are_defused_and_cells_quoted() {
-        let text = encode(&[vec![
-            "=HYPERLINK(\"x\")".into(),
-            "a,b".into(),
-            "-1".into(),
-            "plain".into(),
-        ]])
-        .unwrap();
-        assert_eq!(
-            std::str::from_utf8(&text).unwrap(),
-            "\"'=HYPERLINK(\"\"x\"\")\",\"a,b\",'-1,plain\n"
-        );
-    }
 }

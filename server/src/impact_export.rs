@@ -8,15 +8,15 @@ use app::ssr::AppState;
 use app::ssr::ClientAddr;
 use app::ssr::admin_impact::compare;
 use axum::Extension;
+use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum_extra::extract::CookieJar;
-use http::header;
 use sspr_domain::audit::{self, Event, Kind, Outcome};
 use sspr_domain::impact::Change;
 use sspr_domain::policy::PolicyError;
 
-use crate::audit_export::encode;
+use crate::csv_download::{attachment, encode};
 use crate::middleware::admin_only::admin_of;
 use crate::middleware::error_status;
 
@@ -58,17 +58,7 @@ pub async fn csv(
     let mut lines = vec![COLUMNS.map(str::to_owned).to_vec()];
     lines.extend(changes.into_iter().map(line));
     match encode(&lines) {
-        Ok(body) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"impact.csv\"",
-                ),
-            ],
-            body,
-        )
-            .into_response(),
+        Ok(body) => attachment("impact.csv", Body::from(body)),
         Err(e) => {
             tracing::error!(error = %e, "impact export failed");
             error_status::respond(AppError::BadRequest)

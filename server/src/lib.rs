@@ -6,6 +6,7 @@
 pub mod assets;
 pub mod audit_export;
 pub mod cli;
+pub mod csv_download;
 pub mod delivery;
 pub mod impact_export;
 pub mod listener;

@@ -4,25 +4,22 @@
 //! export is audited.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use app::error::AppError;
 use app::ssr::AppState;
 use app::ssr::ClientAddr;
 use app::ssr::admin_users::UsersQuery;
 use axum::Extension;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum_extra::extract::CookieJar;
-use http::header;
 use sspr_domain::audit::{self, Event, Kind, Outcome};
-use sspr_domain::policy::Policy;
+use sspr_domain::policy_history;
 use sspr_domain::store::users::Listed;
 use sspr_domain::user_list;
-use sspr_domain::{Services, policy_history};
 
-use crate::audit_export::encode;
+use crate::csv_download::{Keyset, attachment, keyset};
 use crate::middleware::admin_only::admin_of;
 use crate::middleware::error_status;
 
@@ -68,10 +65,15 @@ pub async fn csv(
         Err(e) => return error_status::respond(AppError::from(e)),
     };
     // Written before the rows go out: an export cut short is still on record.
+    // Which filters, with the chosen values; the typed search text is the
+    // admin's input and stays out of the log (only that there was one).
     let summary: Vec<String> = ["q", "role", "registered", "can_reset", "status"]
         .iter()
         .filter(|k| !text(k).trim().is_empty())
-        .map(|k| format!("{k}={}", text(k).trim()))
+        .map(|k| match *k {
+            "q" => "q".to_owned(),
+            k => format!("{k}={}", text(k).trim()),
+        })
         .collect();
     let event = Event {
         actor_user_id: Some(admin.id),
@@ -82,69 +84,18 @@ pub async fn csv(
     if let Err(e) = audit::record(s.db.pool(), &event, s.now()).await {
         return error_status::respond(AppError::from(e));
     }
-    let body = Body::from_stream(rows(s, policy, query));
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"users.csv\"",
-            ),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-/// The header line, then one chunk per batch until a batch comes back short.
-fn rows(
-    s: Arc<Services>,
-    policy: Policy,
-    query: user_list::Query,
-) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> + Send {
-    struct Cursor {
-        s: Arc<Services>,
-        policy: Policy,
-        query: user_list::Query,
-        after: Option<String>,
-        started: bool,
-        done: bool,
-    }
-    let start = Cursor {
-        s,
-        policy,
-        query,
-        after: None,
-        started: false,
-        done: false,
-    };
-    futures::stream::unfold(start, |mut c| async move {
-        if c.done {
-            return None;
-        }
-        if !c.started {
-            c.started = true;
-            return Some((encode(&[COLUMNS.map(str::to_owned).to_vec()]), c));
-        }
-        match user_list::rows(&c.s, &c.policy, &c.query, c.after.as_deref(), BATCH).await {
-            Ok(batch) => {
-                c.done = batch.len() < BATCH as usize;
-                c.after = batch.last().map(|u| u.login.clone());
-                if batch.is_empty() {
-                    return None;
-                }
-                let lines: Vec<Vec<String>> = batch.into_iter().map(line).collect();
-                Some((encode(&lines), c))
-            }
-            Err(e) => {
-                // The status is sent already: cut the download short, so
-                // the file is visibly incomplete rather than quietly so.
-                tracing::error!(error = %e, "users export failed mid-stream");
-                c.done = true;
-                Some((Err(std::io::Error::other("users export failed")), c))
-            }
-        }
-    })
+    let stream = keyset(Keyset {
+        columns: &COLUMNS,
+        batch: BATCH,
+        fetch: move |after: Option<String>| {
+            let (s, policy, query) = (s.clone(), policy.clone(), query.clone());
+            async move { user_list::rows(&s, &policy, &query, after.as_deref(), BATCH).await }
+        },
+        key: |u: &Listed| u.login.clone(),
+        line,
+        what: "users",
+    });
+    attachment("users.csv", Body::from_stream(stream))
 }
 
 fn line(u: Listed) -> Vec<String> {

@@ -305,6 +305,15 @@ pub async fn save_policy(form: PolicyForm) -> Result<(), AppError> {
     }
 }
 
+/// One field a version (or a proposal) changes, as the pages show it.
+pub fn change_view(c: policy_history::Change) -> FieldChange {
+    FieldChange {
+        field: c.field,
+        before: c.before,
+        after: c.after,
+    }
+}
+
 pub async fn policy_history(before: Option<i64>) -> Result<PolicyHistoryView, AppError> {
     let a = admin().await?;
     let s = &a.st.services;
@@ -318,15 +327,7 @@ pub async fn policy_history(before: Option<i64>) -> Result<PolicyHistoryView, Ap
             saved_at: v.saved_at.secs(),
             saved_by: v.saved_by,
             restored_from: v.restored_from,
-            changes: v
-                .changes
-                .into_iter()
-                .map(|c| FieldChange {
-                    field: c.field,
-                    before: c.before,
-                    after: c.after,
-                })
-                .collect(),
+            changes: v.changes.into_iter().map(change_view).collect(),
         })
         .collect();
     Ok(PolicyHistoryView {

@@ -7,9 +7,9 @@ use sspr_domain::Services;
 use sspr_domain::impact::{self, Impact};
 use sspr_domain::policy::{Policy, PolicyError};
 use sspr_domain::policy_history;
-use sspr_proto::admin::{FieldChange, ImpactChangeView, ImpactView};
+use sspr_proto::admin::{ImpactChangeView, ImpactView};
 
-use super::admin::{PolicyForm, admin, policy_error};
+use super::admin::{PolicyForm, admin, change_view, policy_error};
 use crate::error::AppError;
 
 /// Accounts the page lists (the CSV lists them all).
@@ -69,14 +69,7 @@ pub async fn preview(query: String) -> Result<ImpactView, AppError> {
                 after: c.after.as_str().into(),
             })
             .collect(),
-        differences: differences
-            .into_iter()
-            .map(|c| FieldChange {
-                field: c.field,
-                before: c.before,
-                after: c.after,
-            })
-            .collect(),
+        differences: differences.into_iter().map(change_view).collect(),
         current: up_to_date,
         fresh_proof: a.fresh_proof(),
     })

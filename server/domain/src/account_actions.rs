@@ -134,7 +134,7 @@ pub async fn unlock(
         dir.unlock(dn).await.map_err(DomainError::from)?;
     }
     let (mut tx, user) = begin(s, user_id).await?;
-    lockout::clear_everywhere(&mut *tx, &auth::throttle_key(&user.login)).await?;
+    lockout::clear_everywhere(&mut tx, &auth::throttle_key(&user.login)).await?;
     finish(s, tx, by, &user, Kind::AccountUnlocked, "unlocked", now).await
 }
 

@@ -104,17 +104,23 @@ pub async fn set_member(
     Ok(())
 }
 
-/// Refuses a change to a group the policy in force names, or one the
+/// Refuses a change to a group the policy in force names (or a rename to
+/// a name it names), or one the
 /// directory's sync fills; takes the policy's lock first (written before
 /// read), so a save naming the group cannot slip in between.
-async fn check_changeable(tx: &mut Tx, group: &Login) -> Result<(), GroupError> {
+async fn check_changeable(
+    tx: &mut Tx,
+    group: &Login,
+    new_name: Option<&Login>,
+) -> Result<(), GroupError> {
     store::settings::lock(&mut **tx, "policy").await?;
     let policy = match store::settings::get(&mut **tx, "policy").await? {
         Some(text) => serde_json::from_str::<Policy>(&text)
             .map_err(|e| DomainError::Corrupt(format!("policy: {e}")))?,
         None => Policy::default(),
     };
-    if policy.sspr_groups.iter().any(|g| g == group.as_str()) {
+    let named = |n: &Login| policy.sspr_groups.iter().any(|g| g == n.as_str());
+    if named(group) || new_name.is_some_and(named) {
         return Err(GroupError::InUse);
     }
     if !store::groups::lock(&mut **tx, group).await? {
@@ -139,7 +145,9 @@ pub async fn rename(
         return Ok(());
     }
     let mut tx = db.pool().begin().await.map_err(DomainError::from)?;
-    check_changeable(&mut tx, &from).await?;
+    // The new name too: settings may name a group before it exists, and
+    // this rename would bring its members into scope unseen.
+    check_changeable(&mut tx, &from, Some(&to)).await?;
     match store::groups::rename(&mut *tx, &from, &to).await {
         Ok(true) => {}
         Ok(false) => return Err(GroupError::NoSuchGroup),
@@ -165,7 +173,7 @@ pub async fn rename(
 pub async fn delete(db: &Db, by: Actor, group: &str, now: Timestamp) -> Result<(), GroupError> {
     let group = name(group)?;
     let mut tx = db.pool().begin().await.map_err(DomainError::from)?;
-    check_changeable(&mut tx, &group).await?;
+    check_changeable(&mut tx, &group, None).await?;
     if !store::groups::delete(&mut tx, &group).await? {
         return Err(GroupError::NoSuchGroup);
     }

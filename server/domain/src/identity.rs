@@ -73,8 +73,9 @@ impl std::fmt::Display for Login {
 }
 
 /// A name or an address folded like user IDs (trimmed, NFKC, case fold,
-/// NFKC), so the admin portal's prefix search finds "Zoë" by typing "ZOE"
-/// in any case. Not for identity: nothing is refused here.
+/// NFKC), so the admin portal's prefix search finds "Zoë" by typing "ZOË"
+/// or "zoë" (accents stay: they are letters). Not for identity: nothing is
+/// refused here.
 pub fn fold(s: &str) -> String {
     canonicalize(s.trim())
 }

@@ -142,8 +142,11 @@ pub async fn clear<'e>(exec: impl Exec<'e>, key: &str) -> Result<(), DomainError
 
 /// Ends the account-wide lockout of `key` and its lockout from every
 /// network (a reset or unlock through the gates).
-pub async fn clear_everywhere<'e>(exec: impl Exec<'e>, key: &str) -> Result<(), DomainError> {
-    store::lockouts::delete_with_networks(exec, key).await
+pub async fn clear_everywhere(
+    conn: &mut sqlx::AnyConnection,
+    key: &str,
+) -> Result<(), DomainError> {
+    store::lockouts::delete_with_networks(conn, key).await
 }
 
 /// When the sign-in lockout on `key` ends, from everywhere or from some

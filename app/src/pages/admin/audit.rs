@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 use sspr_proto::admin::{AuditEntryView, AuditPageView};
 
 use super::when::When;
-use super::{AdminNav, encode_query, load_error};
+use super::{AdminNav, load_error};
 use crate::api::admin::admin_audit;
 use crate::components::page::Page;
 use crate::i18n::*;
@@ -30,18 +30,13 @@ struct Query {
 impl Query {
     /// The filter's part of a URL (not the page), encoded.
     fn filter_string(&self) -> String {
-        [
-            ("user", &self.user),
-            ("event", &self.event),
-            ("outcome", &self.outcome),
-            ("from", &self.from),
-            ("to", &self.to),
-        ]
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", encode_query(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+        super::filter_query(&[
+            ("user", self.user.as_str()),
+            ("event", self.event.as_str()),
+            ("outcome", self.outcome.as_str()),
+            ("from", self.from.as_str()),
+            ("to", self.to.as_str()),
+        ])
     }
 }
 

@@ -99,6 +99,17 @@ pub fn encode_query(v: &str) -> String {
         .collect()
 }
 
+/// `k=v&…` of the filters that are set, encoded (a filter page's links keep
+/// its filter).
+pub fn filter_query(filters: &[(&str, &str)]) -> String {
+    filters
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", encode_query(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 /// The page listing `group`'s members.
 pub fn members_href(group: &str) -> String {
     format!("/admin/groups/members?group={}", encode_query(group))

@@ -203,6 +203,10 @@ fn PolicyForm(view: PolicyPageView, action: ServerAction<AdminSavePolicy>) -> im
             </fieldset>
             {sections}
             <div class="actions">
+                // Save first: Enter in a field submits with the first button.
+                <button type="submit" class="primary" disabled=move || action.pending().get()>
+                    {t!(i18n, admin_save)}
+                </button>
                 // Without JavaScript the browser sends the form to the
                 // preview page itself (`formaction`, GET); with it, the
                 // click is turned into the same navigation before the save
@@ -220,9 +224,6 @@ fn PolicyForm(view: PolicyPageView, action: ServerAction<AdminSavePolicy>) -> im
                     }
                 >
                     {t!(i18n, admin_preview)}
-                </button>
-                <button type="submit" class="primary" disabled=move || action.pending().get()>
-                    {t!(i18n, admin_save)}
                 </button>
             </div>
         </ActionForm>

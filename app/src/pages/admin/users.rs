@@ -29,18 +29,13 @@ struct Query {
 impl Query {
     /// The filter's part of a URL (not the page), encoded.
     fn filter_string(&self) -> String {
-        [
-            ("q", &self.q),
-            ("role", &self.role),
-            ("registered", &self.registered),
-            ("can_reset", &self.can_reset),
-            ("status", &self.status),
-        ]
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", encode_query(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+        super::filter_query(&[
+            ("q", self.q.as_str()),
+            ("role", self.role.as_str()),
+            ("registered", self.registered.as_str()),
+            ("can_reset", self.can_reset.as_str()),
+            ("status", self.status.as_str()),
+        ])
     }
 }
 

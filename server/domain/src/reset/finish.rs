@@ -63,8 +63,9 @@ pub(super) async fn eligibility(
             return Err(ResetError::NotEnoughMethods { have, need });
         }
     }
-    // The flow keeps the number of gates it started with, should the
-    // policy ask for more since.
+    // The flow was started needing `need` gates (fixed then, so a policy
+    // change mid-flow does not move the goal post for the gates); the
+    // account must still have that many usable methods.
     let have = eligibility::usable(policy, user.role, &kinds);
     if have < need {
         return Err(ResetError::NotEnoughMethods { have, need });
@@ -124,7 +125,7 @@ pub async fn preview(
 /// Ends the account's sign-in lockout, account-wide and from every
 /// network, inside the caller's transaction.
 async fn lift_lockout(tx: &mut Tx, user: &User) -> Result<(), DomainError> {
-    lockout::clear_everywhere(&mut **tx, &auth::throttle_key(&user.login)).await
+    lockout::clear_everywhere(tx, &auth::throttle_key(&user.login)).await
 }
 
 /// Step 3: sets the new password. One transaction: the flow is consumed by

@@ -5,6 +5,7 @@
 use sqlx::Row;
 
 use super::Exec;
+use crate::rate::Network;
 use crate::{DomainError, Timestamp};
 
 pub struct LockoutRow {
@@ -94,14 +95,21 @@ pub async fn delete<'e>(exec: impl Exec<'e>, key: &str) -> Result<(), DomainErro
     Ok(())
 }
 
-/// Deletes `key` and every `key@network` row. The key's LIKE wildcards
-/// are escaped, so no other account's row matches.
-pub async fn delete_with_networks<'e>(exec: impl Exec<'e>, key: &str) -> Result<(), DomainError> {
-    sqlx::query("DELETE FROM throttle WHERE throttle_key = $1 OR throttle_key LIKE $2 ESCAPE '\\'")
-        .bind(key)
-        .bind(format!("{}@%", escape_like(key)))
-        .execute(exec)
-        .await?;
+/// Deletes `key` and every `key@network` row — only rows whose suffix is a
+/// network's name: a user ID may hold '@' itself ("alice@corp.example"
+/// is another account than "alice"'s rows from a network).
+pub async fn delete_with_networks(
+    conn: &mut sqlx::AnyConnection,
+    key: &str,
+) -> Result<(), DomainError> {
+    let keys: Vec<String> = with_networks(&mut *conn, key)
+        .await?
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    for k in keys {
+        delete(&mut *conn, &k).await?;
+    }
     Ok(())
 }
 
@@ -114,7 +122,8 @@ fn escape_like(key: &str) -> String {
         .collect()
 }
 
-/// `key`'s row and every `key@network` row, with their keys.
+/// `key`'s row and every `key@network` row (a network's name after the
+/// '@'), with their keys.
 pub async fn with_networks<'e>(
     exec: impl Exec<'e>,
     key: &str,
@@ -127,7 +136,17 @@ pub async fn with_networks<'e>(
     .bind(format!("{}@%", escape_like(key)))
     .fetch_all(exec)
     .await?;
-    rows.iter().map(keyed_row).collect()
+    // LIKE also finds another account whose user ID continues with '@…'.
+    let mine = |k: &str| {
+        k == key
+            || k.strip_prefix(key)
+                .and_then(|rest| rest.strip_prefix('@'))
+                .is_some_and(Network::is_name)
+    };
+    rows.iter()
+        .map(keyed_row)
+        .filter(|r| r.as_ref().map_or(true, |(k, _)| mine(k)))
+        .collect()
 }
 
 /// Rows under `prefix` with at least `failures` failures, the last after

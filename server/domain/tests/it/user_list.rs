@@ -23,6 +23,7 @@ both_backends!(
     search_finds_user_ids_names_and_addresses_by_prefix_in_any_case,
     pages_follow_each_other_without_gaps_or_repeats,
     the_locked_filter_lists_accounts_locked_now,
+    an_at_sign_in_a_user_id_keeps_two_accounts_lockouts_apart,
     the_impact_preview_counts_who_loses_and_who_gains,
     each_action_is_audited_and_told_to_the_user,
     an_admin_cannot_disable_or_clear_their_own_account,
@@ -511,4 +512,49 @@ async fn an_admin_cannot_disable_or_clear_their_own_account(t: &TestDb) {
         account_actions::clear_security_info(&s, by, by.user_id, true, EPOCH).await,
         Err(ActionError::OwnAccount)
     ));
+}
+
+/// "a" and "a@b.example" are two accounts: the first's rows from networks
+/// are `signin:a@<network>`, which a LIKE on `signin:a@%` would confuse
+/// with the second's own row.
+async fn an_at_sign_in_a_user_id_keeps_two_accounts_lockouts_apart(t: &TestDb) {
+    let (s, clock) = testkit::services(t.db.clone(), Default::default());
+    let a = testkit::create_user(&t.db, &crate::storage::new_user("a"), EPOCH).await;
+    testkit::create_user(&t.db, &crate::storage::new_user("a@b.example"), EPOCH).await;
+    let cfg = LockoutConfig::default();
+    for i in 0..cfg.threshold {
+        let fp = format!("fp{i}");
+        lockout::reserve(
+            &t.db,
+            &cfg.account_wide(),
+            "signin:a@b.example",
+            &fp,
+            clock.now(),
+        )
+        .await
+        .unwrap();
+    }
+    let detail = user_list::detail(&s, &Policy::default(), a)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        detail.locked_until, None,
+        "the other account's failures are not a's"
+    );
+    let boss = NewUser {
+        role: Role::Admin,
+        ..crate::storage::new_user("boss")
+    };
+    let boss = testkit::create_user(&t.db, &boss, EPOCH).await;
+    let by = Actor {
+        user_id: boss,
+        ip: None,
+    };
+    account_actions::unlock(&s, by, a, EPOCH).await.unwrap();
+    let left = store::lockouts::find(t.db.pool(), "signin:a@b.example")
+        .await
+        .unwrap()
+        .expect("the other account's count stays");
+    assert_eq!(left.failures, cfg.threshold);
 }
