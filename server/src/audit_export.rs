@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 
-use app::error::AppError;
 use app::ssr::AppState;
 use app::ssr::ClientAddr;
 use app::ssr::admin::AuditQuery;
@@ -14,10 +13,9 @@ use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use axum_extra::extract::CookieJar;
-use sspr_domain::audit::{self, Entry, Event, Kind, Outcome};
+use sspr_domain::audit::{self, Entry, Kind};
 
-use crate::csv_download::{Keyset, attachment, keyset};
-use crate::middleware::admin_only::admin_of;
+use crate::csv_download::{self, Keyset, attachment, keyset};
 use crate::middleware::error_status;
 
 /// Rows per query.
@@ -40,10 +38,9 @@ pub async fn csv(
     client: Option<Extension<ClientAddr>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let admin = match admin_of(&state, &jar).await {
-        Ok(Some(admin)) => admin,
-        Ok(None) => return error_status::respond(AppError::AdminOnly),
-        Err(e) => return error_status::respond(AppError::from(e)),
+    let admin = match csv_download::admin(&state, &jar).await {
+        Ok(admin) => admin,
+        Err(refused) => return refused,
     };
     let text = |k: &str| q.get(k).cloned().unwrap_or_default();
     let query = AuditQuery {
@@ -59,14 +56,16 @@ pub async fn csv(
         Err(e) => return error_status::respond(e),
     };
     // Written before the rows go out: an export cut short is still on record.
-    let event = Event {
-        actor_user_id: Some(admin.id),
-        ..Event::new(Kind::AuditExported, Outcome::Success)
-    }
-    .ip(client.map(|c| c.0.0))
-    .detail(query.summary(&filter));
-    if let Err(e) = audit::record(s.db.pool(), &event, s.now()).await {
-        return error_status::respond(AppError::from(e));
+    if let Err(refused) = csv_download::record(
+        s,
+        &admin,
+        client,
+        Kind::AuditExported,
+        query.summary(&filter),
+    )
+    .await
+    {
+        return refused;
     }
     let db = s.db.clone();
     let stream = keyset(Keyset {

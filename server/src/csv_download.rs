@@ -4,11 +4,50 @@
 
 use std::future::Future;
 
+use app::error::AppError;
+use app::ssr::{AppState, ClientAddr};
+use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
 use futures::Stream;
 use http::header;
-use sspr_domain::DomainError;
+use sspr_domain::audit::{self, Event, Kind, Outcome};
+use sspr_domain::users::User;
+use sspr_domain::{DomainError, Services};
+
+use crate::middleware::admin_only::admin_of;
+use crate::middleware::error_status;
+
+/// The enabled admin asking (the `admin_only` layer checked already; this
+/// is the download's own check), or the refusal to answer with.
+pub async fn admin(state: &AppState, jar: &CookieJar) -> Result<User, Response> {
+    match admin_of(state, jar).await {
+        Ok(Some(admin)) => Ok(admin),
+        Ok(None) => Err(error_status::respond(AppError::AdminOnly)),
+        Err(e) => Err(error_status::respond(AppError::from(e))),
+    }
+}
+
+/// Audits the download (`kind`, with `detail`) before any row goes out: a
+/// download cut short is still on record.
+pub async fn record(
+    s: &Services,
+    admin: &User,
+    client: Option<Extension<ClientAddr>>,
+    kind: Kind,
+    detail: String,
+) -> Result<(), Response> {
+    let event = Event {
+        actor_user_id: Some(admin.id),
+        ..Event::new(kind, Outcome::Success)
+    }
+    .ip(client.map(|c| c.0.0))
+    .detail(detail);
+    audit::record(s.db.pool(), &event, s.now())
+        .await
+        .map_err(|e| error_status::respond(AppError::from(e)))
+}
 
 /// A `text/csv` attachment named `filename` with `body`.
 pub fn attachment(filename: &'static str, body: Body) -> Response {

@@ -12,12 +12,11 @@ use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use axum_extra::extract::CookieJar;
-use sspr_domain::audit::{self, Event, Kind, Outcome};
+use sspr_domain::audit::Kind;
 use sspr_domain::impact::Change;
 use sspr_domain::policy::PolicyError;
 
-use crate::csv_download::{attachment, encode};
-use crate::middleware::admin_only::admin_of;
+use crate::csv_download::{self, attachment, encode};
 use crate::middleware::error_status;
 
 const COLUMNS: [&str; 5] = ["user_id", "name", "role", "before", "after"];
@@ -28,10 +27,9 @@ pub async fn csv(
     client: Option<Extension<ClientAddr>>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let admin = match admin_of(&state, &jar).await {
-        Ok(Some(admin)) => admin,
-        Ok(None) => return error_status::respond(AppError::AdminOnly),
-        Err(e) => return error_status::respond(AppError::from(e)),
+    let admin = match csv_download::admin(&state, &jar).await {
+        Ok(admin) => admin,
+        Err(refused) => return refused,
     };
     let s = &state.services;
     let compared = match compare(s, query.as_deref().unwrap_or_default()).await {
@@ -46,14 +44,16 @@ pub async fn csv(
         Err(_) => return error_status::respond(AppError::BadRequest),
     };
     let changes = compared.impact.changes;
-    let event = Event {
-        actor_user_id: Some(admin.id),
-        ..Event::new(Kind::ImpactExported, Outcome::Success)
-    }
-    .ip(client.map(|c| c.0.0))
-    .detail(format!("accounts={}", changes.len()));
-    if let Err(e) = audit::record(s.db.pool(), &event, s.now()).await {
-        return error_status::respond(AppError::from(e));
+    if let Err(refused) = csv_download::record(
+        s,
+        &admin,
+        client,
+        Kind::ImpactExported,
+        format!("accounts={}", changes.len()),
+    )
+    .await
+    {
+        return refused;
     }
     let mut lines = vec![COLUMNS.map(str::to_owned).to_vec()];
     lines.extend(changes.into_iter().map(line));

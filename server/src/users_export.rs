@@ -14,13 +14,12 @@ use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use axum_extra::extract::CookieJar;
-use sspr_domain::audit::{self, Event, Kind, Outcome};
+use sspr_domain::audit::Kind;
 use sspr_domain::policy_history;
 use sspr_domain::store::users::Listed;
 use sspr_domain::user_list;
 
-use crate::csv_download::{Keyset, attachment, keyset};
-use crate::middleware::admin_only::admin_of;
+use crate::csv_download::{self, Keyset, attachment, keyset};
 use crate::middleware::error_status;
 
 /// Accounts per query.
@@ -42,10 +41,9 @@ pub async fn csv(
     client: Option<Extension<ClientAddr>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let admin = match admin_of(&state, &jar).await {
-        Ok(Some(admin)) => admin,
-        Ok(None) => return error_status::respond(AppError::AdminOnly),
-        Err(e) => return error_status::respond(AppError::from(e)),
+    let admin = match csv_download::admin(&state, &jar).await {
+        Ok(admin) => admin,
+        Err(refused) => return refused,
     };
     let text = |k: &str| q.get(k).cloned().unwrap_or_default();
     let filters = UsersQuery {
@@ -75,14 +73,10 @@ pub async fn csv(
             k => format!("{k}={}", text(k).trim()),
         })
         .collect();
-    let event = Event {
-        actor_user_id: Some(admin.id),
-        ..Event::new(Kind::UsersExported, Outcome::Success)
-    }
-    .ip(client.map(|c| c.0.0))
-    .detail(summary.join(" "));
-    if let Err(e) = audit::record(s.db.pool(), &event, s.now()).await {
-        return error_status::respond(AppError::from(e));
+    if let Err(refused) =
+        csv_download::record(&s, &admin, client, Kind::UsersExported, summary.join(" ")).await
+    {
+        return refused;
     }
     let stream = keyset(Keyset {
         columns: &COLUMNS,
