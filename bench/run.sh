@@ -53,6 +53,9 @@ echo
 echo "== admin portal at 100 000 accounts: users list, searches, filters, impact preview (BENCH_USERS)"
 on_both_databases admin_users
 echo
+echo "== the admin portal's CSV upload at its limit (2 000 rows) against bare one-row transactions"
+on_both_databases portal_import
+echo
 echo "== built front end (needs a release build: bash -c 'source .ci/setup.sh; build_release')"
 echo "   as sent: brotli (.br) to browsers that accept it, gzip (.gz) otherwise; the first-load"
 echo "   budget of /reset and /sign-in as Chromium receives them is end2end/tests/first_load.spec.ts"

@@ -127,6 +127,15 @@ pub enum AppError {
     GroupExists,
     /// The password reset settings name the group.
     GroupInUse,
+    /// A new account's display name is empty, too long or has control
+    /// characters.
+    InvalidDisplayName,
+    /// An account with that user ID exists already.
+    AccountExists,
+    /// An uploaded CSV has no header row naming the required columns.
+    CsvColumns,
+    /// An uploaded file is larger than the portal takes.
+    FileTooLarge,
 }
 
 impl std::fmt::Display for AppError {
@@ -143,7 +152,7 @@ impl std::error::Error for AppError {}
 /// variant, which made it one of the largest functions in the wasm that
 /// every first visit downloads (issue 12). A field a variant lacks is
 /// ignored; one it needs but the wire lacks reads as its default.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 struct Wire {
     code: String,
     #[serde(default)]
@@ -251,6 +260,10 @@ impl Wire {
             "confirmation_required" => E::ConfirmationRequired,
             "no_email_address" => E::NoEmailAddress,
             "group_exists" => E::GroupExists,
+            "invalid_display_name" => E::InvalidDisplayName,
+            "account_exists" => E::AccountExists,
+            "csv_columns" => E::CsvColumns,
+            "file_too_large" => E::FileTooLarge,
             "group_in_use" => E::GroupInUse,
             _ => return None,
         })
@@ -266,6 +279,16 @@ impl<'de> Deserialize<'de> for AppError {
 }
 
 impl AppError {
+    /// The error `code` names, alone: a page told by its URL why a plain
+    /// form was refused (codes that carry values read them as zero).
+    pub fn from_code(code: &str) -> Option<AppError> {
+        Wire {
+            code: code.to_owned(),
+            ..Wire::default()
+        }
+        .into_error()
+    }
+
     /// The stable code clients and tests match on.
     pub fn code(&self) -> &'static str {
         match self {
@@ -320,6 +343,10 @@ impl AppError {
             AppError::ConfirmationRequired => "confirmation_required",
             AppError::NoEmailAddress => "no_email_address",
             AppError::GroupExists => "group_exists",
+            AppError::InvalidDisplayName => "invalid_display_name",
+            AppError::AccountExists => "account_exists",
+            AppError::CsvColumns => "csv_columns",
+            AppError::FileTooLarge => "file_too_large",
             AppError::GroupInUse => "group_in_use",
         }
     }
@@ -347,7 +374,8 @@ impl AppError {
             | AppError::DirectoryManaged
             | AppError::OwnAccount
             | AppError::GroupExists
-            | AppError::GroupInUse => 409,
+            | AppError::GroupInUse
+            | AppError::AccountExists => 409,
             AppError::CodeExpired | AppError::CaptchaExpired => 410,
             AppError::PasswordTooLong
             | AppError::InvalidEmail
@@ -371,7 +399,10 @@ impl AppError {
             | AppError::InvalidSetting { .. }
             | AppError::NoSuchAccount
             | AppError::ConfirmationRequired
-            | AppError::NoEmailAddress => 422,
+            | AppError::NoEmailAddress
+            | AppError::InvalidDisplayName
+            | AppError::CsvColumns => 422,
+            AppError::FileTooLarge => 413,
             AppError::Throttled { .. }
             | AppError::ResendTooSoon { .. }
             | AppError::TooManyAttempts
@@ -496,6 +527,12 @@ impl AppError {
             }
             AppError::NoEmailAddress => td_string!(locale, error_no_email_address).to_string(),
             AppError::GroupExists => td_string!(locale, error_group_exists).to_string(),
+            AppError::InvalidDisplayName => {
+                td_string!(locale, error_invalid_display_name).to_string()
+            }
+            AppError::AccountExists => td_string!(locale, error_account_exists).to_string(),
+            AppError::CsvColumns => td_string!(locale, error_csv_columns).to_string(),
+            AppError::FileTooLarge => td_string!(locale, error_file_too_large).to_string(),
             AppError::GroupInUse => td_string!(locale, error_group_in_use).to_string(),
             AppError::PasswordRejected {
                 reasons,
@@ -695,13 +732,17 @@ mod tests {
             (E::NoEmailAddress, "no_email_address", 422),
             (E::GroupExists, "group_exists", 409),
             (E::GroupInUse, "group_in_use", 409),
+            (E::InvalidDisplayName, "invalid_display_name", 422),
+            (E::AccountExists, "account_exists", 409),
+            (E::CsvColumns, "csv_columns", 422),
+            (E::FileTooLarge, "file_too_large", 413),
         ]
     }
 
     #[test]
     fn every_code_and_status_is_pinned() {
         let all = every_error();
-        assert_eq!(all.len(), 52, "a new error needs its row here");
+        assert_eq!(all.len(), 56, "a new error needs its row here");
         for (error, code, status) in &all {
             assert_eq!(error.code(), *code);
             assert_eq!(error.to_string(), *code);

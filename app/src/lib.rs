@@ -236,6 +236,11 @@ pub fn App() -> impl IntoView {
                             ssr=SsrMode::Async
                         />
                         <Route
+                            path=path!("/admin/users/add")
+                            view=LazyPage::Admin(AdminPart::AddUsers)
+                            ssr=SsrMode::Async
+                        />
+                        <Route
                             path=path!("/admin/users/detail")
                             view=LazyPage::Admin(AdminPart::User)
                             ssr=SsrMode::Async

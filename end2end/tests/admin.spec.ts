@@ -4,6 +4,7 @@ import {
   beginReset,
   codeFromOutbox,
   emailGate,
+  type Person,
   registered,
   uniqueLogin,
   updatePolicy,
@@ -36,6 +37,26 @@ async function resetAs(browser: Browser, login: string, email: string): Promise<
   return page;
 }
 
+/**
+ * The admin signed in moments ago in another browser; this one signs in
+ * afresh (password and the emailed code) and lands on the portal.
+ */
+async function adminSignIn(page: Page, admin: Person, lang: "en" | "he-IL", js: boolean) {
+  await page.goto(`/sign-in?lang=${lang}&next=%2Fadmin`);
+  if (js) await waitHydrated(page);
+  await page.locator("#login").fill(admin.login);
+  await page.locator("#password").fill(admin.password);
+  await page.locator("form[action='/api/sign_in'] button[type=submit]").click();
+  await expect(page).toHaveURL(/\/sign-in\/verify$/);
+  await page.locator("form[action='/api/sign_in_choose']", { hasText: "home.example" }).locator("button").click();
+  await expect(page).toHaveURL(/\/sign-in\/code$/);
+  await page.locator("#code").fill(await codeFromOutbox(page, admin.email));
+  await page.locator("form[action='/api/sign_in_verify'] button[type=submit]").click();
+  await expect(page).toHaveURL(/\/admin$/);
+  await expect(page.locator("html")).toHaveAttribute("dir", lang === "en" ? "ltr" : "rtl");
+  if (js) await axe(page);
+}
+
 for (const js of [true, false]) {
   for (const lang of ["en", "he-IL"] as const) {
     test(`the policy lifecycle from the browser (${js ? "JavaScript" : "no JavaScript"}, ${lang})`, async ({
@@ -50,21 +71,7 @@ for (const js of [true, false]) {
       const context = await browser.newContext({ javaScriptEnabled: js });
       const page = await context.newPage();
       const problems = watchConsole(page);
-      // The admin signed in moments ago in another browser; this one signs
-      // in afresh (password and the emailed code).
-      await page.goto(`/sign-in?lang=${lang}&next=%2Fadmin`);
-      if (js) await waitHydrated(page);
-      await page.locator("#login").fill(admin.login);
-      await page.locator("#password").fill(admin.password);
-      await page.locator("form[action='/api/sign_in'] button[type=submit]").click();
-      await expect(page).toHaveURL(/\/sign-in\/verify$/);
-      await page.locator("form[action='/api/sign_in_choose']", { hasText: "home.example" }).locator("button").click();
-      await expect(page).toHaveURL(/\/sign-in\/code$/);
-      await page.locator("#code").fill(await codeFromOutbox(page, admin.email));
-      await page.locator("form[action='/api/sign_in_verify'] button[type=submit]").click();
-      await expect(page).toHaveURL(/\/admin$/);
-      await expect(page.locator("html")).toHaveAttribute("dir", lang === "en" ? "ltr" : "rtl");
-      if (js) await axe(page);
+      await adminSignIn(page, admin, lang, js);
 
       // Settings → Password reset → Selected, with a group → Save.
       await page.getByTestId("settings-link").click();
@@ -174,6 +181,76 @@ for (const js of [true, false]) {
       await context.close();
     });
   }
+}
+
+/**
+ * Adding accounts: one by the form (the new user then sets a first password
+ * through the reset wizard with a code to the email the admin gave), and
+ * several from a CSV file, whose report names the refused line. With
+ * JavaScript in English and without it in Hebrew.
+ */
+for (const [js, lang] of [
+  [true, "en"],
+  [false, "he-IL"],
+] as const) {
+  test(`accounts are added from the browser (${js ? "JavaScript" : "no JavaScript"}, ${lang})`, async ({ browser }) => {
+    const admin = await registered(await (await browser.newContext()).newPage(), { admin: true });
+    const context = await browser.newContext({ javaScriptEnabled: js });
+    const page = await context.newPage();
+    const problems = watchConsole(page);
+    await adminSignIn(page, admin, lang, js);
+
+    await page.goto("/admin/users");
+    await page.getByTestId("add-users").click();
+    await expect(page).toHaveURL(/\/admin\/users\/add$/);
+    if (js) {
+      await waitHydrated(page);
+      await axe(page);
+    }
+    const login = uniqueLogin("new");
+    const email = `${login}@work.example`;
+    await page.locator("#login").fill(login);
+    await page.locator("#display_name").fill("New Person");
+    await page.locator("#email").fill(email);
+    await page.locator("#groups").fill(uniqueLogin("grp"));
+    await page.getByTestId("create").click();
+    await expect(page).toHaveURL(/\/admin\/users\/detail\?id=\d+&done=created$/);
+    await expect(page.getByTestId("done")).toBeVisible();
+    await expect(page.getByTestId("standing")).toHaveAttribute("data-standing", "eligible");
+
+    // The welcome email, then the user's first password through the wizard.
+    const user = await (await browser.newContext()).newPage();
+    await user.goto("/dev/outbox");
+    const welcome = user.locator("tr", { has: user.locator("td.recipient", { hasText: email }) }).first();
+    await expect(welcome.locator("pre.body")).toContainText(login);
+    await expect(welcome.locator("pre.body")).toContainText("/reset");
+    await beginReset(user, login, "en", true);
+    await emailGate(user, email);
+    await expect(user).toHaveURL(/\/reset\/password$/);
+    await user.context().close();
+
+    // A CSV file: two accounts made, one line refused with its reason.
+    await page.goto("/admin/users/add");
+    if (js) await waitHydrated(page);
+    const [a, b] = [uniqueLogin("csva"), uniqueLogin("csvb")];
+    const csv = `login,display_name,email\n${a},A,${a}@work.example\n${b},B,\nbad,C,not-an-address\n`;
+    await page.locator("#file").setInputFiles({ name: "people.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    await page.getByTestId("import").click();
+    await expect(page).toHaveURL(/\/admin\/users\/add\?report=\d+$/);
+    if (js) {
+      await waitHydrated(page);
+      await axe(page);
+    }
+    await expect(page.getByTestId("import-summary")).toContainText("2");
+    const refused = page.locator("[data-testid=import-rows] tbody tr");
+    await expect(refused).toHaveCount(1);
+    await expect(refused.first()).toHaveAttribute("data-code", "invalid_email");
+    await expect(refused.first().locator("th")).toHaveText("4");
+    await page.goto(`/admin/users?q=${a}`);
+    await expect(page.locator(`tr[data-user="${a}"]`)).toBeVisible();
+    if (js) expect(problems.filter((p) => !p.includes("status of 4"))).toEqual([]);
+    await context.close();
+  });
 }
 
 test("a user is refused the admin portal, and so is a visitor", async ({ page }) => {

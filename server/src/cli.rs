@@ -193,7 +193,7 @@ fn read_password_line() -> anyhow::Result<String> {
 pub async fn import_users(config: Config, file: &Path) -> anyhow::Result<bool> {
     let s = open_services(config).await?;
     let input = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
-    let report = import_csv(&s.db, input, s.clock.now()).await?;
+    let report = import_csv(&s.db, None, input, s.clock.now()).await?;
     println!("Created {} user(s).", report.created);
     for (line, reason) in &report.rejected {
         println!("{}:{line}: {reason}", file.display());

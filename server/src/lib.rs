@@ -16,3 +16,4 @@ pub mod middleware;
 pub mod router;
 pub mod serve;
 pub mod users_export;
+pub mod users_import;

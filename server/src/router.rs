@@ -9,10 +9,10 @@ use app::locale::match_tag;
 use app::ssr::{AppState, CookiePolicy};
 use app::{App, HelpdeskContact, shell};
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use http::StatusCode;
 use leptos::prelude::*;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
@@ -111,6 +111,11 @@ pub fn build(state: AppState) -> Result<Router, BuildError> {
             get(crate::impact_export::csv),
         )
         .route("/admin/users.csv", get(crate::users_export::csv))
+        .route(
+            crate::users_import::PATH,
+            post(crate::users_import::upload)
+                .layer(DefaultBodyLimit::max(crate::users_import::BODY_LIMIT)),
+        )
         .merge(crate::assets::pkg_router(&state.leptos_options))
         .merge(pages);
     if measured {

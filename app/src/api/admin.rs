@@ -11,8 +11,8 @@
 
 use leptos::prelude::*;
 use sspr_proto::admin::{
-    AuditPageView, GroupMembersView, GroupsView, ImpactView, PolicyHistoryView, PolicyPageView,
-    UserDetailView, UsersPageView,
+    AddUsersView, AuditPageView, GroupMembersView, GroupsView, ImpactView, PolicyHistoryView,
+    PolicyPageView, UserDetailView, UsersPageView,
 };
 
 use crate::error::AppError;
@@ -203,6 +203,38 @@ pub async fn admin_users(
         status,
     };
     crate::ssr::admin_users::users_page(q, after).await
+}
+
+/// The page that adds accounts, with the report of import `report`.
+#[server(prefix = "/api", endpoint = "admin_add_users")]
+pub async fn admin_add_users(
+    #[server(default)] report: Option<i64>,
+) -> Result<AddUsersView, AppError> {
+    crate::ssr::admin_users::add_users(report).await
+}
+
+/// Creates a local account (`groups` `;`- or `,`-separated); with
+/// `welcome` ticked, emails the user how to set their first password.
+#[server(prefix = "/api", endpoint = "admin_create_user")]
+pub async fn admin_create_user(
+    login: String,
+    display_name: String,
+    #[server(default)] email: String,
+    #[server(default)] role: String,
+    #[server(default)] groups: String,
+    #[server(default)] welcome: Option<String>,
+) -> Result<(), AppError> {
+    crate::ssr::admin_users::create_user(
+        crate::ssr::admin_users::NewAccountForm {
+            login,
+            display_name,
+            email,
+            role,
+            groups,
+        },
+        welcome.is_some(),
+    )
+    .await
 }
 
 /// One account's detail.

@@ -49,6 +49,12 @@ pub async fn admin() -> Result<Admin, AppError> {
     }
 }
 
+/// A password proven at `at` still allows changes at `now` (within the
+/// last ten minutes; docs/security.md #89).
+pub fn proof_is_fresh(at: Timestamp, now: Timestamp) -> bool {
+    now.secs() - at.secs() <= REAUTH_WINDOW_SECS
+}
+
 impl Admin {
     pub fn now(&self) -> Timestamp {
         self.st.services.now()
@@ -57,7 +63,7 @@ impl Admin {
     /// The password was proven within the last ten minutes (at sign-in,
     /// which for admins includes the second factor, or on the reauth page).
     pub fn fresh_proof(&self) -> bool {
-        self.now().secs() - self.authenticated_at.secs() <= REAUTH_WINDOW_SECS
+        proof_is_fresh(self.authenticated_at, self.now())
     }
 
     pub fn require_fresh_proof(&self) -> Result<(), AppError> {
@@ -82,7 +88,7 @@ impl Admin {
 
 /// The request's language: `middleware::locale` always leaves the chosen
 /// one in the cookie header.
-async fn request_locale() -> Locale {
+pub async fn request_locale() -> Locale {
     cookie_jar()
         .await
         .get(crate::locale::COOKIE_NAME)

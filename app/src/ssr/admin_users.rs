@@ -1,15 +1,19 @@
 //! Server halves of the portal's users pages: the list, one account's
-//! detail, and the actions on it (each needs a recent proof of the
-//! password, like every change in the portal).
+//! detail, the actions on it, and adding accounts (each change needs a
+//! recent proof of the password, like every change in the portal).
 
-use sspr_domain::account_actions::{self, ActionError, Invitation};
+use sspr_domain::account_actions::{self, ActionError, CreateError, Invitation};
 use sspr_domain::eligibility::Standing;
+use sspr_domain::import::{self, Fields, PORTAL_MAX_BYTES, PORTAL_MAX_ROWS, Rejected};
 use sspr_domain::policy_history;
 use sspr_domain::user_list::{self, Query};
 use sspr_domain::users::Role;
-use sspr_proto::admin::{AdminMethodView, UserDetailView, UserRowView, UsersPageView};
+use sspr_proto::admin::{
+    AddUsersView, AdminMethodView, ImportRejectView, ImportReportView, UserDetailView, UserRowView,
+    UsersPageView,
+};
 
-use super::admin::admin;
+use super::admin::{admin, request_locale};
 use crate::error::AppError;
 
 impl From<ActionError> for AppError {
@@ -21,6 +25,29 @@ impl From<ActionError> for AppError {
             ActionError::NotConfirmed => AppError::ConfirmationRequired,
             ActionError::NoAddress => AppError::NoEmailAddress,
             ActionError::Internal(e) => e.into(),
+        }
+    }
+}
+
+impl From<CreateError> for AppError {
+    fn from(e: CreateError) -> Self {
+        match e {
+            CreateError::Invalid(r) => match r {
+                Rejected::Login(_) => AppError::InvalidLogin,
+                Rejected::DisplayName => AppError::InvalidDisplayName,
+                Rejected::Email(_) => AppError::InvalidEmail,
+                Rejected::Duplicate(_) => AppError::AccountExists,
+                // `create_user` names the field in the reader's language.
+                Rejected::Group(..) => AppError::InvalidSetting {
+                    field: "groups".into(),
+                    label: "groups".into(),
+                },
+                // A form's role is one of two choices, and it has no hash.
+                Rejected::Role(_) | Rejected::PasswordHash | Rejected::Unreadable(_) => {
+                    AppError::BadRequest
+                }
+            },
+            CreateError::Internal(e) => e.into(),
         }
     }
 }
@@ -173,4 +200,81 @@ pub async fn user_action(id: i64, action: String, confirm: bool) -> Result<(), A
     }
     leptos_axum::redirect(&user_href(id, Some(&action)));
     Ok(())
+}
+
+/// The new-account form as posted.
+pub struct NewAccountForm {
+    pub login: String,
+    pub display_name: String,
+    pub email: String,
+    /// `user`, `admin` or empty (`user`).
+    pub role: String,
+    /// `;`- or `,`-separated (people type either).
+    pub groups: String,
+}
+
+/// Creates the account and goes to its page.
+pub async fn create_user(form: NewAccountForm, welcome: bool) -> Result<(), AppError> {
+    let a = admin().await?;
+    a.require_fresh_proof()?;
+    let s = &a.st.services;
+    let groups = form.groups.replace(',', ";");
+    let fields = Fields {
+        login: &form.login,
+        display_name: &form.display_name,
+        email: &form.email,
+        role: &form.role,
+        groups: &groups,
+        password_hash: "",
+    };
+    let id = match account_actions::create(s, a.actor().await, &fields, welcome, a.now()).await {
+        Ok(id) => id,
+        Err(CreateError::Invalid(Rejected::Group(..))) => {
+            return Err(AppError::InvalidSetting {
+                field: "groups".into(),
+                label: crate::pages::admin::fields::label(request_locale().await, "groups"),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    leptos_axum::redirect(&user_href(id, Some("created")));
+    Ok(())
+}
+
+/// The add-accounts page, with the report of import `report`.
+pub async fn add_users(report: Option<i64>) -> Result<AddUsersView, AppError> {
+    let a = admin().await?;
+    let db = &a.st.services.db;
+    let report = match report {
+        None => None,
+        Some(id) => {
+            let kept = import::stored_report(db, id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let by = match kept.by {
+                Some(id) => sspr_domain::users::find_by_id(db.pool(), id)
+                    .await?
+                    .map(|u| u.login_display),
+                None => None,
+            };
+            Some(ImportReportView {
+                at: kept.at.secs(),
+                by,
+                created: kept.report.created as u32,
+                rejected: kept.report.rejected as u32,
+                rows: kept
+                    .report
+                    .rows
+                    .into_iter()
+                    .map(|(line, code, value)| ImportRejectView { line, code, value })
+                    .collect(),
+            })
+        }
+    };
+    Ok(AddUsersView {
+        fresh_proof: a.fresh_proof(),
+        max_kib: (PORTAL_MAX_BYTES / 1024) as u32,
+        max_rows: PORTAL_MAX_ROWS as u32,
+        report,
+    })
 }

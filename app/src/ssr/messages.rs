@@ -117,8 +117,20 @@ pub fn render(template: &Template, locale: &str) -> Rendered {
             display_name,
             link,
             reset,
+            welcome,
         } => {
-            if *reset {
+            if let Some(login) = welcome {
+                Rendered {
+                    subject: td_string!(l, mail_welcome_subject).to_string(),
+                    body: td_string!(
+                        l,
+                        mail_welcome_body,
+                        name = display_name,
+                        login = login,
+                        link = link
+                    ),
+                }
+            } else if *reset {
                 Rendered {
                     subject: td_string!(l, mail_invite_reset_subject).to_string(),
                     body: td_string!(l, mail_invite_reset_body, name = display_name, link = link),

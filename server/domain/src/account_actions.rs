@@ -1,5 +1,5 @@
-//! What an admin does to one account from the portal: disable or enable
-//! it, lift its sign-in lockout, sign it out everywhere, clear its
+//! What an admin does to one account from the portal: create it (see
+//! `new_accounts`), disable or enable it, lift its sign-in lockout, sign it out everywhere, clear its
 //! security info so the user registers again, or email the user an
 //! invitation to register or to reset. Each is audited in the transaction
 //! that makes it and told to the user at every address they have
@@ -8,9 +8,11 @@
 
 use crate::audit::{self, Event, Kind, Outcome};
 use crate::groups::Actor;
+use crate::import::{self, Fields, Rejected};
+use crate::new_accounts;
 use crate::outbox::Template;
 use crate::store::Tx;
-use crate::users::User;
+use crate::users::{CreateUserError, User};
 use crate::{DomainError, Services, Timestamp, auth, lockout, notices, store};
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +48,47 @@ impl From<sqlx::Error> for ActionError {
 pub enum Invitation {
     Register,
     Reset,
+    /// A new account's: set the first password with the reset wizard.
+    Welcome,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    /// What a CSV row would be rejected for (`Duplicate` included).
+    #[error(transparent)]
+    Invalid(#[from] Rejected),
+    #[error(transparent)]
+    Internal(#[from] DomainError),
+}
+
+/// Creates an account from the portal's form, by the same checks and the
+/// same writes as the CSV import; with `welcome`, emails the user how to
+/// set their first password. Returns the account's id.
+pub async fn create(
+    s: &Services,
+    by: Actor,
+    fields: &Fields<'_>,
+    welcome: bool,
+    now: Timestamp,
+) -> Result<i64, CreateError> {
+    let (login, user, groups) = import::parse_account(fields)?;
+    let id = match new_accounts::create(&s.db, Some(by), &login, &user, &groups, now).await {
+        Ok(id) => id,
+        Err(CreateUserError::Duplicate) => {
+            return Err(Rejected::Duplicate(user.login_display).into());
+        }
+        Err(CreateUserError::Domain(e)) => return Err(e.into()),
+    };
+    if welcome {
+        // The account exists whatever the invitation does; with no
+        // address there is nothing to send, which the form prevents.
+        match invite(s, by, id, Invitation::Welcome, now).await {
+            Ok(()) | Err(ActionError::NoAddress) => {}
+            Err(ActionError::Internal(e)) => return Err(e.into()),
+            Err(e) => return Err(DomainError::Corrupt(e.to_string()).into()),
+        }
+    }
+    Ok(id)
 }
 
 /// Opens the transaction and takes the account's row first (written
@@ -199,12 +242,15 @@ pub async fn invite(
     let base = s.config.public_url.trim_end_matches('/');
     let (link, reset, name) = match what {
         Invitation::Register => (format!("{base}/security-info"), false, "register"),
-        Invitation::Reset => (format!("{base}/reset"), true, "reset"),
+        Invitation::Reset | Invitation::Welcome => (format!("{base}/reset"), true, "reset"),
     };
+    let welcome = what == Invitation::Welcome;
+    let name = if welcome { "welcome" } else { name };
     let template = Template::Invitation {
         display_name: user.display_name.clone(),
         link,
         reset,
+        welcome: welcome.then(|| user.login_display.clone()),
     };
     let topic = format!("invitation-{name}");
     if notices::email_user(s, &mut tx, &user, &topic, &template, now).await? == 0 {

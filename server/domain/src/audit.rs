@@ -65,6 +65,8 @@ names!(
         GroupRenamed => "group_renamed",
         GroupDeleted => "group_deleted",
         UsersExported => "users_exported",
+        AccountCreated => "account_created",
+        UsersImported => "users_imported",
     }
 );
 
@@ -142,6 +144,16 @@ impl Event {
 }
 
 pub async fn record<'e>(exec: impl Exec<'e>, e: &Event, now: Timestamp) -> Result<(), DomainError> {
+    store::audit_events::insert(exec, e, now).await.map(drop)
+}
+
+/// [`record`], returning the row's id (a page that shows what the event
+/// recorded links to it).
+pub async fn record_id<'e>(
+    exec: impl Exec<'e>,
+    e: &Event,
+    now: Timestamp,
+) -> Result<i64, DomainError> {
     store::audit_events::insert(exec, e, now).await
 }
 

@@ -30,6 +30,7 @@ pub mod impact;
 pub mod import;
 pub mod lockout;
 pub mod methods;
+pub mod new_accounts;
 pub mod notices;
 pub mod ops_metrics;
 pub mod outbox;

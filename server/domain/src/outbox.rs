@@ -100,6 +100,10 @@ pub enum Template {
         display_name: String,
         link: String,
         reset: bool,
+        /// A new account's invitation to set its first password: the
+        /// user ID to type (nothing secret).
+        #[serde(default)]
+        welcome: Option<String>,
     },
 }
 

@@ -85,14 +85,26 @@ pub async fn create(
     now: Timestamp,
 ) -> Result<i64, CreateUserError> {
     let mut tx = db.pool().begin().await.map_err(DomainError::from)?;
-    for group in groups {
-        store::groups::ensure(&mut *tx, group, now).await?;
-    }
-    let id = store::users::insert(&mut *tx, login, user, now).await?;
-    for group in groups {
-        store::groups::add_member(&mut *tx, group, id).await?;
-    }
+    let id = insert_with_groups(&mut tx, login, user, groups, now).await?;
     tx.commit().await.map_err(DomainError::from)?;
+    Ok(id)
+}
+
+/// [`create`]'s writes, in the caller's transaction.
+pub async fn insert_with_groups(
+    conn: &mut sqlx::AnyConnection,
+    login: &Login,
+    user: &NewUser,
+    groups: &[Login],
+    now: Timestamp,
+) -> Result<i64, CreateUserError> {
+    for group in groups {
+        store::groups::ensure(&mut *conn, group, now).await?;
+    }
+    let id = store::users::insert(&mut *conn, login, user, now).await?;
+    for group in groups {
+        store::groups::add_member(&mut *conn, group, id).await?;
+    }
     Ok(id)
 }
 

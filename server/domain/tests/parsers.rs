@@ -239,7 +239,12 @@ fn a_csv_import_accounts_for_every_row_and_is_idempotent() {
         let file = w.into_inner().unwrap();
         let now = sspr_domain::Timestamp(1_800_000_000);
         let first = rt
-            .block_on(sspr_domain::import::import_csv(&t.db, file.as_slice(), now))
+            .block_on(sspr_domain::import::import_csv(
+                &t.db,
+                None,
+                file.as_slice(),
+                now,
+            ))
             .unwrap();
         prop_assert_eq!(
             first.created + first.rejected.len(),
@@ -253,7 +258,12 @@ fn a_csv_import_accounts_for_every_row_and_is_idempotent() {
             first
         );
         let again = rt
-            .block_on(sspr_domain::import::import_csv(&t.db, file.as_slice(), now))
+            .block_on(sspr_domain::import::import_csv(
+                &t.db,
+                None,
+                file.as_slice(),
+                now,
+            ))
             .unwrap();
         prop_assert_eq!(again.created, 0, "{:?}", again);
         Ok(())

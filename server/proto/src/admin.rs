@@ -273,3 +273,35 @@ pub struct ImpactView {
     pub current: bool,
     pub fresh_proof: bool,
 }
+
+/// The page that adds accounts: one by its form, many from a CSV file,
+/// and the report of an import (`?report=` the import's audit row).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddUsersView {
+    pub fresh_proof: bool,
+    /// The largest file the portal takes, in KiB and rows.
+    pub max_kib: u32,
+    pub max_rows: u32,
+    pub report: Option<ImportReportView>,
+}
+
+/// What an import did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReportView {
+    pub at: i64,
+    /// The admin's user ID; `None` for the command line.
+    pub by: Option<String>,
+    pub created: u32,
+    pub rejected: u32,
+    /// The first rejected rows (the audit row keeps 200).
+    pub rows: Vec<ImportRejectView>,
+}
+
+/// A row the import refused: its line in the file, a stable code and the
+/// value it gave (when the code names one).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportRejectView {
+    pub line: u64,
+    pub code: String,
+    pub value: Option<String>,
+}

@@ -1,6 +1,7 @@
-//! The admin portal's server functions (`/api/admin_*`) and downloads
-//! (`/admin/*.csv`) answer only an enabled admin's session. Checked here,
-//! before a function's arguments are read, so a new admin function is
+//! The admin portal's server functions (`/api/admin_*`), downloads
+//! (`/admin/*.csv`) and CSV upload (`/admin/users/import`) answer only an
+//! enabled admin's session. Checked here, before a function's arguments
+//! (or the upload's body) are read, so a new admin function is
 //! covered by its name alone; each function checks again itself
 //! (`app::ssr::admin::admin`). Anyone else gets `admin_only` (403) — the
 //! same answer with no session, a user's session or an expired one.
@@ -13,6 +14,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use http::header;
+use sspr_domain::sessions::Session;
 use sspr_domain::users::{Role, User};
 use sspr_domain::{DomainError, auth};
 
@@ -20,11 +22,21 @@ use crate::middleware::error_status;
 
 /// Paths only admins reach.
 pub fn is_admin_path(path: &str) -> bool {
-    path.starts_with("/api/admin_") || (path.starts_with("/admin/") && path.ends_with(".csv"))
+    path.starts_with("/api/admin_")
+        || (path.starts_with("/admin/") && path.ends_with(".csv"))
+        || path == crate::users_import::PATH
 }
 
 /// The enabled admin whose session the request carries, if any.
 pub async fn admin_of(state: &AppState, jar: &CookieJar) -> Result<Option<User>, DomainError> {
+    Ok(admin_session_of(state, jar).await?.map(|(_, user)| user))
+}
+
+/// [`admin_of`] with the session (when the password was last proven).
+pub async fn admin_session_of(
+    state: &AppState,
+    jar: &CookieJar,
+) -> Result<Option<(Session, User)>, DomainError> {
     let Some(token) = jar
         .get(state.cookies.session_name())
         .map(|c| c.value())
@@ -35,8 +47,7 @@ pub async fn admin_of(state: &AppState, jar: &CookieJar) -> Result<Option<User>,
     let s = &state.services;
     Ok(auth::current_session(s, token, s.now())
         .await?
-        .map(|(_, user)| user)
-        .filter(|u| u.role == Role::Admin && u.enabled))
+        .filter(|(_, u)| u.role == Role::Admin && u.enabled))
 }
 
 pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {

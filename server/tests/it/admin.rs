@@ -123,6 +123,8 @@ async fn every_admin_function_answers_only_an_admin(t: &TestDb) {
         "/api/admin_user_action",
         "/api/admin_rename_group",
         "/api/admin_delete_group",
+        "/api/admin_add_users",
+        "/api/admin_create_user",
     ] {
         assert!(paths.contains(&expected), "{expected} in {paths:?}");
     }

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod add_users;
 mod admin;
 mod assets;
 mod delivery;

@@ -149,6 +149,7 @@ pub fn label(l: Locale, field: &str) -> String {
     match field {
         "sspr_scope" => td_string!(l, admin_field_sspr_scope),
         "sspr_groups" => td_string!(l, admin_field_sspr_groups),
+        "groups" => td_string!(l, admin_field_user_groups),
         "methods_required" => td_string!(l, admin_field_methods_required),
         "allowed_methods" => td_string!(l, admin_field_allowed_methods),
         "allow_email" => td_string!(l, admin_field_allow_email),

@@ -4,6 +4,7 @@
 //! calls checks for an admin session on the server; what the pages hide is
 //! only for the reader's sake.
 
+pub mod add_users;
 pub mod audit;
 pub mod fields;
 pub mod groups;

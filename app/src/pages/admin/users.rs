@@ -188,6 +188,10 @@ fn UserList(view: UsersPageView, query: Query) -> impl IntoView {
             <button type="submit">{t!(i18n, admin_filter_apply)}</button>
         </form>
         <p>
+            <a href="/admin/users/add" data-testid="add-users">
+                {t!(i18n, admin_add_users_title)}
+            </a>
+            " · "
             <a href=csv download="users.csv" data-testid="users-csv">
                 {t!(i18n, admin_users_csv)}
             </a>

@@ -6,10 +6,14 @@ use super::Exec;
 use crate::audit::{AuditRow, Entry, Event, Filter, Kind};
 use crate::{DomainError, Timestamp};
 
-pub async fn insert<'e>(exec: impl Exec<'e>, e: &Event, now: Timestamp) -> Result<(), DomainError> {
-    sqlx::query(
+pub async fn insert<'e>(
+    exec: impl Exec<'e>,
+    e: &Event,
+    now: Timestamp,
+) -> Result<i64, DomainError> {
+    let row = sqlx::query(
         "INSERT INTO audit_events (at, event, outcome, actor_user_id, subject_user_id, subject_login, ip, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(now.secs())
     .bind(e.event.as_str())
@@ -19,9 +23,32 @@ pub async fn insert<'e>(exec: impl Exec<'e>, e: &Event, now: Timestamp) -> Resul
     .bind(e.subject_login.as_deref())
     .bind(e.ip.map(|ip| ip.to_string()))
     .bind(e.detail.as_deref())
-    .execute(exec)
+    .fetch_one(exec)
     .await?;
-    Ok(())
+    Ok(row.try_get("id")?)
+}
+
+/// Row `id`'s time, actor and detail when it is an event of `kind`.
+pub async fn find_of_kind<'e>(
+    exec: impl Exec<'e>,
+    id: i64,
+    kind: &str,
+) -> Result<Option<(i64, Option<i64>, Option<String>)>, DomainError> {
+    let row = sqlx::query(
+        "SELECT at, actor_user_id, detail FROM audit_events WHERE id = $1 AND event = $2",
+    )
+    .bind(id)
+    .bind(kind)
+    .fetch_optional(exec)
+    .await?;
+    row.map(|r| {
+        Ok((
+            r.try_get("at")?,
+            r.try_get("actor_user_id")?,
+            r.try_get("detail")?,
+        ))
+    })
+    .transpose()
 }
 
 /// Most recent first.
