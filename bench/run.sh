@@ -53,7 +53,7 @@ echo
 echo "== admin portal at 100 000 accounts: users list, searches, filters, impact preview (BENCH_USERS)"
 on_both_databases admin_users
 echo
-echo "== the admin portal's CSV upload at its limit (2 000 rows) against bare one-row transactions"
+echo "== the admin portal's CSV upload at its limit (1 000 rows) against bare one-row transactions"
 on_both_databases portal_import
 echo
 echo "== built front end (needs a release build: bash -c 'source .ci/setup.sh; build_release')"
