@@ -507,6 +507,7 @@ pub async fn groups_page() -> Result<GroupsView, AppError> {
             .map(|g| GroupSummary {
                 name: g.name,
                 members: g.members,
+                from_directory: g.directory_members > 0,
             })
             .collect(),
         selected: policy.sspr_groups,
@@ -522,8 +523,11 @@ pub async fn group_members(group: String) -> Result<GroupMembersView, AppError> 
         return Err(AppError::NotFound);
     }
     let members = store::groups::members(s.db.pool(), &name, GROUPS_SHOWN).await?;
+    // Any directory member makes it the directory's (not only those shown).
+    let from_directory = store::groups::has_directory_members(s.db.pool(), &name).await?;
     Ok(GroupMembersView {
         group: name.as_str().to_owned(),
+        from_directory,
         members: members
             .into_iter()
             .map(|m| MemberView {

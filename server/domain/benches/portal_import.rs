@@ -52,9 +52,14 @@ async fn bare(t: &TestDb, run: usize) -> Duration {
     for i in 0..PORTAL_MAX_ROWS {
         let login = format!("bare{run}x{i:05}");
         let mut tx = t.db.pool().begin().await.unwrap();
-        store::users::insert(&mut *tx, &Login::parse(&login).unwrap(), &user(&login), EPOCH)
-            .await
-            .unwrap();
+        store::users::insert(
+            &mut *tx,
+            &Login::parse(&login).unwrap(),
+            &user(&login),
+            EPOCH,
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
     }
     began.elapsed()
@@ -75,9 +80,14 @@ async fn main() {
     let mut tx = t.db.pool().begin().await.unwrap();
     for i in 0..existing {
         let login = format!("user{i:06}");
-        store::users::insert(&mut *tx, &Login::parse(&login).unwrap(), &user(&login), EPOCH)
-            .await
-            .unwrap();
+        store::users::insert(
+            &mut *tx,
+            &Login::parse(&login).unwrap(),
+            &user(&login),
+            EPOCH,
+        )
+        .await
+        .unwrap();
     }
     tx.commit().await.unwrap();
     println!(

@@ -1,7 +1,10 @@
 //! Admins manage local groups (the "Selected" scope's members): create,
-//! rename and delete a group, add and remove sspr's own accounts. Each change is audited in
-//! the transaction that makes it. Accounts mirrored from a directory take
-//! their groups from the directory's sync, so they are refused here.
+//! rename and delete a group, add and remove sspr's own accounts. Each
+//! change is audited in the transaction that makes it. Accounts mirrored
+//! from a directory take their groups from the directory's sync, so they
+//! are refused here; and a group with such members is the directory's,
+//! shown read-only: no account joins it here, and it is neither renamed
+//! nor deleted (the next sync would undo either).
 
 use crate::audit::{self, Event, Kind, Outcome};
 use crate::identity::Login;
@@ -78,7 +81,11 @@ pub async fn set_member(
     let user = store::users::find_by_login(&mut *tx, &login)
         .await?
         .ok_or(GroupError::NoSuchUser)?;
-    if user.directory_dn.is_some() {
+    // A local account may leave a directory's group (one added before
+    // the directory was configured), not join one.
+    if user.directory_dn.is_some()
+        || (add && store::groups::has_directory_members(&mut *tx, &group).await?)
+    {
         return Err(GroupError::FromDirectory);
     }
     let (changed, kind) = if add {

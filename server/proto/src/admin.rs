@@ -157,6 +157,8 @@ pub struct AuditPageView {
 pub struct GroupSummary {
     pub name: String,
     pub members: i64,
+    /// Filled by the directory's sync: shown read-only.
+    pub from_directory: bool,
 }
 
 /// The local groups page.
@@ -180,6 +182,8 @@ pub struct MemberView {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupMembersView {
     pub group: String,
+    /// Filled by the directory's sync: no forms to change it.
+    pub from_directory: bool,
     pub members: Vec<MemberView>,
     pub fresh_proof: bool,
 }

@@ -29,6 +29,7 @@ both_backends!(
     the_impact_preview_lists_who_loses_reset_and_exports_csv,
     groups_are_renamed_and_deleted_unless_the_settings_name_them,
     the_users_csv_lists_every_match,
+    a_directory_group_is_shown_read_only,
 );
 
 /// The settings form as the page posts it: the defaults, `version`, and
@@ -1043,4 +1044,77 @@ async fn the_users_csv_lists_every_match(t: &TestDb) {
         .unwrap();
     assert_eq!(last[0].event, Kind::UsersExported.as_str());
     assert_eq!(last[0].detail.as_deref(), Some("q"));
+}
+
+/// A group the directory's sync fills (a member mirrored from the
+/// directory) is listed as the directory's, and its page offers no form
+/// to change it; the domain refuses a local account joining it.
+async fn a_directory_group_is_shown_read_only(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    let admin = app.admin_session("boss").await;
+    let carol = app.add_user("carol", Role::User).await;
+    app.add_user("dana", Role::User).await;
+    for (group, login) in [("engineering", "carol"), ("lab", "dana")] {
+        let r = app
+            .post_js(
+                "/api/admin_create_group",
+                &format!("name={group}"),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let r = app
+            .post_js(
+                "/api/admin_add_member",
+                &format!("group={group}&login={login}"),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    // What a sync leaves: carol mirrored from the directory, with her
+    // groups (`directory::accounts` writes these two columns).
+    sqlx::query(
+        "UPDATE users SET directory_id = 'uuid-carol', \
+         directory_dn = 'uid=carol,ou=people,dc=example,dc=org' WHERE id = $1",
+    )
+    .bind(carol)
+    .execute(app.services.db.pool())
+    .await
+    .unwrap();
+    let page = app.get("/admin/groups", Some(&admin)).await;
+    assert!(
+        page.body
+            .contains("data-group=\"engineering\" data-source=\"directory\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("data-group=\"lab\" data-source=\"local\"")
+    );
+    let page = app
+        .get("/admin/groups/members?group=engineering", Some(&admin))
+        .await;
+    assert!(
+        page.body.contains("data-testid=\"directory-group\""),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("/api/admin_add_member"));
+    assert!(!page.body.contains("/api/admin_rename_group"));
+    let page = app
+        .get("/admin/groups/members?group=lab", Some(&admin))
+        .await;
+    assert!(!page.body.contains("data-testid=\"directory-group\""));
+    assert!(page.body.contains("/api/admin_add_member"));
+    // Posted anyway: refused, with the stable code.
+    let r = app
+        .post_js(
+            "/api/admin_add_member",
+            "group=engineering&login=dana",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(code_of(&r), "directory_managed", "{}", r.body);
 }

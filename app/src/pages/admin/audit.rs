@@ -164,7 +164,9 @@ fn AuditLog(view: AuditPageView, query: Query) -> impl IntoView {
             <caption>{t!(i18n, admin_audit_caption)}</caption>
             <thead>
                 <tr>
-                    <th scope="col">{t!(i18n, admin_col_time)}</th>
+                    <th scope="col" aria-sort="descending">
+                        {t!(i18n, admin_col_time)}
+                    </th>
                     <th scope="col">{t!(i18n, admin_col_event)}</th>
                     <th scope="col">{t!(i18n, admin_col_outcome)}</th>
                     <th scope="col">{t!(i18n, admin_col_actor)}</th>

@@ -1,8 +1,10 @@
-//! Local groups: the list with member counts (and which ones the
-//! "Selected" scope names), a form to create one, and each group's members
-//! with forms to add an account by user ID and to remove one, to rename
-//! the group and to delete it. Accounts
-//! mirrored from a directory get their groups from there.
+//! Groups: the list with member counts, where each comes from and which
+//! ones the "Selected" scope names, a form to create a local one, and each
+//! group's members with forms to add an account by user ID and to remove
+//! one, to rename the group and to delete it. Accounts mirrored from a
+//! directory get their groups from there, so a group with such members is
+//! shown read-only: no forms, and the domain refuses the changes anyway
+//! (`groups::set_member`, `check_changeable`).
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -49,14 +51,26 @@ fn Groups(view: GroupsView) -> impl IntoView {
         .map(|g| {
             // Both are stored canonical (the policy's names since they are saved).
             let in_scope = selected.contains(&g.name);
+            let source = if g.from_directory {
+                "directory"
+            } else {
+                "local"
+            };
             view! {
-                <tr data-group=g.name.clone()>
+                <tr data-group=g.name.clone() data-source=source>
                     <th scope="row">
                         <a href=members_href(&g.name)>
                             <bdi>{g.name.clone()}</bdi>
                         </a>
                     </th>
                     <td>{g.members}</td>
+                    <td>
+                        {if g.from_directory {
+                            t!(i18n, admin_group_source_directory).into_any()
+                        } else {
+                            t!(i18n, admin_group_source_local).into_any()
+                        }}
+                    </td>
                     <td>
                         {in_scope
                             .then(|| {
@@ -86,8 +100,11 @@ fn Groups(view: GroupsView) -> impl IntoView {
             <caption>{t!(i18n, admin_groups_caption)}</caption>
             <thead>
                 <tr>
-                    <th scope="col">{t!(i18n, admin_col_group)}</th>
+                    <th scope="col" aria-sort="ascending">
+                        {t!(i18n, admin_col_group)}
+                    </th>
                     <th scope="col">{t!(i18n, admin_col_members)}</th>
+                    <th scope="col">{t!(i18n, admin_col_source)}</th>
                     <th scope="col">{t!(i18n, admin_col_scope)}</th>
                 </tr>
             </thead>
@@ -164,7 +181,7 @@ fn Members(
     });
     let group = view.group.clone();
     let heading_group = group.clone();
-    let (rename_group, delete_group) = (group.clone(), group.clone());
+    let read_only = view.from_directory;
     let rows = view
         .members
         .into_iter()
@@ -222,8 +239,35 @@ fn Members(
             </thead>
             <tbody>{rows}</tbody>
         </table>
+        {if read_only {
+            view! {
+                <p class="notice" data-testid="directory-group">
+                    {t!(i18n, admin_group_from_directory)}
+                </p>
+            }
+                .into_any()
+        } else {
+            view! { <GroupForms group=view.group.clone() add rename delete /> }.into_any()
+        }}
+        <p>
+            <a href=HERE>{t!(i18n, admin_groups_back)}</a>
+        </p>
+    }
+}
+
+/// The forms that change a local group: add a member, rename, delete.
+#[component]
+fn GroupForms(
+    group: String,
+    add: ServerAction<AdminAddMember>,
+    rename: ServerAction<AdminRenameGroup>,
+    delete: ServerAction<AdminDeleteGroup>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let (rename_group, delete_group) = (group.clone(), group.clone());
+    view! {
         <ActionForm action=add>
-            <input type="hidden" name="group" value=view.group.clone() />
+            <input type="hidden" name="group" value=group />
             <div class="field">
                 <label for="login">{t!(i18n, admin_field_member_login)}</label>
                 <input
@@ -272,8 +316,5 @@ fn Members(
                 {t!(i18n, admin_group_delete)}
             </button>
         </ActionForm>
-        <p>
-            <a href=HERE>{t!(i18n, admin_groups_back)}</a>
-        </p>
     }
 }

@@ -85,7 +85,9 @@ fn History(view: PolicyHistoryView, restore: ServerAction<AdminRestorePolicy>) -
             <caption>{t!(i18n, admin_history_caption)}</caption>
             <thead>
                 <tr>
-                    <th scope="col">{t!(i18n, admin_col_version)}</th>
+                    <th scope="col" aria-sort="descending">
+                        {t!(i18n, admin_col_version)}
+                    </th>
                     <th scope="col">{t!(i18n, admin_col_saved)}</th>
                     <th scope="col">{t!(i18n, admin_col_by)}</th>
                     <th scope="col">{t!(i18n, admin_col_changes)}</th>

@@ -120,16 +120,21 @@ pub async fn names<'e>(exec: impl Exec<'e>, limit: i64) -> Result<Vec<String>, D
 pub struct GroupRow {
     pub name: String,
     pub members: i64,
+    /// Members mirrored from the directory: a group with any is the
+    /// directory's (its sync writes the memberships).
+    pub directory_members: i64,
 }
 
-/// Every group with its member count, by name, up to `limit`.
+/// Every group with its member counts, by name, up to `limit`.
 pub async fn with_counts<'e>(
     exec: impl Exec<'e>,
     limit: i64,
 ) -> Result<Vec<GroupRow>, DomainError> {
     let rows = sqlx::query(
-        "SELECT g.name, COUNT(m.user_id) AS members FROM user_groups g \
+        "SELECT g.name, COUNT(m.user_id) AS members, \
+         COUNT(u.directory_id) AS directory_members FROM user_groups g \
          LEFT JOIN group_members m ON m.group_id = g.id \
+         LEFT JOIN users u ON u.id = m.user_id \
          GROUP BY g.id, g.name ORDER BY g.name LIMIT $1",
     )
     .bind(limit)
@@ -140,6 +145,7 @@ pub async fn with_counts<'e>(
             Ok(GroupRow {
                 name: r.try_get("name")?,
                 members: r.try_get("members")?,
+                directory_members: r.try_get("directory_members")?,
             })
         })
         .collect()

@@ -380,6 +380,36 @@ async fn directory_groups_decide_the_sspr_scope(t: &TestDb) {
             .unwrap(),
         vec!["staff".to_owned()]
     );
+    // The group is the directory's now: the portal shows it read-only, and
+    // a local account cannot join it here (the sync owns its members).
+    let groups = sspr_domain::store::groups::with_counts(s.db.pool(), 10)
+        .await
+        .unwrap();
+    let staff = groups.iter().find(|g| g.name == "staff").unwrap();
+    assert_eq!((staff.members, staff.directory_members), (1, 1));
+    let local =
+        sspr_domain::testkit::create_user(&s.db, &sspr_domain::testkit::dana(Role::User), s.now())
+            .await;
+    let by = sspr_domain::groups::Actor {
+        user_id: local,
+        ip: None,
+    };
+    assert!(matches!(
+        sspr_domain::groups::set_member(&s.db, by, "staff", "dana", true, s.now()).await,
+        Err(sspr_domain::groups::GroupError::FromDirectory)
+    ));
+    // A local group stays the admin's.
+    sspr_domain::groups::create(&s.db, by, "lab", s.now())
+        .await
+        .unwrap();
+    sspr_domain::groups::set_member(&s.db, by, "lab", "dana", true, s.now())
+        .await
+        .unwrap();
+    let groups = sspr_domain::store::groups::with_counts(s.db.pool(), 10)
+        .await
+        .unwrap();
+    let lab = groups.iter().find(|g| g.name == "lab").unwrap();
+    assert_eq!((lab.members, lab.directory_members), (1, 0));
 }
 
 /// An admin lock in the directory (ppolicy's permanent lock) disables the
