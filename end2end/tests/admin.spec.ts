@@ -209,10 +209,19 @@ for (const [js, lang] of [
     }
     const login = uniqueLogin("new");
     const email = `${login}@work.example`;
-    await page.locator("#login").fill(login);
+    // First a user ID the form refuses (an invisible character in it): the
+    // error is announced and nothing typed is lost, without JavaScript too
+    // (the refusal comes back with the values in its URL).
+    await page.locator("#login").fill(`${login}\u200b`);
     await page.locator("#display_name").fill("New Person");
     await page.locator("#email").fill(email);
     await page.locator("#groups").fill(uniqueLogin("grp"));
+    await page.getByTestId("create").click();
+    await expect(page.locator("[role=alert] [data-code=invalid_login]")).toBeVisible();
+    await expect(page.locator("#display_name")).toHaveValue("New Person");
+    await expect(page.locator("#email")).toHaveValue(email);
+    if (js) await waitHydrated(page);
+    await page.locator("#login").fill(login);
     await page.getByTestId("create").click();
     await expect(page).toHaveURL(/\/admin\/users\/detail\?id=\d+&done=created$/);
     await expect(page.getByTestId("done")).toBeVisible();

@@ -292,8 +292,31 @@ pub async fn policy_error(e: PolicyError) -> AppError {
     }
 }
 
+/// The settings page, where a refused save without JavaScript returns.
+pub const SETTINGS_PAGE: &str = "/admin/password-reset";
+
 pub async fn save_policy(form: PolicyForm) -> Result<(), AppError> {
     let a = admin().await?;
+    let saved = save_checked(&a, &form).await;
+    match &saved {
+        Ok(()) => leptos_axum::redirect("/admin/password-reset?saved=1"),
+        Err(e) => {
+            let version = form.version.to_string();
+            let typed: Vec<(&str, &str)> = std::iter::once(("version", version.as_str()))
+                .chain(form.fields.iter().map(|(f, v)| (*f, v.as_str())))
+                .collect();
+            super::typed_back::keep_typed_values(
+                SETTINGS_PAGE,
+                <crate::api::admin::AdminSavePolicy as leptos::server_fn::ServerFn>::PATH,
+                &typed,
+                e,
+            );
+        }
+    }
+    saved
+}
+
+async fn save_checked(a: &Admin, form: &PolicyForm) -> Result<(), AppError> {
     a.require_fresh_proof()?;
     let s = &a.st.services;
     let saved = match form.policy() {
@@ -303,10 +326,7 @@ pub async fn save_policy(form: PolicyForm) -> Result<(), AppError> {
         Err(e) => Err(e),
     };
     match saved {
-        Ok(_) => {
-            leptos_axum::redirect("/admin/password-reset?saved=1");
-            Ok(())
-        }
+        Ok(_) => Ok(()),
         Err(e) => Err(policy_error(e).await),
     }
 }

@@ -213,9 +213,41 @@ pub struct NewAccountForm {
     pub groups: String,
 }
 
+/// Where accounts are added, and where a refused form without JavaScript
+/// returns.
+pub const ADD_USERS_PAGE: &str = "/admin/users/add";
+
 /// Creates the account and goes to its page.
 pub async fn create_user(form: NewAccountForm, welcome: bool) -> Result<(), AppError> {
     let a = admin().await?;
+    let created = create_checked(&a, &form, welcome).await;
+    match &created {
+        Ok(id) => leptos_axum::redirect(&user_href(*id, Some("created"))),
+        Err(e) => {
+            let typed = [
+                ("login", form.login.as_str()),
+                ("display_name", form.display_name.as_str()),
+                ("email", form.email.as_str()),
+                ("role", form.role.as_str()),
+                ("groups", form.groups.as_str()),
+                ("welcome", if welcome { "on" } else { "" }),
+            ];
+            super::typed_back::keep_typed_values(
+                ADD_USERS_PAGE,
+                <crate::api::admin::AdminCreateUser as leptos::server_fn::ServerFn>::PATH,
+                &typed,
+                e,
+            );
+        }
+    }
+    created.map(|_| ())
+}
+
+async fn create_checked(
+    a: &super::admin::Admin,
+    form: &NewAccountForm,
+    welcome: bool,
+) -> Result<i64, AppError> {
     a.require_fresh_proof()?;
     let s = &a.st.services;
     let groups = form.groups.replace(',', ";");
@@ -227,18 +259,14 @@ pub async fn create_user(form: NewAccountForm, welcome: bool) -> Result<(), AppE
         groups: &groups,
         password_hash: "",
     };
-    let id = match account_actions::create(s, a.actor().await, &fields, welcome, a.now()).await {
-        Ok(id) => id,
-        Err(CreateError::Invalid(Rejected::Group(..))) => {
-            return Err(AppError::InvalidSetting {
-                field: "groups".into(),
-                label: crate::pages::admin::fields::label(request_locale().await, "groups"),
-            });
-        }
-        Err(e) => return Err(e.into()),
-    };
-    leptos_axum::redirect(&user_href(id, Some("created")));
-    Ok(())
+    match account_actions::create(s, a.actor().await, &fields, welcome, a.now()).await {
+        Ok(id) => Ok(id),
+        Err(CreateError::Invalid(Rejected::Group(..))) => Err(AppError::InvalidSetting {
+            field: "groups".into(),
+            label: crate::pages::admin::fields::label(request_locale().await, "groups"),
+        }),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The add-accounts page, with the report of import `report`.

@@ -11,6 +11,7 @@ pub mod outbox;
 pub mod password;
 pub mod reset;
 pub mod setup;
+pub mod typed_back;
 
 use std::sync::Arc;
 

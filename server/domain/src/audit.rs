@@ -268,6 +268,8 @@ mod tests {
                 "group_renamed",
                 "group_deleted",
                 "users_exported",
+                "account_created",
+                "users_imported",
             ]
         );
         let outcomes: Vec<&str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();

@@ -30,6 +30,7 @@ both_backends!(
     groups_are_renamed_and_deleted_unless_the_settings_name_them,
     the_users_csv_lists_every_match,
     a_directory_group_is_shown_read_only,
+    a_refused_form_without_javascript_keeps_what_was_typed,
 );
 
 /// The settings form as the page posts it: the defaults, `version`, and
@@ -646,6 +647,116 @@ async fn a_non_admin_posting_the_form_without_javascript_is_sent_to_sign_in(t: &
         "{}",
         page.body
     );
+}
+
+/// docs/security.md #95: a save refused without JavaScript comes back to
+/// the form with what was typed in the URL, and the page shows it; from
+/// any other page, or with JavaScript, the answer is leptos' own.
+async fn a_refused_form_without_javascript_keeps_what_was_typed(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    let admin = app.admin_session("boss").await;
+    let typed = [
+        ("reconfirm_days", "731"),
+        ("helpdesk_contact", "https://help.example/desk"),
+        ("allow_phone_voice", ""),
+    ];
+    let r = app
+        .post_html_with_cookie(
+            "/api/admin_save_policy",
+            &policy_form(0, &typed),
+            "/admin/password-reset",
+            &admin,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    let to = r.header("location").unwrap_or_default().to_owned();
+    assert!(to.starts_with("/admin/password-reset?version=0&"), "{to}");
+    assert!(to.contains("&reconfirm_days=731&"), "{to}");
+    assert!(to.contains("&__path=") && to.contains("&__err="), "{to}");
+    let page = app.get(&to, Some(&admin)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let b = &page.body;
+    assert!(b.contains("data-testid=\"unsaved\""), "{b}");
+    assert!(
+        b.contains("value=\"731\""),
+        "the typed number is shown: {b}"
+    );
+    assert!(b.contains("value=\"https://help.example/desk\""), "{b}");
+    assert!(b.contains("data-code=\"invalid_setting\""), "{b}");
+    assert!(ticked_in(b, "allow_phone_sms"));
+    assert!(
+        !ticked_in(b, "allow_phone_voice"),
+        "the unticked box stays unticked"
+    );
+    let (versions, _) = policy_history::history(&app.services.db, None, 10)
+        .await
+        .unwrap();
+    assert!(versions.is_empty(), "nothing was saved");
+    // The stored settings are what the page shows without the query.
+    let page = app.get("/admin/password-reset", Some(&admin)).await;
+    assert!(page.body.contains("value=\"180\""), "{}", page.body);
+    assert!(!page.body.contains("data-testid=\"unsaved\""));
+
+    // The preview page's own save comes back to the preview (its URL
+    // already holds the values), and the hydrated app gets only the error.
+    let r = app
+        .post_html_with_cookie(
+            "/api/admin_save_policy",
+            &policy_form(0, &typed),
+            "/admin/password-reset/preview?version=0",
+            &admin,
+        )
+        .await;
+    let to = r.header("location").unwrap_or_default();
+    assert!(
+        to.contains("/admin/password-reset/preview?version=0&__path="),
+        "{to}"
+    );
+    assert!(!to.contains("reconfirm_days"), "{to}");
+    let r = app
+        .post_js(
+            "/api/admin_save_policy",
+            &policy_form(0, &typed),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.header("location"), None);
+
+    // The new-account form likewise: an email address that is no address.
+    let r = app
+        .post_html_with_cookie(
+            "/api/admin_create_user",
+            "login=new.hire&display_name=New%20Hire&email=not-an-address&role=admin&groups=",
+            "/admin/users/add",
+            &admin,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    let to = r.header("location").unwrap_or_default().to_owned();
+    assert!(to.starts_with("/admin/users/add?login=new.hire&"), "{to}");
+    let page = app.get(&to, Some(&admin)).await;
+    let b = &page.body;
+    assert!(b.contains("data-code=\"invalid_email\""), "{b}");
+    assert!(b.contains("value=\"not-an-address\""), "{b}");
+    assert!(b.contains("value=\"New Hire\""), "{b}");
+    assert!(b.contains("value=\"admin\" selected"), "{b}");
+    assert!(
+        !ticked_in(b, "welcome"),
+        "the welcome box was left unticked"
+    );
+    assert!(
+        store::users::find_by_login(app.services.db.pool(), &Login::parse("new.hire").unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+/// Whether the checkbox `name` in page `b` is ticked.
+fn ticked_in(b: &str, name: &str) -> bool {
+    let at = b.find(&format!("name=\"{name}\"")).expect(name);
+    b[at..at + b[at..].find('>').unwrap_or(0)].contains("checked")
 }
 
 async fn users_are_listed_searched_and_acted_on(t: &TestDb) {

@@ -91,6 +91,13 @@ fn CreateForm() -> impl IntoView {
     let i18n = use_i18n();
     let create = ServerAction::<AdminCreateUser>::new();
     let error = Signal::derive(move || create.value().get().and_then(Result::err));
+    // A refusal without JavaScript brings what was typed back in the URL
+    // (`ssr::typed_back`); with JavaScript the form simply stays.
+    let query = use_query_map();
+    let typed = move |field: &str| query.read_untracked().get(field).unwrap_or_default();
+    let came_back = query.read_untracked().get("login").is_some();
+    let admin_role = typed("role") == "admin";
+    let welcome = !came_back || !typed("welcome").is_empty();
     view! {
         <section aria-labelledby="create-heading">
             <h2 id="create-heading">{t!(i18n, admin_create_user_heading)}</h2>
@@ -103,6 +110,7 @@ fn CreateForm() -> impl IntoView {
                         type="text"
                         id="login"
                         name="login"
+                        value=typed("login")
                         dir="ltr"
                         required=true
                         maxlength=256
@@ -117,6 +125,7 @@ fn CreateForm() -> impl IntoView {
                         type="text"
                         id="display_name"
                         name="display_name"
+                        value=typed("display_name")
                         required=true
                         maxlength=200
                         autocomplete="off"
@@ -128,6 +137,7 @@ fn CreateForm() -> impl IntoView {
                         type="email"
                         id="email"
                         name="email"
+                        value=typed("email")
                         dir="ltr"
                         autocomplete="off"
                         spellcheck="false"
@@ -136,10 +146,12 @@ fn CreateForm() -> impl IntoView {
                 <div class="field">
                     <label for="role">{t!(i18n, admin_col_role)}</label>
                     <select id="role" name="role">
-                        <option value="user" selected=true>
+                        <option value="user" selected=!admin_role>
                             {t!(i18n, admin_role_user)}
                         </option>
-                        <option value="admin">{t!(i18n, admin_role_admin)}</option>
+                        <option value="admin" selected=admin_role>
+                            {t!(i18n, admin_role_admin)}
+                        </option>
                     </select>
                 </div>
                 <div class="field">
@@ -148,6 +160,7 @@ fn CreateForm() -> impl IntoView {
                         type="text"
                         id="groups"
                         name="groups"
+                        value=typed("groups")
                         dir="ltr"
                         autocomplete="off"
                         spellcheck="false"
@@ -158,7 +171,7 @@ fn CreateForm() -> impl IntoView {
                     </p>
                 </div>
                 <div class="field checkbox">
-                    <input type="checkbox" id="welcome" name="welcome" value="on" checked=true />
+                    <input type="checkbox" id="welcome" name="welcome" value="on" checked=welcome />
                     <label for="welcome">{t!(i18n, admin_create_user_welcome)}</label>
                 </div>
                 <button type="submit" data-testid="create" disabled=move || create.pending().get()>

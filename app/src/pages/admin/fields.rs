@@ -256,6 +256,48 @@ pub fn text_of(s: &PolicySettings, field: &str) -> String {
     }
 }
 
+/// What the form shows: the stored settings, or the values typed in it
+/// and brought back in the page's URL (a save refused without JavaScript,
+/// or "back to editing" from the impact preview), so an edit is not lost.
+#[derive(Clone, Debug)]
+pub enum Shown {
+    Stored(Box<PolicySettings>),
+    Typed(Vec<(String, String)>),
+}
+
+impl Shown {
+    /// The form in `query`, with the version it was loaded with, when the
+    /// query carries one (its hidden `version` field marks it).
+    pub fn typed(query: &leptos_router::params::ParamsMap) -> Option<(i64, Shown)> {
+        let version = query.get("version")?.parse().ok()?;
+        let pairs = sspr_proto::admin::POLICY_FIELDS
+            .iter()
+            .filter_map(|f| query.get(f).map(|v| ((*f).to_owned(), v)))
+            .collect();
+        Some((version, Shown::Typed(pairs)))
+    }
+
+    /// A text, number or list field's value as the form shows it.
+    pub fn text(&self, field: &str) -> String {
+        match self {
+            Shown::Stored(s) => text_of(s, field),
+            Shown::Typed(pairs) => pairs
+                .iter()
+                .find(|(f, _)| f == field)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// A checkbox's state (a ticked box is posted, an unticked one not).
+    pub fn flag(&self, field: &str) -> bool {
+        match self {
+            Shown::Stored(s) => flag_of(s, field),
+            Shown::Typed(_) => !self.text(field).is_empty(),
+        }
+    }
+}
+
 /// A checkbox's state.
 pub fn flag_of(s: &PolicySettings, field: &str) -> bool {
     match field {
@@ -278,7 +320,7 @@ pub fn flag_of(s: &PolicySettings, field: &str) -> bool {
 #[component]
 pub fn SettingField(
     field: &'static Field,
-    settings: PolicySettings,
+    shown: Shown,
     defaults: PolicySettings,
     #[prop(into)] invalid_field: Signal<Option<String>>,
 ) -> impl IntoView {
@@ -328,7 +370,7 @@ pub fn SettingField(
                         type="checkbox"
                         name=name
                         value="on"
-                        checked=flag_of(&settings, name)
+                        checked=shown.flag(name)
                         aria-describedby=hint_id
                         aria-invalid=move || invalid().then_some("true")
                     />
@@ -349,7 +391,7 @@ pub fn SettingField(
                     min=min
                     max=max
                     required=true
-                    value=text_of(&settings, name)
+                    value=shown.text(name)
                     aria-describedby=hint_id
                     aria-invalid=move || invalid().then_some("true")
                 />
@@ -368,7 +410,7 @@ pub fn SettingField(
                     spellcheck="false"
                     autocomplete="off"
                     maxlength=256
-                    value=text_of(&settings, name)
+                    value=shown.text(name)
                     aria-describedby=hint_id
                     aria-invalid=move || invalid().then_some("true")
                 />
@@ -388,7 +430,7 @@ pub fn SettingField(
                     aria-describedby=hint_id
                     aria-invalid=move || invalid().then_some("true")
                 >
-                    {text_of(&settings, name)}
+                    {shown.text(name)}
                 </textarea>
                 {hint}
             </div>

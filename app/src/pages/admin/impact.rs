@@ -76,6 +76,8 @@ fn Impact(
     let i18n = use_i18n();
     let error = Signal::derive(move || save.value().get().and_then(Result::err));
     let csv = format!("/admin/password-reset/impact.csv?{}", query_string(&pairs));
+    // Back to the form with these values in it, not the stored ones.
+    let back = format!("{SETTINGS}?{}", query_string(&pairs));
     let hidden = pairs
         .into_iter()
         .map(|(k, v)| view! { <input type="hidden" name=k value=v /> })
@@ -172,7 +174,9 @@ fn Impact(
             </button>
         </ActionForm>
         <p>
-            <a href=SETTINGS>{t!(i18n, admin_impact_back)}</a>
+            <a href=back data-testid="edit-again">
+                {t!(i18n, admin_impact_back)}
+            </a>
         </p>
     }
 }

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use sspr_proto::admin::PolicyPageView;
 
-use super::fields::{Section, SettingField};
+use super::fields::{Section, SettingField, Shown};
 use super::impact::HERE as PREVIEW;
 use super::{AdminNav, ProofNotice, load_error};
 use crate::api::admin::{AdminSavePolicy, admin_policy};
@@ -81,7 +81,16 @@ fn PolicyForm(view: PolicyPageView, action: ServerAction<AdminSavePolicy>) -> im
         config,
         fresh_proof,
     } = view;
-    let scope = settings.sspr_scope.clone();
+    // Values typed before a refused save (or brought back from the
+    // preview) come in the URL; after a save the stored ones are shown.
+    let typed = if matches!(action.value().get_untracked(), Some(Ok(()))) {
+        None
+    } else {
+        Shown::typed(&query.read_untracked())
+    };
+    let unsaved = typed.is_some();
+    let (version, shown) = typed.unwrap_or((version, Shown::Stored(Box::new(settings))));
+    let scope = shown.text("sspr_scope");
     let scope_choice = move |value: &'static str, text: AnyView| {
         view! {
             <label class="choice">
@@ -95,18 +104,18 @@ fn PolicyForm(view: PolicyPageView, action: ServerAction<AdminSavePolicy>) -> im
     } else {
         groups.join(", ")
     };
-    let groups_text = settings.sspr_groups.join("\n");
-    let second_factor = settings.sign_in_second_factor.clone();
+    let groups_text = shown.text("sspr_groups");
+    let second_factor = shown.text("sign_in_second_factor");
     let sections = Section::ALL
         .into_iter()
         .map(|section| {
-            let settings = settings.clone();
+            let shown = shown.clone();
             let defaults = defaults.clone();
             let fields = section
                 .fields()
                 .iter()
                 .map(|f| {
-                    view! { <SettingField field=f settings=settings.clone() defaults=defaults.clone() invalid_field /> }
+                    view! { <SettingField field=f shown=shown.clone() defaults=defaults.clone() invalid_field /> }
                 })
                 .collect_view();
             let extra = match section {
@@ -161,6 +170,14 @@ fn PolicyForm(view: PolicyPageView, action: ServerAction<AdminSavePolicy>) -> im
                     })
             }}
         </div>
+        {unsaved
+            .then(|| {
+                view! {
+                    <p class="notice" data-testid="unsaved">
+                        {t!(i18n, admin_settings_unsaved)}
+                    </p>
+                }
+            })}
         <ErrorAlert error />
         <ActionForm action=action attr:class="settings">
             <input type="hidden" name="version" value=version />
