@@ -1,6 +1,7 @@
 //! Generates the typed `i18n` module from `locales/*.json` (leptos_i18n).
 //! A key used in code but missing from `en.json` fails the build; keys and
-//! placeholders missing from other locales fail `tests/locales.rs`.
+//! placeholders missing from other locales fail the catalog gates
+//! (`server/catalog/tests/catalogs.rs`, `sspr i18n check`).
 
 use std::error::Error;
 use std::path::PathBuf;

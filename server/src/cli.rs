@@ -47,6 +47,10 @@ pub enum Command {
     /// Check the `[directory]` settings against the directory.
     #[command(subcommand)]
     Directory(DirectoryCommand),
+    /// Translators' tools: completeness, gates, XLIFF export and import of
+    /// the message catalogs (run in the source tree).
+    #[command(subcommand)]
+    I18n(crate::i18n_cli::I18nCommand),
 }
 
 #[derive(Debug, Subcommand)]

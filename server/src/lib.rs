@@ -8,6 +8,7 @@ pub mod audit_export;
 pub mod cli;
 pub mod csv_download;
 pub mod delivery;
+pub mod i18n_cli;
 pub mod impact_export;
 pub mod listener;
 pub mod logging;

@@ -37,6 +37,11 @@ fn main() -> ExitCode {
 
 async fn run() -> ExitCode {
     let cli = Cli::parse();
+    let command = match cli.command.unwrap_or(Command::Serve { demo: false }) {
+        // The catalog tools work on the source tree: no configuration.
+        Command::I18n(c) => return exit_code(sspr_server::i18n_cli::run(c)),
+        other => other,
+    };
     let config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -45,7 +50,7 @@ async fn run() -> ExitCode {
         }
     };
     logging::init(config.log_format);
-    let result = match cli.command.unwrap_or(Command::Serve { demo: false }) {
+    let result = match command {
         Command::Serve { demo } => serve::run(config, demo).await.map(|_| true),
         Command::Migrate => cli::open_services(config).await.map(|_| {
             println!("Migrations applied.");
@@ -67,7 +72,13 @@ async fn run() -> ExitCode {
             cli::directory_test(config, &login).await
         }
         Command::Directory(DirectoryCommand::Sync) => cli::directory_sync(config).await,
+        Command::I18n(c) => sspr_server::i18n_cli::run(c),
     };
+    exit_code(result)
+}
+
+/// Success, "done but not fine" (1), or the error printed.
+fn exit_code(result: anyhow::Result<bool>) -> ExitCode {
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),

@@ -47,10 +47,17 @@ pub fn parse(
     }
     let hint: Option<country::Id> = region.trim().to_ascii_uppercase().parse().ok();
     let number: PhoneNumber = phonenumber::parse(hint, input).map_err(|_| PhoneError::Invalid)?;
-    // International networks (+800, +882, +883…) have no region: refused
-    // whatever the digits, as are regions the admin did not allow.
+    // No region: either digits that fit none of their calling code's
+    // regions (`050-234-5678` typed with "US (+1)" selected: a mistyped
+    // number, so "check the country and the digits", issue 14), or an
+    // international network (+800, +882, +883…), which has no country and
+    // is refused whatever the digits, as are regions the admin did not allow.
     let Some(id) = number.country().id() else {
-        return Err(PhoneError::RegionNotAllowed);
+        return Err(if has_geographic_region(number.code().value()) {
+            PhoneError::Invalid
+        } else {
+            PhoneError::RegionNotAllowed
+        });
     };
     let region = id.as_ref().to_owned();
     if !allowed.iter().any(|r| r.eq_ignore_ascii_case(&region)) {
@@ -69,6 +76,14 @@ pub fn parse(
         number: number.format().mode(Mode::E164).to_string(),
         region,
     })
+}
+
+/// Whether calling code `code` belongs to at least one country (not only
+/// to international networks, which libphonenumber files under "001").
+fn has_geographic_region(code: u16) -> bool {
+    phonenumber::metadata::DATABASE
+        .region(&code)
+        .is_some_and(|regions| regions.iter().any(|r| *r != "001"))
 }
 
 /// `+972501234567` → `*********67`: enough for the owner to recognise.
@@ -138,6 +153,15 @@ mod tests {
             parse("+882 1234 5678 90", "IL", &allowed(), PhoneChannel::Sms),
             Err(PhoneError::RegionNotAllowed)
         );
+        // Digits that fit no region of the picked country's calling code
+        // are mistyped, not from a refused country (issue 14).
+        for typo in ["050-234-5678", "123-456-7890", "12345"] {
+            assert_eq!(
+                parse(typo, "US", &allowed(), PhoneChannel::Sms),
+                Err(PhoneError::Invalid),
+                "{typo}"
+            );
+        }
         // Premium-rate and toll-free numbers cannot receive codes.
         assert_eq!(
             parse("+1 900 234 5678", "US", &allowed(), PhoneChannel::Sms),
