@@ -191,6 +191,22 @@ async fn bad_input_gets_stable_codes(t: &TestDb) {
         "{}",
         r.body
     );
+    // Digits no US number has, with "US (+1)" picked: a typing mistake,
+    // not a refused country (issue 14).
+    for typo in ["050-234-5678", "123-456-7890", "12345"] {
+        let r = post(
+            &app,
+            &mut jar,
+            "/api/setup_phone",
+            &format!("region=US&number={typo}&channel=sms"),
+        )
+        .await;
+        assert!(
+            r.body.contains(r#""code":"invalid_phone""#),
+            "{typo}: {}",
+            r.body
+        );
+    }
     let r = post(
         &app,
         &mut jar,
