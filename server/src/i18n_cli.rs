@@ -34,6 +34,10 @@ pub enum I18nCommand {
     Import {
         lang: String,
         file: PathBuf,
+        /// The file comes from a translation engine or a model: mark what it
+        /// brings as machine-made.
+        #[arg(long)]
+        machine: bool,
         #[command(flatten)]
         dir: CatalogDir,
     },
@@ -45,8 +49,11 @@ pub enum I18nCommand {
         #[arg(long)]
         all: bool,
         /// A native speaker reviewed them: they are no longer machine-made.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "machine")]
         reviewed: bool,
+        /// They were made by a translation engine or a model.
+        #[arg(long)]
+        machine: bool,
         #[command(flatten)]
         dir: CatalogDir,
     },
@@ -69,7 +76,7 @@ pub fn run(command: I18nCommand) -> anyhow::Result<bool> {
         }
         I18nCommand::Check { dir, src } => {
             let locales = load(&dir.dir)?;
-            let code = source_text(&src)?;
+            let code = sspr_catalog::files::rust_sources(&src)?;
             let found = gates::check(&locales, Some(&code));
             for f in &found {
                 println!("{f}");
@@ -86,11 +93,16 @@ pub fn run(command: I18nCommand) -> anyhow::Result<bool> {
             }
             Ok(true)
         }
-        I18nCommand::Import { lang, file, dir } => {
+        I18nCommand::Import {
+            lang,
+            file,
+            machine,
+            dir,
+        } => {
             let locales = load(&dir.dir)?;
             let xml = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
-            let language = xliff::import(&locales, &lang, &xml)?;
+            let language = xliff::import(&locales, &lang, &xml, machine)?;
             locales.save(&language)?;
             let now = status::Status::of(&locales, &language);
             println!(
@@ -104,6 +116,7 @@ pub fn run(command: I18nCommand) -> anyhow::Result<bool> {
             keys,
             all,
             reviewed,
+            machine,
             dir,
         } => {
             if keys.is_empty() && !all {
@@ -112,7 +125,13 @@ pub fn run(command: I18nCommand) -> anyhow::Result<bool> {
             let locales = load(&dir.dir)?;
             let mut language = locales.language(&lang)?.clone();
             let chosen: Vec<String> = if all {
-                language.messages.keys().cloned().collect()
+                let translated = |k: &&String| {
+                    language
+                        .messages
+                        .get(*k)
+                        .is_some_and(|t| !t.trim().is_empty())
+                };
+                locales.english.keys().filter(translated).cloned().collect()
             } else {
                 keys
             };
@@ -124,6 +143,9 @@ pub fn run(command: I18nCommand) -> anyhow::Result<bool> {
                     bail!("{lang} has no translation of {key}");
                 }
                 language.touch(key, english, reviewed);
+                if machine {
+                    language.mark_machine(key);
+                }
             }
             locales.save(&language)?;
             println!("{lang}: {} recorded", chosen.len());
@@ -134,22 +156,4 @@ pub fn run(command: I18nCommand) -> anyhow::Result<bool> {
 
 fn load(dir: &Path) -> anyhow::Result<Locales> {
     Locales::load(dir).with_context(|| format!("reading the catalogs in {}", dir.display()))
-}
-
-/// Every `.rs` file below `dir`, as one text.
-fn source_text(dir: &Path) -> anyhow::Result<String> {
-    let mut text = String::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(d) = pending.pop() {
-        for entry in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
-            let path = entry?.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                text.push_str(&std::fs::read_to_string(&path)?);
-                text.push('\n');
-            }
-        }
-    }
-    Ok(text)
 }

@@ -16,6 +16,9 @@ use leptos::server_fn::error::ServerFnUrlError;
 
 use crate::error::AppError;
 
+/// The longest query of typed values sent back (with room for `__err`).
+const MAX_QUERY_BYTES: usize = 3 * 1024;
+
 /// When this request is a plain form post from `page` that server function
 /// `fn_path` refuses with `error`, answers with a redirect to `page` with
 /// `fields` and the error in its query. Any other request is left alone.
@@ -31,16 +34,25 @@ pub fn keep_typed_values(page: &str, fn_path: &str, fields: &[(&str, &str)], err
             .unwrap_or_default()
     };
     // The hydrated app asks for JSON and keeps its own form.
-    if !header(ACCEPT).contains("text/html") || referer_path(header(REFERER)) != Some(page) {
+    if !header(ACCEPT).contains("text/html")
+        || referer_path(header(REFERER)).as_deref() != Some(page)
+    {
         return;
     }
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (name, value) in fields {
         query.append_pair(name, value);
     }
+    let query = query.finish();
+    // Browsers cut a Referer longer than 4 KiB to the origin, and the next
+    // post from the page would then lose its way: a longer form (a long
+    // list of banned words) comes back as leptos brings it, without values.
+    if query.len() > MAX_QUERY_BYTES {
+        return;
+    }
     // `to_url` wants an absolute URL; only the path and query are sent.
     const BASE: &str = "http://form";
-    let typed = format!("{BASE}{page}?{}", query.finish());
+    let typed = format!("{BASE}{page}?{query}");
     if let Ok(url) = ServerFnUrlError::new(fn_path, error.clone()).to_url(&typed)
         && let Some(local) = url.as_str().strip_prefix(BASE)
     {
@@ -48,11 +60,12 @@ pub fn keep_typed_values(page: &str, fn_path: &str, fields: &[(&str, &str)], err
     }
 }
 
-/// The path of a Referer (`https://host/path?query` → `/path`).
-fn referer_path(referer: &str) -> Option<&str> {
-    let after_scheme = referer.split_once("://")?.1;
-    let path = &after_scheme[after_scheme.find('/')?..];
-    Some(path.split(['?', '#']).next().unwrap_or(path))
+/// The path of a Referer (`https://host/path?query` → `/path`); `None`
+/// for anything but an absolute URL.
+fn referer_path(referer: &str) -> Option<String> {
+    let uri: http::Uri = referer.parse().ok()?;
+    uri.scheme()?;
+    Some(uri.path().to_owned())
 }
 
 #[cfg(test)]
@@ -61,16 +74,21 @@ mod tests {
 
     #[test]
     fn a_referer_is_reduced_to_its_path() {
+        let path = |r: &str| referer_path(r);
         assert_eq!(
-            referer_path("https://sspr.example/admin/password-reset?saved=1"),
+            path("https://sspr.example/admin/password-reset?saved=1").as_deref(),
             Some("/admin/password-reset")
         );
         assert_eq!(
-            referer_path("http://127.0.0.1:3000/admin/users/add#create"),
+            path("http://127.0.0.1:3000/admin/users/add").as_deref(),
             Some("/admin/users/add")
         );
-        assert_eq!(referer_path("https://sspr.example"), None);
-        assert_eq!(referer_path("/admin/users/add"), None);
-        assert_eq!(referer_path(""), None);
+        assert_eq!(
+            path("https://h?x=/admin/password-reset").as_deref(),
+            Some("/"),
+            "a path in the query is not the path"
+        );
+        assert_eq!(path("/admin/users/add"), None);
+        assert_eq!(path(""), None);
     }
 }

@@ -86,6 +86,13 @@ impl Language {
             .is_some_and(|m| m.source == source_hash(english))
     }
 
+    /// Marks `key`'s translation machine-made.
+    pub fn mark_machine(&mut self, key: &str) {
+        if let Some(entry) = self.meta.entries.get_mut(key) {
+            entry.machine = true;
+        }
+    }
+
     /// Whether `key`'s translation is machine-made.
     pub fn is_machine(&self, key: &str) -> bool {
         self.meta.entries.get(key).is_some_and(|m| m.machine)
@@ -232,4 +239,33 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), CatalogError> 
         std::fs::create_dir_all(parent).map_err(io)?;
     }
     std::fs::write(path, text).map_err(io)
+}
+
+/// Every `.rs` file below `dir` as one text, for the unused-key gate
+/// (links are not followed: a loop would never end).
+pub fn rust_sources(dir: &Path) -> Result<String, CatalogError> {
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| CatalogError::Io { path, source }
+    };
+    let mut text = String::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        let mut entries: Vec<_> = std::fs::read_dir(&d)
+            .map_err(io(&d))?
+            .collect::<Result<_, _>>()
+            .map_err(io(&d))?;
+        entries.sort_by_key(std::fs::DirEntry::path);
+        for entry in entries {
+            let path = entry.path();
+            let kind = entry.file_type().map_err(io(&path))?;
+            if kind.is_dir() {
+                pending.push(path);
+            } else if kind.is_file() && path.extension().is_some_and(|e| e == "rs") {
+                text.push_str(&std::fs::read_to_string(&path).map_err(io(&path))?);
+                text.push('\n');
+            }
+        }
+    }
+    Ok(text)
 }

@@ -5,12 +5,13 @@
 //! What the side file knows travels with it, so an export read back changes
 //! nothing: the segment's `state` says where the text stands (`initial`: to
 //! translate, or stale; `translated`; `reviewed`), `subState="sspr:machine"`
-//! marks a machine-made text, and `sspr:source` on the unit is the hash of
-//! the English it was made from. Reading a file back, a target that changed
-//! or a segment marked `reviewed`/`final` counts as translated from the
-//! file's `<source>`, which is what the translator saw: a file exported
-//! before the English changed brings in stale translations, not current
-//! ones. Placeholders stay plain text (`{{ name }}`), as in the catalogs.
+//! marks a machine-made text. Reading a file back, a unit still `initial`
+//! with its target untouched changes nothing; any other target counts as
+//! translated from the file's `<source>`, which is what the translator saw:
+//! a file exported before the English changed brings in stale translations,
+//! not current ones, and confirming a stale text (`translated`) makes it
+//! current. `reviewed`/`final` clear the machine mark. Placeholders stay
+//! plain text (`{{ name }}`), as in the catalogs.
 
 use std::borrow::Cow;
 
@@ -39,15 +40,13 @@ pub fn export(locales: &Locales, tag: &str) -> Result<String, CatalogError> {
     start(&mut w, root)?;
     let mut file = BytesStart::new("file");
     file.push_attribute(("id", "app"));
+    // Mail bodies have line breaks and double spaces a tool must keep.
+    file.push_attribute(("xml:space", "preserve"));
     start(&mut w, file)?;
     for (key, english) in &locales.english {
         let text = language.messages.get(key).filter(|t| !t.trim().is_empty());
-        let meta = language.meta.entries.get(key);
         let mut unit = BytesStart::new("unit");
         unit.push_attribute(("id", key.as_str()));
-        if let (Some(_), Some(m)) = (text, meta) {
-            unit.push_attribute(("sspr:source", m.source.as_str()));
-        }
         start(&mut w, unit)?;
         if let Some(description) = locales.descriptions.get(key) {
             start(&mut w, BytesStart::new("notes"))?;
@@ -85,8 +84,15 @@ pub fn export(locales: &Locales, tag: &str) -> Result<String, CatalogError> {
 }
 
 /// Language `tag` with the translations of XLIFF document `xml` read in
-/// (not yet saved: see [`Locales::save`]).
-pub fn import(locales: &Locales, tag: &str, xml: &str) -> Result<Language, CatalogError> {
+/// (not yet saved: see [`Locales::save`]). `machine`: the file comes from a
+/// translation engine or a model, so what it brings is machine-made even
+/// where it does not say so.
+pub fn import(
+    locales: &Locales,
+    tag: &str,
+    xml: &str,
+    machine: bool,
+) -> Result<Language, CatalogError> {
     let mut language = locales.language(tag)?.clone();
     for unit in read_units(xml, tag)? {
         if !locales.english.contains_key(&unit.id) {
@@ -99,24 +105,22 @@ pub fn import(locales: &Locales, tag: &str, xml: &str) -> Result<Language, Catal
         let Some(target) = unit.target.filter(|t| !t.trim().is_empty()) else {
             continue;
         };
-        let approved = matches!(unit.state.as_deref(), Some("reviewed" | "final"));
-        let machine = unit.sub_state.as_deref() == Some(MACHINE) && !approved;
         let changed = language.messages.get(&unit.id) != Some(&target);
-        let known = language
-            .meta
-            .entries
-            .get(&unit.id)
-            .map(|m| m.source.clone())
-            .or(unit.source_hash);
-        let source = match known {
-            Some(hash) if !changed && !approved => hash,
-            _ => source_hash(&unit.source),
+        let state = unit.state.as_deref().unwrap_or("initial");
+        // An untouched unit still "initial" (to translate, or stale) keeps
+        // what the side file says, or says nothing if it said nothing.
+        if !changed && state == "initial" {
+            continue;
+        }
+        let approved = matches!(state, "reviewed" | "final");
+        let marked = unit.sub_state.as_deref() == Some(MACHINE);
+        let entry = EntryMeta {
+            // The English the translator saw (stale if it has changed since).
+            source: source_hash(&unit.source),
+            machine: (marked || machine) && !approved,
         };
         language.messages.insert(unit.id.clone(), target);
-        language
-            .meta
-            .entries
-            .insert(unit.id, EntryMeta { source, machine });
+        language.meta.entries.insert(unit.id, entry);
     }
     // New keys take their place in the English order.
     let position = |key: &String| locales.english.get_index_of(key).unwrap_or(usize::MAX);
@@ -134,7 +138,6 @@ pub fn import(locales: &Locales, tag: &str, xml: &str) -> Result<Language, Catal
 #[derive(Debug, Default)]
 struct Unit {
     id: String,
-    source_hash: Option<String>,
     state: Option<String>,
     sub_state: Option<String>,
     source: String,
@@ -153,10 +156,14 @@ fn read_units(xml: &str, tag: &str) -> Result<Vec<Unit>, CatalogError> {
     let mut unit: Option<Unit> = None;
     let mut inside: Option<Text> = None;
     let mut buf = String::new();
+    let mut seen_root = false;
     loop {
         match reader.read_event().map_err(xml_error)? {
-            Event::Start(e) => match e.name().as_ref() {
-                b"xliff" => check_languages(&e, tag)?,
+            Event::Start(e) => match e.local_name().as_ref() {
+                b"xliff" => {
+                    check_languages(&e, tag)?;
+                    seen_root = true;
+                }
                 b"unit" => unit = Some(new_unit(&e)?),
                 b"segment" => {
                     if let Some(u) = unit.as_mut() {
@@ -174,8 +181,11 @@ fn read_units(xml: &str, tag: &str) -> Result<Vec<Unit>, CatalogError> {
                 }
                 _ => {}
             },
-            Event::Empty(e) => match e.name().as_ref() {
-                b"xliff" => check_languages(&e, tag)?,
+            Event::Empty(e) => match e.local_name().as_ref() {
+                b"xliff" => {
+                    check_languages(&e, tag)?;
+                    seen_root = true;
+                }
                 b"segment" => {
                     if let Some(u) = unit.as_mut() {
                         u.state = attribute(&e, "state")?;
@@ -193,10 +203,10 @@ fn read_units(xml: &str, tag: &str) -> Result<Vec<Unit>, CatalogError> {
                 buf.push_str(&t.xml10_content().map_err(xml_error)?);
             }
             Event::CData(t) if inside.is_some() => {
-                buf.push_str(&t.decode().map_err(xml_error)?);
+                buf.push_str(&t.xml10_content().map_err(xml_error)?);
             }
             Event::GeneralRef(r) if inside.is_some() => buf.push_str(&reference(&r)?),
-            Event::End(e) => match e.name().as_ref() {
+            Event::End(e) => match e.local_name().as_ref() {
                 b"source" | b"target" => {
                     // A unit split into several segments reads as one text.
                     if let (Some(u), Some(which)) = (unit.as_mut(), inside.take()) {
@@ -213,6 +223,9 @@ fn read_units(xml: &str, tag: &str) -> Result<Vec<Unit>, CatalogError> {
             _ => {}
         }
     }
+    if !seen_root {
+        return Err(CatalogError::Xliff("no <xliff> element".into()));
+    }
     Ok(units)
 }
 
@@ -220,7 +233,6 @@ fn new_unit(e: &BytesStart<'_>) -> Result<Unit, CatalogError> {
     Ok(Unit {
         id: attribute(e, "id")?
             .ok_or_else(|| CatalogError::Xliff("a <unit> without an id".into()))?,
-        source_hash: attribute(e, "sspr:source")?,
         ..Unit::default()
     })
 }
@@ -273,7 +285,9 @@ fn end(w: &mut Writer<Vec<u8>>, name: &str) -> Result<(), CatalogError> {
 fn element(w: &mut Writer<Vec<u8>>, e: BytesStart<'_>, text: &str) -> Result<(), CatalogError> {
     let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
     start(w, e)?;
-    w.write_event(Event::Text(BytesText::new(text)))
+    // A raw CR would come back as LF (XML end-of-line handling).
+    let escaped = quick_xml::escape::escape(text).replace('\r', "&#13;");
+    w.write_event(Event::Text(BytesText::from_escaped(escaped)))
         .map_err(xml_error)?;
     end(w, &name)
 }
@@ -344,7 +358,8 @@ mod tests {
         let l = sample();
         let xml = export(&l, "fr").map_err(|e| e.to_string());
         let xml = xml.as_deref().unwrap_or_default();
-        assert!(xml.contains(r#"<unit id="next" sspr:source=""#), "{xml}");
+        assert!(xml.contains(r#"<unit id="next">"#), "{xml}");
+        assert!(xml.contains(r#"xml:space="preserve""#), "{xml}");
         assert!(
             xml.contains(r#"state="translated" subState="sspr:machine""#),
             "{xml}"
@@ -354,7 +369,7 @@ mod tests {
             "{xml}"
         );
         assert!(xml.contains("&amp; &lt;vous&gt;"), "{xml}");
-        let back = import(&l, "fr", xml).map_err(|e| e.to_string());
+        let back = import(&l, "fr", xml, false).map_err(|e| e.to_string());
         assert_eq!(back.as_ref().ok(), Some(&l.languages[0]), "{back:?}");
     }
 
@@ -372,7 +387,7 @@ mod tests {
                 "<source>Not translated</source>",
                 "<source>Not translated</source><target>Pas traduit</target>",
             );
-        let fr = import(&l, "fr", &edited).unwrap_or_else(|_| l.languages[0].clone());
+        let fr = import(&l, "fr", &edited, false).unwrap_or_else(|_| l.languages[0].clone());
         assert_eq!(fr.messages["gone"], "Pas traduit");
         assert!(fr.is_current("gone", "Not translated"));
         assert!(fr.is_current("changed", "Changed since"), "no longer stale");
@@ -384,12 +399,44 @@ mod tests {
         let old = edited
             .replace("<source>Next</source>", "<source>Continue</source>")
             .replace("<target>Suivant</target>", "<target>Continuer</target>");
-        let fr = import(&l, "fr", &old).unwrap_or_else(|_| l.languages[0].clone());
+        let fr = import(&l, "fr", &old, false).unwrap_or_else(|_| l.languages[0].clone());
         assert_eq!(fr.messages["next"], "Continuer");
         assert!(
             !fr.is_current("next", "Next"),
             "stale: made from other English"
         );
+    }
+
+    #[test]
+    fn an_untracked_text_stays_untracked_and_line_breaks_survive() {
+        let mut l = sample();
+        l.languages[0].meta.entries.shift_remove("next");
+        l.english.insert("gone".into(), "Line\r\nbreak".into());
+        l.languages[0]
+            .messages
+            .insert("gone".into(), "Ligne\r\ncoupée".into());
+        let xml = export(&l, "fr").unwrap_or_default();
+        let back = import(&l, "fr", &xml, false).map_err(|e| e.to_string());
+        assert_eq!(back.as_ref().ok(), Some(&l.languages[0]), "{back:?}");
+    }
+
+    #[test]
+    fn an_engines_file_is_machine_made() {
+        let l = sample();
+        let xml = export(&l, "fr").unwrap_or_default().replace(
+            "<source>Not translated</source>",
+            "<source>Not translated</source><target>Pas traduit</target>",
+        );
+        let fr = import(&l, "fr", &xml, true).unwrap_or_else(|_| l.languages[0].clone());
+        assert!(fr.is_machine("gone"));
+        let prefixed = export(&l, "fr")
+            .unwrap_or_default()
+            .replace(
+                "<xliff ",
+                "<x:xliff xmlns:x=\"urn:oasis:names:tc:xliff:document:2.0\" ",
+            )
+            .replace("</xliff>", "</x:xliff>");
+        assert!(import(&l, "fr", &prefixed, false).is_ok(), "prefixed names");
     }
 
     #[test]
@@ -399,7 +446,7 @@ mod tests {
             r#"state="translated" subState="sspr:machine""#,
             r#"state="reviewed""#,
         );
-        let fr = import(&l, "fr", &xml).unwrap_or_else(|_| l.languages[0].clone());
+        let fr = import(&l, "fr", &xml, false).unwrap_or_else(|_| l.languages[0].clone());
         assert!(!fr.is_machine("next"));
         assert!(fr.is_current("next", "Next"));
     }
@@ -410,14 +457,14 @@ mod tests {
         let xml = export(&l, "fr").unwrap_or_default();
         let other = xml.replace(r#"trgLang="fr""#, r#"trgLang="de""#);
         assert!(matches!(
-            import(&l, "fr", &other),
+            import(&l, "fr", &other, false),
             Err(CatalogError::Xliff(_))
         ));
         let unknown = xml.replace(r#"<unit id="gone""#, r#"<unit id="nope""#);
         assert!(matches!(
-            import(&l, "fr", &unknown),
+            import(&l, "fr", &unknown, false),
             Err(CatalogError::NoSuchKey(..))
         ));
-        assert!(import(&l, "fr", "<xliff><unit").is_err());
+        assert!(import(&l, "fr", "<xliff><unit", false).is_err());
     }
 }

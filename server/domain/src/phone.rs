@@ -59,12 +59,13 @@ pub fn parse(
             PhoneError::RegionNotAllowed
         });
     };
+    // Wrong digits are a typing mistake whatever the country.
+    if !phonenumber::is_valid(&number) {
+        return Err(PhoneError::Invalid);
+    }
     let region = id.as_ref().to_owned();
     if !allowed.iter().any(|r| r.eq_ignore_ascii_case(&region)) {
         return Err(PhoneError::RegionNotAllowed);
-    }
-    if !phonenumber::is_valid(&number) {
-        return Err(PhoneError::Invalid);
     }
     use phonenumber::Type;
     use phonenumber::metadata::DATABASE;

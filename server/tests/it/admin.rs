@@ -751,6 +751,23 @@ async fn a_refused_form_without_javascript_keeps_what_was_typed(t: &TestDb) {
             .unwrap()
             .is_none()
     );
+    // A bare link fills nothing in, and a draft of another version is
+    // dropped (saving it would undo that version).
+    let page = app
+        .get(
+            "/admin/users/add?login=x&role=admin&email=mallory%40evil.example",
+            Some(&admin),
+        )
+        .await;
+    assert!(!page.body.contains("mallory@evil.example"), "{}", page.body);
+    let page = app
+        .get(
+            "/admin/password-reset?version=99&reconfirm_days=731",
+            Some(&admin),
+        )
+        .await;
+    assert!(!page.body.contains("value=\"731\""), "{}", page.body);
+    assert!(!page.body.contains("data-testid=\"unsaved\""));
 }
 
 /// Whether the checkbox `name` in page `b` is ticked.

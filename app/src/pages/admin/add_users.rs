@@ -93,9 +93,16 @@ fn CreateForm() -> impl IntoView {
     let error = Signal::derive(move || create.value().get().and_then(Result::err));
     // A refusal without JavaScript brings what was typed back in the URL
     // (`ssr::typed_back`); with JavaScript the form simply stays.
+    // Only with a refusal in the URL: a link alone does not fill the form.
     let query = use_query_map();
-    let typed = move |field: &str| query.read_untracked().get(field).unwrap_or_default();
-    let came_back = query.read_untracked().get("login").is_some();
+    let came_back = query.read_untracked().get("__err").is_some();
+    let typed = move |field: &str| {
+        if came_back {
+            query.read_untracked().get(field).unwrap_or_default()
+        } else {
+            String::new()
+        }
+    };
     let admin_role = typed("role") == "admin";
     let welcome = !came_back || !typed("welcome").is_empty();
     view! {

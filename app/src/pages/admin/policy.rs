@@ -83,10 +83,12 @@ fn PolicyForm(view: PolicyPageView, action: ServerAction<AdminSavePolicy>) -> im
     } = view;
     // Values typed before a refused save (or brought back from the
     // preview) come in the URL; after a save the stored ones are shown.
+    // A draft made on another version is dropped: saving it would undo the
+    // other admin's save (the form refuses it as `settings_changed` anyway).
     let typed = if matches!(action.value().get_untracked(), Some(Ok(()))) {
         None
     } else {
-        Shown::typed(&query.read_untracked())
+        Shown::typed(&query.read_untracked()).filter(|(v, _)| *v == version)
     };
     let unsaved = typed.is_some();
     let (version, shown) = typed.unwrap_or((version, Shown::Stored(Box::new(settings))));
