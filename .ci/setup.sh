@@ -87,8 +87,11 @@ setup_node() {
   wasm-opt --version | grep -q 'version 1[2-9][0-9]' || { echo "wrong wasm-opt: $(wasm-opt --version)"; exit 1; }
 }
 
+# Fonts for every script the product speaks (CJK, Arabic, Hebrew): the
+# pages name no font that lacks them, and the screenshots of the language
+# tests must show the text, not boxes.
 setup_chromium() {
-  apt_install chromium
+  apt_install chromium fonts-noto-core fonts-noto-cjk
 }
 
 pg_answers() {

@@ -415,69 +415,67 @@ impl AppError {
     /// The sentence shown to the user, in `locale`.
     pub fn message(&self, locale: Locale) -> String {
         match self {
-            AppError::InvalidCredentials => {
-                td_string!(locale, error_invalid_credentials).to_string()
-            }
-            AppError::PasswordTooLong => td_string!(locale, error_password_too_long).to_string(),
-            AppError::Busy { .. } => td_string!(locale, error_busy).to_string(),
-            AppError::BadRequest => td_string!(locale, error_bad_request).to_string(),
-            AppError::NotSignedIn => td_string!(locale, error_not_signed_in).to_string(),
-            AppError::NotFound => td_string!(locale, error_not_found).to_string(),
-            AppError::Network => td_string!(locale, error_network).to_string(),
+            AppError::InvalidCredentials => td_str!(locale, error_invalid_credentials).to_string(),
+            AppError::PasswordTooLong => td_str!(locale, error_password_too_long).to_string(),
+            AppError::Busy { .. } => td_str!(locale, error_busy).to_string(),
+            AppError::BadRequest => td_str!(locale, error_bad_request).to_string(),
+            AppError::NotSignedIn => td_str!(locale, error_not_signed_in).to_string(),
+            AppError::NotFound => td_str!(locale, error_not_found).to_string(),
+            AppError::Network => td_str!(locale, error_network).to_string(),
             AppError::Internal { correlation_id } => {
-                td_string!(locale, error_internal, id = correlation_id)
+                td_str!(locale, error_internal, id = correlation_id)
             }
-            AppError::FlowExpired => td_string!(locale, error_flow_expired).to_string(),
-            AppError::MethodNotAllowed => td_string!(locale, error_method_not_allowed).to_string(),
-            AppError::InvalidEmail => td_string!(locale, error_invalid_email).to_string(),
-            AppError::InvalidPhone => td_string!(locale, error_invalid_phone).to_string(),
+            AppError::FlowExpired => td_str!(locale, error_flow_expired).to_string(),
+            AppError::MethodNotAllowed => td_str!(locale, error_method_not_allowed).to_string(),
+            AppError::InvalidEmail => td_str!(locale, error_invalid_email).to_string(),
+            AppError::InvalidPhone => td_str!(locale, error_invalid_phone).to_string(),
             AppError::PhoneRegionNotAllowed => {
-                td_string!(locale, error_phone_region_not_allowed).to_string()
+                td_str!(locale, error_phone_region_not_allowed).to_string()
             }
             AppError::PhoneTypeNotSupported => {
-                td_string!(locale, error_phone_type_not_supported).to_string()
+                td_str!(locale, error_phone_type_not_supported).to_string()
             }
-            AppError::AlreadyRegistered => td_string!(locale, error_already_registered).to_string(),
+            AppError::AlreadyRegistered => td_str!(locale, error_already_registered).to_string(),
             AppError::Throttled { retry_after_secs } => {
-                td_string!(
+                td_str!(
                     locale,
                     error_throttled,
                     minutes = retry_after_secs.div_ceil(60)
                 )
             }
             AppError::ResendTooSoon { retry_after_secs } => {
-                td_string!(locale, error_resend_too_soon, seconds = retry_after_secs)
+                td_str!(locale, error_resend_too_soon, seconds = retry_after_secs)
             }
-            AppError::NoPendingCode => td_string!(locale, error_no_pending_code).to_string(),
+            AppError::NoPendingCode => td_str!(locale, error_no_pending_code).to_string(),
             AppError::CodeFormat { digits } => {
-                td_string!(locale, error_code_format, digits = digits)
+                td_str!(locale, error_code_format, digits = digits)
             }
             AppError::WrongCode { attempts_left } => {
-                td_string!(locale, error_wrong_code, attempts_left = attempts_left)
+                td_str!(locale, error_wrong_code, attempts_left = attempts_left)
             }
             AppError::AnswersIncomplete { need } => {
-                td_string!(locale, error_answers_incomplete, need = need)
+                td_str!(locale, error_answers_incomplete, need = need)
             }
             AppError::WrongAnswers { attempts_left } => {
-                td_string!(locale, error_wrong_answers, attempts_left = attempts_left)
+                td_str!(locale, error_wrong_answers, attempts_left = attempts_left)
             }
-            AppError::CodeExpired => td_string!(locale, error_code_expired).to_string(),
-            AppError::TooManyAttempts => td_string!(locale, error_too_many_attempts).to_string(),
+            AppError::CodeExpired => td_str!(locale, error_code_expired).to_string(),
+            AppError::TooManyAttempts => td_str!(locale, error_too_many_attempts).to_string(),
             AppError::NotEnoughMethods { have, need } => {
-                td_string!(locale, error_not_enough_methods, have = have, need = need)
+                td_str!(locale, error_not_enough_methods, have = have, need = need)
             }
             AppError::ReauthenticationRequired => {
-                td_string!(locale, error_reauthentication_required).to_string()
+                td_str!(locale, error_reauthentication_required).to_string()
             }
-            AppError::LastMethod => td_string!(locale, error_last_method).to_string(),
+            AppError::LastMethod => td_str!(locale, error_last_method).to_string(),
             AppError::QuestionsCount { need } => {
-                td_string!(locale, error_questions_count, need = need)
+                td_str!(locale, error_questions_count, need = need)
             }
             AppError::QuestionUnknown { index } => {
-                td_string!(locale, error_question_unknown, index = index)
+                td_str!(locale, error_question_unknown, index = index)
             }
             AppError::QuestionLength { index, min, max } => {
-                td_string!(
+                td_str!(
                     locale,
                     error_question_length,
                     index = index,
@@ -486,7 +484,7 @@ impl AppError {
                 )
             }
             AppError::AnswerLength { index, min, max } => {
-                td_string!(
+                td_str!(
                     locale,
                     error_answer_length,
                     index = index,
@@ -495,45 +493,43 @@ impl AppError {
                 )
             }
             AppError::QuestionRepeated { index } => {
-                td_string!(locale, error_question_repeated, index = index)
+                td_str!(locale, error_question_repeated, index = index)
             }
             AppError::AnswerRepeated { index } => {
-                td_string!(locale, error_answer_repeated, index = index)
+                td_str!(locale, error_answer_repeated, index = index)
             }
             AppError::AnswerInQuestion { index } => {
-                td_string!(locale, error_answer_in_question, index = index)
+                td_str!(locale, error_answer_in_question, index = index)
             }
-            AppError::CaptchaInvalid => td_string!(locale, error_captcha_invalid).to_string(),
-            AppError::CaptchaExpired => td_string!(locale, error_captcha_expired).to_string(),
-            AppError::InvalidLogin => td_string!(locale, error_invalid_login).to_string(),
-            AppError::MethodBlocked { retry_after_secs } => td_string!(
+            AppError::CaptchaInvalid => td_str!(locale, error_captcha_invalid).to_string(),
+            AppError::CaptchaExpired => td_str!(locale, error_captcha_expired).to_string(),
+            AppError::InvalidLogin => td_str!(locale, error_invalid_login).to_string(),
+            AppError::MethodBlocked { retry_after_secs } => td_str!(
                 locale,
                 error_method_blocked,
                 hours = retry_after_secs.div_ceil(3600)
             ),
-            AppError::ResetNotEnabled => td_string!(locale, error_reset_not_enabled).to_string(),
-            AppError::AccountDisabled => td_string!(locale, error_account_disabled).to_string(),
-            AppError::GatesIncomplete => td_string!(locale, error_gates_incomplete).to_string(),
-            AppError::AdminOnly => td_string!(locale, error_admin_only).to_string(),
+            AppError::ResetNotEnabled => td_str!(locale, error_reset_not_enabled).to_string(),
+            AppError::AccountDisabled => td_str!(locale, error_account_disabled).to_string(),
+            AppError::GatesIncomplete => td_str!(locale, error_gates_incomplete).to_string(),
+            AppError::AdminOnly => td_str!(locale, error_admin_only).to_string(),
             AppError::InvalidSetting { label, .. } => {
-                td_string!(locale, error_invalid_setting, field = label)
+                td_str!(locale, error_invalid_setting, field = label)
             }
-            AppError::SettingsChanged => td_string!(locale, error_settings_changed).to_string(),
-            AppError::NoSuchAccount => td_string!(locale, error_no_such_account).to_string(),
-            AppError::DirectoryManaged => td_string!(locale, error_directory_managed).to_string(),
-            AppError::OwnAccount => td_string!(locale, error_own_account).to_string(),
+            AppError::SettingsChanged => td_str!(locale, error_settings_changed).to_string(),
+            AppError::NoSuchAccount => td_str!(locale, error_no_such_account).to_string(),
+            AppError::DirectoryManaged => td_str!(locale, error_directory_managed).to_string(),
+            AppError::OwnAccount => td_str!(locale, error_own_account).to_string(),
             AppError::ConfirmationRequired => {
-                td_string!(locale, error_confirmation_required).to_string()
+                td_str!(locale, error_confirmation_required).to_string()
             }
-            AppError::NoEmailAddress => td_string!(locale, error_no_email_address).to_string(),
-            AppError::GroupExists => td_string!(locale, error_group_exists).to_string(),
-            AppError::InvalidDisplayName => {
-                td_string!(locale, error_invalid_display_name).to_string()
-            }
-            AppError::AccountExists => td_string!(locale, error_account_exists).to_string(),
-            AppError::CsvColumns => td_string!(locale, error_csv_columns).to_string(),
-            AppError::FileTooLarge => td_string!(locale, error_file_too_large).to_string(),
-            AppError::GroupInUse => td_string!(locale, error_group_in_use).to_string(),
+            AppError::NoEmailAddress => td_str!(locale, error_no_email_address).to_string(),
+            AppError::GroupExists => td_str!(locale, error_group_exists).to_string(),
+            AppError::InvalidDisplayName => td_str!(locale, error_invalid_display_name).to_string(),
+            AppError::AccountExists => td_str!(locale, error_account_exists).to_string(),
+            AppError::CsvColumns => td_str!(locale, error_csv_columns).to_string(),
+            AppError::FileTooLarge => td_str!(locale, error_file_too_large).to_string(),
+            AppError::GroupInUse => td_str!(locale, error_group_in_use).to_string(),
             AppError::PasswordRejected {
                 reasons,
                 min_length,
@@ -544,7 +540,7 @@ impl AppError {
                     .map(|r| reason_text(locale, *r, *min_length, *max_length))
                     .collect::<Vec<_>>()
                     .join("; ");
-                td_string!(locale, error_password_rejected, reasons = list)
+                td_str!(locale, error_password_rejected, reasons = list)
             }
         }
     }
@@ -553,23 +549,19 @@ impl AppError {
 /// One password rule as a sentence, for the checklist and for errors.
 pub fn reason_text(locale: Locale, reason: Reason, min: u64, max: u64) -> String {
     match reason {
-        Reason::TooShort => td_string!(locale, password_rule_too_short, min = min),
-        Reason::TooLong => td_string!(locale, password_rule_too_long, max = max),
-        Reason::ControlCharacter => td_string!(locale, password_rule_control_character).to_string(),
-        Reason::PersonalInfo => td_string!(locale, password_rule_personal_info).to_string(),
-        Reason::Common => td_string!(locale, password_rule_common).to_string(),
-        Reason::Banned => td_string!(locale, password_rule_banned).to_string(),
-        Reason::SameAsCurrent => td_string!(locale, password_rule_same_as_current).to_string(),
-        Reason::Mismatch => td_string!(locale, password_rule_mismatch).to_string(),
-        Reason::DirectoryTooShort => {
-            td_string!(locale, password_rule_directory_too_short).to_string()
-        }
-        Reason::DirectoryQuality => td_string!(locale, password_rule_directory_quality).to_string(),
-        Reason::DirectoryHistory => td_string!(locale, password_rule_directory_history).to_string(),
-        Reason::DirectoryTooYoung => {
-            td_string!(locale, password_rule_directory_too_young).to_string()
-        }
-        Reason::DirectoryRefused => td_string!(locale, password_rule_directory_refused).to_string(),
+        Reason::TooShort => td_str!(locale, password_rule_too_short, min = min),
+        Reason::TooLong => td_str!(locale, password_rule_too_long, max = max),
+        Reason::ControlCharacter => td_str!(locale, password_rule_control_character).to_string(),
+        Reason::PersonalInfo => td_str!(locale, password_rule_personal_info).to_string(),
+        Reason::Common => td_str!(locale, password_rule_common).to_string(),
+        Reason::Banned => td_str!(locale, password_rule_banned).to_string(),
+        Reason::SameAsCurrent => td_str!(locale, password_rule_same_as_current).to_string(),
+        Reason::Mismatch => td_str!(locale, password_rule_mismatch).to_string(),
+        Reason::DirectoryTooShort => td_str!(locale, password_rule_directory_too_short).to_string(),
+        Reason::DirectoryQuality => td_str!(locale, password_rule_directory_quality).to_string(),
+        Reason::DirectoryHistory => td_str!(locale, password_rule_directory_history).to_string(),
+        Reason::DirectoryTooYoung => td_str!(locale, password_rule_directory_too_young).to_string(),
+        Reason::DirectoryRefused => td_str!(locale, password_rule_directory_refused).to_string(),
     }
 }
 

@@ -9,7 +9,9 @@ use crate::i18n::*;
 pub const COOKIE_NAME: &str = "i18n_pref_locale";
 
 /// The shipped locale for a BCP 47 tag: exact match first (case-insensitive),
-/// then by primary language, so a browser that says only `he` gets `he-IL`.
+/// then the fallbacks people expect (Chinese by script or region, the old
+/// `iw` for Hebrew, Portuguese to Brazilian), then by primary language, so a
+/// browser that says only `he` gets `he-IL`.
 pub fn match_tag(tag: &str) -> Option<Locale> {
     let tag = tag.trim();
     if tag.is_empty() {
@@ -19,7 +21,14 @@ pub fn match_tag(tag: &str) -> Option<Locale> {
     if let Some(l) = all.iter().find(|l| l.as_str().eq_ignore_ascii_case(tag)) {
         return Some(*l);
     }
-    let primary = tag.split(['-', '_']).next().unwrap_or(tag);
+    let mut subtags = tag.split(['-', '_']);
+    let primary = subtags.next().unwrap_or(tag).to_ascii_lowercase();
+    let primary = match primary.as_str() {
+        "zh" => return Some(chinese(subtags)),
+        "iw" => "he",
+        "pt" => return Some(Locale::pt_BR),
+        other => other,
+    };
     all.iter()
         .find(|l| {
             l.as_str()
@@ -29,6 +38,35 @@ pub fn match_tag(tag: &str) -> Option<Locale> {
         })
         .copied()
 }
+
+/// Traditional characters for Taiwan, Hong Kong and Macao or when the tag
+/// says `Hant`; Simplified otherwise (mainland China, Singapore, bare `zh`).
+fn chinese<'a>(subtags: impl Iterator<Item = &'a str>) -> Locale {
+    let traditional = subtags.into_iter().any(|s| {
+        ["hant", "tw", "hk", "mo"]
+            .iter()
+            .any(|t| s.eq_ignore_ascii_case(t))
+    });
+    if traditional {
+        Locale::zh_TW
+    } else {
+        Locale::zh_CN
+    }
+}
+
+/// The value of one of leptos_i18n's string macros (`t_string!` and kin),
+/// which are futures since catalogs load per language. They are ready at
+/// once: the server has every catalog, and the browser has the page's own
+/// from the page itself before anything renders (`LocaleProvider`). Use it
+/// through `t_str!` / `td_str!`.
+pub fn ready<T: Default>(value: impl std::future::Future<Output = T>) -> T {
+    futures::FutureExt::now_or_never(value).unwrap_or_default()
+}
+
+/// Each language's own name, for the picker (from the catalogs by
+/// `build.rs`; the `language_name` key).
+pub const LANGUAGE_NAMES: &[(&str, &str)] =
+    include!(concat!(env!("OUT_DIR"), "/language_names.rs"));
 
 /// Picks from an `Accept-Language` header, honouring q-values.
 pub fn from_accept_language(header: &str) -> Option<Locale> {
@@ -84,6 +122,99 @@ pub fn provide_server_context() {
     on_cleanup(move || drop(quiet));
 }
 
+/// What leptos_i18n's `I18nContextProvider` does, with the page's catalog
+/// in a script of its own that carries the page's CSP nonce (leptos_i18n's
+/// inline one has none, so the browser would refuse it, docs/security.md
+/// #47): provides the locale context, and sets `<html lang dir>`. The
+/// browser runs the catalog script while it reads the page, before the wasm
+/// starts, and reads the catalog from it when it hydrates: the page hydrates
+/// in the language it was rendered in, with no request of the app's and no
+/// flash of another language. The script is one file per language under a
+/// name that carries its content's hash, so a browser fetches it once.
+#[leptos::component]
+pub fn LocaleProvider(children: leptos::children::Children) -> impl leptos::IntoView {
+    use leptos::prelude::*;
+    use leptos_i18n::context::{I18nContextOptions, provide_i18n_context_with_options_inner};
+    use leptos_meta::Html;
+
+    #[cfg(feature = "hydrate")]
+    let catalog = leptos_i18n::__private::fetch_translations::init_translations::<Locale>();
+    let i18n = provide_i18n_context_with_options_inner::<Locale>(
+        I18nContextOptions::default().cookie_name(COOKIE_NAME),
+    );
+    let children = children();
+    #[cfg(feature = "ssr")]
+    let catalog = {
+        let src = catalog_script(i18n.get_locale_untracked()).map(|s| s.path.clone());
+        view! { <script nonce=use_nonce() src=src></script> }
+    };
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    let catalog = ();
+    view! {
+        {children}
+        {catalog}
+        <Html
+            attr:lang=move || i18n.get_locale().as_str()
+            attr:dir=move || i18n.get_locale().direction().as_str()
+        />
+    }
+}
+
+/// Where the browser fetches the catalog scripts (`server::catalog_scripts`).
+pub const CATALOG_PREFIX: &str = "/i18n/";
+
+/// One language's catalog as the browser takes it: a script that hands the
+/// texts to leptos_i18n, at a path that carries the hash of its content.
+#[cfg(feature = "ssr")]
+pub struct CatalogScript {
+    pub locale: Locale,
+    /// `/i18n/<tag>.<22 hex digits of its SHA-256>.js`.
+    pub path: String,
+    pub text: String,
+}
+
+/// The catalog script of every language, made once per process.
+#[cfg(feature = "ssr")]
+pub fn catalog_scripts() -> &'static [CatalogScript] {
+    static SCRIPTS: std::sync::OnceLock<Vec<CatalogScript>> = std::sync::OnceLock::new();
+    SCRIPTS.get_or_init(|| {
+        Locale::get_all()
+            .iter()
+            .map(|l| CatalogScript::of(*l))
+            .collect()
+    })
+}
+
+#[cfg(feature = "ssr")]
+pub fn catalog_script(locale: Locale) -> Option<&'static CatalogScript> {
+    catalog_scripts().iter().find(|s| s.locale == locale)
+}
+
+#[cfg(feature = "ssr")]
+impl CatalogScript {
+    fn of(locale: Locale) -> CatalogScript {
+        use leptos::prelude::Owner;
+        use leptos_i18n::__private::fetch_translations::RegisterCtx;
+        use sha2::Digest;
+
+        // leptos_i18n records the catalog of every language read while its
+        // recorder is in context; reading one text records the whole
+        // language (one translation unit, no namespaces).
+        let owner = Owner::new();
+        let text = owner.with(|| {
+            let recorded = RegisterCtx::<Locale>::provide_context();
+            let _ = td_str!(locale, language_name);
+            recorded.to_array()
+        });
+        let hash = hex::encode(sha2::Sha256::digest(text.as_bytes()));
+        CatalogScript {
+            locale,
+            path: format!("{CATALOG_PREFIX}{}.{}.js", locale.as_str(), &hash[..22]),
+            text,
+        }
+    }
+}
+
 pub struct Negotiated {
     pub locale: Locale,
     /// The locale came from `?lang=`: remember it in the cookie.
@@ -92,6 +223,7 @@ pub struct Negotiated {
 
 pub fn negotiate(
     query_lang: Option<&str>,
+    saved: Option<&str>,
     cookie: Option<&str>,
     accept_language: Option<&str>,
     default: Locale,
@@ -102,8 +234,9 @@ pub fn negotiate(
             explicit: true,
         };
     }
-    let locale = cookie
+    let locale = saved
         .and_then(match_tag)
+        .or_else(|| cookie.and_then(match_tag))
         .or_else(|| accept_language.and_then(from_accept_language))
         .unwrap_or(default);
     Negotiated {
@@ -118,16 +251,27 @@ mod tests {
 
     #[test]
     fn query_beats_cookie_beats_header() {
-        let n = negotiate(Some("he-IL"), Some("en"), Some("en"), Locale::en);
+        let n = negotiate(
+            Some("he-IL"),
+            Some("ja-JP"),
+            Some("en"),
+            Some("en"),
+            Locale::en,
+        );
         assert!(n.explicit && n.locale == Locale::he_IL);
-        let n = negotiate(None, Some("he-IL"), Some("en"), Locale::en);
+        let n = negotiate(None, Some("ja-JP"), Some("he-IL"), Some("en"), Locale::en);
+        assert!(
+            !n.explicit && n.locale == Locale::ja_JP,
+            "saved beats cookie"
+        );
+        let n = negotiate(None, None, Some("he-IL"), Some("en"), Locale::en);
         assert!(!n.explicit && n.locale == Locale::he_IL);
-        let n = negotiate(Some("xx"), None, Some("he,en;q=0.5"), Locale::en);
+        let n = negotiate(Some("xx"), None, None, Some("he,en;q=0.5"), Locale::en);
         assert!(
             !n.explicit && n.locale == Locale::he_IL,
             "bad ?lang= falls through"
         );
-        assert!(negotiate(None, None, None, Locale::he_IL).locale == Locale::he_IL);
+        assert!(negotiate(None, None, None, None, Locale::he_IL).locale == Locale::he_IL);
     }
 
     #[test]
@@ -135,14 +279,47 @@ mod tests {
         assert_eq!(from_accept_language("he"), Some(Locale::he_IL));
         assert_eq!(
             from_accept_language("fr-FR, he-il;q=0.8, en;q=0.9"),
+            Some(Locale::fr)
+        );
+        assert_eq!(
+            from_accept_language("nl-NL, he-il;q=0.8, en;q=0.9"),
             Some(Locale::en)
         );
         assert_eq!(
             from_accept_language("en;q=0, he;q=0.1"),
             Some(Locale::he_IL)
         );
-        assert_eq!(from_accept_language("fr, de"), None);
+        assert_eq!(from_accept_language("fr, de"), Some(Locale::fr));
+        assert_eq!(from_accept_language("nl, sv"), None);
         assert_eq!(from_accept_language(""), None);
+    }
+
+    #[test]
+    fn regional_and_old_tags_fall_back_as_people_expect() {
+        for (tag, want) in [
+            ("zh-HK", Locale::zh_TW),
+            ("zh-MO", Locale::zh_TW),
+            ("zh-Hant", Locale::zh_TW),
+            ("zh-Hant-HK", Locale::zh_TW),
+            ("zh_tw", Locale::zh_TW),
+            ("zh-SG", Locale::zh_CN),
+            ("zh-Hans", Locale::zh_CN),
+            ("zh", Locale::zh_CN),
+            ("iw", Locale::he_IL),
+            ("iw-IL", Locale::he_IL),
+            ("he", Locale::he_IL),
+            ("pt", Locale::pt_BR),
+            ("pt-PT", Locale::pt_BR),
+            ("ja", Locale::ja_JP),
+            ("ar-EG", Locale::ar),
+            ("de-AT", Locale::de),
+            ("en-GB", Locale::en),
+            ("es-419", Locale::es),
+            ("ko-KR", Locale::ko),
+        ] {
+            assert_eq!(match_tag(tag), Some(want), "{tag}");
+        }
+        assert_eq!(match_tag("nl-BE"), None);
     }
 
     proptest::proptest! {

@@ -8,7 +8,13 @@ import { waitHydrated } from "./support";
  * Measured on the wire by Chromium (DevTools `encodedDataLength`), so a
  * missing `Content-Encoding` or an extra download shows up here.
  */
-const BUDGET = 250_000;
+// 250 000 B until issue 14. Eleven languages, each loaded only by its own
+// pages, cost ~20 KB here: leptos_i18n's per-language loader makes every
+// text an async accessor over the eleven in the wasm (+9 KB against English
+// alone), and the page's catalog comes as a file of its own (~6 KB for
+// English, cached once fetched). Compiled in, the ten other catalogs would
+// be ~90 KB.
+const BUDGET = 275_000;
 
 type Transfer = { url: string; bytes: number; encoding: string; cached: boolean };
 
@@ -42,6 +48,11 @@ async function load(page: Page, path: string): Promise<Transfer[]> {
   return [...seen.values()];
 }
 
+/** Files named by their content: the build's and the language catalogs. */
+function isBuildFile(url: string): boolean {
+  return url.startsWith("/pkg/") || url.startsWith("/i18n/");
+}
+
 function report(path: string, transfers: Transfer[]): number {
   const total = transfers.reduce((s, t) => s + t.bytes, 0);
   const lines = transfers.map((t) => `  ${t.bytes.toString().padStart(8)} B  ${t.encoding.padEnd(8)} ${t.url}`);
@@ -58,9 +69,13 @@ for (const path of ["/reset", "/sign-in"]) {
     const wasm = transfers.filter((t) => t.url.endsWith(".wasm"));
     expect(wasm.length, "the page hydrates from wasm").toBeGreaterThan(0);
     expect(transfers.filter((t) => /^\/pkg\/sspr\.[\w-]+\.css$/.test(t.url)).length, "the hashed stylesheet").toBe(1);
-    for (const t of transfers.filter((t) => t.url.startsWith("/pkg/"))) {
+    for (const t of transfers.filter((t) => isBuildFile(t.url))) {
       expect(t.encoding, `${t.url} is sent compressed`).toBe("br");
     }
+    // The page's language only: one catalog, none of the other ten.
+    expect(transfers.filter((t) => t.url.startsWith("/i18n/")).map((t) => t.url)).toEqual([
+      expect.stringMatching(/^\/i18n\/en\.[0-9a-f]{22}\.js$/),
+    ]);
     console.log(`budget ${BUDGET} B: ${total <= BUDGET ? `${BUDGET - total} B to spare` : `${total - BUDGET} B over`}`);
     expect(total, `first load of ${path} (see the list above)`).toBeLessThanOrEqual(BUDGET);
     await context.close();
@@ -73,16 +88,29 @@ test("a later page downloads only its own chunks: hashed names are cached as imm
   const first = await load(page, "/sign-in");
   const second = await load(page, "/reset");
   report("/reset after /sign-in", second);
-  const before = new Set(first.filter((t) => t.url.startsWith("/pkg/")).map((t) => t.url));
-  const assets = second.filter((t) => t.url.startsWith("/pkg/"));
+  const before = new Set(first.filter((t) => isBuildFile(t.url)).map((t) => t.url));
+  const assets = second.filter((t) => isBuildFile(t.url));
   expect(assets.length).toBeGreaterThan(0);
   for (const t of assets) {
     if (before.has(t.url)) {
+      // The catalog included: the same language, the same file.
       expect(t.cached, `${t.url} came again (${t.bytes} B)`).toBe(true);
     } else {
       // Only code /sign-in did not need: the chunks of the reset pages.
       expect(t.url, `${t.url} is not a page chunk`).toMatch(/^\/pkg\/(chunk_|split_)/);
     }
+  }
+  await context.close();
+});
+
+test("a page in another language downloads that language's catalog only", async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  for (const tag of ["ja-JP", "ar"]) {
+    const transfers = await load(page, `/reset?lang=${tag}`);
+    const catalogs = transfers.filter((t) => t.url.startsWith("/i18n/"));
+    expect(catalogs.map((t) => t.url)).toEqual([expect.stringMatching(new RegExp(`^/i18n/${tag}\\.[0-9a-f]{22}\\.js$`))]);
+    expect(catalogs[0].encoding).toBe("br");
   }
   await context.close();
 });

@@ -49,8 +49,9 @@ export async function waitHydrated(page: Page) {
 }
 
 export async function signIn(page: Page, login: string, password: string) {
-  await page.getByLabel(/User ID|מזהה משתמש/).fill(login);
-  await page.getByLabel(/^(Password|סיסמה)$/).fill(password);
+  // By name, not label: the journeys run in eleven languages.
+  await page.locator("form[action='/api/sign_in'] input[name=login]").fill(login);
+  await page.locator("form[action='/api/sign_in'] input[name=password]").fill(password);
   await page.locator("form[action='/api/sign_in'] button[type=submit]").click();
 }
 
@@ -157,7 +158,7 @@ export async function registered(page: Page, opts: { admin?: boolean } = {}): Pr
 }
 
 /** Step 1 from the sign-in page's link. */
-export async function beginReset(page: Page, login: string, lang: "en" | "he-IL", js: boolean) {
+export async function beginReset(page: Page, login: string, lang: string, js: boolean) {
   await page.goto(`/sign-in?lang=${lang}`);
   if (js) await waitHydrated(page);
   await page.locator("a[href='/reset']").click();

@@ -24,6 +24,8 @@ use http::{HeaderValue, StatusCode, header};
 use leptos::prelude::LeptosOptions;
 use tower_http::services::ServeDir;
 
+use app::locale::CATALOG_PREFIX;
+
 /// Where the built assets are served from.
 pub const PKG_PREFIX: &str = "/pkg/";
 
@@ -98,7 +100,7 @@ pub fn is_immutable(cache_control: &HeaderValue) -> bool {
 }
 
 fn is_static(path: &str) -> bool {
-    path.starts_with(PKG_PREFIX) || path == "/favicon.svg"
+    path.starts_with(PKG_PREFIX) || path.starts_with(CATALOG_PREFIX) || path == "/favicon.svg"
 }
 
 /// Whether the file name carries a content hash as cargo-leptos writes it:
@@ -106,7 +108,10 @@ fn is_static(path: &str) -> bool {
 /// `snippets/` keep their names (the wasm imports them by name), so they are
 /// never taken as hashed.
 fn is_hashed(path: &str) -> bool {
-    let Some(rest) = path.strip_prefix(PKG_PREFIX) else {
+    let Some(rest) = path
+        .strip_prefix(PKG_PREFIX)
+        .or_else(|| path.strip_prefix(CATALOG_PREFIX))
+    else {
         return false;
     };
     if rest.starts_with("snippets/") || rest.contains('/') {

@@ -17,8 +17,9 @@ pub enum I18nCommand {
     Check {
         #[command(flatten)]
         dir: CatalogDir,
-        /// The code that uses the keys (a key none of it names is unused).
-        #[arg(long, default_value = "app/src")]
+        /// The code that uses the keys, build script included (a key none of
+        /// it names is unused).
+        #[arg(long, default_value = "app")]
         src: PathBuf,
     },
     /// Write language LANG as XLIFF 2.0 for a translator or a platform.

@@ -5,6 +5,7 @@
 
 pub mod assets;
 pub mod audit_export;
+pub mod catalog_scripts;
 pub mod cli;
 pub mod csv_download;
 pub mod delivery;

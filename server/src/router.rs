@@ -117,11 +117,13 @@ pub fn build(state: AppState) -> Result<Router, BuildError> {
                 .layer(DefaultBodyLimit::max(crate::users_import::BODY_LIMIT)),
         )
         .merge(crate::assets::pkg_router(&state.leptos_options))
+        .merge(crate::catalog_scripts::router())
         .merge(pages);
     if measured {
         known = known.route_layer(axum::middleware::from_fn(metrics::name_route));
     }
     let admin_state = state.clone();
+    let locale_state = state.clone();
     let app = known
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
@@ -144,6 +146,9 @@ pub fn build(state: AppState) -> Result<Router, BuildError> {
         .layer(from_fn_with_state(
             LocalePolicy {
                 default: default_locale,
+                services: locale_state.services.clone(),
+                cookies: locale_state.cookies.clone(),
+                assets: format!("/{}/", locale_state.leptos_options.site_pkg_dir).into(),
             },
             locale::negotiate_locale,
         ))

@@ -55,11 +55,11 @@ pub fn Captcha() -> impl IntoView {
         >
             {move || {
                 if !hydrated.get() {
-                    t_string!(i18n, reset_captcha_nojs).to_string()
+                    t_str!(i18n, reset_captcha_nojs).to_string()
                 } else if solution.get().is_empty() {
-                    t_string!(i18n, reset_captcha_working).to_string()
+                    t_str!(i18n, reset_captcha_working).to_string()
                 } else {
-                    t_string!(i18n, reset_captcha_done).to_string()
+                    t_str!(i18n, reset_captcha_done).to_string()
                 }
             }}
         </p>

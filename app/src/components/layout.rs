@@ -5,6 +5,7 @@ use leptos_router::hooks::use_location;
 use wasm_bindgen::JsCast;
 
 use crate::i18n::*;
+use crate::locale::LANGUAGE_NAMES;
 
 /// Page frame: skip link, header with the product name and the language
 /// picker, and the main landmark. `data-hydrated` appears once the wasm has
@@ -18,11 +19,11 @@ pub fn Layout(children: Children) -> impl IntoView {
     view! {
         <div class="page" data-hydrated=move || hydrated.get().then_some("true")>
             <a class="skip-link" href="#main">
-                {t!(i18n, skip_to_content)}
+                {t_str!(i18n, skip_to_content)}
             </a>
             <header class="site-header">
                 <a class="brand" href="/">
-                    {t!(i18n, app_name)}
+                    {t_str!(i18n, app_name)}
                 </a>
                 <LanguagePicker />
             </header>
@@ -34,35 +35,43 @@ pub fn Layout(children: Children) -> impl IntoView {
 }
 
 /// A plain GET form: works without JavaScript (the server reads `?lang=`
-/// and remembers it in the locale cookie), and with it alike.
+/// and remembers it in the locale cookie, and on the account of whoever is
+/// signed in), and with it alike.
 #[component]
 fn LanguagePicker() -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <form class="language-picker" method="get">
-            <label for="lang">{t!(i18n, nav_language)}</label>
+            <label for="lang">{t_str!(i18n, nav_language)}</label>
             <select id="lang" name="lang">
-                {Locale::get_all()
-                    .iter()
-                    .map(|l| {
-                        let l = *l;
-                        view! {
-                            <option
-                                value=l.as_str()
-                                lang=l.as_str()
-                                selected=move || i18n.get_locale() == l
-                            >
-                                {td_string!(l, language_name)}
-                            </option>
-                        }
-                    })
-                    .collect_view()}
+                <LanguageOptions />
             </select>
             <button type="submit" class="secondary">
-                {t!(i18n, nav_change_language)}
+                {t_str!(i18n, nav_change_language)}
             </button>
         </form>
     }
+}
+
+/// One `<option>` per language, in its own name, the page's selected.
+#[component]
+pub fn LanguageOptions() -> impl IntoView {
+    let i18n = use_i18n();
+    Locale::get_all()
+        .iter()
+        .map(|l| {
+            let l = *l;
+            let name = LANGUAGE_NAMES
+                .iter()
+                .find(|(tag, _)| *tag == l.as_str())
+                .map_or(l.as_str(), |(_, name)| name);
+            view! {
+                <option value=l.as_str() lang=l.as_str() selected=move || i18n.get_locale() == l>
+                    {name}
+                </option>
+            }
+        })
+        .collect_view()
 }
 
 /// A full page load focuses the page's `autofocus` field by itself; a

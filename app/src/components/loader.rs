@@ -27,7 +27,7 @@ where
     let state = resource::blocking(|| (), move |_| load());
     view! {
         <Suspense fallback=move || {
-            view! { <p class="loading">{t!(i18n, loading)}</p> }
+            view! { <p class="loading">{t_str!(i18n, loading)}</p> }
         }>
             {
                 let page = page.clone();

@@ -13,10 +13,10 @@ use crate::i18n::*;
 pub fn MethodLabel(kind: MethodKind) -> impl IntoView {
     let i18n = use_i18n();
     move || match kind {
-        MethodKind::Email => t!(i18n, method_email).into_any(),
-        MethodKind::Phone => t!(i18n, method_phone).into_any(),
-        MethodKind::Authenticator => t!(i18n, method_authenticator).into_any(),
-        MethodKind::Questions => t!(i18n, method_questions).into_any(),
+        MethodKind::Email => t_str!(i18n, method_email).into_any(),
+        MethodKind::Phone => t_str!(i18n, method_phone).into_any(),
+        MethodKind::Authenticator => t_str!(i18n, method_authenticator).into_any(),
+        MethodKind::Questions => t_str!(i18n, method_questions).into_any(),
     }
 }
 
@@ -25,14 +25,14 @@ pub fn MethodLabel(kind: MethodKind) -> impl IntoView {
 pub fn QuestionText(id: String) -> impl IntoView {
     let i18n = use_i18n();
     move || match id.as_str() {
-        "birth_city" => t!(i18n, question_birth_city).into_any(),
-        "first_pet" => t!(i18n, question_first_pet).into_any(),
-        "first_school" => t!(i18n, question_first_school).into_any(),
-        "childhood_friend" => t!(i18n, question_childhood_friend).into_any(),
-        "first_job" => t!(i18n, question_first_job).into_any(),
-        "favorite_teacher" => t!(i18n, question_favorite_teacher).into_any(),
-        "first_concert" => t!(i18n, question_first_concert).into_any(),
-        "parents_met" => t!(i18n, question_parents_met).into_any(),
+        "birth_city" => t_str!(i18n, question_birth_city).into_any(),
+        "first_pet" => t_str!(i18n, question_first_pet).into_any(),
+        "first_school" => t_str!(i18n, question_first_school).into_any(),
+        "childhood_friend" => t_str!(i18n, question_childhood_friend).into_any(),
+        "first_job" => t_str!(i18n, question_first_job).into_any(),
+        "favorite_teacher" => t_str!(i18n, question_favorite_teacher).into_any(),
+        "first_concert" => t_str!(i18n, question_first_concert).into_any(),
+        "parents_met" => t_str!(i18n, question_parents_met).into_any(),
         other => other.to_owned().into_any(),
     }
 }
@@ -83,7 +83,7 @@ pub fn MethodList(
             .or_else(|| make_default.value().get().and_then(Result::err))
     });
     if methods.is_empty() {
-        return view! { <p class="empty">{t!(i18n, security_info_none)}</p> }.into_any();
+        return view! { <p class="empty">{t_str!(i18n, security_info_none)}</p> }.into_any();
     }
     view! {
         <ErrorAlert error />
@@ -111,8 +111,10 @@ pub fn MethodList(
                                     view! {
                                         <span class="channel">
                                             {move || match c {
-                                                PhoneChannel::Voice => t!(i18n, channel_voice).into_any(),
-                                                PhoneChannel::Sms => t!(i18n, channel_sms).into_any(),
+                                                PhoneChannel::Voice => {
+                                                    t_str!(i18n, channel_voice).into_any()
+                                                }
+                                                PhoneChannel::Sms => t_str!(i18n, channel_sms).into_any(),
                                             }}
                                         </span>
                                     }
@@ -121,7 +123,9 @@ pub fn MethodList(
                                 .is_default
                                 .then(|| {
                                     view! {
-                                        <span class="badge">{t!(i18n, security_info_default)}</span>
+                                        <span class="badge">
+                                            {t_str!(i18n, security_info_default)}
+                                        </span>
                                     }
                                 })}
                             <span class="verified">
@@ -137,14 +141,14 @@ pub fn MethodList(
                                                         <ActionForm action=make_default>
                                                             <input type="hidden" name="id" value=id />
                                                             <button type="submit" class="link">
-                                                                {t!(i18n, action_make_default)}
+                                                                {t_str!(i18n, action_make_default)}
                                                             </button>
                                                         </ActionForm>
                                                     }
                                                 })} <ActionForm action=delete>
                                                 <input type="hidden" name="id" value=id />
                                                 <button type="submit" class="link danger">
-                                                    {t!(i18n, action_delete)}
+                                                    {t_str!(i18n, action_delete)}
                                                 </button>
                                             </ActionForm>
                                         </div>

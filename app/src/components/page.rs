@@ -92,7 +92,7 @@ fn Helpdesk() -> impl IntoView {
         };
         view! {
             <p class="helpdesk">
-                {t!(i18n, reset_helpdesk)} " " <a href=href dir="ltr">
+                {t_str!(i18n, reset_helpdesk)} " " <a href=href dir="ltr">
                     {contact}
                 </a>
             </p>

@@ -127,17 +127,17 @@ pub fn NewPasswordFields(rules: Rules, preview: Preview) -> impl IntoView {
             described_by="password-rules"
             on_input=move |v: String| set_typed.set(v)
         >
-            {t!(i18n, field_new_password)}
+            {t_str!(i18n, field_new_password)}
         </TextField>
         <TextField
             id="confirm_password"
             input=Input::NewPassword
             on_input=move |v: String| set_confirm.set(v)
         >
-            {t!(i18n, field_confirm_password)}
+            {t_str!(i18n, field_confirm_password)}
         </TextField>
         <div id="password-rules" class="rules">
-            <p>{t!(i18n, password_rules_heading)}</p>
+            <p>{t_str!(i18n, password_rules_heading)}</p>
             <ul class="checklist" aria-live="polite">
                 {checklist
                     .into_iter()
@@ -165,10 +165,10 @@ pub fn NewPasswordFields(rules: Rules, preview: Preview) -> impl IntoView {
                                     {move || match state() {
                                         State::Unknown => String::new(),
                                         State::Met => {
-                                            format!(" {}", t_string!(i18n, password_rule_met))
+                                            format!(" {}", t_str!(i18n, password_rule_met))
                                         }
                                         State::Unmet => {
-                                            format!(" {}", t_string!(i18n, password_rule_unmet))
+                                            format!(" {}", t_str!(i18n, password_rule_unmet))
                                         }
                                     }}
                                 </span>
@@ -177,7 +177,7 @@ pub fn NewPasswordFields(rules: Rules, preview: Preview) -> impl IntoView {
                     })
                     .collect_view()}
             </ul>
-            <p class="hint">{t!(i18n, password_rules_hint)}</p>
+            <p class="hint">{t_str!(i18n, password_rules_hint)}</p>
         </div>
     }
 }

@@ -33,7 +33,7 @@ pub fn PhoneFields(
     });
     view! {
         <div class="field">
-            <label for="region">{t!(i18n, field_country)}</label>
+            <label for="region">{t_str!(i18n, field_country)}</label>
             <select id="region" name="region" autocomplete="country">
                 {regions
                     .iter()
@@ -52,7 +52,7 @@ pub fn PhoneFields(
             {children()}
         </TextField>
         <fieldset class="field">
-            <legend>{t!(i18n, field_phone_channel)}</legend>
+            <legend>{t_str!(i18n, field_phone_channel)}</legend>
             {sms
                 .then(|| {
                     view! {
@@ -63,7 +63,7 @@ pub fn PhoneFields(
                                 value=PhoneChannel::Sms.as_str()
                                 checked=true
                             />
-                            {t!(i18n, channel_sms)}
+                            {t_str!(i18n, channel_sms)}
                         </label>
                     }
                 })}
@@ -77,7 +77,7 @@ pub fn PhoneFields(
                                 value=PhoneChannel::Voice.as_str()
                                 checked=!sms
                             />
-                            {t!(i18n, channel_voice)}
+                            {t_str!(i18n, channel_voice)}
                         </label>
                     }
                 })}

@@ -7,6 +7,7 @@ use sspr_proto::views::AccountView;
 
 use crate::api::{SignOut, current_account};
 use crate::components::alert::ErrorAlert;
+use crate::components::layout::LanguageOptions;
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::resource;
@@ -18,9 +19,9 @@ pub fn AccountPage() -> impl IntoView {
     // answer with the page or a redirect to sign-in.
     let account = resource::blocking(|| (), |_| current_account());
     view! {
-        <Title text=t_string!(i18n, account_title).to_string() />
+        <Title text=t_str!(i18n, account_title).to_string() />
         <Suspense fallback=move || {
-            view! { <p class="loading">{t!(i18n, loading)}</p> }
+            view! { <p class="loading">{t_str!(i18n, loading)}</p> }
         }>
             {move || Suspend::new(async move {
                 match account.await {
@@ -52,54 +53,68 @@ fn AccountCard(account: AccountView) -> impl IntoView {
     let is_admin = account.is_admin;
     view! {
         <section class="card" aria-labelledby="page-title">
-            <h1 id="page-title">{t!(i18n, account_title)}</h1>
+            <h1 id="page-title">{t_str!(i18n, account_title)}</h1>
             <p class="greeting">
                 {t!(i18n, account_greeting, name = move || view! { <bdi>{name.clone()}</bdi> })}
             </p>
             <dl class="facts">
-                <dt>{t!(i18n, account_user_id)}</dt>
+                <dt>{t_str!(i18n, account_user_id)}</dt>
                 <dd dir="ltr" data-testid="login">
                     {account.login}
                 </dd>
-                <dt>{t!(i18n, account_email)}</dt>
+                <dt>{t_str!(i18n, account_email)}</dt>
                 <dd dir="ltr">
                     {match account.email {
                         Some(e) => e.into_any(),
-                        None => t!(i18n, account_none).into_any(),
+                        None => t_str!(i18n, account_none).into_any(),
                     }}
                 </dd>
-                <dt>{t!(i18n, account_role)}</dt>
+                <dt>{t_str!(i18n, account_role)}</dt>
                 <dd>
                     {move || {
                         if is_admin {
-                            t!(i18n, role_admin).into_any()
+                            t_str!(i18n, role_admin).into_any()
                         } else {
-                            t!(i18n, role_user).into_any()
+                            t_str!(i18n, role_user).into_any()
                         }
                     }}
                 </dd>
-                <dt>{t!(i18n, account_groups)}</dt>
+                <dt>{t_str!(i18n, account_groups)}</dt>
                 <dd>
                     {match groups {
                         Some(g) => g.into_any(),
-                        None => t!(i18n, account_none).into_any(),
+                        None => t_str!(i18n, account_none).into_any(),
                     }}
                 </dd>
             </dl>
             <ul class="tiles">
                 <li>
-                    <a href="/security-info">{t!(i18n, account_security_info)}</a>
-                    <p>{t!(i18n, account_security_info_desc)}</p>
+                    <a href="/security-info">{t_str!(i18n, account_security_info)}</a>
+                    <p>{t_str!(i18n, account_security_info_desc)}</p>
                 </li>
                 <li>
-                    <a href="/account/password">{t!(i18n, account_change_password)}</a>
-                    <p>{t!(i18n, account_change_password_desc)}</p>
+                    <a href="/account/password">{t_str!(i18n, account_change_password)}</a>
+                    <p>{t_str!(i18n, account_change_password_desc)}</p>
                 </li>
             </ul>
+            // The same `?lang=` as the header's picker: while signed in, it
+            // is saved on the account (`middleware::locale`).
+            <form class="account-language" method="get" action="/account">
+                <label for="account-lang">{t_str!(i18n, account_language)}</label>
+                <p class="hint" id="account-lang-hint">
+                    {t_str!(i18n, account_language_hint)}
+                </p>
+                <select id="account-lang" name="lang" aria-describedby="account-lang-hint">
+                    <LanguageOptions />
+                </select>
+                <button type="submit" class="secondary">
+                    {t_str!(i18n, account_language_save)}
+                </button>
+            </form>
             <ErrorAlert error />
             <ActionForm action=sign_out>
                 <button type="submit" class="secondary">
-                    {t!(i18n, action_sign_out)}
+                    {t_str!(i18n, action_sign_out)}
                 </button>
             </ActionForm>
         </section>

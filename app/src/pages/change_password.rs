@@ -25,9 +25,9 @@ pub fn ChangePasswordPage() -> impl IntoView {
     let i18n = use_i18n();
     let rules = resource::blocking(|| (), |_| password_rules());
     view! {
-        <Page title=move || t_string!(i18n, account_change_password).to_string()>
+        <Page title=move || t_str!(i18n, account_change_password).to_string()>
             <Suspense fallback=move || {
-                view! { <p class="loading">{t!(i18n, loading)}</p> }
+                view! { <p class="loading">{t_str!(i18n, loading)}</p> }
             }>
                 {move || Suspend::new(async move {
                     match rules.await {
@@ -44,7 +44,7 @@ pub fn ChangePasswordPage() -> impl IntoView {
                 })}
             </Suspense>
             <p>
-                <a href="/account">{t!(i18n, link_back_to_account)}</a>
+                <a href="/account">{t_str!(i18n, link_back_to_account)}</a>
             </p>
         </Page>
     }
@@ -56,7 +56,7 @@ fn ChangePasswordForm(rules: Rules) -> impl IntoView {
     let action = ServerAction::<ChangePassword>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     view! {
-        <p>{t!(i18n, change_password_intro)}</p>
+        <p>{t_str!(i18n, change_password_intro)}</p>
         <ErrorAlert error />
         <ActionForm action=action>
             <TextField
@@ -65,15 +65,15 @@ fn ChangePasswordForm(rules: Rules) -> impl IntoView {
                 maxlength=4096
                 autofocus=true
             >
-                {t!(i18n, field_current_password)}
+                {t_str!(i18n, field_current_password)}
             </TextField>
             <NewPasswordFields rules preview=Preview::Change />
             <label class="choice">
                 <input type="checkbox" name="sign_out_others" value="on" checked=true />
-                {t!(i18n, change_password_sign_out_others)}
+                {t_str!(i18n, change_password_sign_out_others)}
             </label>
             <button type="submit" class="primary" disabled=move || action.pending().get()>
-                {t!(i18n, action_change_password)}
+                {t_str!(i18n, action_change_password)}
             </button>
         </ActionForm>
     }
@@ -83,10 +83,10 @@ fn ChangePasswordForm(rules: Rules) -> impl IntoView {
 pub fn ChangePasswordDonePage() -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <Page title=move || t_string!(i18n, change_password_done_title).to_string()>
-            <p role="status">{t!(i18n, change_password_done)}</p>
+        <Page title=move || t_str!(i18n, change_password_done_title).to_string()>
+            <p role="status">{t_str!(i18n, change_password_done)}</p>
             <p>
-                <a href="/account">{t!(i18n, link_back_to_account)}</a>
+                <a href="/account">{t_str!(i18n, link_back_to_account)}</a>
             </p>
         </Page>
     }

@@ -13,15 +13,15 @@ pub fn DevOutboxPage() -> impl IntoView {
     let i18n = use_i18n();
     let messages = resource::blocking(|| (), |_| dev_outbox());
     view! {
-        <Page title=move || t_string!(i18n, outbox_title).to_string() wide=true>
-            <p>{t!(i18n, outbox_intro)}</p>
+        <Page title=move || t_str!(i18n, outbox_title).to_string() wide=true>
+            <p>{t_str!(i18n, outbox_intro)}</p>
             <Suspense fallback=move || {
-                view! { <p class="loading">{t!(i18n, loading)}</p> }
+                view! { <p class="loading">{t_str!(i18n, loading)}</p> }
             }>
                 {move || Suspend::new(async move {
                     match messages.await {
                         Ok(list) if list.is_empty() => {
-                            view! { <p>{t!(i18n, outbox_empty)}</p> }.into_any()
+                            view! { <p>{t_str!(i18n, outbox_empty)}</p> }.into_any()
                         }
                         Ok(list) => view! { <OutboxTable list /> }.into_any(),
                         Err(e) => {
@@ -42,11 +42,11 @@ fn OutboxTable(list: Vec<OutboxEntry>) -> impl IntoView {
         <table class="outbox">
             <thead>
                 <tr>
-                    <th scope="col">{t!(i18n, outbox_col_time)}</th>
-                    <th scope="col">{t!(i18n, outbox_col_channel)}</th>
-                    <th scope="col">{t!(i18n, outbox_col_to)}</th>
-                    <th scope="col">{t!(i18n, outbox_col_state)}</th>
-                    <th scope="col">{t!(i18n, outbox_col_message)}</th>
+                    <th scope="col">{t_str!(i18n, outbox_col_time)}</th>
+                    <th scope="col">{t_str!(i18n, outbox_col_channel)}</th>
+                    <th scope="col">{t_str!(i18n, outbox_col_to)}</th>
+                    <th scope="col">{t_str!(i18n, outbox_col_state)}</th>
+                    <th scope="col">{t_str!(i18n, outbox_col_message)}</th>
                 </tr>
             </thead>
             <tbody>
@@ -59,9 +59,9 @@ fn OutboxTable(list: Vec<OutboxEntry>) -> impl IntoView {
                                 <td dir="ltr">{m.created_at}</td>
                                 <td>
                                     {move || match channel.as_str() {
-                                        "sms" => t!(i18n, channel_sms).into_any(),
-                                        "voice" => t!(i18n, channel_voice).into_any(),
-                                        _ => t!(i18n, channel_email).into_any(),
+                                        "sms" => t_str!(i18n, channel_sms).into_any(),
+                                        "voice" => t_str!(i18n, channel_voice).into_any(),
+                                        _ => t_str!(i18n, channel_email).into_any(),
                                     }}
                                 </td>
                                 <td dir="ltr" class="recipient">

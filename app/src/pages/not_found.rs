@@ -11,12 +11,12 @@ pub fn NotFound() -> impl IntoView {
     }
     let i18n = use_i18n();
     view! {
-        <Title text=t_string!(i18n, not_found_title).to_string() />
+        <Title text=t_str!(i18n, not_found_title).to_string() />
         <section class="card">
-            <h1>{t!(i18n, not_found_title)}</h1>
-            <p>{t!(i18n, not_found_text)}</p>
+            <h1>{t_str!(i18n, not_found_title)}</h1>
+            <p>{t_str!(i18n, not_found_text)}</p>
             <p>
-                <a href="/sign-in">{t!(i18n, link_back_to_sign_in)}</a>
+                <a href="/sign-in">{t_str!(i18n, link_back_to_sign_in)}</a>
             </p>
         </section>
     }

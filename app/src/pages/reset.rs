@@ -69,7 +69,7 @@ fn StartOver() -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <p>
-            <a href="/reset">{t!(i18n, reset_start_over)}</a>
+            <a href="/reset">{t_str!(i18n, reset_start_over)}</a>
         </p>
     }
 }
@@ -80,9 +80,9 @@ pub fn ResetPage() -> impl IntoView {
     let action = ServerAction::<ResetStart>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     view! {
-        <Page title=move || t_string!(i18n, reset_title).to_string() helpdesk=true>
+        <Page title=move || t_str!(i18n, reset_title).to_string() helpdesk=true>
             <Step current=1 />
-            <p>{t!(i18n, reset_intro)}</p>
+            <p>{t_str!(i18n, reset_intro)}</p>
             <ErrorAlert error />
             <ServerForm
                 action
@@ -92,15 +92,15 @@ pub fn ResetPage() -> impl IntoView {
                 }
             >
                 <TextField id="login" input=Input::UserId maxlength=256 autofocus=true>
-                    {t!(i18n, field_user_id)}
+                    {t_str!(i18n, field_user_id)}
                 </TextField>
                 <Captcha />
                 <button type="submit" class="primary" disabled=move || action.pending().get()>
-                    {t!(i18n, action_next)}
+                    {t_str!(i18n, action_next)}
                 </button>
             </ServerForm>
             <p>
-                <a href="/sign-in">{t!(i18n, link_back_to_sign_in)}</a>
+                <a href="/sign-in">{t_str!(i18n, link_back_to_sign_in)}</a>
             </p>
         </Page>
     }
@@ -125,7 +125,7 @@ pub fn ResetVerifyPage() -> impl IntoView {
             .or_else(|| questions.value().get().and_then(Result::err))
     });
     view! {
-        <Page title=move || t_string!(i18n, reset_verify_title).to_string() helpdesk=true>
+        <Page title=move || t_str!(i18n, reset_verify_title).to_string() helpdesk=true>
             <WithView
                 load=reset_state
                 error=flow_error
@@ -134,7 +134,7 @@ pub fn ResetVerifyPage() -> impl IntoView {
                     view! {
                         <Step current=2 />
                         <GateProgress passed=v.passed needed=v.gates_needed />
-                        <p>{t!(i18n, reset_choose_method)}</p>
+                        <p>{t_str!(i18n, reset_choose_method)}</p>
                         <ErrorAlert error />
                         {offers(MethodKind::Email)
                             .then(|| {
@@ -158,7 +158,7 @@ pub fn ResetVerifyPage() -> impl IntoView {
                                                             class="primary"
                                                             disabled=move || email_hint.pending().get()
                                                         >
-                                                            {t!(i18n, action_send_code)}
+                                                            {t_str!(i18n, action_send_code)}
                                                         </button>
                                                     </ActionForm>
                                                 }
@@ -168,15 +168,15 @@ pub fn ResetVerifyPage() -> impl IntoView {
                                                 view! {
                                                     <ActionForm action=email>
                                                         <TextField id="address" input=Input::Email>
-                                                            {t!(i18n, reset_email_label)}
+                                                            {t_str!(i18n, reset_email_label)}
                                                         </TextField>
-                                                        <p class="hint">{t!(i18n, reset_email_hint)}</p>
+                                                        <p class="hint">{t_str!(i18n, reset_email_hint)}</p>
                                                         <button
                                                             type="submit"
                                                             class="primary"
                                                             disabled=move || email.pending().get()
                                                         >
-                                                            {t!(i18n, action_send_code)}
+                                                            {t_str!(i18n, action_send_code)}
                                                         </button>
                                                     </ActionForm>
                                                 }
@@ -201,14 +201,14 @@ pub fn ResetVerifyPage() -> impl IntoView {
                                                 voice=v.voice
                                                 hint=v.phone_hint.clone()
                                             >
-                                                {t!(i18n, reset_phone_label)}
+                                                {t_str!(i18n, reset_phone_label)}
                                             </PhoneFields>
                                             <button
                                                 type="submit"
                                                 class="primary"
                                                 disabled=move || phone.pending().get()
                                             >
-                                                {t!(i18n, action_send_code)}
+                                                {t_str!(i18n, action_send_code)}
                                             </button>
                                         </ActionForm>
                                     </section>
@@ -221,14 +221,14 @@ pub fn ResetVerifyPage() -> impl IntoView {
                                         <h2 id="gate-app">
                                             <MethodLabel kind=MethodKind::Authenticator />
                                         </h2>
-                                        <p class="hint">{t!(i18n, reset_app_hint)}</p>
+                                        <p class="hint">{t_str!(i18n, reset_app_hint)}</p>
                                         <ActionForm action=app>
                                             <button
                                                 type="submit"
                                                 class="secondary"
                                                 disabled=move || app.pending().get()
                                             >
-                                                {t!(i18n, action_use_app)}
+                                                {t_str!(i18n, action_use_app)}
                                             </button>
                                         </ActionForm>
                                     </section>
@@ -241,14 +241,14 @@ pub fn ResetVerifyPage() -> impl IntoView {
                                         <h2 id="gate-questions">
                                             <MethodLabel kind=MethodKind::Questions />
                                         </h2>
-                                        <p class="hint">{t!(i18n, reset_questions_hint)}</p>
+                                        <p class="hint">{t_str!(i18n, reset_questions_hint)}</p>
                                         <ActionForm action=questions>
                                             <button
                                                 type="submit"
                                                 class="secondary"
                                                 disabled=move || questions.pending().get()
                                             >
-                                                {t!(i18n, action_answer_questions)}
+                                                {t_str!(i18n, action_answer_questions)}
                                             </button>
                                         </ActionForm>
                                     </section>
@@ -274,7 +274,7 @@ pub fn ResetCodePage() -> impl IntoView {
             .or_else(|| resend.value().get().and_then(Result::err))
     });
     view! {
-        <Page title=move || t_string!(i18n, reset_code_title).to_string() helpdesk=true>
+        <Page title=move || t_str!(i18n, reset_code_title).to_string() helpdesk=true>
             <WithView
                 load=reset_state
                 error=flow_error
@@ -286,9 +286,9 @@ pub fn ResetCodePage() -> impl IntoView {
                             <GateProgress passed=v.passed needed=v.gates_needed />
                             <p>
                                 {if by_app {
-                                    t!(i18n, reset_code_app).into_any()
+                                    t_str!(i18n, reset_code_app).into_any()
                                 } else {
-                                    t!(i18n, reset_code_sent).into_any()
+                                    t_str!(i18n, reset_code_sent).into_any()
                                 }}
                             </p>
                             <ErrorAlert error />
@@ -301,7 +301,7 @@ pub fn ResetCodePage() -> impl IntoView {
                                     class="primary"
                                     disabled=move || verify.pending().get()
                                 >
-                                    {t!(i18n, action_verify)}
+                                    {t_str!(i18n, action_verify)}
                                 </button>
                             </ActionForm>
                             {(!by_app)
@@ -313,13 +313,13 @@ pub fn ResetCodePage() -> impl IntoView {
                                                 class="secondary"
                                                 disabled=move || resend.pending().get()
                                             >
-                                                {t!(i18n, action_resend)}
+                                                {t_str!(i18n, action_resend)}
                                             </button>
                                         </ActionForm>
                                     }
                                 })}
                             <p>
-                                <a href="/reset/verify">{t!(i18n, reset_other_method)}</a>
+                                <a href="/reset/verify">{t_str!(i18n, reset_other_method)}</a>
                             </p>
                         }
                             .into_any()
@@ -327,9 +327,9 @@ pub fn ResetCodePage() -> impl IntoView {
                     _ => {
                         view! {
                             <ErrorAlert error />
-                            <p>{t!(i18n, error_no_pending_code)}</p>
+                            <p>{t_str!(i18n, error_no_pending_code)}</p>
                             <p>
-                                <a href="/reset/verify">{t!(i18n, reset_other_method)}</a>
+                                <a href="/reset/verify">{t_str!(i18n, reset_other_method)}</a>
                             </p>
                         }
                             .into_any()
@@ -348,16 +348,16 @@ pub fn ResetQuestionsPage() -> impl IntoView {
     let action = ServerAction::<ResetAnswers>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     view! {
-        <Page title=move || t_string!(i18n, reset_questions_title).to_string() helpdesk=true>
+        <Page title=move || t_str!(i18n, reset_questions_title).to_string() helpdesk=true>
             <WithView
                 load=reset_state
                 error=flow_error
                 page=move |v: ResetView| {
                     if v.questions.is_empty() {
                         return view! {
-                            <p>{t!(i18n, error_no_pending_code)}</p>
+                            <p>{t_str!(i18n, error_no_pending_code)}</p>
                             <p>
-                                <a href="/reset/verify">{t!(i18n, reset_other_method)}</a>
+                                <a href="/reset/verify">{t_str!(i18n, reset_other_method)}</a>
                             </p>
                         }
                             .into_any();
@@ -365,7 +365,7 @@ pub fn ResetQuestionsPage() -> impl IntoView {
                     view! {
                         <Step current=2 />
                         <GateProgress passed=v.passed needed=v.gates_needed />
-                        <p>{t!(i18n, reset_questions_intro)}</p>
+                        <p>{t_str!(i18n, reset_questions_intro)}</p>
                         <ErrorAlert error />
                         <ActionForm action=action>
                             {v
@@ -395,11 +395,11 @@ pub fn ResetQuestionsPage() -> impl IntoView {
                                 class="primary"
                                 disabled=move || action.pending().get()
                             >
-                                {t!(i18n, action_verify)}
+                                {t_str!(i18n, action_verify)}
                             </button>
                         </ActionForm>
                         <p>
-                            <a href="/reset/verify">{t!(i18n, reset_other_method)}</a>
+                            <a href="/reset/verify">{t_str!(i18n, reset_other_method)}</a>
                         </p>
                     }
                         .into_any()
@@ -423,10 +423,10 @@ pub fn ResetPasswordPage() -> impl IntoView {
     });
     let view = resource::blocking(|| (), |_| reset_new_password_view());
     view! {
-        <Page title=move || t_string!(i18n, reset_password_title).to_string() helpdesk=true>
+        <Page title=move || t_str!(i18n, reset_password_title).to_string() helpdesk=true>
             <Step current=3 />
             <Suspense fallback=move || {
-                view! { <p class="loading">{t!(i18n, loading)}</p> }
+                view! { <p class="loading">{t_str!(i18n, loading)}</p> }
             }>
                 {move || Suspend::new(async move {
                     match view.await {
@@ -440,21 +440,21 @@ pub fn ResetPasswordPage() -> impl IntoView {
                                         class="primary"
                                         disabled=move || action.pending().get()
                                     >
-                                        {t!(i18n, action_reset_password)}
+                                        {t_str!(i18n, action_reset_password)}
                                     </button>
                                 </ActionForm>
                                 {allow_unlock
                                     .then(|| {
                                         view! {
                                             <section class="unlock">
-                                                <p>{t!(i18n, reset_unlock_intro)}</p>
+                                                <p>{t_str!(i18n, reset_unlock_intro)}</p>
                                                 <ActionForm action=unlock>
                                                     <button
                                                         type="submit"
                                                         class="secondary"
                                                         disabled=move || unlock.pending().get()
                                                     >
-                                                        {t!(i18n, action_unlock)}
+                                                        {t_str!(i18n, action_unlock)}
                                                     </button>
                                                 </ActionForm>
                                             </section>
@@ -485,11 +485,11 @@ pub fn ResetPasswordPage() -> impl IntoView {
 pub fn ResetUnlockedPage() -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <Page title=move || t_string!(i18n, reset_unlocked_title).to_string()>
-            <p role="status">{t!(i18n, reset_unlocked)}</p>
+        <Page title=move || t_str!(i18n, reset_unlocked_title).to_string()>
+            <p role="status">{t_str!(i18n, reset_unlocked)}</p>
             <p>
                 <a class="button primary" href="/sign-in">
-                    {t!(i18n, action_sign_in)}
+                    {t_str!(i18n, action_sign_in)}
                 </a>
             </p>
         </Page>
@@ -500,12 +500,12 @@ pub fn ResetUnlockedPage() -> impl IntoView {
 pub fn ResetDonePage() -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <Page title=move || t_string!(i18n, reset_done_title).to_string()>
+        <Page title=move || t_str!(i18n, reset_done_title).to_string()>
             <Step current=4 />
-            <p role="status">{t!(i18n, reset_done)}</p>
+            <p role="status">{t_str!(i18n, reset_done)}</p>
             <p>
                 <a class="button primary" href="/sign-in">
-                    {t!(i18n, action_sign_in)}
+                    {t_str!(i18n, action_sign_in)}
                 </a>
             </p>
         </Page>

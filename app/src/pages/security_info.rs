@@ -23,10 +23,10 @@ pub fn SecurityInfoPage() -> impl IntoView {
     // redirect leads back to this same page.
     let state = resource::blocking(move || actions.version(), |_| setup_state());
     view! {
-        <Page title=move || t_string!(i18n, security_info_title).to_string()>
-            <p>{t!(i18n, security_info_intro)}</p>
+        <Page title=move || t_str!(i18n, security_info_title).to_string()>
+            <p>{t_str!(i18n, security_info_intro)}</p>
             <Suspense fallback=move || {
-                view! { <p class="loading">{t!(i18n, loading)}</p> }
+                view! { <p class="loading">{t_str!(i18n, loading)}</p> }
             }>
                 {move || Suspend::new(async move {
                     match state.await {
@@ -36,7 +36,7 @@ pub fn SecurityInfoPage() -> impl IntoView {
                                 <MethodList methods=v.methods.clone() actions=actions />
                                 <p>
                                     <a class="button" href="/security-info/setup">
-                                        {t!(i18n, action_add_method)}
+                                        {t_str!(i18n, action_add_method)}
                                     </a>
                                 </p>
                             }
@@ -53,7 +53,7 @@ pub fn SecurityInfoPage() -> impl IntoView {
                 })}
             </Suspense>
             <p>
-                <a href="/account">{t!(i18n, link_back_to_account)}</a>
+                <a href="/account">{t_str!(i18n, link_back_to_account)}</a>
             </p>
         </Page>
     }
@@ -73,16 +73,16 @@ pub fn ReauthPage() -> impl IntoView {
             .unwrap_or_else(|| "/security-info".to_owned())
     };
     view! {
-        <Page title=move || t_string!(i18n, reauth_title).to_string()>
-            <p>{t!(i18n, error_reauthentication_required)}</p>
+        <Page title=move || t_str!(i18n, reauth_title).to_string()>
+            <p>{t_str!(i18n, error_reauthentication_required)}</p>
             <ErrorAlert error />
             <ActionForm action=action>
                 <input type="hidden" name="next" value=next />
                 <TextField id="password" input=Input::CurrentPassword ltr=true autofocus=true>
-                    {t!(i18n, field_password)}
+                    {t_str!(i18n, field_password)}
                 </TextField>
                 <button type="submit" class="primary" disabled=move || action.pending().get()>
-                    {t!(i18n, action_continue)}
+                    {t_str!(i18n, action_continue)}
                 </button>
             </ActionForm>
         </Page>

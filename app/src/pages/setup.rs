@@ -55,7 +55,7 @@ fn Progress(have: u64, need: u64) -> impl IntoView {
 pub fn SetupPage() -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <Page title=move || t_string!(i18n, setup_title).to_string() own_heading=true>
+        <Page title=move || t_str!(i18n, setup_title).to_string() own_heading=true>
             <WithView
                 load=setup_state
                 error=setup_error
@@ -86,11 +86,11 @@ fn SetupOverview(v: SetupView) -> impl IntoView {
     view! {
         <PageHeading>
             {if v.must_register {
-                t!(i18n, setup_more_info_title).into_any()
+                t_str!(i18n, setup_more_info_title).into_any()
             } else if v.must_reconfirm {
-                t!(i18n, setup_reconfirm_title).into_any()
+                t_str!(i18n, setup_reconfirm_title).into_any()
             } else {
-                t!(i18n, setup_title).into_any()
+                t_str!(i18n, setup_title).into_any()
             }}
         </PageHeading>
         <Progress have=v.have need=v.need />
@@ -100,13 +100,15 @@ fn SetupOverview(v: SetupView) -> impl IntoView {
             .then(|| {
                 view! {
                     <p class="notice">
-                        <a href="/security-info/setup/verify">{t!(i18n, setup_continue_pending)}</a>
+                        <a href="/security-info/setup/verify">
+                            {t_str!(i18n, setup_continue_pending)}
+                        </a>
                     </p>
                 }
             })}
         <h2>{t!(i18n, setup_registered_heading, have = have)}</h2>
         <MethodList methods=v.methods.clone() />
-        <h2>{t!(i18n, setup_add_heading)}</h2>
+        <h2>{t_str!(i18n, setup_add_heading)}</h2>
         <ul class="choices">
             {[
                 (allowed.authenticator, "/security-info/setup/app", MethodKind::Authenticator),
@@ -137,7 +139,7 @@ fn SetupOverview(v: SetupView) -> impl IntoView {
                                 class="primary"
                                 disabled=move || finish.pending().get()
                             >
-                                {t!(i18n, action_finish)}
+                                {t_str!(i18n, action_finish)}
                             </button>
                         </ActionForm>
                     }
@@ -151,7 +153,7 @@ fn SetupOverview(v: SetupView) -> impl IntoView {
                                 class="secondary"
                                 disabled=move || reconfirm.pending().get()
                             >
-                                {t!(i18n, action_looks_good)}
+                                {t_str!(i18n, action_looks_good)}
                             </button>
                         </ActionForm>
                     }
@@ -166,7 +168,7 @@ fn SetupOverview(v: SetupView) -> impl IntoView {
                                 class="secondary"
                                 disabled=move || skip.pending().get()
                             >
-                                {t!(i18n, action_ask_later)}
+                                {t_str!(i18n, action_ask_later)}
                             </button>
                         </ActionForm>
                     }
@@ -181,30 +183,30 @@ pub fn SetupEmailPage() -> impl IntoView {
     let action = ServerAction::<SetupEmail>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     view! {
-        <Page title=move || t_string!(i18n, setup_email_title).to_string() own_heading=true>
+        <Page title=move || t_str!(i18n, setup_email_title).to_string() own_heading=true>
             <WithView
                 load=setup_state
                 error=setup_error
                 page=move |v: SetupView| {
                     view! {
-                        <PageHeading>{t!(i18n, setup_email_title)}</PageHeading>
+                        <PageHeading>{t_str!(i18n, setup_email_title)}</PageHeading>
                         <Progress have=v.have need=v.need />
-                        <p>{t!(i18n, setup_email_intro)}</p>
+                        <p>{t_str!(i18n, setup_email_intro)}</p>
                         <ErrorAlert error />
                         <ActionForm action=action>
                             <TextField id="address" input=Input::Email autofocus=true>
-                                {t!(i18n, field_email)}
+                                {t_str!(i18n, field_email)}
                             </TextField>
                             <button
                                 type="submit"
                                 class="primary"
                                 disabled=move || action.pending().get()
                             >
-                                {t!(i18n, action_send_code)}
+                                {t_str!(i18n, action_send_code)}
                             </button>
                         </ActionForm>
                         <p>
-                            <a href="/security-info/setup">{t!(i18n, action_back)}</a>
+                            <a href="/security-info/setup">{t_str!(i18n, action_back)}</a>
                         </p>
                     }
                 }
@@ -219,15 +221,15 @@ pub fn SetupPhonePage() -> impl IntoView {
     let action = ServerAction::<SetupPhone>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     view! {
-        <Page title=move || t_string!(i18n, setup_phone_title).to_string() own_heading=true>
+        <Page title=move || t_str!(i18n, setup_phone_title).to_string() own_heading=true>
             <WithView
                 load=setup_state
                 error=setup_error
                 page=move |v: SetupView| {
                     view! {
-                        <PageHeading>{t!(i18n, setup_phone_title)}</PageHeading>
+                        <PageHeading>{t_str!(i18n, setup_phone_title)}</PageHeading>
                         <Progress have=v.have need=v.need />
-                        <p>{t!(i18n, setup_phone_intro)}</p>
+                        <p>{t_str!(i18n, setup_phone_intro)}</p>
                         <ErrorAlert error />
                         <ActionForm action=action>
                             <PhoneFields
@@ -237,18 +239,18 @@ pub fn SetupPhonePage() -> impl IntoView {
                                 voice=v.allowed.voice
                                 autofocus=true
                             >
-                                {t!(i18n, field_phone)}
+                                {t_str!(i18n, field_phone)}
                             </PhoneFields>
                             <button
                                 type="submit"
                                 class="primary"
                                 disabled=move || action.pending().get()
                             >
-                                {t!(i18n, action_send_code)}
+                                {t_str!(i18n, action_send_code)}
                             </button>
                         </ActionForm>
                         <p>
-                            <a href="/security-info/setup">{t!(i18n, action_back)}</a>
+                            <a href="/security-info/setup">{t_str!(i18n, action_back)}</a>
                         </p>
                     }
                 }
@@ -272,7 +274,7 @@ pub fn SetupVerifyPage() -> impl IntoView {
             .or_else(|| cancel.value().get().and_then(Result::err))
     });
     view! {
-        <Page title=move || t_string!(i18n, setup_verify_title).to_string() own_heading=true>
+        <Page title=move || t_str!(i18n, setup_verify_title).to_string() own_heading=true>
             <WithView
                 load=setup_state
                 error=setup_error
@@ -281,7 +283,7 @@ pub fn SetupVerifyPage() -> impl IntoView {
                         PendingView::Code { destination, digits, channel, delivery_failed, .. },
                     ) => {
                         view! {
-                            <PageHeading>{t!(i18n, setup_verify_title)}</PageHeading>
+                            <PageHeading>{t_str!(i18n, setup_verify_title)}</PageHeading>
                             <Progress have=v.have need=v.need />
                             {delivery_failed
                                 .then(|| {
@@ -291,10 +293,10 @@ pub fn SetupVerifyPage() -> impl IntoView {
                                             role="status"
                                             data-code="delivery_failed"
                                         >
-                                            {t!(i18n, setup_delivery_failed)}
+                                            {t_str!(i18n, setup_delivery_failed)}
                                             " "
                                             <a href="/security-info/setup">
-                                                {t!(i18n, setup_choose_another)}
+                                                {t_str!(i18n, setup_choose_another)}
                                             </a>
                                         </p>
                                     }
@@ -325,7 +327,7 @@ pub fn SetupVerifyPage() -> impl IntoView {
                                     class="primary"
                                     disabled=move || verify.pending().get()
                                 >
-                                    {t!(i18n, action_verify)}
+                                    {t_str!(i18n, action_verify)}
                                 </button>
                             </ActionForm>
                             <div class="actions">
@@ -335,7 +337,7 @@ pub fn SetupVerifyPage() -> impl IntoView {
                                         class="secondary"
                                         disabled=move || resend.pending().get()
                                     >
-                                        {t!(i18n, action_resend)}
+                                        {t_str!(i18n, action_resend)}
                                     </button>
                                 </ActionForm>
                                 <ActionForm action=cancel>
@@ -344,7 +346,7 @@ pub fn SetupVerifyPage() -> impl IntoView {
                                         class="secondary"
                                         disabled=move || cancel.pending().get()
                                     >
-                                        {t!(i18n, action_cancel)}
+                                        {t_str!(i18n, action_cancel)}
                                     </button>
                                 </ActionForm>
                             </div>
@@ -353,11 +355,11 @@ pub fn SetupVerifyPage() -> impl IntoView {
                     }
                     _ => {
                         view! {
-                            <PageHeading>{t!(i18n, setup_verify_title)}</PageHeading>
+                            <PageHeading>{t_str!(i18n, setup_verify_title)}</PageHeading>
                             <ErrorAlert error />
-                            <p>{t!(i18n, error_no_pending_code)}</p>
+                            <p>{t_str!(i18n, error_no_pending_code)}</p>
                             <p>
-                                <a href="/security-info/setup">{t!(i18n, action_back)}</a>
+                                <a href="/security-info/setup">{t_str!(i18n, action_back)}</a>
                             </p>
                         }
                             .into_any()
@@ -382,21 +384,21 @@ pub fn SetupAppPage() -> impl IntoView {
     });
     let key = resource::blocking(|| (), |_| setup_authenticator_key());
     view! {
-        <Page title=move || t_string!(i18n, setup_app_title).to_string() own_heading=true>
+        <Page title=move || t_str!(i18n, setup_app_title).to_string() own_heading=true>
             <WithView
                 load=setup_state
                 error=setup_error
                 page=move |v: SetupView| {
                     view! {
-                        <PageHeading>{t!(i18n, setup_app_title)}</PageHeading>
+                        <PageHeading>{t_str!(i18n, setup_app_title)}</PageHeading>
                         <Progress have=v.have need=v.need />
                         <ol class="steps">
-                            <li>{t!(i18n, setup_app_step_install)}</li>
-                            <li>{t!(i18n, setup_app_step_scan)}</li>
-                            <li>{t!(i18n, setup_app_step_code)}</li>
+                            <li>{t_str!(i18n, setup_app_step_install)}</li>
+                            <li>{t_str!(i18n, setup_app_step_scan)}</li>
+                            <li>{t_str!(i18n, setup_app_step_code)}</li>
                         </ol>
                         <Suspense fallback=move || {
-                            view! { <p class="loading">{t!(i18n, loading)}</p> }
+                            view! { <p class="loading">{t_str!(i18n, loading)}</p> }
                         }>
                             {move || Suspend::new(async move {
                                 match key.await {
@@ -406,11 +408,11 @@ pub fn SetupAppPage() -> impl IntoView {
                                                 <div
                                                     class="qr-code"
                                                     role="img"
-                                                    aria-label=t_string!(i18n, setup_app_qr_label).to_string()
+                                                    aria-label=t_str!(i18n, setup_app_qr_label).to_string()
                                                     inner_html=k.qr_svg.clone()
                                                 ></div>
                                                 <figcaption>
-                                                    {t!(i18n, setup_app_key_label)} " "
+                                                    {t_str!(i18n, setup_app_key_label)} " "
                                                     <code dir="ltr" data-testid="totp-key">
                                                         {k.secret_text.clone()}
                                                     </code>
@@ -438,7 +440,7 @@ pub fn SetupAppPage() -> impl IntoView {
                                 class="primary"
                                 disabled=move || verify.pending().get()
                             >
-                                {t!(i18n, action_verify)}
+                                {t_str!(i18n, action_verify)}
                             </button>
                         </ActionForm>
                         <ActionForm action=cancel>
@@ -447,7 +449,7 @@ pub fn SetupAppPage() -> impl IntoView {
                                 class="secondary"
                                 disabled=move || cancel.pending().get()
                             >
-                                {t!(i18n, action_cancel)}
+                                {t_str!(i18n, action_cancel)}
                             </button>
                         </ActionForm>
                     }
@@ -463,7 +465,7 @@ pub fn SetupQuestionsPage() -> impl IntoView {
     let action = ServerAction::<SetupQuestions>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     view! {
-        <Page title=move || t_string!(i18n, setup_questions_title).to_string() own_heading=true>
+        <Page title=move || t_str!(i18n, setup_questions_title).to_string() own_heading=true>
             <WithView
                 load=setup_state
                 error=setup_error
@@ -471,10 +473,10 @@ pub fn SetupQuestionsPage() -> impl IntoView {
                     let count = v.questions_needed;
                     let predefined = v.predefined_questions.clone();
                     view! {
-                        <PageHeading>{t!(i18n, setup_questions_title)}</PageHeading>
+                        <PageHeading>{t_str!(i18n, setup_questions_title)}</PageHeading>
                         <Progress have=v.have need=v.need />
                         <p>{t!(i18n, setup_questions_intro, count = count)}</p>
-                        <p class="notice">{t!(i18n, setup_questions_not_alone)}</p>
+                        <p class="notice">{t_str!(i18n, setup_questions_not_alone)}</p>
                         <ErrorAlert error />
                         <ActionForm action=action>
                             {(0..count as usize)
@@ -508,12 +510,12 @@ pub fn SetupQuestionsPage() -> impl IntoView {
                                                     })
                                                     .collect_view()}
                                                 <option value=CUSTOM_QUESTION>
-                                                    {t!(i18n, setup_questions_custom_option)}
+                                                    {t_str!(i18n, setup_questions_custom_option)}
                                                 </option>
                                             </select>
                                             <label for=format!(
                                                 "q{n}-custom",
-                                            )>{t!(i18n, setup_questions_custom_label)}</label>
+                                            )>{t_str!(i18n, setup_questions_custom_label)}</label>
                                             <input
                                                 id=format!("q{n}-custom")
                                                 name=format!("entries[{i}][custom]")
@@ -523,7 +525,7 @@ pub fn SetupQuestionsPage() -> impl IntoView {
                                             />
                                             <label for=format!(
                                                 "q{n}-answer",
-                                            )>{t!(i18n, setup_questions_answer)}</label>
+                                            )>{t_str!(i18n, setup_questions_answer)}</label>
                                             <input
                                                 id=format!("q{n}-answer")
                                                 name=format!("entries[{i}][answer]")
@@ -542,11 +544,11 @@ pub fn SetupQuestionsPage() -> impl IntoView {
                                 class="primary"
                                 disabled=move || action.pending().get()
                             >
-                                {t!(i18n, action_save)}
+                                {t_str!(i18n, action_save)}
                             </button>
                         </ActionForm>
                         <p>
-                            <a href="/security-info/setup">{t!(i18n, action_back)}</a>
+                            <a href="/security-info/setup">{t_str!(i18n, action_back)}</a>
                         </p>
                     }
                 }

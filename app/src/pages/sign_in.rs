@@ -25,8 +25,8 @@ pub fn SignInPage() -> impl IntoView {
     let next = move || query.read().get("next").unwrap_or_default();
     let invalid = Signal::derive(move || error.get().is_some());
     view! {
-        <Page title=move || t_string!(i18n, sign_in_title).to_string()>
-            <p>{t!(i18n, sign_in_intro)}</p>
+        <Page title=move || t_str!(i18n, sign_in_title).to_string()>
+            <p>{t_str!(i18n, sign_in_intro)}</p>
             <ErrorAlert error />
             <ServerForm
                 action
@@ -38,21 +38,21 @@ pub fn SignInPage() -> impl IntoView {
             >
                 <input type="hidden" name="next" value=next />
                 <TextField id="login" input=Input::UserId autofocus=true invalid>
-                    {t!(i18n, field_user_id)}
+                    {t_str!(i18n, field_user_id)}
                 </TextField>
                 <TextField id="password" input=Input::CurrentPassword ltr=true invalid>
-                    {t!(i18n, field_password)}
+                    {t_str!(i18n, field_password)}
                 </TextField>
                 <button type="submit" class="primary" disabled=move || action.pending().get()>
-                    {t!(i18n, action_sign_in)}
+                    {t_str!(i18n, action_sign_in)}
                 </button>
             </ServerForm>
             <ul class="links">
                 <li>
-                    <a href="/reset">{t!(i18n, link_forgot_password)}</a>
+                    <a href="/reset">{t_str!(i18n, link_forgot_password)}</a>
                 </li>
                 <li>
-                    <a href="/security-info/setup">{t!(i18n, link_register_security_info)}</a>
+                    <a href="/security-info/setup">{t_str!(i18n, link_register_security_info)}</a>
                 </li>
             </ul>
         </Page>
@@ -74,7 +74,7 @@ fn SignInAgain() -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <p>
-            <a href="/sign-in">{t!(i18n, second_factor_start_over)}</a>
+            <a href="/sign-in">{t_str!(i18n, second_factor_start_over)}</a>
         </p>
     }
 }
@@ -103,7 +103,7 @@ fn ChoiceLabel(choice: FactorChoice) -> impl IntoView {
             to = move || view! { <bdi dir="ltr">{m.clone()}</bdi> }
         )
         .into_any(),
-        _ => t!(i18n, second_factor_by_app).into_any(),
+        _ => t_str!(i18n, second_factor_by_app).into_any(),
     }
 }
 
@@ -115,13 +115,13 @@ pub fn SignInVerifyPage() -> impl IntoView {
     let choose = ServerAction::<SignInChoose>::new();
     let error = Signal::derive(move || choose.value().get().and_then(Result::err));
     view! {
-        <Page title=move || t_string!(i18n, second_factor_title).to_string()>
+        <Page title=move || t_str!(i18n, second_factor_title).to_string()>
             <WithView
                 load=sign_in_factors
                 error=factor_error
                 page=move |v: SecondFactorView| {
                     view! {
-                        <p>{t!(i18n, second_factor_intro)}</p>
+                        <p>{t_str!(i18n, second_factor_intro)}</p>
                         <ErrorAlert error />
                         <ul class="choices">
                             {v
@@ -170,7 +170,7 @@ pub fn SignInCodePage() -> impl IntoView {
             .or_else(|| resend.value().get().and_then(Result::err))
     });
     view! {
-        <Page title=move || t_string!(i18n, second_factor_code_title).to_string()>
+        <Page title=move || t_str!(i18n, second_factor_code_title).to_string()>
             <WithView
                 load=sign_in_factors
                 error=factor_error
@@ -180,7 +180,7 @@ pub fn SignInCodePage() -> impl IntoView {
                         view! {
                             <p>
                                 {if by_app {
-                                    t!(i18n, reset_code_app).into_any()
+                                    t_str!(i18n, reset_code_app).into_any()
                                 } else {
                                     let m = choice.masked.clone();
                                     t!(
@@ -199,7 +199,7 @@ pub fn SignInCodePage() -> impl IntoView {
                                     class="primary"
                                     disabled=move || verify.pending().get()
                                 >
-                                    {t!(i18n, action_verify)}
+                                    {t_str!(i18n, action_verify)}
                                 </button>
                             </ActionForm>
                             {(!by_app)
@@ -211,13 +211,13 @@ pub fn SignInCodePage() -> impl IntoView {
                                                 class="secondary"
                                                 disabled=move || resend.pending().get()
                                             >
-                                                {t!(i18n, action_resend)}
+                                                {t_str!(i18n, action_resend)}
                                             </button>
                                         </ActionForm>
                                     }
                                 })}
                             <p>
-                                <a href="/sign-in/verify">{t!(i18n, reset_other_method)}</a>
+                                <a href="/sign-in/verify">{t_str!(i18n, reset_other_method)}</a>
                             </p>
                         }
                             .into_any()
@@ -225,9 +225,9 @@ pub fn SignInCodePage() -> impl IntoView {
                     None => {
                         view! {
                             <ErrorAlert error />
-                            <p>{t!(i18n, error_no_pending_code)}</p>
+                            <p>{t_str!(i18n, error_no_pending_code)}</p>
                             <p>
-                                <a href="/sign-in/verify">{t!(i18n, reset_other_method)}</a>
+                                <a href="/sign-in/verify">{t_str!(i18n, reset_other_method)}</a>
                             </p>
                         }
                             .into_any()

@@ -14,10 +14,10 @@ pub struct Rendered {
 /// The localized name of a method kind (`email`, `phone`, …).
 pub fn method_name(l: Locale, kind: &str) -> String {
     match kind {
-        "email" => td_string!(l, method_email),
-        "phone" => td_string!(l, method_phone),
-        "authenticator" => td_string!(l, method_authenticator),
-        _ => td_string!(l, method_questions),
+        "email" => td_str!(l, method_email),
+        "phone" => td_str!(l, method_phone),
+        "authenticator" => td_str!(l, method_authenticator),
+        _ => td_str!(l, method_questions),
     }
     .to_string()
 }
@@ -29,8 +29,8 @@ pub fn render(template: &Template, locale: &str) -> Rendered {
             display_name,
             minutes,
         } => Rendered {
-            subject: td_string!(l, mail_account_locked_subject).to_string(),
-            body: td_string!(
+            subject: td_str!(l, mail_account_locked_subject).to_string(),
+            body: td_str!(
                 l,
                 mail_account_locked_body,
                 name = display_name,
@@ -38,32 +38,32 @@ pub fn render(template: &Template, locale: &str) -> Rendered {
             ),
         },
         Template::VerificationCode { code, minutes } => Rendered {
-            subject: td_string!(l, mail_code_subject).to_string(),
-            body: td_string!(l, mail_code_body, code = code, minutes = minutes),
+            subject: td_str!(l, mail_code_subject).to_string(),
+            body: td_str!(l, mail_code_body, code = code, minutes = minutes),
         },
         Template::ResetCode { code, minutes } => Rendered {
-            subject: td_string!(l, mail_reset_code_subject).to_string(),
-            body: td_string!(l, mail_reset_code_body, code = code, minutes = minutes),
+            subject: td_str!(l, mail_reset_code_subject).to_string(),
+            body: td_str!(l, mail_reset_code_body, code = code, minutes = minutes),
         },
         Template::SignInCode { code, minutes } => Rendered {
-            subject: td_string!(l, mail_sign_in_code_subject).to_string(),
-            body: td_string!(l, mail_sign_in_code_body, code = code, minutes = minutes),
+            subject: td_str!(l, mail_sign_in_code_subject).to_string(),
+            body: td_str!(l, mail_sign_in_code_body, code = code, minutes = minutes),
         },
         Template::SecurityInfoChanged {
             display_name,
             method,
             removed,
         } => Rendered {
-            subject: td_string!(l, mail_info_changed_subject).to_string(),
+            subject: td_str!(l, mail_info_changed_subject).to_string(),
             body: if *removed {
-                td_string!(
+                td_str!(
                     l,
                     mail_info_removed_body,
                     name = display_name,
                     method = method_name(l, method)
                 )
             } else {
-                td_string!(
+                td_str!(
                     l,
                     mail_info_changed_body,
                     name = display_name,
@@ -75,8 +75,8 @@ pub fn render(template: &Template, locale: &str) -> Rendered {
             admin_name,
             admin_login,
         } => Rendered {
-            subject: td_string!(l, mail_admin_reset_subject).to_string(),
-            body: td_string!(
+            subject: td_str!(l, mail_admin_reset_subject).to_string(),
+            body: td_str!(
                 l,
                 mail_admin_reset_body,
                 name = admin_name,
@@ -84,8 +84,8 @@ pub fn render(template: &Template, locale: &str) -> Rendered {
             ),
         },
         Template::ResetSurge { starts, threshold } => Rendered {
-            subject: td_string!(l, mail_reset_surge_subject).to_string(),
-            body: td_string!(
+            subject: td_str!(l, mail_reset_surge_subject).to_string(),
+            body: td_str!(
                 l,
                 mail_reset_surge_body,
                 starts = starts,
@@ -93,24 +93,24 @@ pub fn render(template: &Template, locale: &str) -> Rendered {
             ),
         },
         Template::PasswordChanged { display_name } => Rendered {
-            subject: td_string!(l, mail_password_changed_subject).to_string(),
-            body: td_string!(l, mail_password_changed_body, name = display_name),
+            subject: td_str!(l, mail_password_changed_subject).to_string(),
+            body: td_str!(l, mail_password_changed_body, name = display_name),
         },
         Template::PhoneBudgetReached { budget } => Rendered {
-            subject: td_string!(l, mail_phone_budget_subject).to_string(),
-            body: td_string!(l, mail_phone_budget_body, budget = budget),
+            subject: td_str!(l, mail_phone_budget_subject).to_string(),
+            body: td_str!(l, mail_phone_budget_body, budget = budget),
         },
         Template::AccountChangedByAdmin {
             display_name,
             change,
         } => Rendered {
-            subject: td_string!(l, mail_admin_change_subject).to_string(),
+            subject: td_str!(l, mail_admin_change_subject).to_string(),
             body: match change.as_str() {
-                "disabled" => td_string!(l, mail_admin_disabled_body, name = display_name),
-                "enabled" => td_string!(l, mail_admin_enabled_body, name = display_name),
-                "unlocked" => td_string!(l, mail_admin_unlocked_body, name = display_name),
-                "signed_out" => td_string!(l, mail_admin_signed_out_body, name = display_name),
-                _ => td_string!(l, mail_admin_cleared_body, name = display_name),
+                "disabled" => td_str!(l, mail_admin_disabled_body, name = display_name),
+                "enabled" => td_str!(l, mail_admin_enabled_body, name = display_name),
+                "unlocked" => td_str!(l, mail_admin_unlocked_body, name = display_name),
+                "signed_out" => td_str!(l, mail_admin_signed_out_body, name = display_name),
+                _ => td_str!(l, mail_admin_cleared_body, name = display_name),
             },
         },
         Template::Invitation {
@@ -121,8 +121,8 @@ pub fn render(template: &Template, locale: &str) -> Rendered {
         } => {
             if let Some(login) = welcome {
                 Rendered {
-                    subject: td_string!(l, mail_welcome_subject).to_string(),
-                    body: td_string!(
+                    subject: td_str!(l, mail_welcome_subject).to_string(),
+                    body: td_str!(
                         l,
                         mail_welcome_body,
                         name = display_name,
@@ -132,13 +132,13 @@ pub fn render(template: &Template, locale: &str) -> Rendered {
                 }
             } else if *reset {
                 Rendered {
-                    subject: td_string!(l, mail_invite_reset_subject).to_string(),
-                    body: td_string!(l, mail_invite_reset_body, name = display_name, link = link),
+                    subject: td_str!(l, mail_invite_reset_subject).to_string(),
+                    body: td_str!(l, mail_invite_reset_body, name = display_name, link = link),
                 }
             } else {
                 Rendered {
-                    subject: td_string!(l, mail_invite_register_subject).to_string(),
-                    body: td_string!(
+                    subject: td_str!(l, mail_invite_register_subject).to_string(),
+                    body: td_str!(
                         l,
                         mail_invite_register_body,
                         name = display_name,
@@ -151,8 +151,8 @@ pub fn render(template: &Template, locale: &str) -> Rendered {
             display_name,
             method,
         } => Rendered {
-            subject: td_string!(l, mail_gate_blocked_subject).to_string(),
-            body: td_string!(
+            subject: td_str!(l, mail_gate_blocked_subject).to_string(),
+            body: td_str!(
                 l,
                 mail_gate_blocked_body,
                 name = display_name,
@@ -175,7 +175,13 @@ mod tests {
         let he = render(&t, "he-IL");
         assert!(he.body.contains("נועה") && he.body.contains('1'));
         assert_eq!(he.subject, "החשבון שלך ננעל לאחר ניסיונות כניסה כושלים");
-        let en = render(&t, "fr-FR");
+        let fr = render(&t, "fr-FR");
+        assert!(
+            fr.subject.starts_with("Votre compte"),
+            "a regional tag finds its language: {}",
+            fr.subject
+        );
+        let en = render(&t, "nl-NL");
         assert!(
             en.subject.starts_with("Your account was locked"),
             "unknown locales fall back to en"

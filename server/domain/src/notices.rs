@@ -1,6 +1,7 @@
 //! Every message the product sends is built here: who receives it, in
-//! which language (the user's, else the organisation's default — decided
-//! once, in [`locale_of`]), with which template and idempotency key. The
+//! which language (the user's saved one, else the language of the page
+//! that caused it, else the organisation's default — decided once, in
+//! [`locale_of`]), with which template and idempotency key. The
 //! messages are queued in the caller's transaction, so a notice leaves if
 //! and only if the change it tells of commits.
 
@@ -11,9 +12,25 @@ use crate::secrets::random_token;
 use crate::users::{self, User};
 use crate::{DomainError, Services, Timestamp, store};
 
+tokio::task_local! {
+    /// The language of the request being served, set around each request
+    /// by the server's locale middleware: a message caused by a page is
+    /// written in that page's language when its recipient saved none.
+    /// Work outside a request (jobs, the CLI) has none.
+    pub static FLOW_LOCALE: String;
+}
+
 /// The language to write to `user` in.
 pub fn locale_of(s: &Services, user: &User) -> String {
-    user.locale_or(&s.config.default_locale).to_owned()
+    match &user.locale {
+        Some(saved) => saved.clone(),
+        None => flow_locale().unwrap_or_else(|| s.config.default_locale.clone()),
+    }
+}
+
+/// The language of the request being served, if any (see [`FLOW_LOCALE`]).
+pub fn flow_locale() -> Option<String> {
+    FLOW_LOCALE.try_with(Clone::clone).ok()
 }
 
 /// Who a verification code is for, which decides its idempotency key.

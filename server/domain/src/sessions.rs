@@ -39,6 +39,9 @@ pub struct Session {
     pub user_id: i64,
     pub authenticated_at: Timestamp,
     pub expires_at: Timestamp,
+    /// The account's saved language (My account, or the language picker
+    /// while signed in), which beats the browser's.
+    pub locale: Option<String>,
 }
 
 /// Creates a session and returns the token for the cookie. `replaces` (the
@@ -102,6 +105,7 @@ pub async fn lookup(
         user_id: row.user_id,
         authenticated_at: row.authenticated_at,
         expires_at: row.expires_at,
+        locale: row.locale,
     }))
 }
 

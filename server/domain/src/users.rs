@@ -73,7 +73,7 @@ impl From<sqlx::Error> for CreateUserError {
 }
 
 pub use crate::store::groups::{exists as group_exists, of_user as groups_of};
-pub use crate::store::users::{count, find_by_id, find_by_login, set_enabled};
+pub use crate::store::users::{count, find_by_id, find_by_login, set_enabled, set_locale};
 
 /// Inserts a user and, in the same transaction, its groups (created when
 /// missing) and memberships. Either everything is written or nothing is.
@@ -137,12 +137,5 @@ pub async fn fill_search_keys(db: &Db) -> Result<u64, DomainError> {
         }
         tx.commit().await?;
         filled += batch.len() as u64;
-    }
-}
-
-impl User {
-    /// The language to write to this user in.
-    pub fn locale_or<'a>(&'a self, default: &'a str) -> &'a str {
-        self.locale.as_deref().unwrap_or(default)
     }
 }

@@ -1,7 +1,12 @@
-//! Chooses the request's locale once (`?lang=` > cookie > Accept-Language >
-//! default) and tells leptos_i18n through its cookie, rewritten on the
-//! request, so SSR, `<html lang dir>`, server functions and the hydrated
-//! client all agree. An explicit `?lang=` is remembered for a year.
+//! Chooses the request's locale once (`?lang=` > the signed-in account's
+//! saved language > cookie > Accept-Language > default) and tells
+//! leptos_i18n through its cookie, rewritten on the request, so SSR,
+//! `<html lang dir>`, server functions and the hydrated client all agree.
+//! An explicit `?lang=` is remembered for a year, and saved on the account
+//! when someone is signed in. The request runs with its language as the
+//! flow's (`notices::FLOW_LOCALE`), for the messages it causes.
+
+use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -11,10 +16,16 @@ use http::{HeaderValue, header};
 
 use app::i18n::{I18nLocaleTrait, Locale};
 use app::locale::{COOKIE_NAME, negotiate};
+use app::ssr::CookiePolicy;
+use sspr_domain::{Services, notices, sessions, users};
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone)]
 pub struct LocalePolicy {
     pub default: Locale,
+    pub services: Arc<Services>,
+    pub cookies: CookiePolicy,
+    /// The built files' URL prefix: no session is looked up for those.
+    pub assets: Arc<str>,
 }
 
 pub async fn negotiate_locale(
@@ -36,29 +47,57 @@ pub async fn negotiate_locale(
         .map(|c| c.trim().to_owned())
         .filter(|c| !c.is_empty())
         .collect();
-    let cookie_lang = cookies.iter().find_map(|c| {
-        c.strip_prefix(COOKIE_NAME)
-            .and_then(|r| r.strip_prefix('='))
-    });
+    let value_of = |name: &str| {
+        cookies.iter().find_map(|c| {
+            c.strip_prefix(name)
+                .and_then(|r| r.strip_prefix('='))
+                .map(str::to_owned)
+        })
+    };
+    let cookie_lang = value_of(COOKIE_NAME);
+    let session = match value_of(p.cookies.session_name()) {
+        Some(token) if !req.uri().path().starts_with(&*p.assets) => {
+            signed_in(&p.services, &token).await
+        }
+        _ => None,
+    };
     let accept = req
         .headers()
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
-    let chosen = negotiate(query_lang.as_deref(), cookie_lang, accept, p.default);
+    let chosen = negotiate(
+        query_lang.as_deref(),
+        session.as_ref().and_then(|s| s.locale.as_deref()),
+        cookie_lang.as_deref(),
+        accept,
+        p.default,
+    );
+    let tag = chosen.locale.as_str();
+    if let Some(s) = session.as_ref().filter(|_| chosen.explicit)
+        && s.locale.as_deref() != Some(tag)
+    {
+        // A language is no secret and no privilege: failing to save it
+        // leaves the page in the chosen language anyway.
+        if let Err(e) = users::set_locale(p.services.db.pool(), s.user_id, Some(tag)).await {
+            tracing::warn!(error = %e, "could not save the account's language");
+        }
+    }
 
     let mut rebuilt: Vec<String> = cookies
         .iter()
         .filter(|c| !c.starts_with(&format!("{COOKIE_NAME}=")))
         .cloned()
         .collect();
-    rebuilt.push(format!("{COOKIE_NAME}={}", chosen.locale.as_str()));
+    rebuilt.push(format!("{COOKIE_NAME}={tag}"));
     req.headers_mut().remove(header::COOKIE);
     if let Ok(v) = HeaderValue::from_str(&rebuilt.join("; ")) {
         req.headers_mut().insert(header::COOKIE, v);
     }
-    let mut res = next.run(req).await;
+    let mut res = notices::FLOW_LOCALE
+        .scope(tag.to_owned(), next.run(req))
+        .await;
     if chosen.explicit {
-        let c = Cookie::build((COOKIE_NAME, chosen.locale.as_str()))
+        let c = Cookie::build((COOKIE_NAME, tag))
             .path("/")
             .max_age(time::Duration::days(365))
             .same_site(SameSite::Lax)
@@ -68,4 +107,16 @@ pub async fn negotiate_locale(
         }
     }
     res
+}
+
+/// The session behind `token`, if it is live. A fault only costs the saved
+/// language (the page's own session check answers it properly).
+async fn signed_in(s: &Services, token: &str) -> Option<sessions::Session> {
+    match sessions::lookup(&s.db, &s.config.sessions, token, s.now()).await {
+        Ok(session) => session,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the session for its language");
+            None
+        }
+    }
 }

@@ -109,7 +109,7 @@ fn tls_config(port: u16, security: SmtpSecurity, ca: Option<&std::path::Path>) -
     c
 }
 
-fn smtp_config(port: u16) -> DeliveryConfig {
+pub(crate) fn smtp_config(port: u16) -> DeliveryConfig {
     DeliveryConfig {
         mode: Some(DeliveryMode::Live),
         smtp: Some(SmtpConfig {

@@ -13,6 +13,7 @@ mod faults;
 mod harness;
 mod instances;
 mod listener;
+mod locale;
 mod logs;
 mod pages;
 mod password;

@@ -36,10 +36,10 @@ pub fn AddUsersPage() -> impl IntoView {
     };
     let view = resource::blocking(report, admin_add_users);
     view! {
-        <Page title=move || t_string!(i18n, admin_add_users_title).to_string() wide=true>
+        <Page title=move || t_str!(i18n, admin_add_users_title).to_string() wide=true>
             <AdminNav current=USERS />
             <Suspense fallback=move || {
-                view! { <p class="loading">{t!(i18n, loading)}</p> }
+                view! { <p class="loading">{t_str!(i18n, loading)}</p> }
             }>
                 {move || Suspend::new(async move {
                     match view.await {
@@ -69,17 +69,17 @@ fn AddUsers(view: AddUsersView) -> impl IntoView {
         {view.report.map(|r| view! { <Report report=r /> })}
         <CreateForm />
         <section aria-labelledby="import-heading">
-            <h2 id="import-heading">{t!(i18n, admin_import_heading)}</h2>
-            <p>{t!(i18n, admin_import_help)}</p>
+            <h2 id="import-heading">{t_str!(i18n, admin_import_heading)}</h2>
+            <p>{t_str!(i18n, admin_import_help)}</p>
             <p>{t!(i18n, admin_import_limits, kib = kib, rows = rows)}</p>
             <ErrorAlert error=upload_error />
             <form method="post" action=UPLOAD enctype="multipart/form-data">
                 <div class="field">
-                    <label for="file">{t!(i18n, admin_field_import_file)}</label>
+                    <label for="file">{t_str!(i18n, admin_field_import_file)}</label>
                     <input type="file" id="file" name="file" accept=".csv,text/csv" required=true />
                 </div>
                 <button type="submit" data-testid="import">
-                    {t!(i18n, admin_import_submit)}
+                    {t_str!(i18n, admin_import_submit)}
                 </button>
             </form>
         </section>
@@ -107,12 +107,12 @@ fn CreateForm() -> impl IntoView {
     let welcome = !came_back || !typed("welcome").is_empty();
     view! {
         <section aria-labelledby="create-heading">
-            <h2 id="create-heading">{t!(i18n, admin_create_user_heading)}</h2>
-            <p id="create-help">{t!(i18n, admin_create_user_help)}</p>
+            <h2 id="create-heading">{t_str!(i18n, admin_create_user_heading)}</h2>
+            <p id="create-help">{t_str!(i18n, admin_create_user_help)}</p>
             <ErrorAlert error />
             <ActionForm action=create attr:aria-describedby="create-help">
                 <div class="field">
-                    <label for="login">{t!(i18n, admin_col_user_id)}</label>
+                    <label for="login">{t_str!(i18n, admin_col_user_id)}</label>
                     <input
                         type="text"
                         id="login"
@@ -127,7 +127,7 @@ fn CreateForm() -> impl IntoView {
                     />
                 </div>
                 <div class="field">
-                    <label for="display_name">{t!(i18n, admin_col_name)}</label>
+                    <label for="display_name">{t_str!(i18n, admin_col_name)}</label>
                     <input
                         type="text"
                         id="display_name"
@@ -139,7 +139,7 @@ fn CreateForm() -> impl IntoView {
                     />
                 </div>
                 <div class="field">
-                    <label for="email">{t!(i18n, admin_col_email)}</label>
+                    <label for="email">{t_str!(i18n, admin_col_email)}</label>
                     <input
                         type="email"
                         id="email"
@@ -151,18 +151,18 @@ fn CreateForm() -> impl IntoView {
                     />
                 </div>
                 <div class="field">
-                    <label for="role">{t!(i18n, admin_col_role)}</label>
+                    <label for="role">{t_str!(i18n, admin_col_role)}</label>
                     <select id="role" name="role">
                         <option value="user" selected=!admin_role>
-                            {t!(i18n, admin_role_user)}
+                            {t_str!(i18n, admin_role_user)}
                         </option>
                         <option value="admin" selected=admin_role>
-                            {t!(i18n, admin_role_admin)}
+                            {t_str!(i18n, admin_role_admin)}
                         </option>
                     </select>
                 </div>
                 <div class="field">
-                    <label for="groups">{t!(i18n, admin_field_user_groups)}</label>
+                    <label for="groups">{t_str!(i18n, admin_field_user_groups)}</label>
                     <input
                         type="text"
                         id="groups"
@@ -174,15 +174,15 @@ fn CreateForm() -> impl IntoView {
                         aria-describedby="groups-help"
                     />
                     <p class="help" id="groups-help">
-                        {t!(i18n, admin_field_user_groups_help)}
+                        {t_str!(i18n, admin_field_user_groups_help)}
                     </p>
                 </div>
                 <div class="field checkbox">
                     <input type="checkbox" id="welcome" name="welcome" value="on" checked=welcome />
-                    <label for="welcome">{t!(i18n, admin_create_user_welcome)}</label>
+                    <label for="welcome">{t_str!(i18n, admin_create_user_welcome)}</label>
                 </div>
                 <button type="submit" data-testid="create" disabled=move || create.pending().get()>
-                    {t!(i18n, admin_create_user_submit)}
+                    {t_str!(i18n, admin_create_user_submit)}
                 </button>
             </ActionForm>
         </section>
@@ -213,7 +213,7 @@ fn Report(report: ImportReportView) -> impl IntoView {
         .collect_view();
     view! {
         <section aria-labelledby="report-heading" data-testid="import-report">
-            <h2 id="report-heading">{t!(i18n, admin_import_report_heading)}</h2>
+            <h2 id="report-heading">{t_str!(i18n, admin_import_report_heading)}</h2>
             <p role="status" data-testid="import-summary">
                 {t!(i18n, admin_import_report_summary, created = created, rejected = rejected)}
             </p>
@@ -222,19 +222,19 @@ fn Report(report: ImportReportView) -> impl IntoView {
                 " · "
                 {match by {
                     Some(login) => view! { <bdi dir="ltr">{login}</bdi> }.into_any(),
-                    None => view! { <span>{t!(i18n, admin_import_by_cli)}</span> }.into_any(),
+                    None => view! { <span>{t_str!(i18n, admin_import_by_cli)}</span> }.into_any(),
                 }}
             </p>
             {(rejected > 0)
                 .then(|| {
                     view! {
                         <table class="admin-table" data-testid="import-rows">
-                            <caption>{t!(i18n, admin_import_rows_caption)}</caption>
+                            <caption>{t_str!(i18n, admin_import_rows_caption)}</caption>
                             <thead>
                                 <tr>
-                                    <th scope="col">{t!(i18n, admin_col_line)}</th>
-                                    <th scope="col">{t!(i18n, admin_col_reason)}</th>
-                                    <th scope="col">{t!(i18n, admin_col_value)}</th>
+                                    <th scope="col">{t_str!(i18n, admin_col_line)}</th>
+                                    <th scope="col">{t_str!(i18n, admin_col_reason)}</th>
+                                    <th scope="col">{t_str!(i18n, admin_col_value)}</th>
                                 </tr>
                             </thead>
                             <tbody>{rows}</tbody>
@@ -249,14 +249,14 @@ fn Report(report: ImportReportView) -> impl IntoView {
 /// Why a row was refused, by its stable code (`import::Rejected`).
 fn reason(l: Locale, code: &str) -> String {
     match code {
-        "invalid_login" => td_string!(l, admin_import_reject_invalid_login),
-        "invalid_display_name" => td_string!(l, admin_import_reject_invalid_display_name),
-        "invalid_email" => td_string!(l, admin_import_reject_invalid_email),
-        "invalid_role" => td_string!(l, admin_import_reject_invalid_role),
-        "invalid_group" => td_string!(l, admin_import_reject_invalid_group),
-        "invalid_password_hash" => td_string!(l, admin_import_reject_invalid_password_hash),
-        "duplicate" => td_string!(l, admin_import_reject_duplicate),
-        _ => td_string!(l, admin_import_reject_unreadable),
+        "invalid_login" => td_str!(l, admin_import_reject_invalid_login),
+        "invalid_display_name" => td_str!(l, admin_import_reject_invalid_display_name),
+        "invalid_email" => td_str!(l, admin_import_reject_invalid_email),
+        "invalid_role" => td_str!(l, admin_import_reject_invalid_role),
+        "invalid_group" => td_str!(l, admin_import_reject_invalid_group),
+        "invalid_password_hash" => td_str!(l, admin_import_reject_invalid_password_hash),
+        "duplicate" => td_str!(l, admin_import_reject_duplicate),
+        _ => td_str!(l, admin_import_reject_unreadable),
     }
     .to_string()
 }

@@ -60,10 +60,10 @@ pub fn AuditPage() -> impl IntoView {
         admin_audit(q.user, q.event, q.outcome, q.from, q.to, q.before)
     });
     view! {
-        <Page title=move || t_string!(i18n, admin_audit_title).to_string() wide=true>
+        <Page title=move || t_str!(i18n, admin_audit_title).to_string() wide=true>
             <AdminNav current=HERE />
             <Suspense fallback=move || {
-                view! { <p class="loading">{t!(i18n, loading)}</p> }
+                view! { <p class="loading">{t_str!(i18n, loading)}</p> }
             }>
                 {move || Suspend::new(async move {
                     let q = current();
@@ -118,7 +118,7 @@ fn AuditLog(view: AuditPageView, query: Query) -> impl IntoView {
     view! {
         <form method="get" action=HERE class="filters" role="search">
             <div class="field">
-                <label for="user">{t!(i18n, admin_filter_user)}</label>
+                <label for="user">{t_str!(i18n, admin_filter_user)}</label>
                 <input
                     type="text"
                     id="user"
@@ -130,49 +130,49 @@ fn AuditLog(view: AuditPageView, query: Query) -> impl IntoView {
                 />
             </div>
             <div class="field">
-                <label for="event">{t!(i18n, admin_filter_event)}</label>
+                <label for="event">{t_str!(i18n, admin_filter_event)}</label>
                 <select id="event" name="event">
-                    <option value="">{t!(i18n, admin_filter_any)}</option>
+                    <option value="">{t_str!(i18n, admin_filter_any)}</option>
                     {event_options}
                 </select>
             </div>
             <div class="field">
-                <label for="outcome">{t!(i18n, admin_filter_outcome)}</label>
+                <label for="outcome">{t_str!(i18n, admin_filter_outcome)}</label>
                 <select id="outcome" name="outcome">
-                    {outcome_option("", t!(i18n, admin_filter_any).into_any())}
-                    {outcome_option("success", t!(i18n, admin_outcome_success).into_any())}
-                    {outcome_option("failure", t!(i18n, admin_outcome_failure).into_any())}
-                    {outcome_option("alert", t!(i18n, admin_outcome_alert).into_any())}
+                    {outcome_option("", t_str!(i18n, admin_filter_any).into_any())}
+                    {outcome_option("success", t_str!(i18n, admin_outcome_success).into_any())}
+                    {outcome_option("failure", t_str!(i18n, admin_outcome_failure).into_any())}
+                    {outcome_option("alert", t_str!(i18n, admin_outcome_alert).into_any())}
                 </select>
             </div>
             <div class="field">
-                <label for="from">{t!(i18n, admin_filter_from)}</label>
+                <label for="from">{t_str!(i18n, admin_filter_from)}</label>
                 <input type="date" id="from" name="from" value=query.from.clone() />
             </div>
             <div class="field">
-                <label for="to">{t!(i18n, admin_filter_to)}</label>
+                <label for="to">{t_str!(i18n, admin_filter_to)}</label>
                 <input type="date" id="to" name="to" value=query.to.clone() />
             </div>
-            <button type="submit">{t!(i18n, admin_filter_apply)}</button>
+            <button type="submit">{t_str!(i18n, admin_filter_apply)}</button>
         </form>
         <p>
             <a href=csv download="audit.csv" data-testid="audit-csv">
-                {t!(i18n, admin_audit_csv)}
+                {t_str!(i18n, admin_audit_csv)}
             </a>
         </p>
         <table class="admin-table" data-testid="audit">
-            <caption>{t!(i18n, admin_audit_caption)}</caption>
+            <caption>{t_str!(i18n, admin_audit_caption)}</caption>
             <thead>
                 <tr>
                     <th scope="col" aria-sort="descending">
-                        {t!(i18n, admin_col_time)}
+                        {t_str!(i18n, admin_col_time)}
                     </th>
-                    <th scope="col">{t!(i18n, admin_col_event)}</th>
-                    <th scope="col">{t!(i18n, admin_col_outcome)}</th>
-                    <th scope="col">{t!(i18n, admin_col_actor)}</th>
-                    <th scope="col">{t!(i18n, admin_col_subject)}</th>
-                    <th scope="col">{t!(i18n, admin_col_address)}</th>
-                    <th scope="col">{t!(i18n, admin_col_detail)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_event)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_outcome)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_actor)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_subject)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_address)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_detail)}</th>
                 </tr>
             </thead>
             <tbody>{rows}</tbody>
@@ -182,7 +182,7 @@ fn AuditLog(view: AuditPageView, query: Query) -> impl IntoView {
                 view! {
                     <p>
                         <a href=href rel="next">
-                            {t!(i18n, admin_older)}
+                            {t_str!(i18n, admin_older)}
                         </a>
                     </p>
                 }
@@ -205,9 +205,9 @@ fn EntryRow(entry: AuditEntryView) -> impl IntoView {
             </td>
             <td>
                 {move || match outcome.as_str() {
-                    "success" => t_string!(i18n, admin_outcome_success).to_string(),
-                    "failure" => t_string!(i18n, admin_outcome_failure).to_string(),
-                    "alert" => t_string!(i18n, admin_outcome_alert).to_string(),
+                    "success" => t_str!(i18n, admin_outcome_success).to_string(),
+                    "failure" => t_str!(i18n, admin_outcome_failure).to_string(),
+                    "alert" => t_str!(i18n, admin_outcome_alert).to_string(),
                     other => other.to_owned(),
                 }}
             </td>

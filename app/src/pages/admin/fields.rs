@@ -131,14 +131,14 @@ impl Section {
 
     pub fn title(self, l: Locale) -> String {
         match self {
-            Section::Methods => td_string!(l, admin_section_methods),
-            Section::Registration => td_string!(l, admin_section_registration),
-            Section::Notifications => td_string!(l, admin_section_notifications),
-            Section::Customization => td_string!(l, admin_section_customization),
-            Section::PasswordPolicy => td_string!(l, admin_section_password_policy),
-            Section::SignIn => td_string!(l, admin_section_sign_in),
-            Section::Phone => td_string!(l, admin_section_phone),
-            Section::Codes => td_string!(l, admin_section_codes),
+            Section::Methods => td_str!(l, admin_section_methods),
+            Section::Registration => td_str!(l, admin_section_registration),
+            Section::Notifications => td_str!(l, admin_section_notifications),
+            Section::Customization => td_str!(l, admin_section_customization),
+            Section::PasswordPolicy => td_str!(l, admin_section_password_policy),
+            Section::SignIn => td_str!(l, admin_section_sign_in),
+            Section::Phone => td_str!(l, admin_section_phone),
+            Section::Codes => td_str!(l, admin_section_codes),
         }
         .to_string()
     }
@@ -147,44 +147,44 @@ impl Section {
 /// A field's label (also what an `invalid_setting` error names).
 pub fn label(l: Locale, field: &str) -> String {
     match field {
-        "sspr_scope" => td_string!(l, admin_field_sspr_scope),
-        "sspr_groups" => td_string!(l, admin_field_sspr_groups),
-        "groups" => td_string!(l, admin_field_user_groups),
-        "methods_required" => td_string!(l, admin_field_methods_required),
-        "allowed_methods" => td_string!(l, admin_field_allowed_methods),
-        "allow_email" => td_string!(l, admin_field_allow_email),
-        "allow_phone_sms" => td_string!(l, admin_field_allow_phone_sms),
-        "allow_phone_voice" => td_string!(l, admin_field_allow_phone_voice),
-        "allow_authenticator" => td_string!(l, admin_field_allow_authenticator),
-        "allow_questions" => td_string!(l, admin_field_allow_questions),
-        "questions_to_register" => td_string!(l, admin_field_questions_to_register),
-        "require_registration" => td_string!(l, admin_field_require_registration),
-        "max_registration_skips" => td_string!(l, admin_field_max_registration_skips),
-        "reconfirm_days" => td_string!(l, admin_field_reconfirm_days),
-        "notify_users_on_reset" => td_string!(l, admin_field_notify_users_on_reset),
-        "notify_admins_on_admin_reset" => td_string!(l, admin_field_notify_admins_on_admin_reset),
-        "helpdesk_contact" => td_string!(l, admin_field_helpdesk_contact),
-        "password_min_length" => td_string!(l, admin_field_password_min_length),
+        "sspr_scope" => td_str!(l, admin_field_sspr_scope),
+        "sspr_groups" => td_str!(l, admin_field_sspr_groups),
+        "groups" => td_str!(l, admin_field_user_groups),
+        "methods_required" => td_str!(l, admin_field_methods_required),
+        "allowed_methods" => td_str!(l, admin_field_allowed_methods),
+        "allow_email" => td_str!(l, admin_field_allow_email),
+        "allow_phone_sms" => td_str!(l, admin_field_allow_phone_sms),
+        "allow_phone_voice" => td_str!(l, admin_field_allow_phone_voice),
+        "allow_authenticator" => td_str!(l, admin_field_allow_authenticator),
+        "allow_questions" => td_str!(l, admin_field_allow_questions),
+        "questions_to_register" => td_str!(l, admin_field_questions_to_register),
+        "require_registration" => td_str!(l, admin_field_require_registration),
+        "max_registration_skips" => td_str!(l, admin_field_max_registration_skips),
+        "reconfirm_days" => td_str!(l, admin_field_reconfirm_days),
+        "notify_users_on_reset" => td_str!(l, admin_field_notify_users_on_reset),
+        "notify_admins_on_admin_reset" => td_str!(l, admin_field_notify_admins_on_admin_reset),
+        "helpdesk_contact" => td_str!(l, admin_field_helpdesk_contact),
+        "password_min_length" => td_str!(l, admin_field_password_min_length),
         "single_factor_password_min_length" => {
-            td_string!(l, admin_field_single_factor_password_min_length)
+            td_str!(l, admin_field_single_factor_password_min_length)
         }
-        "banned_words" => td_string!(l, admin_field_banned_words),
-        "phone_regions" => td_string!(l, admin_field_phone_regions),
-        "default_phone_region" => td_string!(l, admin_field_default_phone_region),
+        "banned_words" => td_str!(l, admin_field_banned_words),
+        "phone_regions" => td_str!(l, admin_field_phone_regions),
+        "default_phone_region" => td_str!(l, admin_field_default_phone_region),
         "max_sends_per_destination_per_hour" => {
-            td_string!(l, admin_field_max_sends_per_destination_per_hour)
+            td_str!(l, admin_field_max_sends_per_destination_per_hour)
         }
         "max_sends_per_account_per_hour" => {
-            td_string!(l, admin_field_max_sends_per_account_per_hour)
+            td_str!(l, admin_field_max_sends_per_account_per_hour)
         }
-        "allow_unlock" => td_string!(l, admin_field_allow_unlock),
-        "reset_show_hints" => td_string!(l, admin_field_reset_show_hints),
-        "sign_in_second_factor" => td_string!(l, admin_field_sign_in_second_factor),
-        "email_code_length" => td_string!(l, admin_field_email_code_length),
-        "phone_code_length" => td_string!(l, admin_field_phone_code_length),
-        "code_ttl_secs" => td_string!(l, admin_field_code_ttl_secs),
-        "max_code_attempts" => td_string!(l, admin_field_max_code_attempts),
-        "resend_cooldown_secs" => td_string!(l, admin_field_resend_cooldown_secs),
+        "allow_unlock" => td_str!(l, admin_field_allow_unlock),
+        "reset_show_hints" => td_str!(l, admin_field_reset_show_hints),
+        "sign_in_second_factor" => td_str!(l, admin_field_sign_in_second_factor),
+        "email_code_length" => td_str!(l, admin_field_email_code_length),
+        "phone_code_length" => td_str!(l, admin_field_phone_code_length),
+        "code_ttl_secs" => td_str!(l, admin_field_code_ttl_secs),
+        "max_code_attempts" => td_str!(l, admin_field_max_code_attempts),
+        "resend_cooldown_secs" => td_str!(l, admin_field_resend_cooldown_secs),
         _ => return field.to_owned(),
     }
     .to_string()
@@ -193,36 +193,36 @@ pub fn label(l: Locale, field: &str) -> String {
 /// A field's help text.
 pub fn help(l: Locale, field: &str) -> String {
     match field {
-        "sspr_groups" => td_string!(l, admin_help_sspr_groups),
-        "methods_required" => td_string!(l, admin_help_methods_required),
-        "allow_questions" => td_string!(l, admin_help_allow_questions),
-        "questions_to_register" => td_string!(l, admin_help_questions_to_register),
-        "require_registration" => td_string!(l, admin_help_require_registration),
-        "max_registration_skips" => td_string!(l, admin_help_max_registration_skips),
-        "reconfirm_days" => td_string!(l, admin_help_reconfirm_days),
-        "notify_users_on_reset" => td_string!(l, admin_help_notify_users_on_reset),
-        "notify_admins_on_admin_reset" => td_string!(l, admin_help_notify_admins_on_admin_reset),
-        "helpdesk_contact" => td_string!(l, admin_help_helpdesk_contact),
-        "password_min_length" => td_string!(l, admin_help_password_min_length),
+        "sspr_groups" => td_str!(l, admin_help_sspr_groups),
+        "methods_required" => td_str!(l, admin_help_methods_required),
+        "allow_questions" => td_str!(l, admin_help_allow_questions),
+        "questions_to_register" => td_str!(l, admin_help_questions_to_register),
+        "require_registration" => td_str!(l, admin_help_require_registration),
+        "max_registration_skips" => td_str!(l, admin_help_max_registration_skips),
+        "reconfirm_days" => td_str!(l, admin_help_reconfirm_days),
+        "notify_users_on_reset" => td_str!(l, admin_help_notify_users_on_reset),
+        "notify_admins_on_admin_reset" => td_str!(l, admin_help_notify_admins_on_admin_reset),
+        "helpdesk_contact" => td_str!(l, admin_help_helpdesk_contact),
+        "password_min_length" => td_str!(l, admin_help_password_min_length),
         "single_factor_password_min_length" => {
-            td_string!(l, admin_help_single_factor_password_min_length)
+            td_str!(l, admin_help_single_factor_password_min_length)
         }
-        "banned_words" => td_string!(l, admin_help_banned_words),
-        "phone_regions" => td_string!(l, admin_help_phone_regions),
-        "default_phone_region" => td_string!(l, admin_help_default_phone_region),
+        "banned_words" => td_str!(l, admin_help_banned_words),
+        "phone_regions" => td_str!(l, admin_help_phone_regions),
+        "default_phone_region" => td_str!(l, admin_help_default_phone_region),
         "max_sends_per_destination_per_hour" => {
-            td_string!(l, admin_help_max_sends_per_destination_per_hour)
+            td_str!(l, admin_help_max_sends_per_destination_per_hour)
         }
         "max_sends_per_account_per_hour" => {
-            td_string!(l, admin_help_max_sends_per_account_per_hour)
+            td_str!(l, admin_help_max_sends_per_account_per_hour)
         }
-        "allow_unlock" => td_string!(l, admin_help_allow_unlock),
-        "reset_show_hints" => td_string!(l, admin_help_reset_show_hints),
-        "sign_in_second_factor" => td_string!(l, admin_help_sign_in_second_factor),
-        "email_code_length" | "phone_code_length" => td_string!(l, admin_help_code_length),
-        "code_ttl_secs" => td_string!(l, admin_help_code_ttl_secs),
-        "max_code_attempts" => td_string!(l, admin_help_max_code_attempts),
-        "resend_cooldown_secs" => td_string!(l, admin_help_resend_cooldown_secs),
+        "allow_unlock" => td_str!(l, admin_help_allow_unlock),
+        "reset_show_hints" => td_str!(l, admin_help_reset_show_hints),
+        "sign_in_second_factor" => td_str!(l, admin_help_sign_in_second_factor),
+        "email_code_length" | "phone_code_length" => td_str!(l, admin_help_code_length),
+        "code_ttl_secs" => td_str!(l, admin_help_code_ttl_secs),
+        "max_code_attempts" => td_str!(l, admin_help_max_code_attempts),
+        "resend_cooldown_secs" => td_str!(l, admin_help_resend_cooldown_secs),
         _ => return String::new(),
     }
     .to_string()
@@ -344,13 +344,13 @@ pub fn SettingField(
     let default = match field.kind {
         Kind::Flag => {
             if flag_of(&defaults, name) {
-                td_string!(i18n.get_locale_untracked(), admin_default_on).to_string()
+                td_str!(i18n.get_locale_untracked(), admin_default_on).to_string()
             } else {
-                td_string!(i18n.get_locale_untracked(), admin_default_off).to_string()
+                td_str!(i18n.get_locale_untracked(), admin_default_off).to_string()
             }
         }
         Kind::List if text_of(&defaults, name).is_empty() => {
-            td_string!(i18n.get_locale_untracked(), admin_default_empty).to_string()
+            td_str!(i18n.get_locale_untracked(), admin_default_empty).to_string()
         }
         _ => text_of(&defaults, name).replace('\n', ", "),
     };

@@ -28,7 +28,7 @@ const HERE: &str = "/admin/groups";
 pub fn GroupsPage() -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <Page title=move || t_string!(i18n, admin_groups_title).to_string() wide=true>
+        <Page title=move || t_str!(i18n, admin_groups_title).to_string() wide=true>
             <AdminNav current=HERE />
             <WithView
                 load=admin_groups
@@ -66,15 +66,15 @@ fn Groups(view: GroupsView) -> impl IntoView {
                     <td>{g.members}</td>
                     <td>
                         {if g.from_directory {
-                            t!(i18n, admin_group_source_directory).into_any()
+                            t_str!(i18n, admin_group_source_directory).into_any()
                         } else {
-                            t!(i18n, admin_group_source_local).into_any()
+                            t_str!(i18n, admin_group_source_local).into_any()
                         }}
                     </td>
                     <td>
                         {in_scope
                             .then(|| {
-                                view! { <span>{t!(i18n, admin_group_in_scope)}</span> }
+                                view! { <span>{t_str!(i18n, admin_group_in_scope)}</span> }
                             })}
                     </td>
                 </tr>
@@ -90,30 +90,30 @@ fn Groups(view: GroupsView) -> impl IntoView {
                 .then(|| {
                     view! {
                         <p class="notice" data-testid="deleted">
-                            {t!(i18n, admin_group_deleted)}
+                            {t_str!(i18n, admin_group_deleted)}
                         </p>
                     }
                 })}
         </div>
         <ErrorAlert error />
         <table class="admin-table" data-testid="groups">
-            <caption>{t!(i18n, admin_groups_caption)}</caption>
+            <caption>{t_str!(i18n, admin_groups_caption)}</caption>
             <thead>
                 <tr>
                     <th scope="col" aria-sort="ascending">
-                        {t!(i18n, admin_col_group)}
+                        {t_str!(i18n, admin_col_group)}
                     </th>
-                    <th scope="col">{t!(i18n, admin_col_members)}</th>
-                    <th scope="col">{t!(i18n, admin_col_source)}</th>
-                    <th scope="col">{t!(i18n, admin_col_scope)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_members)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_source)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_scope)}</th>
                 </tr>
             </thead>
             <tbody>{rows}</tbody>
         </table>
-        <h2>{t!(i18n, admin_group_create_heading)}</h2>
+        <h2>{t_str!(i18n, admin_group_create_heading)}</h2>
         <ActionForm action=create>
             <div class="field">
-                <label for="name">{t!(i18n, admin_field_group_name)}</label>
+                <label for="name">{t_str!(i18n, admin_field_group_name)}</label>
                 <input
                     type="text"
                     id="name"
@@ -126,7 +126,7 @@ fn Groups(view: GroupsView) -> impl IntoView {
                 />
             </div>
             <button type="submit" disabled=move || create.pending().get()>
-                {t!(i18n, admin_group_create)}
+                {t_str!(i18n, admin_group_create)}
             </button>
         </ActionForm>
     }
@@ -145,11 +145,11 @@ pub fn GroupMembersPage() -> impl IntoView {
         |(group, _, _)| admin_group_members(group),
     );
     view! {
-        <Page title=move || t_string!(i18n, admin_members_title).to_string() wide=true>
+        <Page title=move || t_str!(i18n, admin_members_title).to_string() wide=true>
             // A page under Groups, not Groups itself: no link is "current".
             <AdminNav current="/admin/groups/members" />
             <Suspense fallback=move || {
-                view! { <p class="loading">{t!(i18n, loading)}</p> }
+                view! { <p class="loading">{t_str!(i18n, loading)}</p> }
             }>
                 {move || Suspend::new(async move {
                     match members.await {
@@ -199,7 +199,7 @@ fn Members(
                     </td>
                     <td>
                         {if m.from_directory {
-                            view! { <span>{t!(i18n, admin_member_from_directory)}</span> }
+                            view! { <span>{t_str!(i18n, admin_member_from_directory)}</span> }
                                 .into_any()
                         } else {
                             view! {
@@ -229,12 +229,12 @@ fn Members(
         <ProofNotice fresh=view.fresh_proof back_to=members_href(&view.group) />
         <ErrorAlert error />
         <table class="admin-table" data-testid="members">
-            <caption>{t!(i18n, admin_members_caption)}</caption>
+            <caption>{t_str!(i18n, admin_members_caption)}</caption>
             <thead>
                 <tr>
-                    <th scope="col">{t!(i18n, admin_col_user_id)}</th>
-                    <th scope="col">{t!(i18n, admin_col_name)}</th>
-                    <th scope="col">{t!(i18n, admin_col_action)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_user_id)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_name)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_action)}</th>
                 </tr>
             </thead>
             <tbody>{rows}</tbody>
@@ -242,7 +242,7 @@ fn Members(
         {if read_only {
             view! {
                 <p class="notice" data-testid="directory-group">
-                    {t!(i18n, admin_group_from_directory)}
+                    {t_str!(i18n, admin_group_from_directory)}
                 </p>
             }
                 .into_any()
@@ -250,7 +250,7 @@ fn Members(
             view! { <GroupForms group=view.group.clone() add rename delete /> }.into_any()
         }}
         <p>
-            <a href=HERE>{t!(i18n, admin_groups_back)}</a>
+            <a href=HERE>{t_str!(i18n, admin_groups_back)}</a>
         </p>
     }
 }
@@ -269,7 +269,7 @@ fn GroupForms(
         <ActionForm action=add>
             <input type="hidden" name="group" value=group />
             <div class="field">
-                <label for="login">{t!(i18n, admin_field_member_login)}</label>
+                <label for="login">{t_str!(i18n, admin_field_member_login)}</label>
                 <input
                     type="text"
                     id="login"
@@ -282,15 +282,15 @@ fn GroupForms(
                 />
             </div>
             <button type="submit" disabled=move || add.pending().get()>
-                {t!(i18n, admin_member_add)}
+                {t_str!(i18n, admin_member_add)}
             </button>
         </ActionForm>
-        <h3>{t!(i18n, admin_group_change_heading)}</h3>
-        <p class="hint">{t!(i18n, admin_group_change_hint)}</p>
+        <h3>{t_str!(i18n, admin_group_change_heading)}</h3>
+        <p class="hint">{t_str!(i18n, admin_group_change_hint)}</p>
         <ActionForm action=rename>
             <input type="hidden" name="group" value=rename_group />
             <div class="field">
-                <label for="new-name">{t!(i18n, admin_field_group_new_name)}</label>
+                <label for="new-name">{t_str!(i18n, admin_field_group_new_name)}</label>
                 <input
                     type="text"
                     id="new-name"
@@ -303,17 +303,17 @@ fn GroupForms(
                 />
             </div>
             <button type="submit" disabled=move || rename.pending().get()>
-                {t!(i18n, admin_group_rename)}
+                {t_str!(i18n, admin_group_rename)}
             </button>
         </ActionForm>
         <ActionForm action=delete attr:class="danger">
             <input type="hidden" name="group" value=delete_group />
             <label class="choice">
                 <input type="checkbox" name="confirm" required=true />
-                {t!(i18n, admin_group_delete_confirm)}
+                {t_str!(i18n, admin_group_delete_confirm)}
             </label>
             <button type="submit" disabled=move || delete.pending().get()>
-                {t!(i18n, admin_group_delete)}
+                {t_str!(i18n, admin_group_delete)}
             </button>
         </ActionForm>
     }

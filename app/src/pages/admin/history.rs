@@ -35,10 +35,10 @@ pub fn HistoryPage() -> impl IntoView {
         |(before, _)| admin_policy_history(before),
     );
     view! {
-        <Page title=move || t_string!(i18n, admin_history_title).to_string() wide=true>
+        <Page title=move || t_str!(i18n, admin_history_title).to_string() wide=true>
             <AdminNav current=HERE />
             <Suspense fallback=move || {
-                view! { <p class="loading">{t!(i18n, loading)}</p> }
+                view! { <p class="loading">{t_str!(i18n, loading)}</p> }
             }>
                 {move || Suspend::new(async move {
                     match history.await {
@@ -74,7 +74,7 @@ fn History(view: PolicyHistoryView, restore: ServerAction<AdminRestorePolicy>) -
                     .then(|| {
                         view! {
                             <p class="notice" data-testid="restored">
-                                {t!(i18n, admin_restored)}
+                                {t_str!(i18n, admin_restored)}
                             </p>
                         }
                     })
@@ -82,16 +82,16 @@ fn History(view: PolicyHistoryView, restore: ServerAction<AdminRestorePolicy>) -
         </div>
         <ErrorAlert error />
         <table class="admin-table" data-testid="history">
-            <caption>{t!(i18n, admin_history_caption)}</caption>
+            <caption>{t_str!(i18n, admin_history_caption)}</caption>
             <thead>
                 <tr>
                     <th scope="col" aria-sort="descending">
-                        {t!(i18n, admin_col_version)}
+                        {t_str!(i18n, admin_col_version)}
                     </th>
-                    <th scope="col">{t!(i18n, admin_col_saved)}</th>
-                    <th scope="col">{t!(i18n, admin_col_by)}</th>
-                    <th scope="col">{t!(i18n, admin_col_changes)}</th>
-                    <th scope="col">{t!(i18n, admin_col_action)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_saved)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_by)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_changes)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_action)}</th>
                 </tr>
             </thead>
             <tbody>{rows}</tbody>
@@ -101,7 +101,7 @@ fn History(view: PolicyHistoryView, restore: ServerAction<AdminRestorePolicy>) -
                 view! {
                     <p>
                         <a href=href rel="next">
-                            {t!(i18n, admin_older)}
+                            {t_str!(i18n, admin_older)}
                         </a>
                     </p>
                 }
@@ -145,7 +145,7 @@ fn VersionRow(
             <td>{note} <ul class="changes">{changes}</ul></td>
             <td>
                 {if id == latest {
-                    view! { <span>{t!(i18n, admin_in_force)}</span> }.into_any()
+                    view! { <span>{t_str!(i18n, admin_in_force)}</span> }.into_any()
                 } else {
                     view! {
                         <ActionForm action=restore>

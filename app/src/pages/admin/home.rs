@@ -16,7 +16,7 @@ const HERE: &str = "/admin";
 pub fn AdminHomePage() -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <Page title=move || t_string!(i18n, admin_title).to_string() wide=true>
+        <Page title=move || t_str!(i18n, admin_title).to_string() wide=true>
             <AdminNav current=HERE />
             // Loaded for the check alone: the page is for admins only.
             <WithView
@@ -34,36 +34,34 @@ fn Overview(view: PolicyPageView) -> impl IntoView {
     let scope = view.settings.sspr_scope.clone();
     let groups = view.settings.sspr_groups.join(", ");
     view! {
-        <h2>{t!(i18n, admin_settings_heading)}</h2>
+        <h2>{t_str!(i18n, admin_settings_heading)}</h2>
         <p>
             <a href="/admin/password-reset" data-testid="settings-link">
-                {t!(i18n, admin_policy_title)}
+                {t_str!(i18n, admin_policy_title)}
             </a>
             " — "
             <span data-testid="scope-summary">
                 {move || match scope.as_str() {
-                    "none" => t_string!(i18n, admin_scope_none).to_string(),
-                    "groups" => {
-                        format!("{}: {}", t_string!(i18n, admin_scope_groups), groups.clone())
-                    }
-                    _ => t_string!(i18n, admin_scope_all).to_string(),
+                    "none" => t_str!(i18n, admin_scope_none).to_string(),
+                    "groups" => format!("{}: {}", t_str!(i18n, admin_scope_groups), groups.clone()),
+                    _ => t_str!(i18n, admin_scope_all).to_string(),
                 }}
             </span>
         </p>
-        <p>{t!(i18n, admin_rule_admins)}</p>
+        <p>{t_str!(i18n, admin_rule_admins)}</p>
         <p>
-            <a href="/admin/users">{t!(i18n, admin_users_title)}</a>
+            <a href="/admin/users">{t_str!(i18n, admin_users_title)}</a>
         </p>
         <p>
-            <a href="/admin/groups">{t!(i18n, admin_groups_title)}</a>
+            <a href="/admin/groups">{t_str!(i18n, admin_groups_title)}</a>
         </p>
-        <h2>{t!(i18n, admin_activity_heading)}</h2>
+        <h2>{t_str!(i18n, admin_activity_heading)}</h2>
         <ul>
             <li>
-                <a href="/admin/password-reset/history">{t!(i18n, admin_history_title)}</a>
+                <a href="/admin/password-reset/history">{t_str!(i18n, admin_history_title)}</a>
             </li>
             <li>
-                <a href="/admin/audit">{t!(i18n, admin_audit_title)}</a>
+                <a href="/admin/audit">{t_str!(i18n, admin_audit_title)}</a>
             </li>
         </ul>
     }

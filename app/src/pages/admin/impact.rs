@@ -41,10 +41,10 @@ pub fn ImpactPage() -> impl IntoView {
     });
     let save = ServerAction::<AdminSavePolicy>::new();
     view! {
-        <Page title=move || t_string!(i18n, admin_impact_title).to_string() wide=true>
+        <Page title=move || t_str!(i18n, admin_impact_title).to_string() wide=true>
             <AdminNav current=SETTINGS />
             <Suspense fallback=move || {
-                view! { <p class="loading">{t!(i18n, loading)}</p> }
+                view! { <p class="loading">{t_str!(i18n, loading)}</p> }
             }>
                 {move || Suspend::new(async move {
                     let pairs = proposal();
@@ -116,7 +116,7 @@ fn Impact(
         .map(|c| view! { <ChangeRow change=c /> })
         .collect_view();
     view! {
-        <h2>{t!(i18n, admin_impact_heading)}</h2>
+        <h2>{t_str!(i18n, admin_impact_heading)}</h2>
         <ul class="impact" data-testid="impact">
             <li data-testid="users-losing" data-count=users_losing>
                 {t!(i18n, admin_impact_users_losing, count = users_losing)}
@@ -133,15 +133,15 @@ fn Impact(
         </ul>
         {(!current)
             .then(|| {
-                view! { <p class="notice">{t!(i18n, admin_impact_outdated)}</p> }
+                view! { <p class="notice">{t_str!(i18n, admin_impact_outdated)}</p> }
             })}
         <table class="admin-table" data-testid="differences">
-            <caption>{t!(i18n, admin_impact_differences_caption)}</caption>
+            <caption>{t_str!(i18n, admin_impact_differences_caption)}</caption>
             <thead>
                 <tr>
-                    <th scope="col">{t!(i18n, admin_col_setting)}</th>
-                    <th scope="col">{t!(i18n, admin_col_before)}</th>
-                    <th scope="col">{t!(i18n, admin_col_after)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_setting)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_before)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_after)}</th>
                 </tr>
             </thead>
             <tbody>{differences_rows}</tbody>
@@ -152,30 +152,30 @@ fn Impact(
             </caption>
             <thead>
                 <tr>
-                    <th scope="col">{t!(i18n, admin_col_user_id)}</th>
-                    <th scope="col">{t!(i18n, admin_col_name)}</th>
-                    <th scope="col">{t!(i18n, admin_col_role)}</th>
-                    <th scope="col">{t!(i18n, admin_col_before)}</th>
-                    <th scope="col">{t!(i18n, admin_col_after)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_user_id)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_name)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_role)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_before)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_after)}</th>
                 </tr>
             </thead>
             <tbody>{change_rows}</tbody>
         </table>
         <p>
             <a href=csv download="impact.csv" data-testid="impact-csv">
-                {t!(i18n, admin_impact_csv)}
+                {t_str!(i18n, admin_impact_csv)}
             </a>
         </p>
         <ProofNotice fresh=fresh_proof back_to=SETTINGS />
         <ErrorAlert error />
         <ActionForm action=save>
             {hidden} <button type="submit" class="primary" disabled=move || save.pending().get()>
-                {t!(i18n, admin_impact_save)}
+                {t_str!(i18n, admin_impact_save)}
             </button>
         </ActionForm>
         <p>
             <a href=back data-testid="edit-again">
-                {t!(i18n, admin_impact_back)}
+                {t_str!(i18n, admin_impact_back)}
             </a>
         </p>
     }
@@ -184,10 +184,10 @@ fn Impact(
 /// A standing in words.
 fn standing_text(l: Locale, standing: &str) -> String {
     match standing {
-        "eligible" => td_string!(l, admin_standing_eligible).to_string(),
-        "disabled" => td_string!(l, admin_standing_disabled).to_string(),
-        "not_in_scope" => td_string!(l, admin_standing_not_in_scope).to_string(),
-        _ => td_string!(l, admin_standing_short_methods).to_string(),
+        "eligible" => td_str!(l, admin_standing_eligible).to_string(),
+        "disabled" => td_str!(l, admin_standing_disabled).to_string(),
+        "not_in_scope" => td_str!(l, admin_standing_not_in_scope).to_string(),
+        _ => td_str!(l, admin_standing_short_methods).to_string(),
     }
 }
 
@@ -208,9 +208,9 @@ fn ChangeRow(change: ImpactChangeView) -> impl IntoView {
             <td>
                 {move || {
                     if is_admin {
-                        t_string!(i18n, admin_role_admin).to_string()
+                        t_str!(i18n, admin_role_admin).to_string()
                     } else {
-                        t_string!(i18n, admin_role_user).to_string()
+                        t_str!(i18n, admin_role_user).to_string()
                     }
                 }}
             </td>

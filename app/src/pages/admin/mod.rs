@@ -38,14 +38,16 @@ pub fn AdminNav(current: &'static str) -> impl IntoView {
         }
     };
     view! {
-        <nav class="admin-nav" aria-label=move || t_string!(i18n, admin_nav_label).to_string()>
+        <nav class="admin-nav" aria-label=move || t_str!(i18n, admin_nav_label).to_string()>
             <ul>
-                {link("/admin", t!(i18n, admin_title).into_any())}
-                {link("/admin/password-reset", t!(i18n, admin_policy_title).into_any())}
-                {link("/admin/password-reset/history", t!(i18n, admin_history_title).into_any())}
-                {link("/admin/users", t!(i18n, admin_users_title).into_any())}
-                {link("/admin/groups", t!(i18n, admin_groups_title).into_any())}
-                {link("/admin/audit", t!(i18n, admin_audit_title).into_any())}
+                {link("/admin", t_str!(i18n, admin_title).into_any())}
+                {link("/admin/password-reset", t_str!(i18n, admin_policy_title).into_any())}
+                {link(
+                    "/admin/password-reset/history",
+                    t_str!(i18n, admin_history_title).into_any(),
+                )} {link("/admin/users", t_str!(i18n, admin_users_title).into_any())}
+                {link("/admin/groups", t_str!(i18n, admin_groups_title).into_any())}
+                {link("/admin/audit", t_str!(i18n, admin_audit_title).into_any())}
             </ul>
         </nav>
     }
@@ -63,7 +65,7 @@ pub fn load_error(e: AppError, back_to: &'static str) -> AnyView {
             .map(|href| {
                 view! {
                     <p>
-                        <a href=href>{t!(i18n, admin_sign_in_as_admin)}</a>
+                        <a href=href>{t_str!(i18n, admin_sign_in_as_admin)}</a>
                     </p>
                 }
             })}
@@ -79,9 +81,9 @@ pub fn ProofNotice(fresh: bool, #[prop(into)] back_to: String) -> impl IntoView 
     (!fresh).then(|| {
         view! {
             <p class="notice" data-testid="proof-notice">
-                {t!(i18n, admin_proof_needed)}
+                {t_str!(i18n, admin_proof_needed)}
                 " "
-                <a href=href>{t!(i18n, admin_proof_link)}</a>
+                <a href=href>{t_str!(i18n, admin_proof_link)}</a>
             </p>
         }
     })

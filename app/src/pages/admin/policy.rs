@@ -34,10 +34,10 @@ pub fn PolicyPage() -> impl IntoView {
     });
     let view = resource::blocking(move || saves.get(), |_| admin_policy());
     view! {
-        <Page title=move || t_string!(i18n, admin_policy_title).to_string() wide=true>
+        <Page title=move || t_str!(i18n, admin_policy_title).to_string() wide=true>
             <AdminNav current=HERE />
             <Suspense fallback=move || {
-                view! { <p class="loading">{t!(i18n, loading)}</p> }
+                view! { <p class="loading">{t_str!(i18n, loading)}</p> }
             }>
                 {move || Suspend::new(async move {
                     match view.await {
@@ -102,7 +102,7 @@ fn PolicyForm(view: PolicyPageView, action: ServerAction<AdminSavePolicy>) -> im
         }
     };
     let known_groups = if groups.is_empty() {
-        t_string!(i18n, admin_no_local_groups).to_string()
+        t_str!(i18n, admin_no_local_groups).to_string()
     } else {
         groups.join(", ")
     };
@@ -125,7 +125,7 @@ fn PolicyForm(view: PolicyPageView, action: ServerAction<AdminSavePolicy>) -> im
                     view! {
                         <div class="field">
                             <label for="sign_in_second_factor">
-                                {t!(i18n, admin_field_sign_in_second_factor)}
+                                {t_str!(i18n, admin_field_sign_in_second_factor)}
                             </label>
                             <select
                                 id="sign_in_second_factor"
@@ -133,14 +133,14 @@ fn PolicyForm(view: PolicyPageView, action: ServerAction<AdminSavePolicy>) -> im
                                 aria-describedby="sign_in_second_factor-hint"
                             >
                                 <option value="admins" selected=second_factor == "admins">
-                                    {t!(i18n, admin_second_factor_admins)}
+                                    {t_str!(i18n, admin_second_factor_admins)}
                                 </option>
                                 <option value="everyone" selected=second_factor == "everyone">
-                                    {t!(i18n, admin_second_factor_everyone)}
+                                    {t_str!(i18n, admin_second_factor_everyone)}
                                 </option>
                             </select>
                             <p class="hint" id="sign_in_second_factor-hint">
-                                {t!(i18n, admin_help_sign_in_second_factor)}
+                                {t_str!(i18n, admin_help_sign_in_second_factor)}
                             </p>
                         </div>
                         <ConfigFacts config=config.clone() />
@@ -166,7 +166,7 @@ fn PolicyForm(view: PolicyPageView, action: ServerAction<AdminSavePolicy>) -> im
                     .then(|| {
                         view! {
                             <p class="notice" data-testid="saved">
-                                {t!(i18n, admin_saved)}
+                                {t_str!(i18n, admin_saved)}
                             </p>
                         }
                     })
@@ -176,7 +176,7 @@ fn PolicyForm(view: PolicyPageView, action: ServerAction<AdminSavePolicy>) -> im
             .then(|| {
                 view! {
                     <p class="notice" data-testid="unsaved">
-                        {t!(i18n, admin_settings_unsaved)}
+                        {t_str!(i18n, admin_settings_unsaved)}
                     </p>
                 }
             })}
@@ -184,18 +184,18 @@ fn PolicyForm(view: PolicyPageView, action: ServerAction<AdminSavePolicy>) -> im
         <ActionForm action=action attr:class="settings">
             <input type="hidden" name="version" value=version />
             <fieldset>
-                <legend>{t!(i18n, admin_section_properties)}</legend>
+                <legend>{t_str!(i18n, admin_section_properties)}</legend>
                 <fieldset class="choices" aria-describedby="sspr_scope-hint">
-                    <legend>{t!(i18n, admin_field_sspr_scope)}</legend>
-                    {scope_choice("none", t!(i18n, admin_scope_none).into_any())}
-                    {scope_choice("groups", t!(i18n, admin_scope_groups).into_any())}
-                    {scope_choice("all", t!(i18n, admin_scope_all).into_any())}
+                    <legend>{t_str!(i18n, admin_field_sspr_scope)}</legend>
+                    {scope_choice("none", t_str!(i18n, admin_scope_none).into_any())}
+                    {scope_choice("groups", t_str!(i18n, admin_scope_groups).into_any())}
+                    {scope_choice("all", t_str!(i18n, admin_scope_all).into_any())}
                 </fieldset>
                 <p class="hint" id="sspr_scope-hint">
-                    {t!(i18n, admin_help_sspr_scope)}
+                    {t_str!(i18n, admin_help_sspr_scope)}
                 </p>
                 <div class="field">
-                    <label for="sspr_groups">{t!(i18n, admin_field_sspr_groups)}</label>
+                    <label for="sspr_groups">{t_str!(i18n, admin_field_sspr_groups)}</label>
                     <textarea
                         id="sspr_groups"
                         name="sspr_groups"
@@ -211,20 +211,20 @@ fn PolicyForm(view: PolicyPageView, action: ServerAction<AdminSavePolicy>) -> im
                         {groups_text}
                     </textarea>
                     <p class="hint" id="sspr_groups-hint">
-                        {t!(i18n, admin_help_sspr_groups)}
+                        {t_str!(i18n, admin_help_sspr_groups)}
                         " "
                         {t!(i18n, admin_known_groups, groups = move || known_groups.clone())}
                     </p>
                 </div>
                 <p class="notice" data-testid="admin-rule">
-                    {t!(i18n, admin_rule_admins)}
+                    {t_str!(i18n, admin_rule_admins)}
                 </p>
             </fieldset>
             {sections}
             <div class="actions">
                 // Save first: Enter in a field submits with the first button.
                 <button type="submit" class="primary" disabled=move || action.pending().get()>
-                    {t!(i18n, admin_save)}
+                    {t_str!(i18n, admin_save)}
                 </button>
                 // Without JavaScript the browser sends the form to the
                 // preview page itself (`formaction`, GET); with it, the
@@ -242,7 +242,7 @@ fn PolicyForm(view: PolicyPageView, action: ServerAction<AdminSavePolicy>) -> im
                         navigate(&format!("{PREVIEW}?{query}"), Default::default());
                     }
                 >
-                    {t!(i18n, admin_preview)}
+                    {t_str!(i18n, admin_preview)}
                 </button>
             </div>
         </ActionForm>
@@ -256,9 +256,9 @@ fn ConfigFacts(config: sspr_proto::admin::ConfigFacts) -> impl IntoView {
     let directory = config.directory.clone();
     view! {
         <div class="config-facts">
-            <p>{t!(i18n, admin_config_intro)}</p>
+            <p>{t_str!(i18n, admin_config_intro)}</p>
             <dl class="facts">
-                <dt>{t!(i18n, admin_config_lockout)}</dt>
+                <dt>{t_str!(i18n, admin_config_lockout)}</dt>
                 <dd>
                     {t!(
                         i18n,
@@ -268,7 +268,7 @@ fn ConfigFacts(config: sspr_proto::admin::ConfigFacts) -> impl IntoView {
                         seconds = config.lockout_base_secs
                     )}
                 </dd>
-                <dt>{t!(i18n, admin_config_sessions)}</dt>
+                <dt>{t_str!(i18n, admin_config_sessions)}</dt>
                 <dd>
                     {t!(
                         i18n,
@@ -277,18 +277,18 @@ fn ConfigFacts(config: sspr_proto::admin::ConfigFacts) -> impl IntoView {
                         admin_minutes = config.admin_session_idle_secs / 60
                     )}
                 </dd>
-                <dt>{t!(i18n, admin_config_directory)}</dt>
+                <dt>{t_str!(i18n, admin_config_directory)}</dt>
                 <dd>
                     {move || {
                         if directory.is_empty() {
-                            t_string!(i18n, admin_config_no_directory).to_string()
+                            t_str!(i18n, admin_config_no_directory).to_string()
                         } else {
                             directory.clone()
                         }
                     }}
                 </dd>
             </dl>
-            <p class="hint">{t!(i18n, admin_config_where)}</p>
+            <p class="hint">{t_str!(i18n, admin_config_where)}</p>
         </div>
     }
 }

@@ -43,10 +43,10 @@ pub fn UserPage() -> impl IntoView {
     };
     let detail = resource::blocking(move || (id(), done.get()), |(id, _)| admin_user(id));
     view! {
-        <Page title=move || t_string!(i18n, admin_user_title).to_string() wide=true>
+        <Page title=move || t_str!(i18n, admin_user_title).to_string() wide=true>
             <AdminNav current=USERS />
             <Suspense fallback=move || {
-                view! { <p class="loading">{t!(i18n, loading)}</p> }
+                view! { <p class="loading">{t_str!(i18n, loading)}</p> }
             }>
                 {move || Suspend::new(async move {
                     match detail.await {
@@ -64,7 +64,7 @@ fn when_or_never(secs: Option<i64>) -> AnyView {
     let i18n = use_i18n();
     match secs {
         Some(s) => view! { <When secs=s /> }.into_any(),
-        None => view! { <span>{t!(i18n, admin_never)}</span> }.into_any(),
+        None => view! { <span>{t_str!(i18n, admin_never)}</span> }.into_any(),
     }
 }
 
@@ -103,7 +103,7 @@ fn Detail(view: UserDetailView, action: ServerAction<AdminUserAction>) -> impl I
                     <td>
                         {move || {
                             if default {
-                                t_string!(i18n, admin_default_method).to_string()
+                                t_str!(i18n, admin_default_method).to_string()
                             } else {
                                 String::new()
                             }
@@ -143,7 +143,7 @@ fn Detail(view: UserDetailView, action: ServerAction<AdminUserAction>) -> impl I
                     .map(|_| {
                         view! {
                             <p class="notice" data-testid="done">
-                                {t!(i18n, admin_action_done)}
+                                {t_str!(i18n, admin_action_done)}
                             </p>
                         }
                     })
@@ -151,101 +151,101 @@ fn Detail(view: UserDetailView, action: ServerAction<AdminUserAction>) -> impl I
         </div>
         <ErrorAlert error />
         <dl class="facts" data-testid="user-facts">
-            <dt>{t!(i18n, admin_col_email)}</dt>
+            <dt>{t_str!(i18n, admin_col_email)}</dt>
             <dd dir="ltr">{view.email.clone()}</dd>
-            <dt>{t!(i18n, admin_col_role)}</dt>
+            <dt>{t_str!(i18n, admin_col_role)}</dt>
             <dd>
                 {move || {
                     if is_admin {
-                        t_string!(i18n, admin_role_admin).to_string()
+                        t_str!(i18n, admin_role_admin).to_string()
                     } else {
-                        t_string!(i18n, admin_role_user).to_string()
+                        t_str!(i18n, admin_role_user).to_string()
                     }
                 }}
             </dd>
-            <dt>{t!(i18n, admin_col_status)}</dt>
+            <dt>{t_str!(i18n, admin_col_status)}</dt>
             <dd data-testid="status">
                 {move || {
                     if enabled {
-                        t_string!(i18n, admin_status_enabled).to_string()
+                        t_str!(i18n, admin_status_enabled).to_string()
                     } else {
-                        t_string!(i18n, admin_status_disabled).to_string()
+                        t_str!(i18n, admin_status_disabled).to_string()
                     }
                 }}
                 {from_directory
                     .then(|| {
                         view! {
                             " · "
-                            {t!(i18n, admin_member_from_directory)}
+                            {t_str!(i18n, admin_member_from_directory)}
                         }
                     })}
             </dd>
-            <dt>{t!(i18n, admin_user_can_reset)}</dt>
+            <dt>{t_str!(i18n, admin_user_can_reset)}</dt>
             <dd data-testid="standing" data-standing=view.standing.clone()>
                 {move || match standing.as_str() {
-                    "eligible" => t_string!(i18n, admin_standing_eligible).to_string(),
-                    "disabled" => t_string!(i18n, admin_standing_disabled).to_string(),
-                    "not_in_scope" => t_string!(i18n, admin_standing_not_in_scope).to_string(),
+                    "eligible" => t_str!(i18n, admin_standing_eligible).to_string(),
+                    "disabled" => t_str!(i18n, admin_standing_disabled).to_string(),
+                    "not_in_scope" => t_str!(i18n, admin_standing_not_in_scope).to_string(),
                     _ => {
-                        t_string!(i18n, admin_standing_needs_methods, have = have, need = need)
+                        t_str!(i18n, admin_standing_needs_methods, have = have, need = need)
                             .to_string()
                     }
                 }}
             </dd>
-            <dt>{t!(i18n, admin_user_locked)}</dt>
+            <dt>{t_str!(i18n, admin_user_locked)}</dt>
             <dd data-testid="locked">
                 {match view.locked_until {
                     Some(until) => {
                         view! {
-                            <span>{t!(i18n, admin_locked_until)} " " <When secs=until /></span>
+                            <span>{t_str!(i18n, admin_locked_until)} " " <When secs=until /></span>
                         }
                             .into_any()
                     }
-                    None => view! { <span>{t!(i18n, admin_no)}</span> }.into_any(),
+                    None => view! { <span>{t_str!(i18n, admin_no)}</span> }.into_any(),
                 }}
             </dd>
-            <dt>{t!(i18n, admin_user_groups)}</dt>
+            <dt>{t_str!(i18n, admin_user_groups)}</dt>
             <dd>
                 {match groups {
                     Some(g) => view! { <bdi>{g}</bdi> }.into_any(),
-                    None => view! { <span>{t!(i18n, admin_none)}</span> }.into_any(),
+                    None => view! { <span>{t_str!(i18n, admin_none)}</span> }.into_any(),
                 }}
             </dd>
-            <dt>{t!(i18n, admin_user_last_sign_in)}</dt>
+            <dt>{t_str!(i18n, admin_user_last_sign_in)}</dt>
             <dd>{when_or_never(view.last_sign_in)}</dd>
-            <dt>{t!(i18n, admin_user_last_reset)}</dt>
+            <dt>{t_str!(i18n, admin_user_last_reset)}</dt>
             <dd>{when_or_never(view.last_reset)}</dd>
-            <dt>{t!(i18n, admin_user_password_changed)}</dt>
+            <dt>{t_str!(i18n, admin_user_password_changed)}</dt>
             <dd>{when_or_never(view.password_changed_at)}</dd>
-            <dt>{t!(i18n, admin_user_created)}</dt>
+            <dt>{t_str!(i18n, admin_user_created)}</dt>
             <dd>
                 <When secs=view.created_at />
             </dd>
         </dl>
         <table class="admin-table" data-testid="methods">
-            <caption>{t!(i18n, admin_methods_caption)}</caption>
+            <caption>{t_str!(i18n, admin_methods_caption)}</caption>
             <thead>
                 <tr>
-                    <th scope="col">{t!(i18n, admin_col_method)}</th>
-                    <th scope="col">{t!(i18n, admin_col_destination)}</th>
-                    <th scope="col">{t!(i18n, admin_col_verified)}</th>
-                    <th scope="col">{t!(i18n, admin_col_default)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_method)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_destination)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_verified)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_default)}</th>
                 </tr>
             </thead>
             <tbody>{methods}</tbody>
         </table>
-        {no_methods.then(|| view! { <p>{t!(i18n, admin_no_methods)}</p> })}
-        <h3>{t!(i18n, admin_actions_heading)}</h3>
+        {no_methods.then(|| view! { <p>{t_str!(i18n, admin_no_methods)}</p> })}
+        <h3>{t_str!(i18n, admin_actions_heading)}</h3>
         <ProofNotice fresh=view.fresh_proof back_to=back_to />
         <div class="actions">
             {(!from_directory && !is_self && enabled)
-                .then(|| button("disable", t!(i18n, admin_action_disable).into_any()))}
+                .then(|| button("disable", t_str!(i18n, admin_action_disable).into_any()))}
             {(!from_directory && !enabled)
-                .then(|| button("enable", t!(i18n, admin_action_enable).into_any()))}
-            {button("unlock", t!(i18n, admin_action_unlock).into_any())}
-            {button("sign_out", t!(i18n, admin_action_sign_out).into_any())}
-            {button("invite_register", t!(i18n, admin_action_invite_register).into_any())}
-            {button("invite_reset", t!(i18n, admin_action_invite_reset).into_any())}
+                .then(|| button("enable", t_str!(i18n, admin_action_enable).into_any()))}
+            {button("unlock", t_str!(i18n, admin_action_unlock).into_any())}
+            {button("sign_out", t_str!(i18n, admin_action_sign_out).into_any())}
+            {button("invite_register", t_str!(i18n, admin_action_invite_register).into_any())}
+            {button("invite_reset", t_str!(i18n, admin_action_invite_reset).into_any())}
         </div>
         {(!is_self)
             .then(|| {
@@ -253,23 +253,23 @@ fn Detail(view: UserDetailView, action: ServerAction<AdminUserAction>) -> impl I
                     <ActionForm action=action attr:class="danger">
                         <input type="hidden" name="id" value=id />
                         <input type="hidden" name="action" value="clear_security_info" />
-                        <p>{t!(i18n, admin_clear_explained)}</p>
+                        <p>{t_str!(i18n, admin_clear_explained)}</p>
                         <label class="choice">
                             <input type="checkbox" name="confirm" required=true />
-                            {t!(i18n, admin_clear_confirm)}
+                            {t_str!(i18n, admin_clear_confirm)}
                         </label>
                         <button
                             type="submit"
                             data-action="clear_security_info"
                             disabled=move || action.pending().get()
                         >
-                            {t!(i18n, admin_action_clear)}
+                            {t_str!(i18n, admin_action_clear)}
                         </button>
                     </ActionForm>
                 }
             })}
         <p>
-            <a href=USERS>{t!(i18n, admin_users_back)}</a>
+            <a href=USERS>{t_str!(i18n, admin_users_back)}</a>
         </p>
     }
 }

@@ -64,10 +64,10 @@ pub fn UsersPage() -> impl IntoView {
         admin_users(q.q, q.role, q.registered, q.can_reset, q.status, q.after)
     });
     view! {
-        <Page title=move || t_string!(i18n, admin_users_title).to_string() wide=true>
+        <Page title=move || t_str!(i18n, admin_users_title).to_string() wide=true>
             <AdminNav current=HERE />
             <Suspense fallback=move || {
-                view! { <p class="loading">{t!(i18n, loading)}</p> }
+                view! { <p class="loading">{t_str!(i18n, loading)}</p> }
             }>
                 {move || Suspend::new(async move {
                     let q = current();
@@ -104,7 +104,7 @@ fn choice_select(
         <div class="field">
             <label for=id>{label}</label>
             <select id=id name=id>
-                <option value="">{t!(i18n, admin_filter_any)}</option>
+                <option value="">{t_str!(i18n, admin_filter_any)}</option>
                 {options}
             </select>
         </div>
@@ -126,8 +126,8 @@ fn UserList(view: UsersPageView, query: Query) -> impl IntoView {
     });
     let yes_no = || {
         vec![
-            ("yes", t!(i18n, admin_yes).into_any()),
-            ("no", t!(i18n, admin_no).into_any()),
+            ("yes", t_str!(i18n, admin_yes).into_any()),
+            ("no", t_str!(i18n, admin_no).into_any()),
         ]
     };
     let empty = view.users.is_empty();
@@ -139,7 +139,7 @@ fn UserList(view: UsersPageView, query: Query) -> impl IntoView {
     view! {
         <form method="get" action=HERE class="filters" role="search">
             <div class="field">
-                <label for="q">{t!(i18n, admin_filter_search)}</label>
+                <label for="q">{t_str!(i18n, admin_filter_search)}</label>
                 <input
                     type="search"
                     id="q"
@@ -151,75 +151,75 @@ fn UserList(view: UsersPageView, query: Query) -> impl IntoView {
                     value=query.q.clone()
                 />
                 <p class="hint" id="q-hint">
-                    {t!(i18n, admin_help_search)}
+                    {t_str!(i18n, admin_help_search)}
                 </p>
             </div>
             {choice_select(
                 "role",
-                t!(i18n, admin_filter_role).into_any(),
+                t_str!(i18n, admin_filter_role).into_any(),
                 query.role.clone(),
                 vec![
-                    ("user", t!(i18n, admin_role_user).into_any()),
-                    ("admin", t!(i18n, admin_role_admin).into_any()),
+                    ("user", t_str!(i18n, admin_role_user).into_any()),
+                    ("admin", t_str!(i18n, admin_role_admin).into_any()),
                 ],
             )}
             {choice_select(
                 "registered",
-                t!(i18n, admin_filter_registered).into_any(),
+                t_str!(i18n, admin_filter_registered).into_any(),
                 query.registered.clone(),
                 yes_no(),
             )}
             {choice_select(
                 "can_reset",
-                t!(i18n, admin_filter_can_reset).into_any(),
+                t_str!(i18n, admin_filter_can_reset).into_any(),
                 query.can_reset.clone(),
                 yes_no(),
             )}
             {choice_select(
                 "status",
-                t!(i18n, admin_filter_status).into_any(),
+                t_str!(i18n, admin_filter_status).into_any(),
                 query.status.clone(),
                 vec![
-                    ("enabled", t!(i18n, admin_status_enabled).into_any()),
-                    ("disabled", t!(i18n, admin_status_disabled).into_any()),
-                    ("locked", t!(i18n, admin_status_locked).into_any()),
+                    ("enabled", t_str!(i18n, admin_status_enabled).into_any()),
+                    ("disabled", t_str!(i18n, admin_status_disabled).into_any()),
+                    ("locked", t_str!(i18n, admin_status_locked).into_any()),
                 ],
             )}
-            <button type="submit">{t!(i18n, admin_filter_apply)}</button>
+            <button type="submit">{t_str!(i18n, admin_filter_apply)}</button>
         </form>
         <p>
             <a href="/admin/users/add" data-testid="add-users">
-                {t!(i18n, admin_add_users_title)}
+                {t_str!(i18n, admin_add_users_title)}
             </a>
             " · "
             <a href=csv download="users.csv" data-testid="users-csv">
-                {t!(i18n, admin_users_csv)}
+                {t_str!(i18n, admin_users_csv)}
             </a>
         </p>
         <table class="admin-table" data-testid="users">
-            <caption>{t!(i18n, admin_users_caption)}</caption>
+            <caption>{t_str!(i18n, admin_users_caption)}</caption>
             <thead>
                 <tr>
                     // The one order the keyset pages follow, announced as such.
                     <th scope="col" aria-sort="ascending">
-                        {t!(i18n, admin_col_user_id)}
+                        {t_str!(i18n, admin_col_user_id)}
                     </th>
-                    <th scope="col">{t!(i18n, admin_col_name)}</th>
-                    <th scope="col">{t!(i18n, admin_col_email)}</th>
-                    <th scope="col">{t!(i18n, admin_col_role)}</th>
-                    <th scope="col">{t!(i18n, admin_col_status)}</th>
-                    <th scope="col">{t!(i18n, admin_col_methods)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_name)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_email)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_role)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_status)}</th>
+                    <th scope="col">{t_str!(i18n, admin_col_methods)}</th>
                 </tr>
             </thead>
             <tbody>{rows}</tbody>
         </table>
-        {empty.then(|| view! { <p data-testid="no-users">{t!(i18n, admin_no_users)}</p> })}
+        {empty.then(|| view! { <p data-testid="no-users">{t_str!(i18n, admin_no_users)}</p> })}
         {next
             .map(|href| {
                 view! {
                     <p>
                         <a href=href rel="next">
-                            {t!(i18n, admin_next_page)}
+                            {t_str!(i18n, admin_next_page)}
                         </a>
                     </p>
                 }
@@ -248,18 +248,18 @@ fn UserRow(user: UserRowView) -> impl IntoView {
             <td>
                 {move || {
                     if is_admin {
-                        t_string!(i18n, admin_role_admin).to_string()
+                        t_str!(i18n, admin_role_admin).to_string()
                     } else {
-                        t_string!(i18n, admin_role_user).to_string()
+                        t_str!(i18n, admin_role_user).to_string()
                     }
                 }}
             </td>
             <td>
                 {move || {
                     if enabled {
-                        t_string!(i18n, admin_status_enabled).to_string()
+                        t_str!(i18n, admin_status_enabled).to_string()
                     } else {
-                        t_string!(i18n, admin_status_disabled).to_string()
+                        t_str!(i18n, admin_status_disabled).to_string()
                     }
                 }}
                 {user
@@ -267,7 +267,7 @@ fn UserRow(user: UserRowView) -> impl IntoView {
                     .then(|| {
                         view! {
                             " · "
-                            {t!(i18n, admin_member_from_directory)}
+                            {t_str!(i18n, admin_member_from_directory)}
                         }
                     })}
             </td>

@@ -194,7 +194,8 @@ async fn issue(
             let effects = match (&user, &matched) {
                 (Some(u), Some(_)) => vec![Effect::Send(notices::code(s, policy, u, message, now))],
                 _ => {
-                    let locale = s.config.default_locale.clone();
+                    let locale =
+                        notices::flow_locale().unwrap_or_else(|| s.config.default_locale.clone());
                     vec![Effect::StandIn(notices::code_in(
                         policy, locale, message, now,
                     ))]

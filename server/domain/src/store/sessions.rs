@@ -13,6 +13,8 @@ pub struct SessionRow {
     pub expires_at: Timestamp,
     /// The account is an admin's (their sessions idle out sooner).
     pub is_admin: bool,
+    /// The account's saved language, if any.
+    pub locale: Option<String>,
 }
 
 pub async fn insert<'e>(
@@ -40,7 +42,7 @@ pub async fn find<'e>(
     id_hash: &str,
 ) -> Result<Option<SessionRow>, DomainError> {
     let row = sqlx::query(
-        "SELECT s.user_id, s.authenticated_at, s.last_seen_at, s.expires_at, u.role FROM sessions s \
+        "SELECT s.user_id, s.authenticated_at, s.last_seen_at, s.expires_at, u.role, u.locale FROM sessions s \
          JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND u.enabled = 1",
     )
     .bind(id_hash)
@@ -53,6 +55,7 @@ pub async fn find<'e>(
             last_seen_at: Timestamp(r.try_get("last_seen_at")?),
             expires_at: Timestamp(r.try_get("expires_at")?),
             is_admin: r.try_get::<String, _>("role")? == "admin",
+            locale: r.try_get("locale")?,
         })
     })
     .transpose()

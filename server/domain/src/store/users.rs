@@ -196,6 +196,20 @@ pub async fn add_skip<'e>(
     Ok(r.rows_affected() == 1)
 }
 
+/// Saves the account's language (`None`: follow the browser again).
+pub async fn set_locale<'e>(
+    exec: impl Exec<'e>,
+    user_id: i64,
+    locale: Option<&str>,
+) -> Result<(), DomainError> {
+    sqlx::query("UPDATE users SET locale = $1 WHERE id = $2")
+        .bind(locale)
+        .bind(user_id)
+        .execute(exec)
+        .await?;
+    Ok(())
+}
+
 /// Enabled admins other than `except` who have an email address, with
 /// their language.
 pub async fn admin_addresses<'e>(
