@@ -12,7 +12,7 @@ use sspr_domain::users::Role;
 use sspr_domain::{Clock, both_backends, policy_history, store};
 
 use crate::harness::{ORIGIN, Reply, TestApp, enc, form};
-use crate::reset::{add_registered_user, start};
+use crate::reset::{add_registered_user, email_code};
 
 both_backends!(
     every_admin_function_answers_only_an_admin,
@@ -478,23 +478,7 @@ async fn groups_are_managed_with_audit_and_refusals(t: &TestDb) {
 
 /// A reset by `login` through the email gate; the answer to the code.
 async fn through_the_first_gate(app: &TestApp, login: &str) -> Reply {
-    let (r, cookies) = start(app, login).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let address = format!("{login}@home.example");
-    let sent = app
-        .post_js(
-            "/api/reset_email",
-            &format!("address={}", enc(&address)),
-            Some(&cookies),
-        )
-        .await;
-    assert_eq!(
-        sent.header("location"),
-        Some("/reset/code"),
-        "{}",
-        sent.body
-    );
-    let (code, _) = sspr_domain::testkit::last_code(&app.services, &address).await;
+    let (cookies, code) = email_code(app, login).await;
     app.post_js("/api/reset_verify", &format!("code={code}"), Some(&cookies))
         .await
 }

@@ -37,15 +37,20 @@ impl Reply {
             .filter_map(|v| v.to_str().ok().map(str::to_owned))
             .collect()
     }
-    /// The value of the session cookie this reply sets, if any.
-    pub fn session(&self) -> Option<String> {
+    /// The value this reply sets for cookie `name`, if it sets one.
+    pub fn cookie(&self, name: &str) -> Option<String> {
         self.set_cookies()
             .iter()
             .find_map(|c| {
-                c.strip_prefix("sspr_session=")
+                c.strip_prefix(name)
+                    .and_then(|r| r.strip_prefix('='))
                     .map(|r| r.split(';').next().unwrap_or("").to_owned())
             })
             .filter(|v| !v.is_empty())
+    }
+    /// The value of the session cookie this reply sets, if any.
+    pub fn session(&self) -> Option<String> {
+        self.cookie("sspr_session")
     }
     /// Headers without the per-response CSP nonce, for equality checks.
     pub fn comparable_headers(&self) -> BTreeMap<String, String> {
@@ -118,12 +123,7 @@ impl TestApp {
             .post_js("/api/sign_in", &form(login, PASSWORD), None)
             .await;
         let flow = r
-            .set_cookies()
-            .into_iter()
-            .find_map(|c| {
-                c.strip_prefix("sspr_signin=")
-                    .map(|v| v.split(';').next().unwrap_or("").to_owned())
-            })
+            .cookie("sspr_signin")
             .expect("the second factor's flow cookie");
         let cookie = format!("sspr_signin={flow}");
         let r = self

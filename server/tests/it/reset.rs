@@ -51,6 +51,30 @@ pub(crate) async fn start(app: &TestApp, login: &str) -> (Reply, String) {
     (r, cookies)
 }
 
+/// Steps 1 and 2 up to the code: starts a reset for `login` (registered
+/// with `{login}@home.example`) and has the code mailed; the wizard's
+/// cookies and the code.
+pub(crate) async fn email_code(app: &TestApp, login: &str) -> (String, String) {
+    let (r, cookies) = start(app, login).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let address = format!("{login}@home.example");
+    let sent = app
+        .post_js(
+            "/api/reset_email",
+            &format!("address={}", enc(&address)),
+            Some(&cookies),
+        )
+        .await;
+    assert_eq!(
+        sent.header("location"),
+        Some("/reset/code"),
+        "{}",
+        sent.body
+    );
+    let (code, _) = sspr_domain::testkit::last_code(&app.services, &address).await;
+    (cookies, code)
+}
+
 /// A user with a registered email, `{login}@home.example`.
 pub(crate) async fn add_registered_user(app: &TestApp, login: &str) -> i64 {
     add_registered(app, login, Role::User).await

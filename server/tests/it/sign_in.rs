@@ -46,14 +46,7 @@ async fn an_admin_signs_in_with_a_code_without_javascript(t: &TestDb) {
     assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
     assert_eq!(r.header("location"), Some("/sign-in/verify"));
     assert!(r.session().is_none(), "no session after the password alone");
-    let flow = r
-        .set_cookies()
-        .into_iter()
-        .find_map(|c| {
-            c.strip_prefix("sspr_signin=")
-                .map(|v| v.split(';').next().unwrap_or("").to_owned())
-        })
-        .unwrap();
+    let flow = r.cookie("sspr_signin").unwrap();
     let cookie = format!("sspr_signin={flow}");
 
     let page = app.get("/sign-in/verify", Some(&cookie)).await;
