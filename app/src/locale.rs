@@ -1,7 +1,9 @@
-//! Locale negotiation: `?lang=` beats the preference cookie, which beats
+//! Locale negotiation: `?lang=` beats the signed-in account's saved
+//! language, which beats the preference cookie, which beats
 //! `Accept-Language`, which beats the configured default. The server runs
 //! this once per request and hands the result to leptos_i18n through its
 //! cookie, so the page, its `<html lang dir>` and the hydrated client agree.
+//! Also here: the page's catalog for the browser (`LocaleProvider`).
 
 use crate::i18n::*;
 
@@ -88,7 +90,7 @@ pub fn from_accept_language(header: &str) -> Option<Locale> {
 }
 
 /// Makes and provides the request's locale context on the server, before
-/// `I18nContextProvider`, which then uses it instead of making its own.
+/// `LocaleProvider`, which then uses it instead of making its own.
 ///
 /// Why: leptos_i18n 0.6.2 makes its context with an isomorphic effect (it
 /// copies the locale into its cookie signal, and leptos_use's cookie effect

@@ -74,10 +74,22 @@ for (const { tag, dir } of LANGUAGES) {
       await page.locator("form[action='/api/setup_finish'] button[type=submit]").click();
       await expect(page).toHaveURL(/\/security-info$/);
       await step(page, "security_info_title", "security-info");
-      // The saved language: My account offers it, selected.
+      // Saved on My account, the language follows the account to a
+      // browser that asks for English.
       await page.goto("/account");
       await step(page, "account_title", "account");
       await expect(page.locator("#account-lang")).toHaveValue(tag);
+      await page.locator("form.account-language button[type=submit]").click();
+      await expect(page).toHaveURL(new RegExp(`/account\\?lang=${tag}$`));
+      await page.context().clearCookies();
+      await page.goto("/sign-in?lang=en");
+      await signIn(page, login, password);
+      await expect(page).toHaveURL(/\/account$/);
+      // The next page load is in the account's language (the signed-in
+      // page itself came by client-side navigation, still in English).
+      await page.goto("/account");
+      await expect(page.locator("html")).toHaveAttribute("lang", tag);
+      await expect(page.locator("h1")).toHaveText(text["account_title"]);
       await page.context().clearCookies();
 
       await beginReset(page, login, tag, true);

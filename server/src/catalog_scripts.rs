@@ -2,8 +2,9 @@
 //! CatalogScript`): `/i18n/<tag>.<hash>.js`, one file per language, so a
 //! page's first download carries its own language only and a browser
 //! fetches it once (the name changes with the content: `immutable`, as
-//! `assets::cache_control` gives any hashed build file). Compressed once
-//! per process with brotli, like the build's files; the plain bytes for a
+//! `assets::cache_control` gives any hashed build file). Each is compressed
+//! with brotli once per process, when its language is first asked for
+//! (~50 KB, tens of milliseconds at the best quality); the plain bytes for a
 //! browser that does not take brotli.
 
 use std::sync::OnceLock;
@@ -16,11 +17,17 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 use app::locale::{CATALOG_PREFIX, catalog_scripts};
 
-/// A catalog script and its brotli bytes.
+/// A catalog script and, once asked for, its brotli bytes.
 struct Compressed {
     path: &'static str,
     plain: &'static str,
-    brotli: Vec<u8>,
+    brotli: OnceLock<Vec<u8>>,
+}
+
+impl Compressed {
+    fn brotli(&self) -> &[u8] {
+        self.brotli.get_or_init(|| brotli_of(self.plain.as_bytes()))
+    }
 }
 
 fn compressed() -> &'static [Compressed] {
@@ -31,7 +38,7 @@ fn compressed() -> &'static [Compressed] {
             .map(|s| Compressed {
                 path: &s.path,
                 plain: &s.text,
-                brotli: brotli_of(s.text.as_bytes()),
+                brotli: OnceLock::new(),
             })
             .collect()
     })
@@ -76,8 +83,9 @@ async fn serve(Path(file): Path<String>, headers: HeaderMap) -> Response {
             });
             name.eq_ignore_ascii_case("br") && !refused
         });
-    let mut res = if takes_brotli && !script.brotli.is_empty() {
-        let mut res = script.brotli.clone().into_response();
+    let packed = if takes_brotli { script.brotli() } else { &[] };
+    let mut res = if !packed.is_empty() {
+        let mut res = packed.to_vec().into_response();
         res.headers_mut()
             .insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
         res

@@ -65,6 +65,18 @@ pub async fn sign_out() -> Result<(), AppError> {
     crate::ssr::auth::sign_out().await
 }
 
+/// Switches the pages to language `lang` and goes back to `back` (a local
+/// path) in it; while someone is signed in, saves it on their account too.
+/// A plain form posts here (the header's picker, My account), so the page
+/// loads anew in the language: the browser holds one language's texts.
+#[server(prefix = "/api", endpoint = "choose_language")]
+pub async fn choose_language(
+    lang: String,
+    #[server(default)] back: String,
+) -> Result<(), AppError> {
+    crate::ssr::auth::choose_language(lang, back).await
+}
+
 /// The signed-in account, or `None`.
 #[server(prefix = "/api", endpoint = "current_account")]
 pub async fn current_account() -> Result<Option<AccountView>, AppError> {

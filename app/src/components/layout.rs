@@ -34,14 +34,17 @@ pub fn Layout(children: Children) -> impl IntoView {
     }
 }
 
-/// A plain GET form: works without JavaScript (the server reads `?lang=`
-/// and remembers it in the locale cookie, and on the account of whoever is
-/// signed in), and with it alike.
+/// A plain form that posts to `choose_language`, with or without
+/// JavaScript: the page loads anew in the chosen language (the browser has
+/// the texts of one language only), which is also saved on the account of
+/// whoever is signed in. A link with `?lang=` changes the language too.
 #[component]
 fn LanguagePicker() -> impl IntoView {
     let i18n = use_i18n();
+    let back = use_location().pathname;
     view! {
-        <form class="language-picker" method="get">
+        <form class="language-picker" method="post" action="/api/choose_language">
+            <input type="hidden" name="back" value=back />
             <label for="lang">{t_str!(i18n, nav_language)}</label>
             <select id="lang" name="lang">
                 <LanguageOptions />

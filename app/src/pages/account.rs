@@ -97,9 +97,10 @@ fn AccountCard(account: AccountView) -> impl IntoView {
                     <p>{t_str!(i18n, account_change_password_desc)}</p>
                 </li>
             </ul>
-            // The same `?lang=` as the header's picker: while signed in, it
-            // is saved on the account (`middleware::locale`).
-            <form class="account-language" method="get" action="/account">
+            // The header's picker saves the language too; here it is
+            // explained, next to the account it belongs to.
+            <form class="account-language" method="post" action="/api/choose_language">
+                <input type="hidden" name="back" value="/account" />
                 <label for="account-lang">{t_str!(i18n, account_language)}</label>
                 <p class="hint" id="account-lang-hint">
                     {t_str!(i18n, account_language_hint)}

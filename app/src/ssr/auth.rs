@@ -145,6 +145,31 @@ pub async fn sign_out() -> Result<(), AppError> {
     Ok(())
 }
 
+pub async fn choose_language(lang: String, back: String) -> Result<(), AppError> {
+    use crate::i18n::I18nLocaleTrait;
+
+    let locale = crate::locale::match_tag(&lang).ok_or(AppError::BadRequest)?;
+    let st = state()?;
+    let s = &st.services;
+    if let Some(token) = session_token(&st.cookies).await
+        && let Some(user) = auth::current_user(s, &token, s.now())
+            .await
+            .map_err(AppError::from)?
+    {
+        users::set_locale(s.db.pool(), user.id, Some(locale.as_str()))
+            .await
+            .map_err(AppError::from)?;
+    }
+    // `?lang=` on the way back sets the language cookie
+    // (`middleware::locale`); the page's own query is not kept.
+    let path = local_path(&back)
+        .and_then(|p| p.split(['?', '#']).next())
+        .filter(|p| !p.is_empty())
+        .unwrap_or("/");
+    leptos_axum::redirect(&format!("{path}?lang={}", locale.as_str()));
+    Ok(())
+}
+
 pub async fn current_account() -> Result<Option<AccountView>, AppError> {
     let st = state()?;
     let s = &st.services;

@@ -1,7 +1,8 @@
 //! Every message the product sends is built here: who receives it, in
-//! which language (the user's saved one, else the language of the page
-//! that caused it, else the organisation's default — decided once, in
-//! [`locale_of`]), with which template and idempotency key. The
+//! which language (the user's saved one, else the organisation's default —
+//! decided once, in [`locale_of`]; a code asked for on a page, in that
+//! page's language before the default: [`code_locale_of`]), with which
+//! template and idempotency key. The
 //! messages are queued in the caller's transaction, so a notice leaves if
 //! and only if the change it tells of commits.
 
@@ -14,14 +15,24 @@ use crate::{DomainError, Services, Timestamp, store};
 
 tokio::task_local! {
     /// The language of the request being served, set around each request
-    /// by the server's locale middleware: a message caused by a page is
-    /// written in that page's language when its recipient saved none.
-    /// Work outside a request (jobs, the CLI) has none.
+    /// by the server's locale middleware. Work outside a request (jobs, the
+    /// CLI) has none.
     pub static FLOW_LOCALE: String;
 }
 
-/// The language to write to `user` in.
+/// The language to write to `user` in: theirs, else the organisation's.
+/// Not the page's: most notices are caused by someone else (an attacker's
+/// wrong passwords lock the account, an admin disables it), whose page
+/// language must not choose the words of a security notice.
 pub fn locale_of(s: &Services, user: &User) -> String {
+    user.locale
+        .clone()
+        .unwrap_or_else(|| s.config.default_locale.clone())
+}
+
+/// The language of a code `user` asked for on the page being served: theirs,
+/// else that page's (they are reading it), else the organisation's.
+pub fn code_locale_of(s: &Services, user: &User) -> String {
     match &user.locale {
         Some(saved) => saved.clone(),
         None => flow_locale().unwrap_or_else(|| s.config.default_locale.clone()),
@@ -55,7 +66,7 @@ pub struct Code<'a> {
 /// A one-time code for its destination, never delivered after it expires
 /// (docs/security.md #59).
 pub fn code(s: &Services, policy: &Policy, user: &User, c: Code<'_>, now: Timestamp) -> NewMessage {
-    code_in(policy, locale_of(s, user), c, now)
+    code_in(policy, code_locale_of(s, user), c, now)
 }
 
 /// The code message in `locale`: `code` without an account, for the

@@ -2,9 +2,11 @@
 //! saved language > cookie > Accept-Language > default) and tells
 //! leptos_i18n through its cookie, rewritten on the request, so SSR,
 //! `<html lang dir>`, server functions and the hydrated client all agree.
-//! An explicit `?lang=` is remembered for a year, and saved on the account
-//! when someone is signed in. The request runs with its language as the
-//! flow's (`notices::FLOW_LOCALE`), for the messages it causes.
+//! An explicit `?lang=` is remembered in the cookie for a year; it is never
+//! saved on the account here: a GET changes nothing stored (docs/security.md
+//! #44), so saving is the `choose_language` form's, a POST. The request
+//! runs with its language as the flow's (`notices::FLOW_LOCALE`), for the
+//! codes it sends.
 
 use std::sync::Arc;
 
@@ -15,16 +17,17 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use http::{HeaderValue, header};
 
 use app::i18n::{I18nLocaleTrait, Locale};
-use app::locale::{COOKIE_NAME, negotiate};
+use app::locale::{CATALOG_PREFIX, COOKIE_NAME, negotiate};
 use app::ssr::CookiePolicy;
-use sspr_domain::{Services, notices, sessions, users};
+use sspr_domain::{Services, notices, sessions};
 
 #[derive(Clone)]
 pub struct LocalePolicy {
     pub default: Locale,
     pub services: Arc<Services>,
     pub cookies: CookiePolicy,
-    /// The built files' URL prefix: no session is looked up for those.
+    /// The built files' URL prefix: no session is looked up for those (nor
+    /// for the catalog scripts).
     pub assets: Arc<str>,
 }
 
@@ -56,7 +59,10 @@ pub async fn negotiate_locale(
     };
     let cookie_lang = value_of(COOKIE_NAME);
     let session = match value_of(p.cookies.session_name()) {
-        Some(token) if !req.uri().path().starts_with(&*p.assets) => {
+        Some(token)
+            if !req.uri().path().starts_with(&*p.assets)
+                && !req.uri().path().starts_with(CATALOG_PREFIX) =>
+        {
             signed_in(&p.services, &token).await
         }
         _ => None,
@@ -73,15 +79,6 @@ pub async fn negotiate_locale(
         p.default,
     );
     let tag = chosen.locale.as_str();
-    if let Some(s) = session.as_ref().filter(|_| chosen.explicit)
-        && s.locale.as_deref() != Some(tag)
-    {
-        // A language is no secret and no privilege: failing to save it
-        // leaves the page in the chosen language anyway.
-        if let Err(e) = users::set_locale(p.services.db.pool(), s.user_id, Some(tag)).await {
-            tracing::warn!(error = %e, "could not save the account's language");
-        }
-    }
 
     let mut rebuilt: Vec<String> = cookies
         .iter()

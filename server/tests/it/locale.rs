@@ -172,14 +172,17 @@ async fn a_saved_language_beats_the_cookie_and_the_browser(t: &TestDb) {
     let session = app.sign_in("mika").await.session().unwrap();
     let cookie = format!("sspr_session={session}");
     assert_eq!(saved_locale(&app, "mika").await, None);
-    // Choosing on My account (the same `?lang=` as the header's picker).
-    let r = app.get("/account?lang=ja-JP", Some(&cookie)).await;
-    assert_eq!(r.status, StatusCode::OK);
-    assert!(r.body.contains(r#"<html lang="ja-JP""#));
-    assert!(
-        r.body
-            .contains(&escaped(&catalog_text("ja-JP", "account_language")))
-    );
+    // Choosing on My account (or in the header's picker): a form post.
+    let r = app
+        .post_html_with_cookie(
+            "/api/choose_language",
+            "lang=ja-JP&back=%2Faccount%3Fx%3D1",
+            "/account",
+            &cookie,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    assert_eq!(r.header("location"), Some("/account?lang=ja-JP"));
     assert_eq!(saved_locale(&app, "mika").await.as_deref(), Some("ja-JP"));
     // Another browser (its own cookie and languages) shows the account's.
     let req = http::Request::get("/account")
@@ -192,14 +195,49 @@ async fn a_saved_language_beats_the_cookie_and_the_browser(t: &TestDb) {
         r.body.contains(r#"<html lang="ja-JP""#),
         "saved beats cookie"
     );
-    // `?lang=` still wins for the page, and is saved in turn.
+    assert!(
+        r.body
+            .contains(&escaped(&catalog_text("ja-JP", "account_language")))
+    );
+    // A link's `?lang=` chooses the page's language, and saves nothing: a
+    // GET changes nothing stored (docs/security.md #44), so a link from
+    // anywhere cannot change the account.
     let r = app.get("/account?lang=ar", Some(&cookie)).await;
     assert!(r.body.contains(r#"<html lang="ar" dir="rtl""#));
-    assert_eq!(saved_locale(&app, "mika").await.as_deref(), Some("ar"));
-    // Signed out, the same `?lang=` saves nothing on anyone.
-    let r = app.get("/sign-in?lang=ko", None).await;
-    assert!(r.body.contains(r#"<html lang="ko""#));
-    assert_eq!(saved_locale(&app, "mika").await.as_deref(), Some("ar"));
+    assert_eq!(saved_locale(&app, "mika").await.as_deref(), Some("ja-JP"));
+    // A cross-site post is refused before anything is read.
+    let req = http::Request::post("/api/choose_language")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", &cookie)
+        .header("origin", "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .body(axum::body::Body::from("lang=ko&back=%2F"))
+        .unwrap();
+    assert_eq!(app.send(req).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(saved_locale(&app, "mika").await.as_deref(), Some("ja-JP"));
+    // Signed out, the picker changes the page's language only; an unknown
+    // language and a foreign `back` are refused or ignored.
+    let r = app
+        .post_html(
+            "/api/choose_language",
+            "lang=ko&back=%2F%2Fevil.example",
+            "/sign-in",
+        )
+        .await;
+    assert_eq!(r.header("location"), Some("/?lang=ko"));
+    let r = app
+        .post_html(
+            "/api/choose_language",
+            "lang=xx&back=%2Fsign-in",
+            "/sign-in",
+        )
+        .await;
+    assert!(
+        r.header("location").is_some_and(|l| l.contains("__err")),
+        "{:?}",
+        r.headers
+    );
+    assert_eq!(saved_locale(&app, "mika").await.as_deref(), Some("ja-JP"));
 }
 
 /// The language of the newest message to `to`.
@@ -262,6 +300,20 @@ async fn messages_follow_the_saved_language_else_the_page(t: &TestDb) {
     app.clock.advance(600);
     send_code("de").await;
     assert_eq!(last_message_locale(&app, address).await, "ko");
+
+    // A notice someone else causes is not in their page's language: wrong
+    // passwords typed on a Hebrew page lock the account, and its owner
+    // (who saved none) is told in the organisation's language.
+    app.add_user("kai", Role::User).await;
+    for i in 0..10 {
+        app.post_js(
+            "/api/sign_in",
+            &form("kai", &format!("wrong {i}")),
+            Some("i18n_pref_locale=he-IL"),
+        )
+        .await;
+    }
+    assert_eq!(last_message_locale(&app, "kai@contoso.example").await, "en");
 }
 
 async fn a_reset_for_a_japanese_user_mails_japanese_through_smtp(t: &TestDb) {
