@@ -8,6 +8,7 @@ use leptos::server_fn::codec::JsonEncoding;
 use serde::{Deserialize, Serialize};
 
 use crate::i18n::*;
+use crate::plural::plural;
 use sspr_proto::Reason;
 
 /// Each variant's code is its name in snake_case: serde writes it as the
@@ -436,29 +437,40 @@ impl AppError {
                 td_str!(locale, error_phone_type_not_supported).to_string()
             }
             AppError::AlreadyRegistered => td_str!(locale, error_already_registered).to_string(),
-            AppError::Throttled { retry_after_secs } => {
-                td_str!(
-                    locale,
-                    error_throttled,
-                    minutes = retry_after_secs.div_ceil(60)
-                )
-            }
-            AppError::ResendTooSoon { retry_after_secs } => {
-                td_str!(locale, error_resend_too_soon, seconds = retry_after_secs)
-            }
+            AppError::Throttled { retry_after_secs } => plural(
+                td_str!(locale, error_throttled),
+                locale,
+                "minutes",
+                retry_after_secs.div_ceil(60),
+            ),
+            AppError::ResendTooSoon { retry_after_secs } => plural(
+                td_str!(locale, error_resend_too_soon),
+                locale,
+                "seconds",
+                *retry_after_secs,
+            ),
             AppError::NoPendingCode => td_str!(locale, error_no_pending_code).to_string(),
             AppError::CodeFormat { digits } => {
                 td_str!(locale, error_code_format, digits = digits)
             }
-            AppError::WrongCode { attempts_left } => {
-                td_str!(locale, error_wrong_code, attempts_left = attempts_left)
-            }
-            AppError::AnswersIncomplete { need } => {
-                td_str!(locale, error_answers_incomplete, need = need)
-            }
-            AppError::WrongAnswers { attempts_left } => {
-                td_str!(locale, error_wrong_answers, attempts_left = attempts_left)
-            }
+            AppError::WrongCode { attempts_left } => plural(
+                td_str!(locale, error_wrong_code),
+                locale,
+                "attempts_left",
+                *attempts_left,
+            ),
+            AppError::AnswersIncomplete { need } => plural(
+                td_str!(locale, error_answers_incomplete),
+                locale,
+                "need",
+                *need,
+            ),
+            AppError::WrongAnswers { attempts_left } => plural(
+                td_str!(locale, error_wrong_answers),
+                locale,
+                "attempts_left",
+                *attempts_left,
+            ),
             AppError::CodeExpired => td_str!(locale, error_code_expired).to_string(),
             AppError::TooManyAttempts => td_str!(locale, error_too_many_attempts).to_string(),
             AppError::NotEnoughMethods { have, need } => {
@@ -468,9 +480,12 @@ impl AppError {
                 td_str!(locale, error_reauthentication_required).to_string()
             }
             AppError::LastMethod => td_str!(locale, error_last_method).to_string(),
-            AppError::QuestionsCount { need } => {
-                td_str!(locale, error_questions_count, need = need)
-            }
+            AppError::QuestionsCount { need } => plural(
+                td_str!(locale, error_questions_count),
+                locale,
+                "need",
+                *need,
+            ),
             AppError::QuestionUnknown { index } => {
                 td_str!(locale, error_question_unknown, index = index)
             }
@@ -549,8 +564,8 @@ impl AppError {
 /// One password rule as a sentence, for the checklist and for errors.
 pub fn reason_text(locale: Locale, reason: Reason, min: u64, max: u64) -> String {
     match reason {
-        Reason::TooShort => td_str!(locale, password_rule_too_short, min = min),
-        Reason::TooLong => td_str!(locale, password_rule_too_long, max = max),
+        Reason::TooShort => plural(td_str!(locale, password_rule_too_short), locale, "min", min),
+        Reason::TooLong => plural(td_str!(locale, password_rule_too_long), locale, "max", max),
         Reason::ControlCharacter => td_str!(locale, password_rule_control_character).to_string(),
         Reason::PersonalInfo => td_str!(locale, password_rule_personal_info).to_string(),
         Reason::Common => td_str!(locale, password_rule_common).to_string(),

@@ -37,6 +37,7 @@ pub mod error;
 mod lazy_pages;
 pub mod locale;
 mod pages;
+pub mod plural;
 mod resource;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -60,6 +61,7 @@ use crate::pages::sign_in::SignInPage;
 /// The HTML document. `lang` and `dir` on `<html>` come from the locale
 /// (leptos_i18n inserts them), never hard-coded here.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let hydrate = !locale::request_is_pseudo();
     view! {
         <!DOCTYPE html>
         <html>
@@ -74,7 +76,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 {use_context::<HelpdeskContact>()
                     .filter(|h| !h.0.is_empty())
                     .map(|h| view! { <meta name=HelpdeskContact::META_NAME content=h.0 /> })}
-                <HydrationScripts options />
+                // Not in a pseudo-locale, which the wasm does not know.
+                {hydrate.then(|| view! { <HydrationScripts options /> })}
                 <MetaTags />
             </head>
             <body>

@@ -70,6 +70,39 @@ pub fn ready<T: Default>(value: impl std::future::Future<Output = T>) -> T {
 pub const LANGUAGE_NAMES: &[(&str, &str)] =
     include!(concat!(env!("OUT_DIR"), "/language_names.rs"));
 
+/// Whether `locale` is a pseudo-locale (`app/build.rs`): the only locales
+/// without a name of their own. Only server builds have them.
+pub fn is_pseudo(locale: Locale) -> bool {
+    !LANGUAGE_NAMES
+        .iter()
+        .any(|(tag, _)| *tag == locale.as_str())
+}
+
+/// Whether the request being rendered is in a pseudo-locale (the locale
+/// middleware leaves the chosen one in the request's cookie header). Such
+/// a page is served without the wasm, as a browser without JavaScript
+/// sees it.
+pub fn request_is_pseudo() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use leptos::prelude::use_context;
+        let Some(parts) = use_context::<http::request::Parts>() else {
+            return false;
+        };
+        parts
+            .headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|c| c.trim().strip_prefix(COOKIE_NAME)?.strip_prefix('='))
+            .filter_map(match_tag)
+            .any(is_pseudo)
+    }
+    #[cfg(not(feature = "ssr"))]
+    false
+}
+
 /// Picks from an `Accept-Language` header, honouring q-values.
 pub fn from_accept_language(header: &str) -> Option<Locale> {
     let mut ranked: Vec<(f32, usize, &str)> = header

@@ -56,23 +56,27 @@ fn LanguagePicker() -> impl IntoView {
     }
 }
 
-/// One `<option>` per language, in its own name, the page's selected.
+/// One `<option>` per language, in its own name, the page's selected. The
+/// pseudo-locales (`app/build.rs`) have no name and are listed only on their
+/// own pages, so that the picker shows the page's language there too.
 #[component]
 pub fn LanguageOptions() -> impl IntoView {
     let i18n = use_i18n();
+    let current = i18n.get_locale_untracked();
     Locale::get_all()
         .iter()
-        .map(|l| {
+        .filter_map(|l| {
             let l = *l;
             let name = LANGUAGE_NAMES
                 .iter()
                 .find(|(tag, _)| *tag == l.as_str())
-                .map_or(l.as_str(), |(_, name)| name);
-            view! {
+                .map(|(_, name)| *name)
+                .or_else(|| (l == current).then_some(l.as_str()))?;
+            Some(view! {
                 <option value=l.as_str() lang=l.as_str() selected=move || i18n.get_locale() == l>
                     {name}
                 </option>
-            }
+            })
         })
         .collect_view()
 }

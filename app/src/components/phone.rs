@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use sspr_proto::PhoneChannel;
+use sspr_proto::views::PhoneRegion;
 
 use crate::components::field::{Input, TextField};
 use crate::i18n::*;
@@ -12,7 +13,7 @@ use crate::i18n::*;
 /// is read out with the field.
 #[component]
 pub fn PhoneFields(
-    regions: Vec<String>,
+    regions: Vec<PhoneRegion>,
     default_region: String,
     sms: bool,
     voice: bool,
@@ -34,14 +35,17 @@ pub fn PhoneFields(
     view! {
         <div class="field">
             <label for="region">{t_str!(i18n, field_country)}</label>
-            <select id="region" name="region" autocomplete="country">
+            // Names from CLDR in the page's language, made by the server
+            // (no country table in the wasm); `data-locale-data` tells the
+            // pseudo-locale gate they are not catalog text.
+            <select id="region" name="region" autocomplete="country" data-locale-data="">
                 {regions
-                    .iter()
+                    .into_iter()
                     .map(|r| {
-                        let selected = *r == default_region;
+                        let selected = r.code == default_region;
                         view! {
-                            <option value=r.clone() selected=selected>
-                                {region_name(r)}
+                            <option value=r.code selected=selected>
+                                {region_label(&r.name, r.calling_code)}
                             </option>
                         }
                     })
@@ -85,22 +89,9 @@ pub fn PhoneFields(
     }
 }
 
-/// Region codes are shown as themselves with the country calling code; the
-/// browser's own country names would need a large table in the wasm.
-fn region_name(r: &str) -> String {
-    let code = match r {
-        "US" => "+1",
-        "IL" => "+972",
-        "JP" => "+81",
-        "TW" => "+886",
-        "GB" => "+44",
-        "DE" => "+49",
-        "FR" => "+33",
-        _ => "",
-    };
-    if code.is_empty() {
-        r.to_owned()
-    } else {
-        format!("{r} ({code})")
-    }
+/// `Japan (+81)`. The calling code is a left-to-right isolate (U+2066 …
+/// U+2069), so a right-to-left page shows `(+81)`, not `(81+)`; an option
+/// holds text only, no `<bdi>`.
+fn region_label(name: &str, calling_code: u16) -> String {
+    format!("{name} (\u{2066}+{calling_code}\u{2069})")
 }

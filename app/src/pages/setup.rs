@@ -20,6 +20,7 @@ use crate::components::page::{Page, PageHeading};
 use crate::components::phone::PhoneFields;
 use crate::error::AppError;
 use crate::i18n::*;
+use crate::plural::plural;
 use crate::resource;
 
 const SIGN_IN: &str = "/sign-in?next=%2Fsecurity-info%2Fsetup";
@@ -475,7 +476,14 @@ pub fn SetupQuestionsPage() -> impl IntoView {
                     view! {
                         <PageHeading>{t_str!(i18n, setup_questions_title)}</PageHeading>
                         <Progress have=v.have need=v.need />
-                        <p>{t!(i18n, setup_questions_intro, count = count)}</p>
+                        <p>
+                            {plural(
+                                t_str!(i18n, setup_questions_intro),
+                                i18n.get_locale_untracked(),
+                                "count",
+                                count,
+                            )}
+                        </p>
                         <p class="notice">{t_str!(i18n, setup_questions_not_alone)}</p>
                         <ErrorAlert error />
                         <ActionForm action=action>

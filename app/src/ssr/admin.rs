@@ -17,9 +17,8 @@ use sspr_proto::admin::{
 };
 
 use super::setup::REAUTH_WINDOW_SECS;
-use super::{AppState, client_ip, cookie_jar, session_token};
+use super::{AppState, client_ip, request_locale, session_token};
 use crate::error::AppError;
-use crate::i18n::Locale;
 use crate::pages::admin::members_href;
 
 /// Rows of the audit log and of the history per page.
@@ -84,16 +83,6 @@ impl Admin {
     async fn editor(&self) -> Editor {
         Editor::admin(self.user.id, &self.user.login_display, client_ip().await)
     }
-}
-
-/// The request's language: `middleware::locale` always leaves the chosen
-/// one in the cookie header.
-pub async fn request_locale() -> Locale {
-    cookie_jar()
-        .await
-        .get(crate::locale::COOKIE_NAME)
-        .and_then(|c| crate::locale::match_tag(c.value()))
-        .unwrap_or_default()
 }
 
 fn scope_name(s: SsprScope) -> &'static str {

@@ -13,7 +13,8 @@ use sspr_proto::admin::{
     UsersPageView,
 };
 
-use super::admin::{admin, request_locale};
+use super::admin::admin;
+use super::request_locale;
 use crate::error::AppError;
 
 impl From<ActionError> for AppError {

@@ -5,6 +5,7 @@ use sspr_domain::outbox::Template;
 
 use crate::i18n::*;
 use crate::locale::match_tag;
+use crate::plural::plural;
 
 pub struct Rendered {
     pub subject: String,
@@ -30,24 +31,39 @@ pub fn render(template: &Template, locale: &str) -> Rendered {
             minutes,
         } => Rendered {
             subject: td_str!(l, mail_account_locked_subject).to_string(),
-            body: td_str!(
+            body: plural(
+                &td_str!(l, mail_account_locked_body, name = display_name),
                 l,
-                mail_account_locked_body,
-                name = display_name,
-                minutes = minutes
+                "minutes",
+                whole(*minutes),
             ),
         },
         Template::VerificationCode { code, minutes } => Rendered {
             subject: td_str!(l, mail_code_subject).to_string(),
-            body: td_str!(l, mail_code_body, code = code, minutes = minutes),
+            body: plural(
+                &td_str!(l, mail_code_body, code = code),
+                l,
+                "minutes",
+                whole(*minutes),
+            ),
         },
         Template::ResetCode { code, minutes } => Rendered {
             subject: td_str!(l, mail_reset_code_subject).to_string(),
-            body: td_str!(l, mail_reset_code_body, code = code, minutes = minutes),
+            body: plural(
+                &td_str!(l, mail_reset_code_body, code = code),
+                l,
+                "minutes",
+                whole(*minutes),
+            ),
         },
         Template::SignInCode { code, minutes } => Rendered {
             subject: td_str!(l, mail_sign_in_code_subject).to_string(),
-            body: td_str!(l, mail_sign_in_code_body, code = code, minutes = minutes),
+            body: plural(
+                &td_str!(l, mail_sign_in_code_body, code = code),
+                l,
+                "minutes",
+                whole(*minutes),
+            ),
         },
         Template::SecurityInfoChanged {
             display_name,
@@ -162,6 +178,11 @@ pub fn render(template: &Template, locale: &str) -> Rendered {
     }
 }
 
+/// A count of minutes as the plural rules take it (never negative).
+fn whole(minutes: i64) -> u64 {
+    u64::try_from(minutes).unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,7 +194,7 @@ mod tests {
             minutes: 1,
         };
         let he = render(&t, "he-IL");
-        assert!(he.body.contains("נועה") && he.body.contains('1'));
+        assert!(he.body.contains("נועה") && he.body.contains("דקה אחת"));
         assert_eq!(he.subject, "החשבון שלך ננעל לאחר ניסיונות כניסה כושלים");
         let fr = render(&t, "fr-FR");
         assert!(
@@ -185,6 +206,47 @@ mod tests {
         assert!(
             en.subject.starts_with("Your account was locked"),
             "unknown locales fall back to en"
+        );
+    }
+
+    /// Each language's CLDR plural form (`{minutes, plural, …}`), and a
+    /// display name with braces cannot disturb the choice.
+    #[test]
+    fn counts_take_the_plural_form_of_the_recipients_language() {
+        let code = |minutes, locale| {
+            render(
+                &Template::VerificationCode {
+                    code: "01234567".into(),
+                    minutes,
+                },
+                locale,
+            )
+            .body
+        };
+        assert!(code(1, "en").contains("It expires in 1 minute."));
+        assert!(code(5, "en").contains("It expires in 5 minutes."));
+        assert!(
+            code(2, "he-IL").contains("שתי דקות"),
+            "{}",
+            code(2, "he-IL")
+        );
+        assert!(code(2, "ar").contains("دقيقتين"), "{}", code(2, "ar"));
+        assert!(code(3, "ar").contains("3 دقائق"), "{}", code(3, "ar"));
+        assert!(code(11, "ar").contains("11 دقيقة"), "{}", code(11, "ar"));
+        for tag in ["en", "ja-JP", "ar", "fr", "en-XA"] {
+            assert!(!code(1, tag).contains("plural"), "{tag}");
+        }
+        let locked = render(
+            &Template::AccountLocked {
+                display_name: "Bo} {minutes, plural, other {x}".into(),
+                minutes: 1,
+            },
+            "en",
+        );
+        assert!(
+            locked.body.contains("locked for 1 minute after"),
+            "{}",
+            locked.body
         );
     }
 

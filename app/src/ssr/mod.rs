@@ -97,6 +97,24 @@ pub async fn cookie_jar() -> CookieJar {
         .unwrap_or_default()
 }
 
+/// The request's language: `middleware::locale` always leaves the chosen
+/// one in the cookie header.
+pub async fn request_locale() -> crate::i18n::Locale {
+    cookie_jar()
+        .await
+        .get(crate::locale::COOKIE_NAME)
+        .and_then(|c| crate::locale::match_tag(c.value()))
+        .unwrap_or_default()
+}
+
+/// The browser's country, from its `Accept-Language` (`en-GB` → GB), where
+/// the phone number's country picker starts when the admin allows it.
+pub async fn browser_region() -> Option<String> {
+    let headers = leptos_axum::extract::<http::HeaderMap>().await.ok()?;
+    let accept = headers.get(header::ACCEPT_LANGUAGE)?.to_str().ok()?;
+    sspr_domain::phone::region_of_accept_language(accept)
+}
+
 pub async fn session_token(policy: &CookiePolicy) -> Option<String> {
     cookie_jar()
         .await

@@ -1,6 +1,7 @@
 //! Server halves of the reset wizard's server functions.
 
 use sspr_domain::captcha;
+use sspr_domain::phone::Place;
 use sspr_domain::reset;
 use sspr_proto::views::{CaptchaPuzzle, ResetPasswordView, ResetView};
 use sspr_proto::{PhoneChannel, Reason};
@@ -9,6 +10,7 @@ use super::{
     AppState, CookieName, CookiePolicy, append_cookie_value, client_ip, cookie_jar, internal, state,
 };
 use crate::error::AppError;
+use crate::i18n::I18nLocaleTrait;
 
 /// The reset flow's cookie and the CAPTCHA nonce's (HttpOnly, Strict).
 pub const FLOW_COOKIE: CookieName = CookieName {
@@ -77,7 +79,12 @@ pub async fn start(login: String, captcha: String) -> Result<(), AppError> {
 pub async fn view() -> Result<ResetView, AppError> {
     let (st, token) = flow_token().await?;
     let s = &st.services;
-    Ok(reset::view(s, &token, s.now()).await?)
+    let (locale, region) = (super::request_locale().await, super::browser_region().await);
+    let place = Place {
+        locale: locale.as_str(),
+        browser_region: region.as_deref(),
+    };
+    Ok(reset::view(s, &token, place, s.now()).await?)
 }
 
 pub async fn email(address: String) -> Result<(), AppError> {

@@ -3,6 +3,7 @@
 use qrcode::QrCode;
 use qrcode::render::svg;
 use sspr_domain::methods;
+use sspr_domain::phone::Place;
 use sspr_domain::questions::{self, Question};
 use sspr_domain::registration as reg;
 use sspr_domain::users::User;
@@ -13,6 +14,7 @@ use sspr_proto::views::{AuthenticatorKey, CUSTOM_QUESTION, QuestionInput, SetupV
 
 use super::{AppState, CookieName, append_cookie_value, cookie_jar, internal, session_token};
 use crate::error::AppError;
+use crate::i18n::I18nLocaleTrait;
 
 /// The registration flow's cookie (HttpOnly, SameSite=Strict).
 pub const FLOW_COOKIE: CookieName = CookieName {
@@ -89,7 +91,12 @@ pub async fn view() -> Result<SetupView, AppError> {
     let ctx = signed_in().await?;
     let s = &ctx.st.services;
     let token = ctx.flow().await?;
-    Ok(reg::view(s, &token, &ctx.user, ctx.now()).await?)
+    let (locale, region) = (super::request_locale().await, super::browser_region().await);
+    let place = Place {
+        locale: locale.as_str(),
+        browser_region: region.as_deref(),
+    };
+    Ok(reg::view(s, &token, &ctx.user, place, ctx.now()).await?)
 }
 
 pub async fn email(address: String) -> Result<(), AppError> {

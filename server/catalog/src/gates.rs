@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use crate::plurals::{self, PluralProblem};
 use crate::{Language, Locales, placeholders, script};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,6 +18,9 @@ pub enum Problem {
         english: Vec<String>,
         translated: Vec<String>,
     },
+    /// A plural block is malformed, lacks a category of the language's
+    /// CLDR rules (or has one they have not), or counts other variables.
+    Plural(PluralProblem),
     /// The text is the English one, and the side file does not say it may be.
     SameAsEnglish,
     /// The text has letters, none in the language's script.
@@ -51,6 +55,18 @@ impl fmt::Display for Finding {
                 english,
                 translated,
             } => format!("placeholders {translated:?}, English has {english:?}"),
+            Problem::Plural(PluralProblem::Syntax(what)) => format!("plural syntax: {what}"),
+            Problem::Plural(PluralProblem::Categories {
+                var,
+                missing,
+                extra,
+            }) => format!(
+                "plural forms of {var}: missing {missing:?}, not in this language's rules {extra:?}"
+            ),
+            Problem::Plural(PluralProblem::Variables {
+                english,
+                translated,
+            }) => format!("counts {translated:?}, English counts {english:?}"),
             Problem::SameAsEnglish => {
                 "the English text (list it in same_as_english if that is right)".to_owned()
             }
@@ -71,10 +87,15 @@ impl fmt::Display for Finding {
 /// that use the keys (for the unused-key gate), `None` to skip that gate.
 pub fn check(locales: &Locales, code: Option<&str>) -> Vec<Finding> {
     let mut found = Vec::new();
+    let en = crate::SOURCE_LANGUAGE;
+    for (key, text) in &locales.english {
+        for p in plurals::check(en, text, text) {
+            found.push(finding(en, key, Problem::Plural(p)));
+        }
+    }
     for language in &locales.languages {
         check_language(locales, language, &mut found);
     }
-    let en = crate::SOURCE_LANGUAGE;
     for key in locales.descriptions.keys() {
         if !locales.english.contains_key(key) {
             found.push(finding(en, key, Problem::DescriptionForUnknownKey));
@@ -109,6 +130,9 @@ fn check_language(locales: &Locales, language: &Language, found: &mut Vec<Findin
                     translated: tr_ph,
                 },
             ));
+        }
+        for p in plurals::check(tag, text, english) {
+            found.push(finding(tag, key, Problem::Plural(p)));
         }
         let allowed_same = language.meta.same_as_english.iter().any(|k| k == key);
         if text == english && !allowed_same && text.chars().any(char::is_alphabetic) {

@@ -1,7 +1,7 @@
 //! The message catalogs as translators work with them.
 //!
 //! `app/locales/<tag>.json` holds one language's messages, flat `key →
-//! text` with `{{ placeholder }}`s (the format leptos_i18n compiles and
+//! text` with `{{ placeholder }}`s and ICU plural blocks (the format leptos_i18n compiles and
 //! translation platforms import as "key-value JSON"). JSON has no room for
 //! what translators need beside the text, so each language has a side file
 //! `app/locales/meta/<tag>.json` that this crate keeps in sync:
@@ -21,6 +21,7 @@
 
 pub mod files;
 pub mod gates;
+pub mod plurals;
 mod script;
 pub mod status;
 pub mod xliff;

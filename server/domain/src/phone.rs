@@ -3,8 +3,24 @@
 //! and only types that can receive a call or text, are accepted
 //! (docs/security.md #39: premium and international-network ranges are refused).
 
+use icu_experimental::displaynames::DisplayNamesOptions;
+use icu_experimental::displaynames::multi::RegionDisplayNames;
+use icu_locale_core::Locale;
+use icu_locale_core::subtags::Region;
 use phonenumber::{Mode, PhoneNumber, country};
 use sspr_proto::PhoneChannel;
+use sspr_proto::views::PhoneRegion;
+
+use crate::policy::Policy;
+
+/// Where the person typing a phone number is, as their request tells: the
+/// page's language (to name the countries in) and the browser's country
+/// (see [`region_of_accept_language`]), if it says one.
+#[derive(Clone, Copy, Debug)]
+pub struct Place<'a> {
+    pub locale: &'a str,
+    pub browser_region: Option<&'a str>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PhoneError {
@@ -85,6 +101,69 @@ fn has_geographic_region(code: u16) -> bool {
     phonenumber::metadata::DATABASE
         .region(&code)
         .is_some_and(|regions| regions.iter().any(|r| *r != "001"))
+}
+
+/// The allowed countries in the admin's order (the first is usually the
+/// organisation's own), each named in `locale` by CLDR. A code CLDR does not
+/// name keeps its code as its name; one without a calling code is left out
+/// (it could not be parsed either).
+pub fn regions(codes: &[String], locale: &str) -> Vec<PhoneRegion> {
+    // A pseudo-locale or an unknown tag names them in the root language
+    // (English): the tag is checked when it is configured.
+    let locale: Locale = locale.parse().unwrap_or(Locale::UNKNOWN);
+    let names = RegionDisplayNames::try_new(locale.into(), DisplayNamesOptions::default()).ok();
+    codes
+        .iter()
+        .filter_map(|code| {
+            let calling_code = phonenumber::metadata::DATABASE.by_id(code)?.country_code();
+            let name = code
+                .parse::<Region>()
+                .ok()
+                .and_then(|r| names.as_ref()?.of(r))
+                .map_or_else(|| code.clone(), str::to_owned);
+            Some(PhoneRegion {
+                code: code.clone(),
+                name,
+                calling_code,
+            })
+        })
+        .collect()
+}
+
+/// The country the picker starts on: the browser's when the admin allows
+/// it, else the organisation's default.
+pub fn default_region(policy: &Policy, browser_region: Option<&str>) -> String {
+    browser_region
+        .and_then(|r| {
+            policy
+                .phone_regions
+                .iter()
+                .find(|a| a.eq_ignore_ascii_case(r))
+                .cloned()
+        })
+        .unwrap_or_else(|| policy.default_phone_region.clone())
+}
+
+/// The region of the first language range in an `Accept-Language` header
+/// that has one: `de-CH,de;q=0.9` → `CH`. Highest q-value first.
+pub fn region_of_accept_language(header: &str) -> Option<String> {
+    let mut ranked: Vec<(f32, usize, &str)> = header
+        .split(',')
+        .enumerate()
+        .filter_map(|(i, part)| {
+            let mut pieces = part.split(';');
+            let tag = pieces.next()?.trim();
+            let q = pieces
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .map_or(1.0, |q| q.trim().parse::<f32>().unwrap_or(0.0));
+            (q > 0.0).then_some((q, i, tag))
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    ranked.iter().find_map(|(_, _, tag)| {
+        let locale: Locale = tag.parse().ok()?;
+        locale.id.region.map(|r| r.as_str().to_owned())
+    })
 }
 
 /// `+972501234567` → `*********67`: enough for the owner to recognise.
@@ -188,6 +267,48 @@ mod tests {
         );
         // US numbers may be either: both channels.
         assert!(parse("(201) 555-0123", "US", &allowed(), PhoneChannel::Sms).is_ok());
+    }
+
+    #[test]
+    fn countries_are_named_in_the_page_language() {
+        let codes = vec!["JP".to_owned(), "IL".to_owned(), "ZZZ".to_owned()];
+        let named = |locale| {
+            regions(&codes, locale)
+                .into_iter()
+                .map(|r| (r.code, r.name, r.calling_code))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            named("en"),
+            [
+                ("JP".into(), "Japan".into(), 81),
+                ("IL".into(), "Israel".into(), 972)
+            ]
+        );
+        assert_eq!(named("ja-JP")[0].1, "日本");
+        assert_eq!(named("he-IL")[1].1, "ישראל");
+        assert_eq!(named("zh-TW")[0].1, "日本");
+        assert_eq!(named("de")[1].1, "Israel");
+        assert_eq!(named("en-XA")[0].1, "Japan");
+    }
+
+    #[test]
+    fn the_browser_region_is_its_first_language_with_one() {
+        assert_eq!(
+            region_of_accept_language("de-CH,de;q=0.9"),
+            Some("CH".into())
+        );
+        assert_eq!(
+            region_of_accept_language("de;q=0.9,en-GB;q=0.8"),
+            Some("GB".into())
+        );
+        assert_eq!(
+            region_of_accept_language("fr;q=0.5,ja-JP"),
+            Some("JP".into())
+        );
+        assert_eq!(region_of_accept_language("he,*"), None);
+        assert_eq!(region_of_accept_language("zh-Hant-TW"), Some("TW".into()));
+        assert_eq!(region_of_accept_language("es-419"), Some("419".into()));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod method;
 pub mod password_rules;
+pub mod plural;
 pub mod views;
 
 pub use method::{MethodKind, PhoneChannel};

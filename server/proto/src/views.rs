@@ -5,6 +5,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::method::{MethodKind, PhoneChannel};
 
+/// A country in the phone number's picker: its ISO 3166 code (what the form
+/// posts), its name in the page's language, and its calling code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneRegion {
+    pub code: String,
+    pub name: String,
+    pub calling_code: u16,
+}
+
 /// What the "My account" page shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountView {
@@ -66,7 +75,9 @@ pub struct ResetView {
     pub pending: Option<(MethodKind, u64)>,
     pub sms: bool,
     pub voice: bool,
-    pub phone_regions: Vec<String>,
+    /// The countries the admin allows, named in the page's language.
+    pub phone_regions: Vec<PhoneRegion>,
+    /// The browser's country if allowed, else the organisation's default.
     pub default_region: String,
     /// The account may be unlocked without a new password.
     pub allow_unlock: bool,
@@ -151,7 +162,9 @@ pub struct SetupView {
     pub must_register: bool,
     pub may_skip: bool,
     pub must_reconfirm: bool,
-    pub phone_regions: Vec<String>,
+    /// The countries the admin allows, named in the page's language.
+    pub phone_regions: Vec<PhoneRegion>,
+    /// The browser's country if allowed, else the organisation's default.
     pub default_region: String,
     /// How many security questions the policy asks for.
     pub questions_needed: u64,

@@ -19,6 +19,7 @@ both_backends!(
     a_saved_language_beats_the_cookie_and_the_browser,
     messages_follow_the_saved_language_else_the_page,
     a_reset_for_a_japanese_user_mails_japanese_through_smtp,
+    the_phone_picker_names_countries_in_the_page_language,
 );
 
 const LANGUAGES: [(&str, &str); 11] = [
@@ -348,6 +349,52 @@ async fn a_reset_for_a_japanese_user_mails_japanese_through_smtp(t: &TestDb) {
     let text = body(mail);
     let expected = catalog_text("ja-JP", "mail_reset_code_body")
         .replace("{{ code }}", &code)
-        .replace("{{ minutes }}", "10");
+        .replace("{minutes, plural, other {# 分}}", "10 分");
     assert!(text.contains(&expected), "{text}\n{expected}");
+    assert!(!text.contains("plural"));
+}
+
+/// The registration wizard's phone page, as a browser saying `accept`.
+async fn phone_page(app: &TestApp, session: &str, accept: &str) -> String {
+    let req = http::Request::get("/security-info/setup/phone")
+        .header(http::header::ACCEPT, "text/html")
+        .header(http::header::ACCEPT_LANGUAGE, accept)
+        .header(http::header::COOKIE, session)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let r = app.send(req).await;
+    assert_eq!(r.status, StatusCode::OK, "{accept}");
+    r.body
+}
+
+/// The picker's countries come from CLDR in the page's language, with
+/// their calling codes; it starts on the browser's country when the admin
+/// allows it, else on the organisation's default (US, IL, JP and TW are
+/// allowed, US the default).
+async fn the_phone_picker_names_countries_in_the_page_language(t: &TestDb) {
+    let app = TestApp::new(t).await;
+    app.add_user("mika", Role::User).await;
+    let session = format!(
+        "sspr_session={}",
+        app.sign_in("mika").await.session().unwrap()
+    );
+
+    let body = phone_page(&app, &session, "ja-JP,ja;q=0.9").await;
+    assert!(body.contains(r#"<html lang="ja-JP""#));
+    assert!(body.contains("日本 (\u{2066}+81\u{2069})"), "{body}");
+    assert!(
+        body.contains("アメリカ合衆国 (\u{2066}+1\u{2069})"),
+        "{body}"
+    );
+    assert!(body.contains(r#"<option value="JP" selected"#), "{body}");
+
+    let body = phone_page(&app, &session, "he-IL").await;
+    assert!(body.contains("ישראל (\u{2066}+972\u{2069})"), "{body}");
+    assert!(body.contains(r#"<option value="IL" selected"#), "{body}");
+
+    // A country the admin does not allow: the organisation's default.
+    let body = phone_page(&app, &session, "en-GB,en;q=0.8").await;
+    assert!(body.contains("Taiwan (\u{2066}+886\u{2069})"), "{body}");
+    assert!(body.contains(r#"<option value="US" selected"#), "{body}");
+    assert!(!body.contains(r#"<option value="IL" selected"#));
 }

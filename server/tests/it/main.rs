@@ -17,6 +17,7 @@ mod locale;
 mod logs;
 mod pages;
 mod password;
+mod pseudo;
 mod reset;
 mod security;
 mod setup;

@@ -96,7 +96,7 @@ fn AuditLog(view: AuditPageView, query: Query) -> impl IntoView {
             let selected = *e == query.event;
             view! {
                 <option value=e.clone() selected=selected>
-                    {e.clone()}
+                    {event_name(e)}
                 </option>
             }
         })
@@ -200,9 +200,7 @@ fn EntryRow(entry: AuditEntryView) -> impl IntoView {
             <td>
                 <When secs=entry.at />
             </td>
-            <td>
-                <code>{entry.event}</code>
-            </td>
+            <td>{event_name(&entry.event)}</td>
             <td>
                 {move || match outcome.as_str() {
                     "success" => t_str!(i18n, admin_outcome_success).to_string(),
@@ -223,4 +221,46 @@ fn EntryRow(entry: AuditEntryView) -> impl IntoView {
             </td>
         </tr>
     }
+}
+
+/// An event's name in the page's language; the stored name (what the CSV
+/// export and a SIEM see) for an event this build does not know, such as
+/// one a newer instance wrote during a rolling upgrade.
+fn event_name(event: &str) -> String {
+    let l = use_i18n().get_locale_untracked();
+    match event {
+        "sign_in" => td_str!(l, audit_event_sign_in),
+        "sign_in_second_factor" => td_str!(l, audit_event_sign_in_second_factor),
+        "sign_out" => td_str!(l, audit_event_sign_out),
+        "reauthenticate" => td_str!(l, audit_event_reauthenticate),
+        "password_changed" => td_str!(l, audit_event_password_changed),
+        "password_reset" => td_str!(l, audit_event_password_reset),
+        "account_unlocked" => td_str!(l, audit_event_account_unlocked),
+        "reset_started" => td_str!(l, audit_event_reset_started),
+        "reset_gate" => td_str!(l, audit_event_reset_gate),
+        "reset_surge" => td_str!(l, audit_event_reset_surge),
+        "phone_budget" => td_str!(l, audit_event_phone_budget),
+        "security_info_added" => td_str!(l, audit_event_security_info_added),
+        "security_info_removed" => td_str!(l, audit_event_security_info_removed),
+        "security_info_confirmed" => td_str!(l, audit_event_security_info_confirmed),
+        "security_info_code" => td_str!(l, audit_event_security_info_code),
+        "policy_changed" => td_str!(l, audit_event_policy_changed),
+        "audit_exported" => td_str!(l, audit_event_audit_exported),
+        "group_created" => td_str!(l, audit_event_group_created),
+        "group_member_added" => td_str!(l, audit_event_group_member_added),
+        "group_member_removed" => td_str!(l, audit_event_group_member_removed),
+        "account_disabled" => td_str!(l, audit_event_account_disabled),
+        "account_enabled" => td_str!(l, audit_event_account_enabled),
+        "sessions_revoked" => td_str!(l, audit_event_sessions_revoked),
+        "security_info_cleared" => td_str!(l, audit_event_security_info_cleared),
+        "invitation_sent" => td_str!(l, audit_event_invitation_sent),
+        "impact_exported" => td_str!(l, audit_event_impact_exported),
+        "group_renamed" => td_str!(l, audit_event_group_renamed),
+        "group_deleted" => td_str!(l, audit_event_group_deleted),
+        "users_exported" => td_str!(l, audit_event_users_exported),
+        "account_created" => td_str!(l, audit_event_account_created),
+        "users_imported" => td_str!(l, audit_event_users_imported),
+        other => return other.to_owned(),
+    }
+    .to_owned()
 }

@@ -6,7 +6,7 @@ use sspr_proto::views::{Allowed, MethodView, PendingView, SetupView};
 
 use super::{Pending, RegError, allowed, delivery_failed, questions_needed, standing};
 use crate::users::User;
-use crate::{Services, Timestamp, methods, policy, questions};
+use crate::{Services, Timestamp, methods, phone, policy, questions};
 
 fn count(n: usize) -> u64 {
     u64::try_from(n).unwrap_or(u64::MAX)
@@ -19,10 +19,12 @@ fn fmt_time(t: Timestamp) -> String {
         .unwrap_or_default()
 }
 
+/// `place` names the phone picker's countries and picks its first one.
 pub async fn view(
     s: &Services,
     token: &str,
     user: &User,
+    place: phone::Place<'_>,
     now: Timestamp,
 ) -> Result<SetupView, RegError> {
     let policy = policy::load(&s.db).await?;
@@ -73,8 +75,8 @@ pub async fn view(
         must_register: standing.must_register,
         may_skip: standing.may_skip,
         must_reconfirm: standing.must_reconfirm,
-        phone_regions: policy.phone_regions.clone(),
-        default_region: policy.default_phone_region.clone(),
+        phone_regions: phone::regions(&policy.phone_regions, place.locale),
+        default_region: phone::default_region(&policy, place.browser_region),
         questions_needed: count(questions_needed(&policy)),
         predefined_questions: questions::PREDEFINED
             .iter()

@@ -7,13 +7,19 @@ use sspr_proto::views::{AskedQuestion, ResetView};
 
 use super::{Pending, ResetError, choices, hints};
 use crate::questions::Question;
-use crate::{Services, Timestamp, authenticator, policy};
+use crate::{Services, Timestamp, authenticator, phone, policy};
 
 fn count(n: usize) -> u64 {
     u64::try_from(n).unwrap_or(u64::MAX)
 }
 
-pub async fn view(s: &Services, token: &str, now: Timestamp) -> Result<ResetView, ResetError> {
+/// `place` names the phone picker's countries and picks its first one.
+pub async fn view(
+    s: &Services,
+    token: &str,
+    place: phone::Place<'_>,
+    now: Timestamp,
+) -> Result<ResetView, ResetError> {
     let flow = super::load(s, token, now).await?;
     let policy = policy::load(&s.db).await?;
     let offered = choices(s, &policy, &flow).await?;
@@ -57,8 +63,8 @@ pub async fn view(s: &Services, token: &str, now: Timestamp) -> Result<ResetView
         pending,
         sms: policy.allow_phone_sms,
         voice: policy.allow_phone_voice,
-        phone_regions: policy.phone_regions,
-        default_region: policy.default_phone_region,
+        phone_regions: phone::regions(&policy.phone_regions, place.locale),
+        default_region: phone::default_region(&policy, place.browser_region),
         allow_unlock: policy.allow_unlock,
     })
 }

@@ -8,6 +8,12 @@ use sspr_domain::{authenticator, both_backends};
 
 use super::{HOME, codes_sent, start, world};
 
+/// An English page from a browser that names no country.
+const ENGLISH: sspr_domain::phone::Place<'static> = sspr_domain::phone::Place {
+    locale: "en",
+    browser_region: None,
+};
+
 both_backends!(
     an_expired_reset_code_is_refused_and_costs_no_try,
     a_reset_flow_ends_after_fifteen_minutes,
@@ -61,7 +67,7 @@ async fn a_reset_flow_ends_after_fifteen_minutes(t: &TestDb) {
         Err(ResetError::FlowExpired)
     ));
     assert!(matches!(
-        reset::view(&w.s, &flow, w.s.now()).await,
+        reset::view(&w.s, &flow, ENGLISH, w.s.now()).await,
         Err(ResetError::FlowExpired)
     ));
     assert!(matches!(
