@@ -17,9 +17,11 @@ const LOCALES: [&str; 11] = [
     "en", "zh-TW", "ja-JP", "he-IL", "ar", "de", "fr", "es", "pt-BR", "ko", "zh-CN",
 ];
 
-/// The pseudo-locales, made here from `en.json` (TRANSLATING.md): reached
-/// only by `?lang=` (not in the picker), for finding text that is not from
-/// a catalog, cut short or not mirrored.
+/// The pseudo-locales, made here from `en.json` (TRANSLATING.md): chosen
+/// only by `?lang=` and the cookie it leaves (never saved on an account or
+/// taken from a browser's languages; listed in the picker only on their own
+/// pages), for finding text that is not from a catalog, cut short or not
+/// mirrored.
 /// `en-XA`: every text accented, about 40 % longer and between `⟦` `⟧`.
 /// `ar-XB`: every text written right to left, on a right-to-left page.
 const PSEUDO_LOCALES: [&str; 2] = ["en-XA", "ar-XB"];
@@ -204,11 +206,18 @@ fn long_pseudo(text: &str) -> String {
 /// page shows how mirrored layout, left-to-right values and punctuation
 /// meet without reading Arabic or Hebrew.
 fn rtl_pseudo(text: &str) -> String {
+    // A plural form's `#` (the number) stays outside too: overridden, 12
+    // would read 21.
     map_literals(text, &mut |run: &str| {
-        if run.trim().is_empty() {
-            run.to_owned()
-        } else {
-            format!("\u{202E}{run}\u{202C}")
-        }
+        run.split('#')
+            .map(|piece| {
+                if piece.trim().is_empty() {
+                    piece.to_owned()
+                } else {
+                    format!("\u{202E}{piece}\u{202C}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("#")
     })
 }

@@ -105,21 +105,9 @@ pub fn request_is_pseudo() -> bool {
 
 /// Picks from an `Accept-Language` header, honouring q-values.
 pub fn from_accept_language(header: &str) -> Option<Locale> {
-    let mut ranked: Vec<(f32, usize, &str)> = header
-        .split(',')
-        .enumerate()
-        .filter_map(|(i, part)| {
-            let mut pieces = part.split(';');
-            let tag = pieces.next()?.trim();
-            let q = pieces
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .map(|q| q.trim().parse::<f32>().unwrap_or(0.0))
-                .unwrap_or(1.0);
-            (q > 0.0 && tag != "*").then_some((q, i, tag))
-        })
-        .collect();
-    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    ranked.iter().find_map(|(_, _, tag)| match_tag(tag))
+    sspr_proto::accept_language::ranked(header)
+        .into_iter()
+        .find_map(|tag| match_tag(tag).filter(|l| !is_pseudo(*l)))
 }
 
 /// Makes and provides the request's locale context on the server, before
@@ -269,8 +257,11 @@ pub fn negotiate(
             explicit: true,
         };
     }
+    // A pseudo-locale comes from `?lang=` (and the cookie it leaves) only:
+    // never from an account or a browser's languages.
     let locale = saved
         .and_then(match_tag)
+        .filter(|l| !is_pseudo(*l))
         .or_else(|| cookie.and_then(match_tag))
         .or_else(|| accept_language.and_then(from_accept_language))
         .unwrap_or(default);
@@ -283,6 +274,19 @@ pub fn negotiate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Pseudo-locales exist in server builds only.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_pseudo_locale_comes_from_the_query_or_its_cookie_only() {
+        let chosen =
+            |q, saved, cookie, accept| negotiate(q, saved, cookie, accept, Locale::ja_JP).locale;
+        assert!(chosen(Some("en-XA"), None, None, None) == Locale::en_XA);
+        assert!(chosen(None, None, Some("ar-XB"), None) == Locale::ar_XB);
+        assert!(chosen(None, Some("en-XA"), None, None) == Locale::ja_JP);
+        assert!(chosen(None, None, None, Some("en-XA, de;q=0.5")) == Locale::de);
+        assert!(is_pseudo(Locale::en_XA) && !is_pseudo(Locale::he_IL));
+    }
 
     #[test]
     fn query_beats_cookie_beats_header() {

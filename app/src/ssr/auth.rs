@@ -148,7 +148,10 @@ pub async fn sign_out() -> Result<(), AppError> {
 pub async fn choose_language(lang: String, back: String) -> Result<(), AppError> {
     use crate::i18n::I18nLocaleTrait;
 
-    let locale = crate::locale::match_tag(&lang).ok_or(AppError::BadRequest)?;
+    // A pseudo-locale is for testing a page, never an account's language.
+    let locale = crate::locale::match_tag(&lang)
+        .filter(|l| !crate::locale::is_pseudo(*l))
+        .ok_or(AppError::BadRequest)?;
     let st = state()?;
     let s = &st.services;
     if let Some(token) = session_token(&st.cookies).await

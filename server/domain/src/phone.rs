@@ -108,8 +108,8 @@ fn has_geographic_region(code: u16) -> bool {
 /// name keeps its code as its name; one without a calling code is left out
 /// (it could not be parsed either).
 pub fn regions(codes: &[String], locale: &str) -> Vec<PhoneRegion> {
-    // A pseudo-locale or an unknown tag names them in the root language
-    // (English): the tag is checked when it is configured.
+    // A tag falls back to its language (`ar-XB` to Arabic, `en-XA` to
+    // English), an unknown one to the root language (English).
     let locale: Locale = locale.parse().unwrap_or(Locale::UNKNOWN);
     let names = RegionDisplayNames::try_new(locale.into(), DisplayNamesOptions::default()).ok();
     codes
@@ -147,23 +147,12 @@ pub fn default_region(policy: &Policy, browser_region: Option<&str>) -> String {
 /// The region of the first language range in an `Accept-Language` header
 /// that has one: `de-CH,de;q=0.9` → `CH`. Highest q-value first.
 pub fn region_of_accept_language(header: &str) -> Option<String> {
-    let mut ranked: Vec<(f32, usize, &str)> = header
-        .split(',')
-        .enumerate()
-        .filter_map(|(i, part)| {
-            let mut pieces = part.split(';');
-            let tag = pieces.next()?.trim();
-            let q = pieces
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .map_or(1.0, |q| q.trim().parse::<f32>().unwrap_or(0.0));
-            (q > 0.0).then_some((q, i, tag))
+    sspr_proto::accept_language::ranked(header)
+        .into_iter()
+        .find_map(|tag| {
+            let locale: Locale = tag.parse().ok()?;
+            locale.id.region.map(|r| r.as_str().to_owned())
         })
-        .collect();
-    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    ranked.iter().find_map(|(_, _, tag)| {
-        let locale: Locale = tag.parse().ok()?;
-        locale.id.region.map(|r| r.as_str().to_owned())
-    })
 }
 
 /// `+972501234567` → `*********67`: enough for the owner to recognise.

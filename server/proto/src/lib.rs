@@ -3,6 +3,7 @@
 //! ([`method`]) and the views the pages render ([`views`]). Serde only: this
 //! crate is part of the wasm bundle.
 
+pub mod accept_language;
 pub mod admin;
 pub mod method;
 pub mod password_rules;

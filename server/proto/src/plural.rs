@@ -83,9 +83,10 @@ pub fn blocks(text: &str) -> Result<Vec<Block<'_>>, SyntaxError> {
 /// `text` with each block over `var` replaced by its form for `n`: an
 /// exact `=n` first, else the form of `n`'s category (from `category`, the
 /// language's CLDR rules), else `other`. `#` in the form becomes `n`.
-/// Only the blocks are parsed, so a value already put in the text (a name
-/// with a stray `}`) cannot stop the choice; a block that is not well formed
-/// stays as it is (the gates keep those out of the catalogs).
+/// Only the blocks are parsed, so a value already put in the text outside
+/// them (a name with a stray `}`) cannot stop the choice; forms hold no
+/// values. A block that is not well formed stays as it is (the gates keep
+/// those out of the catalogs).
 pub fn select(text: &str, var: &str, n: u64, category: impl Fn(u64) -> &'static str) -> String {
     let head = format!("{{{var},");
     let mut out = String::with_capacity(text.len());
@@ -143,7 +144,8 @@ fn block(text: &str, at: usize) -> Result<Block<'_>, SyntaxError> {
     let Some((c1, c2)) = head else {
         return err(at, "a block must start `{name, plural,`");
     };
-    let var = inner[..c1].trim();
+    // No space around the name: `select` finds a block by `{name,`.
+    let var = &inner[..c1];
     if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return err(at, "a block must start `{name, plural,`");
     }
@@ -179,7 +181,9 @@ fn block(text: &str, at: usize) -> Result<Block<'_>, SyntaxError> {
         loop {
             let rest = &text[j..];
             if rest.starts_with("{{") {
-                j = placeholder_end(text, j)?;
+                // Values are put in before the form is chosen: one inside a
+                // form could hold a `}` or a `#` of its own.
+                return err(j, "a form cannot hold a `{{ placeholder }}`");
             } else if rest.starts_with('{') {
                 return err(j, "blocks cannot nest");
             } else if rest.starts_with('}') {
@@ -206,8 +210,11 @@ fn block(text: &str, at: usize) -> Result<Block<'_>, SyntaxError> {
 
 fn is_selector(s: &str) -> bool {
     CATEGORIES.contains(&s)
-        || s.strip_prefix('=')
-            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+        || s.strip_prefix('=').is_some_and(|n| {
+            !n.is_empty()
+                && n.chars().all(|c| c.is_ascii_digit())
+                && (n == "0" || !n.starts_with('0'))
+        })
 }
 
 #[cfg(test)]
@@ -244,10 +251,10 @@ mod tests {
             select(text, "minutes", 1, english),
             "Code {{ code }}, 1 minute, {n, plural, other {# left}}"
         );
-        let pieces = pieces("a {{ b }} {n, plural, one {x {{ y }}} other {z}} c").unwrap();
+        let pieces = pieces("a {{ b }} {n, plural, one {x #} other {z}} c").unwrap();
         assert_eq!(pieces.len(), 5);
         assert!(
-            matches!(&pieces[3], Piece::Plural(b) if b.forms == [("one", "x {{ y }}"), ("other", "z")])
+            matches!(&pieces[3], Piece::Plural(b) if b.forms == [("one", "x #"), ("other", "z")])
         );
     }
 
@@ -260,6 +267,9 @@ mod tests {
             "{n, plural, lots {x} other {y}}",
             "{n, plural, one {x {m, plural, other {y}}} other {z}}",
             "{n, plural, one {x} one {y} other {z}}",
+            "{ n, plural, one {x} other {z}}",
+            "{n, plural, one {x {{ y }}} other {z}}",
+            "{n, plural, =01 {x} other {z}}",
             "closing } alone",
             "{{ open",
         ] {

@@ -173,7 +173,13 @@ fn unmarked_words(html: &str) -> Vec<String> {
             || (name != "html" && attribute_value(tag, "dir").is_some());
         let other_text = (name != "html" && attribute_value(tag, "lang").is_some())
             || tag.contains("data-locale-data");
-        if value || other_text {
+        // An element without content (`<input dir="ltr">`) has nothing to skip.
+        let void = tag.ends_with("/>")
+            || matches!(
+                name.as_str(),
+                "input" | "img" | "br" | "hr" | "meta" | "link" | "source" | "wbr" | "area" | "col"
+            );
+        if (value || other_text) && !void {
             skipping = Some((name, 1));
         }
     }
@@ -238,13 +244,15 @@ fn outside_markers(text: &str) -> Vec<String> {
 fn the_gate_finds_text_outside_markers_and_skips_values() {
     let page = r#"<html lang="en-XA"><head><title>⟦Ŕéšéţ⟧</title><script>let x = "plain";</script></head>
         <body><p>⟦Çöðé šéñţ ţö <bdi dir="ltr">alice@contoso.example</bdi> ··⟧</p>
-        <p>Forgot password?</p><dd dir="ltr">mika</dd><textarea>US</textarea><input placeholder="Your ID"><select><option lang="ja-JP">日本語</option></select>
+        <p>Forgot password?</p><dd dir="ltr">mika</dd><textarea>US</textarea><input dir="ltr" placeholder="Your ID"><p>Plain after</p><select><option lang="ja-JP">日本語</option></select>
         <p>⟦Öñé ⟦ñéšţéð⟧ ţéẋţ⟧ 12:30</p><p>⟦Çûţ šĥöŕ</p></body></html>"#;
     assert_eq!(
         unmarked_words(page),
         [
             "Forgot",
             "password?",
+            "Plain",
+            "after",
             "(no closing marker) ⟦Çûţ šĥöŕ",
             "Your",
             "ID"
