@@ -473,9 +473,12 @@ impl AppError {
             ),
             AppError::CodeExpired => td_str!(locale, error_code_expired).to_string(),
             AppError::TooManyAttempts => td_str!(locale, error_too_many_attempts).to_string(),
-            AppError::NotEnoughMethods { have, need } => {
-                td_str!(locale, error_not_enough_methods, have = have, need = need)
-            }
+            AppError::NotEnoughMethods { have, need } => plural(
+                &td_str!(locale, error_not_enough_methods, have = have),
+                locale,
+                "need",
+                *need,
+            ),
             AppError::ReauthenticationRequired => {
                 td_str!(locale, error_reauthentication_required).to_string()
             }
@@ -519,10 +522,11 @@ impl AppError {
             AppError::CaptchaInvalid => td_str!(locale, error_captcha_invalid).to_string(),
             AppError::CaptchaExpired => td_str!(locale, error_captcha_expired).to_string(),
             AppError::InvalidLogin => td_str!(locale, error_invalid_login).to_string(),
-            AppError::MethodBlocked { retry_after_secs } => td_str!(
+            AppError::MethodBlocked { retry_after_secs } => plural(
+                td_str!(locale, error_method_blocked),
                 locale,
-                error_method_blocked,
-                hours = retry_after_secs.div_ceil(3600)
+                "hours",
+                retry_after_secs.div_ceil(3600),
             ),
             AppError::ResetNotEnabled => td_str!(locale, error_reset_not_enabled).to_string(),
             AppError::AccountDisabled => td_str!(locale, error_account_disabled).to_string(),

@@ -34,6 +34,7 @@ macro_rules! td_str {
 pub mod api;
 mod components;
 pub mod error;
+pub mod format;
 mod lazy_pages;
 pub mod locale;
 mod pages;

@@ -60,9 +60,14 @@ fn chinese<'a>(subtags: impl Iterator<Item = &'a str>) -> Locale {
 /// which are futures since catalogs load per language. They are ready at
 /// once: the server has every catalog, and the browser has the page's own
 /// from the page itself before anything renders (`LocaleProvider`). Use it
-/// through `t_str!` / `td_str!`.
+/// through `t_str!` / `td_str!`. A catalog that is not there (a deploy
+/// that left the page's catalog out) gives empty text, said on the console
+/// where the browser's tools and the end-to-end tests see it.
 pub fn ready<T: Default>(value: impl std::future::Future<Output = T>) -> T {
-    futures::FutureExt::now_or_never(value).unwrap_or_default()
+    futures::FutureExt::now_or_never(value).unwrap_or_else(|| {
+        leptos::logging::error!("sspr: the page's language catalog is not loaded; text left empty");
+        T::default()
+    })
 }
 
 /// Each language's own name, for the picker (from the catalogs by
@@ -238,10 +243,17 @@ impl CatalogScript {
     }
 }
 
+/// `?lang=auto`: forget the language chosen in this browser (the picker's
+/// cookie) and go by the account's saved one, else the browser's own. My
+/// account's "Automatic" choice also clears the saved one.
+pub const AUTOMATIC: &str = "auto";
+
 pub struct Negotiated {
     pub locale: Locale,
     /// The locale came from `?lang=`: remember it in the cookie.
     pub explicit: bool,
+    /// `?lang=auto`: remove the cookie.
+    pub forget: bool,
 }
 
 pub fn negotiate(
@@ -255,19 +267,22 @@ pub fn negotiate(
         return Negotiated {
             locale: l,
             explicit: true,
+            forget: false,
         };
     }
+    let forget = query_lang == Some(AUTOMATIC);
     // A pseudo-locale comes from `?lang=` (and the cookie it leaves) only:
     // never from an account or a browser's languages.
     let locale = saved
         .and_then(match_tag)
         .filter(|l| !is_pseudo(*l))
-        .or_else(|| cookie.and_then(match_tag))
+        .or_else(|| cookie.filter(|_| !forget).and_then(match_tag))
         .or_else(|| accept_language.and_then(from_accept_language))
         .unwrap_or(default);
     Negotiated {
         locale,
         explicit: false,
+        forget,
     }
 }
 
@@ -311,6 +326,23 @@ mod tests {
             "bad ?lang= falls through"
         );
         assert!(negotiate(None, None, None, None, Locale::he_IL).locale == Locale::he_IL);
+        assert!(!n.forget);
+    }
+
+    #[test]
+    fn automatic_forgets_the_cookie_but_not_the_saved_language() {
+        let n = negotiate(Some(AUTOMATIC), None, Some("he-IL"), Some("de"), Locale::en);
+        assert!(n.forget && !n.explicit && n.locale == Locale::de);
+        let n = negotiate(
+            Some(AUTOMATIC),
+            Some("ko"),
+            Some("he-IL"),
+            Some("de"),
+            Locale::en,
+        );
+        assert!(n.forget && n.locale == Locale::ko);
+        let n = negotiate(Some(AUTOMATIC), None, Some("he-IL"), None, Locale::fr);
+        assert!(n.forget && n.locale == Locale::fr);
     }
 
     #[test]

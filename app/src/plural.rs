@@ -7,17 +7,16 @@
 use crate::i18n::Locale;
 
 /// `text` with its `{var, plural, …}` blocks' forms for `n` in `locale`.
+/// `#` is the number as the language writes it (`crate::format::number`).
 pub fn plural(text: &str, locale: Locale, var: &str, n: u64) -> String {
-    sspr_proto::plural::select(text, var, n, |n| category(locale, n))
+    let shown = crate::format::number(n, locale);
+    sspr_proto::plural::select(text, var, n, &shown, |n| category(locale, n))
 }
 
 #[cfg(feature = "ssr")]
 fn category(locale: Locale, n: u64) -> &'static str {
-    use crate::i18n::I18nLocaleTrait;
     use icu_plurals::{PluralCategory, PluralRuleType, PluralRules};
-    // A pseudo-locale (`en-XA`) parses and falls back to its language.
-    let tag: icu_locale_core::Locale = locale
-        .as_str()
+    let tag: icu_locale_core::Locale = crate::format::data_tag(locale)
         .parse()
         .unwrap_or(icu_locale_core::Locale::UNKNOWN);
     match PluralRules::try_new(tag.into(), PluralRuleType::Cardinal.into()) {
@@ -35,9 +34,8 @@ fn category(locale: Locale, n: u64) -> &'static str {
 
 #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
 fn category(locale: Locale, n: u64) -> &'static str {
-    use crate::i18n::I18nLocaleTrait;
     use js_sys::{Array, Intl::PluralRules, Object};
-    let locales = Array::of1(&locale.as_str().into());
+    let locales = Array::of1(&crate::format::data_tag(locale).into());
     let chosen = String::from(PluralRules::new(&locales, &Object::new()).select(n as f64));
     sspr_proto::plural::CATEGORIES
         .into_iter()

@@ -1,5 +1,5 @@
 import { expect, Page, test } from "@playwright/test";
-import { codeFromOutbox, createUser, registered, signIn, uniqueLogin, watchConsole } from "./support";
+import { adminSignIn, createUser, registered, signIn, uniqueLogin, watchConsole } from "./support";
 
 // The long pseudo-locale (en-XA, made from English by app/build.rs: every
 // text accented, about 40 % longer, between ⟦ ⟧) at 360 px, the narrowest
@@ -37,25 +37,26 @@ async function overflowing(page: Page): Promise<string[]> {
   });
 }
 
-async function fits(page: Page, path: string) {
-  await expect(page.locator("html")).toHaveAttribute("lang", "en-XA");
-  expect(await overflowing(page), path).toEqual([]);
-  await page.screenshot({ path: test.info().outputPath(`en-XA${path.replaceAll("/", "-")}.png`), fullPage: true });
+/** Opens each path (the language kept by the picker's cookie) and checks it fits. */
+async function fitAll(page: Page, paths: string[], query = "") {
+  for (const path of paths) {
+    await page.goto(path + query);
+    await expect(page.locator("html")).toHaveAttribute("lang", "en-XA");
+    expect(await overflowing(page), path).toEqual([]);
+    await page.screenshot({ path: test.info().outputPath(`en-XA${path.replaceAll("/", "-")}.png`), fullPage: true });
+  }
 }
 
 test("every page fits 360 px in the long pseudo-locale", async ({ page }) => {
   const problems = watchConsole(page);
-  for (const path of ["/", "/sign-in", "/reset"]) {
-    await page.goto(`${path}?lang=en-XA`);
-    await fits(page, path);
-  }
+  await fitAll(page, ["/", "/sign-in", "/reset"], "?lang=en-XA");
   // The picker's cookie keeps the language from here on.
   const login = uniqueLogin("pseudo");
   const password = createUser(login);
   await page.goto("/sign-in");
   await signIn(page, login, password);
   await expect(page).toHaveURL(/\/security-info\/setup$/);
-  for (const path of [
+  await fitAll(page, [
     "/security-info/setup",
     "/security-info/setup/email",
     "/security-info/setup/phone",
@@ -63,10 +64,7 @@ test("every page fits 360 px in the long pseudo-locale", async ({ page }) => {
     "/account",
     "/account/password",
     "/security-info",
-  ]) {
-    await page.goto(path);
-    await fits(page, path);
-  }
+  ]);
   expect(problems).toEqual([]);
 });
 
@@ -74,25 +72,15 @@ test("the admin portal fits 360 px in the long pseudo-locale", async ({ browser,
   const admin = await registered(page, { admin: true });
   const portal = await (await browser.newContext({ viewport: { width: 360, height: 740 } })).newPage();
   const problems = watchConsole(portal);
-  await portal.goto("/sign-in?lang=en-XA&next=%2Fadmin");
-  await signIn(portal, admin.login, admin.password);
-  await expect(portal).toHaveURL(/\/sign-in\/verify$/);
-  await portal.locator("form[action='/api/sign_in_choose']", { hasText: "home.example" }).locator("button").click();
-  await expect(portal).toHaveURL(/\/sign-in\/code$/);
-  await portal.locator("#code").fill(await codeFromOutbox(portal, admin.email));
-  await portal.locator("form[action='/api/sign_in_verify'] button[type=submit]").click();
-  await expect(portal).toHaveURL(/\/admin$/);
-  for (const path of [
+  await adminSignIn(portal, admin, "en-XA", false);
+  await fitAll(portal, [
     "/admin",
     "/admin/password-reset",
     "/admin/password-reset/history",
     "/admin/users",
     "/admin/groups",
     "/admin/audit",
-  ]) {
-    await portal.goto(path);
-    await fits(portal, path);
-  }
+  ]);
   expect(problems).toEqual([]);
 });
 

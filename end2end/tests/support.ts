@@ -55,6 +55,23 @@ export async function signIn(page: Page, login: string, password: string) {
   await page.locator("form[action='/api/sign_in'] button[type=submit]").click();
 }
 
+/**
+ * Signs an administrator (as made by `registered`) in to the admin portal:
+ * password, then the second factor by the code mailed to home.example.
+ * `lang` pins the pages' language; `js` waits for hydration first.
+ */
+export async function adminSignIn(page: Page, admin: Person, lang: string, js = true) {
+  await page.goto(`/sign-in?lang=${lang}&next=%2Fadmin`);
+  if (js) await waitHydrated(page);
+  await signIn(page, admin.login, admin.password);
+  await expect(page).toHaveURL(/\/sign-in\/verify$/);
+  await page.locator("form[action='/api/sign_in_choose']", { hasText: "home.example" }).locator("button").click();
+  await expect(page).toHaveURL(/\/sign-in\/code$/);
+  await page.locator("#code").fill(await codeFromOutbox(page, admin.email));
+  await page.locator("form[action='/api/sign_in_verify'] button[type=submit]").click();
+  await expect(page).toHaveURL(/\/admin$/);
+}
+
 /** The newest verification code sent to `recipient`, read from /dev/outbox. */
 export async function codeFromOutbox(page: Page, recipient: string): Promise<string> {
   const outbox = await page.context().newPage();

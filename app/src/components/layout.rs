@@ -56,11 +56,12 @@ fn LanguagePicker() -> impl IntoView {
     }
 }
 
-/// One `<option>` per language, in its own name, the page's selected. The
-/// pseudo-locales (`app/build.rs`) have no name and are listed only on their
-/// own pages, so that the picker shows the page's language there too.
+/// One `<option>` per language, in its own name, the page's selected
+/// unless `unselected` (another option of the list is). The pseudo-locales
+/// (`app/build.rs`) have no name and are listed only on their own pages, so
+/// that the picker shows the page's language there too.
 #[component]
-pub fn LanguageOptions() -> impl IntoView {
+pub fn LanguageOptions(#[prop(optional)] unselected: bool) -> impl IntoView {
     let i18n = use_i18n();
     let current = i18n.get_locale_untracked();
     Locale::get_all()
@@ -73,7 +74,11 @@ pub fn LanguageOptions() -> impl IntoView {
                 .map(|(_, name)| *name)
                 .or_else(|| (l == current).then_some(l.as_str()))?;
             Some(view! {
-                <option value=l.as_str() lang=l.as_str() selected=move || i18n.get_locale() == l>
+                <option
+                    value=l.as_str()
+                    lang=l.as_str()
+                    selected=move || !unselected && i18n.get_locale() == l
+                >
                     {name}
                 </option>
             })

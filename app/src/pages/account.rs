@@ -10,6 +10,7 @@ use crate::components::alert::ErrorAlert;
 use crate::components::layout::LanguageOptions;
 use crate::error::AppError;
 use crate::i18n::*;
+use crate::locale::AUTOMATIC;
 use crate::resource;
 
 #[component]
@@ -51,6 +52,8 @@ fn AccountCard(account: AccountView) -> impl IntoView {
         Some(account.groups.join(", "))
     };
     let is_admin = account.is_admin;
+    // No saved language: the browser's decides ("Automatic").
+    let automatic = account.language.is_none();
     view! {
         <section class="card" aria-labelledby="page-title">
             <h1 id="page-title">{t_str!(i18n, account_title)}</h1>
@@ -106,7 +109,10 @@ fn AccountCard(account: AccountView) -> impl IntoView {
                     {t_str!(i18n, account_language_hint)}
                 </p>
                 <select id="account-lang" name="lang" aria-describedby="account-lang-hint">
-                    <LanguageOptions />
+                    <option value=AUTOMATIC selected=automatic>
+                        {t_str!(i18n, account_language_automatic)}
+                    </option>
+                    <LanguageOptions unselected=automatic />
                 </select>
                 <button type="submit" class="secondary">
                     {t_str!(i18n, account_language_save)}

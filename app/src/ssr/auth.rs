@@ -149,9 +149,14 @@ pub async fn choose_language(lang: String, back: String) -> Result<(), AppError>
     use crate::i18n::I18nLocaleTrait;
 
     // A pseudo-locale is for testing a page, never an account's language.
+    // "Automatic" saves none: the browser's languages decide.
+    let automatic = lang == crate::locale::AUTOMATIC;
     let locale = crate::locale::match_tag(&lang)
         .filter(|l| !crate::locale::is_pseudo(*l))
+        .map(|l| l.as_str())
+        .or(automatic.then_some(crate::locale::AUTOMATIC))
         .ok_or(AppError::BadRequest)?;
+    let saved = (!automatic).then_some(locale);
     let st = state()?;
     let s = &st.services;
     if let Some(token) = session_token(&st.cookies).await
@@ -159,17 +164,17 @@ pub async fn choose_language(lang: String, back: String) -> Result<(), AppError>
             .await
             .map_err(AppError::from)?
     {
-        users::set_locale(s.db.pool(), user.id, Some(locale.as_str()))
+        users::set_locale(s.db.pool(), user.id, saved)
             .await
             .map_err(AppError::from)?;
     }
-    // `?lang=` on the way back sets the language cookie
-    // (`middleware::locale`); the page's own query is not kept.
+    // `?lang=` on the way back sets the language cookie, or `?lang=auto`
+    // clears it (`middleware::locale`); the page's own query is not kept.
     let path = local_path(&back)
         .and_then(|p| p.split(['?', '#']).next())
         .filter(|p| !p.is_empty())
         .unwrap_or("/");
-    leptos_axum::redirect(&format!("{path}?lang={}", locale.as_str()));
+    leptos_axum::redirect(&format!("{path}?lang={locale}"));
     Ok(())
 }
 
@@ -189,6 +194,9 @@ pub async fn current_account() -> Result<Option<AccountView>, AppError> {
         .await
         .map_err(AppError::from)?;
     Ok(Some(AccountView {
+        language: user
+            .locale
+            .filter(|l| crate::locale::match_tag(l).is_some()),
         login: user.login_display,
         display_name: user.display_name,
         email: user.email,

@@ -3,6 +3,7 @@
 
 use sspr_domain::outbox::Template;
 
+use crate::format::number;
 use crate::i18n::*;
 use crate::locale::match_tag;
 use crate::plural::plural;
@@ -104,8 +105,8 @@ pub fn render(template: &Template, locale: &str) -> Rendered {
             body: td_str!(
                 l,
                 mail_reset_surge_body,
-                starts = starts,
-                threshold = threshold
+                starts = count(*starts, l),
+                threshold = count(*threshold, l)
             ),
         },
         Template::PasswordChanged { display_name } => Rendered {
@@ -114,7 +115,7 @@ pub fn render(template: &Template, locale: &str) -> Rendered {
         },
         Template::PhoneBudgetReached { budget } => Rendered {
             subject: td_str!(l, mail_phone_budget_subject).to_string(),
-            body: td_str!(l, mail_phone_budget_body, budget = budget),
+            body: td_str!(l, mail_phone_budget_body, budget = count(*budget, l)),
         },
         Template::AccountChangedByAdmin {
             display_name,
@@ -178,9 +179,15 @@ pub fn render(template: &Template, locale: &str) -> Rendered {
     }
 }
 
-/// A count of minutes as the plural rules take it (never negative).
+/// A count (of minutes, starts) as the plural rules take it (never
+/// negative).
 fn whole(minutes: i64) -> u64 {
     u64::try_from(minutes).unwrap_or(0)
+}
+
+/// A count from the domain as the language writes it.
+fn count(n: i64, l: Locale) -> String {
+    number(whole(n), l)
 }
 
 #[cfg(test)]

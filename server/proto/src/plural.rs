@@ -82,12 +82,19 @@ pub fn blocks(text: &str) -> Result<Vec<Block<'_>>, SyntaxError> {
 
 /// `text` with each block over `var` replaced by its form for `n`: an
 /// exact `=n` first, else the form of `n`'s category (from `category`, the
-/// language's CLDR rules), else `other`. `#` in the form becomes `n`.
+/// language's CLDR rules), else `other`. `#` in the form becomes `shown`,
+/// `n` as the language writes it.
 /// Only the blocks are parsed, so a value already put in the text outside
 /// them (a name with a stray `}`) cannot stop the choice; forms hold no
 /// values. A block that is not well formed stays as it is (the gates keep
 /// those out of the catalogs).
-pub fn select(text: &str, var: &str, n: u64, category: impl Fn(u64) -> &'static str) -> String {
+pub fn select(
+    text: &str,
+    var: &str,
+    n: u64,
+    shown: &str,
+    category: impl Fn(u64) -> &'static str,
+) -> String {
     let head = format!("{{{var},");
     let mut out = String::with_capacity(text.len());
     let mut copied = 0;
@@ -109,7 +116,7 @@ pub fn select(text: &str, var: &str, n: u64, category: impl Fn(u64) -> &'static 
             .or_else(|| b.forms.iter().find(|(s, _)| *s == wanted))
             .or_else(|| b.forms.iter().find(|(s, _)| *s == "other"))
             .map_or("", |(_, f)| *f);
-        out.push_str(&form.replace('#', &n.to_string()));
+        out.push_str(&form.replace('#', shown));
         copied = b.end;
         from = b.end;
     }
@@ -229,18 +236,23 @@ mod tests {
     fn a_form_is_chosen_by_category_exact_value_or_other() {
         let text = "Try again in {minutes, plural, one {# minute} other {# minutes}}.";
         assert_eq!(
-            select(text, "minutes", 1, english),
+            select(text, "minutes", 1, "1", english),
             "Try again in 1 minute."
         );
         assert_eq!(
-            select(text, "minutes", 5, english),
+            select(text, "minutes", 5, "5", english),
             "Try again in 5 minutes."
         );
         let arabic = "{n, plural, zero {لا شيء} =2 {اثنان} few {# قليل} other {# آخر}}";
-        assert_eq!(select(arabic, "n", 2, |_| "two"), "اثنان");
-        assert_eq!(select(arabic, "n", 3, |_| "few"), "3 قليل");
+        assert_eq!(select(arabic, "n", 2, "2", |_| "two"), "اثنان");
+        assert_eq!(select(arabic, "n", 3, "3", |_| "few"), "3 قليل");
         // A category the text lacks (a pseudo-locale made from English).
-        assert_eq!(select(arabic, "n", 11, |_| "many"), "11 آخر");
+        assert_eq!(select(arabic, "n", 11, "11", |_| "many"), "11 آخر");
+        // `#` is the number as the language writes it.
+        assert_eq!(
+            select(text, "minutes", 1440, "1.440", english),
+            "Try again in 1.440 minutes."
+        );
     }
 
     #[test]
@@ -248,7 +260,7 @@ mod tests {
         let text = "Code {{ code }}, {minutes, plural, one {# minute} other {# minutes}}, \
                     {n, plural, other {# left}}";
         assert_eq!(
-            select(text, "minutes", 1, english),
+            select(text, "minutes", 1, "1", english),
             "Code {{ code }}, 1 minute, {n, plural, other {# left}}"
         );
         let pieces = pieces("a {{ b }} {n, plural, one {x #} other {z}} c").unwrap();
@@ -276,7 +288,7 @@ mod tests {
             assert!(pieces(bad).is_err(), "{bad}");
         }
         assert_eq!(
-            select("{n, plural, one {x}}", "n", 1, english),
+            select("{n, plural, one {x}}", "n", 1, "1", english),
             "{n, plural, one {x}}"
         );
         // A value put in before the choice cannot stop it.
@@ -285,6 +297,7 @@ mod tests {
                 "Hello Bo}b{, {n, plural, one {# day} other {# days}}",
                 "n",
                 1,
+                "1",
                 english
             ),
             "Hello Bo}b{, 1 day"

@@ -22,6 +22,8 @@ pub struct AccountView {
     pub email: Option<String>,
     pub is_admin: bool,
     pub groups: Vec<String>,
+    /// The language saved on the account; `None`: the browser's decides.
+    pub language: Option<String>,
 }
 
 /// One row of the development outbox, rendered in the message's language.

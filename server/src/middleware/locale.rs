@@ -2,7 +2,8 @@
 //! saved language > cookie > Accept-Language > default) and tells
 //! leptos_i18n through its cookie, rewritten on the request, so SSR,
 //! `<html lang dir>`, server functions and the hydrated client all agree.
-//! An explicit `?lang=` is remembered in the cookie for a year; it is never
+//! An explicit `?lang=` is remembered in the cookie for a year (`?lang=auto`
+//! forgets it); it is never
 //! saved on the account here: a GET changes nothing stored (docs/security.md
 //! #44), so saving is the `choose_language` form's, a POST. The request
 //! runs with its language as the flow's (`notices::FLOW_LOCALE`), for the
@@ -93,10 +94,16 @@ pub async fn negotiate_locale(
     let mut res = notices::FLOW_LOCALE
         .scope(tag.to_owned(), next.run(req))
         .await;
-    if chosen.explicit {
-        let c = Cookie::build((COOKIE_NAME, tag))
+    // Remembered for a year, or (`?lang=auto`) forgotten at once.
+    let remember = match (chosen.explicit, chosen.forget) {
+        (true, _) => Some((tag, time::Duration::days(365))),
+        (false, true) => Some(("", time::Duration::ZERO)),
+        (false, false) => None,
+    };
+    if let Some((value, age)) = remember {
+        let c = Cookie::build((COOKIE_NAME, value))
             .path("/")
-            .max_age(time::Duration::days(365))
+            .max_age(age)
             .same_site(SameSite::Lax)
             .build();
         if let Ok(v) = HeaderValue::from_str(&c.to_string()) {

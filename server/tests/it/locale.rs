@@ -239,6 +239,42 @@ async fn a_saved_language_beats_the_cookie_and_the_browser(t: &TestDb) {
         r.headers
     );
     assert_eq!(saved_locale(&app, "mika").await.as_deref(), Some("ja-JP"));
+    // My account's "Automatic" clears the saved language, and the way back
+    // (`?lang=auto`) the picker's cookie: the browser's languages decide.
+    let r = app
+        .post_html_with_cookie(
+            "/api/choose_language",
+            "lang=auto&back=%2Faccount",
+            "/account",
+            &cookie,
+        )
+        .await;
+    assert_eq!(r.header("location"), Some("/account?lang=auto"));
+    assert_eq!(saved_locale(&app, "mika").await, None);
+    let req = http::Request::get("/account?lang=auto")
+        .header("cookie", format!("{cookie}; i18n_pref_locale=de"))
+        .header("accept-language", "fr")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let r = app.send(req).await;
+    assert!(r.body.contains(r#"<html lang="fr""#), "the browser's");
+    let cleared = r.set_cookies();
+    assert!(
+        cleared
+            .iter()
+            .any(|c| c.starts_with("i18n_pref_locale=;") && c.contains("Max-Age=0")),
+        "{cleared:?}"
+    );
+    // The list shows Automatic as the account's choice, and only it.
+    let list = r.body.find(r#"id="account-lang""#).expect("the list");
+    let list = &r.body[list..list + r.body[list..].find("</select>").unwrap()];
+    let chosen: Vec<&str> = list
+        .split("<option")
+        .skip(1)
+        .filter(|o| o[..o.find('>').unwrap()].contains("selected"))
+        .collect();
+    assert_eq!(chosen.len(), 1, "{list}");
+    assert!(chosen[0].contains(r#"value="auto""#), "{list}");
 }
 
 /// The language of the newest message to `to`.

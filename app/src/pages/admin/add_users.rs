@@ -16,6 +16,7 @@ use crate::api::admin::{AdminCreateUser, admin_add_users};
 use crate::components::alert::ErrorAlert;
 use crate::components::page::Page;
 use crate::error::AppError;
+use crate::format::count_in;
 use crate::i18n::*;
 use crate::resource;
 
@@ -71,7 +72,11 @@ fn AddUsers(view: AddUsersView) -> impl IntoView {
         <section aria-labelledby="import-heading">
             <h2 id="import-heading">{t_str!(i18n, admin_import_heading)}</h2>
             <p>{t_str!(i18n, admin_import_help)}</p>
-            <p>{t!(i18n, admin_import_limits, kib = kib, rows = rows)}</p>
+            <p>
+                {t!(
+                    i18n, admin_import_limits, kib = count_in(i18n, kib.into()), rows = count_in(i18n, rows.into())
+                )}
+            </p>
             <ErrorAlert error=upload_error />
             <form method="post" action=UPLOAD enctype="multipart/form-data">
                 <div class="field">
@@ -215,7 +220,9 @@ fn Report(report: ImportReportView) -> impl IntoView {
         <section aria-labelledby="report-heading" data-testid="import-report">
             <h2 id="report-heading">{t_str!(i18n, admin_import_report_heading)}</h2>
             <p role="status" data-testid="import-summary">
-                {t!(i18n, admin_import_report_summary, created = created, rejected = rejected)}
+                {t!(
+                    i18n, admin_import_report_summary, created = count_in(i18n, created.into()), rejected = count_in(i18n, rejected.into())
+                )}
             </p>
             <p>
                 <When secs=report.at />
@@ -241,7 +248,14 @@ fn Report(report: ImportReportView) -> impl IntoView {
                         </table>
                     }
                 })}
-            {more.then(|| view! { <p>{t!(i18n, admin_import_rows_more, shown = shown)}</p> })}
+            {more
+                .then(|| {
+                    view! {
+                        <p>
+                            {t!(i18n, admin_import_rows_more, shown = count_in(i18n, shown.into()))}
+                        </p>
+                    }
+                })}
         </section>
     }
 }

@@ -15,6 +15,7 @@ use super::{AdminNav, ProofNotice, load_error};
 use crate::api::admin::{AdminSavePolicy, admin_preview_policy};
 use crate::components::alert::ErrorAlert;
 use crate::components::page::Page;
+use crate::format::count_in;
 use crate::i18n::*;
 use crate::resource;
 
@@ -119,16 +120,16 @@ fn Impact(
         <h2>{t_str!(i18n, admin_impact_heading)}</h2>
         <ul class="impact" data-testid="impact">
             <li data-testid="users-losing" data-count=users_losing>
-                {t!(i18n, admin_impact_users_losing, count = users_losing)}
+                {t!(i18n, admin_impact_users_losing, count = count_in(i18n, users_losing))}
             </li>
             <li data-testid="admins-losing" data-count=admins_losing>
-                {t!(i18n, admin_impact_admins_losing, count = admins_losing)}
+                {t!(i18n, admin_impact_admins_losing, count = count_in(i18n, admins_losing))}
             </li>
             <li data-testid="losing-for-methods" data-count=losing_for_methods>
-                {t!(i18n, admin_impact_for_methods, count = losing_for_methods)}
+                {t!(i18n, admin_impact_for_methods, count = count_in(i18n, losing_for_methods))}
             </li>
             <li data-testid="gaining" data-count=gaining>
-                {t!(i18n, admin_impact_gaining, count = gaining)}
+                {t!(i18n, admin_impact_gaining, count = count_in(i18n, gaining))}
             </li>
         </ul>
         {(!current)
@@ -148,7 +149,9 @@ fn Impact(
         </table>
         <table class="admin-table" data-testid="changes">
             <caption>
-                {t!(i18n, admin_impact_changes_caption, shown = shown, total = total_changes)}
+                {t!(
+                    i18n, admin_impact_changes_caption, shown = count_in(i18n, shown), total = count_in(i18n, total_changes)
+                )}
             </caption>
             <thead>
                 <tr>

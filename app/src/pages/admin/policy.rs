@@ -15,7 +15,9 @@ use crate::api::admin::{AdminSavePolicy, admin_policy};
 use crate::components::alert::ErrorAlert;
 use crate::components::page::Page;
 use crate::error::AppError;
+use crate::format::number;
 use crate::i18n::*;
+use crate::plural::plural;
 use crate::resource;
 
 const HERE: &str = "/admin/password-reset";
@@ -254,28 +256,35 @@ fn PolicyForm(view: PolicyPageView, action: ServerAction<AdminSavePolicy>) -> im
 fn ConfigFacts(config: sspr_proto::admin::ConfigFacts) -> impl IntoView {
     let i18n = use_i18n();
     let directory = config.directory.clone();
+    let lockout_threshold = count(config.lockout_threshold);
+    let lockout_account = count(config.lockout_account_threshold);
+    let lockout_secs = count(config.lockout_base_secs);
+    let idle_minutes = count(config.session_idle_secs / 60);
+    let admin_idle_minutes = count(config.admin_session_idle_secs / 60);
     view! {
         <div class="config-facts">
             <p>{t_str!(i18n, admin_config_intro)}</p>
             <dl class="facts">
                 <dt>{t_str!(i18n, admin_config_lockout)}</dt>
                 <dd>
-                    {t!(
-                        i18n,
-                        admin_config_lockout_value,
-                        threshold = config.lockout_threshold,
-                        account = config.lockout_account_threshold,
-                        seconds = config.lockout_base_secs
-                    )}
+                    {move || {
+                        let locale = i18n.get_locale();
+                        let account = number(lockout_account, locale);
+                        let text = t_str!(i18n, admin_config_lockout_value, account = account);
+                        let text = plural(&text, locale, "threshold", lockout_threshold);
+                        plural(&text, locale, "seconds", lockout_secs)
+                    }}
                 </dd>
                 <dt>{t_str!(i18n, admin_config_sessions)}</dt>
                 <dd>
-                    {t!(
-                        i18n,
-                        admin_config_sessions_value,
-                        minutes = config.session_idle_secs / 60,
-                        admin_minutes = config.admin_session_idle_secs / 60
-                    )}
+                    {move || {
+                        let locale = i18n.get_locale();
+                        let admin_minutes = number(admin_idle_minutes, locale);
+                        let text = t_str!(
+                            i18n, admin_config_sessions_value, admin_minutes = admin_minutes
+                        );
+                        plural(&text, locale, "minutes", idle_minutes)
+                    }}
                 </dd>
                 <dt>{t_str!(i18n, admin_config_directory)}</dt>
                 <dd>
@@ -291,4 +300,10 @@ fn ConfigFacts(config: sspr_proto::admin::ConfigFacts) -> impl IntoView {
             <p class="hint">{t_str!(i18n, admin_config_where)}</p>
         </div>
     }
+}
+
+/// A setting's count for choosing a plural form; the configuration refuses
+/// negative values, so 0 is never shown for a real one.
+fn count(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
 }
