@@ -47,7 +47,7 @@ fn LanguagePicker() -> impl IntoView {
             <input type="hidden" name="back" value=back />
             <label for="lang">{t_str!(i18n, nav_language)}</label>
             <select id="lang" name="lang">
-                <LanguageOptions />
+                <LanguageOptions chosen=Signal::derive(move || Some(i18n.get_locale())) />
             </select>
             <button type="submit" class="secondary">
                 {t_str!(i18n, nav_change_language)}
@@ -56,12 +56,13 @@ fn LanguagePicker() -> impl IntoView {
     }
 }
 
-/// One `<option>` per language, in its own name, the page's selected
-/// unless `unselected` (another option of the list is). The pseudo-locales
-/// (`app/build.rs`) have no name and are listed only on their own pages, so
-/// that the picker shows the page's language there too.
+/// One `<option>` per language, in its own name, `chosen` selected (the
+/// header's picker: the page's language; My account: the saved one, none
+/// when "Automatic" is). The pseudo-locales (`app/build.rs`) have no name
+/// and are listed only on their own pages, so that the picker shows the
+/// page's language there too.
 #[component]
-pub fn LanguageOptions(#[prop(optional)] unselected: bool) -> impl IntoView {
+pub fn LanguageOptions(chosen: Signal<Option<Locale>>) -> impl IntoView {
     let i18n = use_i18n();
     let current = i18n.get_locale_untracked();
     Locale::get_all()
@@ -74,11 +75,7 @@ pub fn LanguageOptions(#[prop(optional)] unselected: bool) -> impl IntoView {
                 .map(|(_, name)| *name)
                 .or_else(|| (l == current).then_some(l.as_str()))?;
             Some(view! {
-                <option
-                    value=l.as_str()
-                    lang=l.as_str()
-                    selected=move || !unselected && i18n.get_locale() == l
-                >
+                <option value=l.as_str() lang=l.as_str() selected=move || chosen.get() == Some(l)>
                     {name}
                 </option>
             })

@@ -10,7 +10,7 @@ use crate::components::alert::ErrorAlert;
 use crate::components::layout::LanguageOptions;
 use crate::error::AppError;
 use crate::i18n::*;
-use crate::locale::AUTOMATIC;
+use crate::locale::{AUTOMATIC, is_pseudo, match_tag};
 use crate::resource;
 
 #[component]
@@ -52,8 +52,14 @@ fn AccountCard(account: AccountView) -> impl IntoView {
         Some(account.groups.join(", "))
     };
     let is_admin = account.is_admin;
-    // No saved language: the browser's decides ("Automatic").
-    let automatic = account.language.is_none();
+    // The list shows what is saved, whatever the page's language (a link's
+    // `?lang=`); nothing saved: the browser's decides ("Automatic").
+    let saved = account
+        .language
+        .as_deref()
+        .and_then(match_tag)
+        .filter(|l| !is_pseudo(*l));
+    let automatic = saved.is_none();
     view! {
         <section class="card" aria-labelledby="page-title">
             <h1 id="page-title">{t_str!(i18n, account_title)}</h1>
@@ -112,7 +118,7 @@ fn AccountCard(account: AccountView) -> impl IntoView {
                     <option value=AUTOMATIC selected=automatic>
                         {t_str!(i18n, account_language_automatic)}
                     </option>
-                    <LanguageOptions unselected=automatic />
+                    <LanguageOptions chosen=Signal::derive(move || saved) />
                 </select>
                 <button type="submit" class="secondary">
                     {t_str!(i18n, account_language_save)}

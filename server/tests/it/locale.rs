@@ -205,6 +205,8 @@ async fn a_saved_language_beats_the_cookie_and_the_browser(t: &TestDb) {
     // anywhere cannot change the account.
     let r = app.get("/account?lang=ar", Some(&cookie)).await;
     assert!(r.body.contains(r#"<html lang="ar" dir="rtl""#));
+    // The account's list still shows what is saved, not the page's.
+    assert_eq!(account_list_choice(&r.body), ["ja-JP"]);
     assert_eq!(saved_locale(&app, "mika").await.as_deref(), Some("ja-JP"));
     // A cross-site post is refused before anything is read.
     let req = http::Request::post("/api/choose_language")
@@ -260,21 +262,28 @@ async fn a_saved_language_beats_the_cookie_and_the_browser(t: &TestDb) {
     assert!(r.body.contains(r#"<html lang="fr""#), "the browser's");
     let cleared = r.set_cookies();
     assert!(
-        cleared
-            .iter()
-            .any(|c| c.starts_with("i18n_pref_locale=;") && c.contains("Max-Age=0")),
+        cleared.iter().any(|c| c.starts_with("i18n_pref_locale=;")
+            && c.contains("Max-Age=0")
+            && c.contains("Path=/")),
         "{cleared:?}"
     );
-    // The list shows Automatic as the account's choice, and only it.
-    let list = r.body.find(r#"id="account-lang""#).expect("the list");
-    let list = &r.body[list..list + r.body[list..].find("</select>").unwrap()];
-    let chosen: Vec<&str> = list
-        .split("<option")
+    assert_eq!(
+        account_list_choice(&r.body),
+        ["auto"],
+        "Automatic, and only it"
+    );
+}
+
+/// The values of the selected options in My account's language list.
+fn account_list_choice(page: &str) -> Vec<&str> {
+    let list = page.find(r#"id="account-lang""#).expect("the list");
+    let list = &page[list..list + page[list..].find("</select>").unwrap()];
+    list.split("<option")
         .skip(1)
-        .filter(|o| o[..o.find('>').unwrap()].contains("selected"))
-        .collect();
-    assert_eq!(chosen.len(), 1, "{list}");
-    assert!(chosen[0].contains(r#"value="auto""#), "{list}");
+        .map(|o| &o[..o.find('>').unwrap()])
+        .filter(|o| o.contains("selected"))
+        .filter_map(|o| o.split(r#"value=""#).nth(1)?.split('"').next())
+        .collect()
 }
 
 /// The language of the newest message to `to`.

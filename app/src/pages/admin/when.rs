@@ -30,9 +30,11 @@ fn localized(secs: i64, locale: Locale) -> Option<String> {
     use icu_datetime::DateTimeFormatter;
     use icu_datetime::fieldsets::YMDT;
     use icu_datetime::input::{Date, DateTime, Time};
+    use icu_datetime::options::TimePrecision;
     let at = time::OffsetDateTime::from_unix_timestamp(secs).ok()?;
     let tag: icu_locale_core::Locale = crate::format::latin_digits(locale).parse().ok()?;
-    let formatter = DateTimeFormatter::try_new(tag.into(), YMDT::medium()).ok()?;
+    let fields = YMDT::medium().with_time_precision(TimePrecision::Second);
+    let formatter = DateTimeFormatter::try_new(tag.into(), fields).ok()?;
     let moment = DateTime {
         date: Date::try_new_iso(at.year(), at.month().into(), at.day()).ok()?,
         time: Time::try_new(at.hour(), at.minute(), at.second(), 0).ok()?,
